@@ -1,0 +1,75 @@
+# Union Helper (工会小助手). The two commands a new machine needs: `make run`, `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(PY) -m rasa
+STAMP   := $(VENV)/.stamp-setup
+MODEL   := models/union_helper.tar.gz
+NLU_SRC := $(shell find nlu_data -type f 2>/dev/null | sort)
+# Python 3.10: Rasa 3.6 supports 3.8-3.10 only. pyenv picks 3.10.x from .python-version.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo python3)
+# Keep TensorFlow, SQLAlchemy and telemetry quiet (UH_VERBOSE=1 brings the logs back).
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_ENABLE_ONEDNN_OPTS := 0
+ifndef UH_VERBOSE
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+export LOG_LEVEL_LIBRARIES := ERROR
+endif
+
+.PHONY: help setup train serve run test test-unit test-slow test-stories knowledge-check data-validate bench clean
+
+help:
+	@echo "make run    - 安装（如需要）、训练（如需要）、启动服务器和聊天（无 TELEGRAM_TOKEN 时为终端聊天）"
+	@echo "make test   - 运行全部测试"
+	@echo "make setup | train | serve | knowledge-check | bench | clean"
+
+# Idempotent: reinstalls only when requirements change; a no-op otherwise.
+setup: $(STAMP)
+$(STAMP): requirements.txt constraints.txt
+	@if [ ! -x $(PY) ]; then \
+	  ver=$$($(PYTHON310) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  if [ "$$ver" != "3.10" ]; then echo "需要 Python 3.10（Rasa 3.6 不支持 $$ver）：请安装 3.10 或设置 PYTHON310=/path/to/python3.10"; exit 1; fi; \
+	  $(PYTHON310) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<25" wheel
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $(STAMP)
+
+train: $(MODEL)
+$(MODEL): $(STAMP) config.yml domain.yml $(NLU_SRC)
+	$(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper --quiet
+	@touch $(MODEL)
+
+serve: $(MODEL)
+	$(PY) -m scripts.stack serve
+
+run: $(MODEL)
+	$(PY) -m scripts.stack run
+
+knowledge-check: $(STAMP)
+	$(PY) -m knowledge validate
+
+data-validate: $(STAMP)
+	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings --quiet
+
+test: knowledge-check data-validate test-unit train test-slow test-stories
+	@echo "全部测试通过。"
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: $(MODEL)
+	$(PY) -m pytest -m slow -q
+
+test-stories: $(MODEL)
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results --quiet
+
+bench: $(MODEL)
+	$(PY) -m scripts.bench
+
+clean:
+	rm -rf models results var/logs

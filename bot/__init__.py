@@ -1,0 +1,1 @@
+"""Front ends of Union Helper: the Telegram bot, the terminal chat and operator hand-off."""

@@ -1,0 +1,109 @@
+"""A thin async client for the Rasa server the front ends talk to.
+
+The front ends never interpret the dialogue themselves: they relay a worker's text to
+Rasa's REST channel and render what comes back. Tracker reads and pause/resume events
+go through Rasa's HTTP API, which needs the server's auth token.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa (or the action server behind it) did not give a usable answer."""
+
+
+@dataclass
+class RasaClient:
+    """Talks to one Rasa server; one instance per front-end process."""
+
+    base_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", DEFAULT_RASA_URL))
+    token: str | None = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or None)
+    timeout: float = 10.0
+    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(base_url=self.base_url.rstrip("/"), timeout=self.timeout)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _params(self) -> dict[str, str]:
+        return {"token": self.token} if self.token else {}
+
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Send one worker message; return Rasa's replies (text/buttons/image/custom dicts).
+
+        An empty list is treated as a failure: Rasa answers 200 with nothing when the
+        action server is down, and the worker must never be left with silence.
+        """
+        payload: dict[str, Any] = {"sender": sender_id, "message": text}
+        if metadata:
+            payload["metadata"] = metadata
+        try:
+            response = await self._http().post("/webhooks/rest/webhook", json=payload)
+            response.raise_for_status()
+            replies = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if not isinstance(replies, list) or not replies:
+            raise RasaUnavailable("empty reply")
+        return replies
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]:
+        """The conversation's tracker (current session) from Rasa's HTTP API."""
+        try:
+            response = await self._http().get(
+                f"/conversations/{sender_id}/tracker", params=self._params()
+            )
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events (e.g. ``{"event": "pause"}``) to the conversation's tracker."""
+        try:
+            response = await self._http().post(
+                f"/conversations/{sender_id}/tracker/events",
+                params=self._params(),
+                json=events,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def is_ready(self) -> bool:
+        """True once the server is up and has loaded a model."""
+        try:
+            response = await self._http().get("/status", params=self._params())
+            if response.status_code == 200:
+                return bool(response.json().get("model_id"))
+            # /status needs the token; without it a 401/403 still proves the server is up.
+            response = await self._http().get("/")
+            return response.status_code == 200
+        except (httpx.HTTPError, ValueError):
+            return False
+
+
+def transcript_lines(tracker: dict[str, Any], limit: int = 10) -> list[tuple[str, str]]:
+    """The last ``limit`` user/bot messages of a tracker as (speaker, text) pairs."""
+    lines: list[tuple[str, str]] = []
+    for event in tracker.get("events", []):
+        if event.get("event") == "user" and event.get("text"):
+            lines.append(("user", event["text"]))
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append(("bot", event["text"]))
+    return lines[-limit:]

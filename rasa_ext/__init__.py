@@ -1,0 +1,1 @@
+"""Extensions the Rasa server loads by module path from endpoints.yml."""

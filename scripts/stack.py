@@ -1,0 +1,239 @@
+"""Start and stop the action server and the Rasa server together.
+
+One place knows how the two processes are launched (ports, environment, quiet logs), so
+`make serve`, `make run`, the integration tests and the benchmarks all run the same stack.
+
+    python -m scripts.stack serve          # both servers in the foreground until Ctrl-C
+    python -m scripts.stack run            # both servers + Telegram bot or terminal chat
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = REPO / "models" / "union_helper.tar.gz"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("UH_DATA_DIR") or REPO / "var")
+
+
+def quiet_environment(verbose: bool) -> dict[str, str]:
+    """Environment that keeps TensorFlow, SQLAlchemy and Sanic noise out of the logs.
+
+    Telemetry is off because nothing here may reach the internet.
+    """
+    env = {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if not verbose:
+        env.update(
+            {
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "PYTHONWARNINGS": "ignore",
+                "LOG_LEVEL_LIBRARIES": "ERROR",
+                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+            }
+        )
+    return env
+
+
+@dataclass
+class Stack:
+    """The action server and the Rasa server as two child processes."""
+
+    model: Path = DEFAULT_MODEL
+    data: Path = field(default_factory=data_dir)
+    rasa_port: int = int(os.environ.get("RASA_PORT", "5005"))
+    action_port: int = int(os.environ.get("ACTION_PORT", "5055"))
+    token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24))
+    verbose: bool = bool(os.environ.get("UH_VERBOSE"))
+    endpoints: Path = field(
+        default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
+    )
+    extra_env: dict[str, str] = field(default_factory=dict)
+    action_proc: subprocess.Popen | None = None
+    rasa_proc: subprocess.Popen | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data / "logs"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(quiet_environment(self.verbose))
+        env.update(
+            {
+                "UH_DATA_DIR": str(self.data),
+                "RASA_TOKEN": self.token,
+                "RASA_URL": self.rasa_url,
+                "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
+                "TRACKER_DB": str(self.data / "tracker.db"),
+                # rasa-sdk binds 0.0.0.0 unless told otherwise; keep it on this machine.
+                "SANIC_HOST": os.environ.get("ACTION_HOST", "127.0.0.1"),
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+                ),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        return subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_actions(self) -> None:
+        level = "-v" if self.verbose else "--quiet"
+        self.action_proc = self._spawn(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+             "-p", str(self.action_port), level],
+        )
+
+    def start_rasa(self) -> None:
+        if not self.model.exists():
+            raise SystemExit(f"找不到模型 {self.model}，请先运行 make train")
+        level = ["-v"] if self.verbose else []
+        self.rasa_proc = self._spawn(
+            "rasa",
+            [sys.executable, "-m", "rasa", "run",
+             "--model", str(self.model),
+             "--endpoints", str(self.endpoints),
+             "--credentials", str(REPO / "credentials.yml"),
+             "--enable-api", "--auth-token", self.token,
+             "-i", os.environ.get("RASA_HOST", "127.0.0.1"), "-p", str(self.rasa_port),
+             *level],
+        )
+
+    def start(self, timeout: float = 240.0) -> "Stack":
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.start_actions()
+        self.start_rasa()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in (("actions", self.action_proc), ("rasa", self.rasa_proc)):
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} server exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
+                    )
+            if self.actions_ready() and self.rasa_ready():
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"servers not ready after {timeout:.0f}s; see {self.log_dir}")
+
+    def actions_ready(self) -> bool:
+        return _get_ok(f"{self.action_url}/health")
+
+    def rasa_ready(self) -> bool:
+        return _get_ok(f"{self.rasa_url}/status?token={self.token}")
+
+    def stop_process(self, proc: subprocess.Popen | None, grace: float = 15.0) -> None:
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop(self) -> None:
+        self.stop_process(self.rasa_proc)
+        self.stop_process(self.action_proc)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _get_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _front_end_command() -> list[str]:
+    if os.environ.get("TELEGRAM_TOKEN"):
+        return [sys.executable, "-m", "bot"]
+    return [sys.executable, "-m", "bot.local_chat"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="启动工会小助手的动作服务器和 Rasa 服务器")
+    parser.add_argument("mode", choices=["serve", "run"], help="serve：只启动服务器；run：再加上聊天前端")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+
+    stack = Stack(model=args.model)
+    print(f"正在启动服务器（日志在 {stack.log_dir}）…", flush=True)
+    stopping = False
+
+    def _stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        print(f"已就绪：Rasa {stack.rasa_url}/webhooks/rest/webhook ，动作服务器 {stack.action_url}", flush=True)
+        if args.mode == "serve":
+            while True:
+                for name, proc in (("动作服务器", stack.action_proc), ("Rasa 服务器", stack.rasa_proc)):
+                    if proc is not None and proc.poll() is not None:
+                        print(f"{name}意外退出（{proc.returncode}），请查看 {stack.log_dir}", flush=True)
+                        return 1
+                time.sleep(1)
+        front = subprocess.Popen(_front_end_command(), cwd=REPO, env=stack.environment())
+        return front.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("正在停止服务器…", flush=True)
+        stack.stop()
+        print("已停止。", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
