@@ -1,0 +1,197 @@
+"""Subsidy applications (学历提升补贴): the worker applies, staff approve or reject
+with a note, the worker sees the status and note.
+
+Statuses: ``pending`` → ``approved`` | ``rejected`` (staff, may be revised), and
+``pending`` → ``cancelled`` (withdrawn by the worker, final).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from sqlite_utils import Database
+
+from actions.registry.counters import bump, next_number
+from actions.registry.database import now, write_transaction
+from actions.registry.models import Application, ApplicationResult, StatusChangeResult
+from actions.registry.validation import (
+    InvalidInput,
+    normalize_certificate_no,
+    normalize_name,
+    normalize_phone,
+    normalize_record_number,
+    parse_graduation_date,
+)
+
+__all__ = [
+    "APPLICATION_PREFIX",
+    "STAFF_STATUSES",
+    "cancel_application",
+    "create_application",
+    "get_application",
+    "get_applications",
+    "list_applications",
+    "normalize_programme",
+    "normalize_school",
+    "set_application_status",
+]
+
+APPLICATION_PREFIX = "BT"  # 补贴
+STAFF_STATUSES = ("pending", "approved", "rejected")
+MAX_NOTE_LENGTH = 500
+
+
+def _clean_text(field: str, text: object, ask: str, max_length: int = 60) -> str:
+    value = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(text or "")).strip())
+    if len(value) < 2 or not any(ch.isalpha() for ch in value):
+        raise InvalidInput(field, ask)
+    if len(value) > max_length:
+        raise InvalidInput(field, f"最多{max_length}个字，请简写后重新输入。")
+    return value
+
+
+def normalize_school(text: object) -> str:
+    """A school's name, 2–60 characters."""
+    return _clean_text("school", text, "请告诉我毕业学校的全称，例如“宁波大学”。")
+
+
+def normalize_programme(text: object) -> str:
+    """A programme (专业/学历层次), 2–60 characters."""
+    return _clean_text("programme", text, "请告诉我所学专业，例如“机械设计制造及其自动化”。")
+
+
+def create_application(
+    db: Database,
+    sender_id: str,
+    *,
+    name: str,
+    phone: str,
+    school: str,
+    programme: str,
+    graduation_date: str,
+    certificate_no: str,
+    model_worker_class: bool = False,
+    today: date | None = None,
+) -> ApplicationResult:
+    """File a pending application for a registered worker. Validates every field (raises
+    InvalidInput with a Chinese message). A live application with the same certificate
+    is returned with status ``duplicate`` instead of filing a second one."""
+    clean = {
+        "name": normalize_name(name),
+        "phone": normalize_phone(phone),
+        "school": normalize_school(school),
+        "programme": normalize_programme(programme),
+        "graduation_date": parse_graduation_date(graduation_date, today=today),
+        "certificate_no": normalize_certificate_no(certificate_no),
+        "model_worker_class": 1 if model_worker_class else 0,
+    }
+    stamp = now()
+    with write_transaction(db):
+        if not db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone():
+            return ApplicationResult("not_registered")
+        rows = list(db.query(
+            "SELECT * FROM applications WHERE sender_id = ? AND certificate_no = ? "
+            "AND status IN ('pending', 'approved')",
+            [sender_id, clean["certificate_no"]],
+        ))
+        if rows:
+            return ApplicationResult("duplicate", Application.from_row(rows[0]))
+        number = next_number(db, APPLICATION_PREFIX)
+        db.execute(
+            "INSERT INTO applications (application_no, sender_id, name, phone, school, "
+            "programme, graduation_date, certificate_no, model_worker_class, status, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            [number, sender_id, clean["name"], clean["phone"], clean["school"],
+             clean["programme"], clean["graduation_date"], clean["certificate_no"],
+             clean["model_worker_class"], stamp, stamp],
+        )
+        bump(db, "applications.created", "all")
+        bump(db, "applications.by_status", "pending")
+        application = _get(db, number)
+    return ApplicationResult("created", application)
+
+
+def _get(db: Database, number: str) -> Application | None:
+    rows = list(db.query("SELECT * FROM applications WHERE application_no = ?", [number]))
+    return Application.from_row(rows[0]) if rows else None
+
+
+def _number(text: str) -> str:
+    return normalize_record_number(text) or str(text).strip()
+
+
+def get_applications(db: Database, sender_id: str) -> list[Application]:
+    """The worker's own applications, newest first (withdrawn ones included)."""
+    rows = db.query(
+        "SELECT * FROM applications WHERE sender_id = ? ORDER BY created_at DESC, rowid DESC",
+        [sender_id],
+    )
+    return [Application.from_row(row) for row in rows]
+
+
+def get_application(db: Database, sender_id: str, number: str) -> Application | None:
+    """One of the worker's own applications by number; None if not theirs."""
+    application = _get(db, _number(number))
+    if application is None or application.sender_id != sender_id:
+        return None
+    return application
+
+
+def cancel_application(db: Database, sender_id: str, number: str) -> ApplicationResult:
+    """Withdraw one of the worker's own pending applications."""
+    number = _number(number)
+    with write_transaction(db):
+        application = _get(db, number)
+        if application is None or application.sender_id != sender_id:
+            return ApplicationResult("not_found")
+        if application.status == "cancelled":
+            return ApplicationResult("already_cancelled", application)
+        if application.status != "pending":
+            return ApplicationResult("not_allowed", application)
+        db.execute(
+            "UPDATE applications SET status = 'cancelled', updated_at = ? "
+            "WHERE application_no = ?",
+            [now(), number],
+        )
+        bump(db, "applications.by_status", "pending", -1)
+        bump(db, "applications.by_status", "cancelled")
+        application = _get(db, number)
+    return ApplicationResult("cancelled", application)
+
+
+def list_applications(db: Database, status: str | None = None) -> list[Application]:
+    """Staff: all applications (or those in one status), oldest first."""
+    if status is not None and status not in (*STAFF_STATUSES, "cancelled"):
+        raise ValueError(f"unknown application status: {status!r}")
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = db.query(f"SELECT * FROM applications {where} ORDER BY created_at, rowid", params)
+    return [Application.from_row(row) for row in rows]
+
+
+def set_application_status(
+    db: Database, number: str, status: str, note: str = ""
+) -> StatusChangeResult:
+    """Staff: decide an application (``approved``/``rejected``, or back to ``pending``)
+    with a note the worker will see. Withdrawn or anonymized ones are ``not_allowed``."""
+    if status not in STAFF_STATUSES:
+        raise ValueError(f"status must be one of {STAFF_STATUSES}, not {status!r}")
+    note = re.sub(r"\s+", " ", (note or "").strip())[:MAX_NOTE_LENGTH]
+    number = _number(number)
+    stamp = now()
+    with write_transaction(db):
+        application = _get(db, number)
+        if application is None:
+            return StatusChangeResult("not_found")
+        if application.status == "cancelled" or application.sender_id is None:
+            return StatusChangeResult("not_allowed", application, application.status)
+        db.execute(
+            "UPDATE applications SET status = ?, staff_note = ?, updated_at = ?, "
+            "decided_at = ? WHERE application_no = ?",
+            [status, note, stamp, None if status == "pending" else stamp, number],
+        )
+        if status != application.status:
+            bump(db, "applications.by_status", application.status, -1)
+            bump(db, "applications.by_status", status)
+        updated = _get(db, number)
+    return StatusChangeResult("updated", updated, application.status)

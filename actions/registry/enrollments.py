@@ -1,0 +1,264 @@
+"""Course enrollments, the waiting list and promotion from it.
+
+Each of :func:`enroll` and :func:`cancel_enrollment` is one ``BEGIN IMMEDIATE``
+transaction: the seat count, the new row, any promotion and the counters commit together
+or not at all, and no other process can take a seat in between.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from actions.registry.counters import bump, next_number
+from actions.registry.database import now, write_transaction
+from actions.registry.models import (
+    CancelResult,
+    CourseSummary,
+    Enrollment,
+    EnrollmentResult,
+    Promotion,
+    RosterEntry,
+)
+from actions.registry.notifications import promotion_text, queue_notification
+from actions.registry.validation import normalize_record_number
+
+__all__ = [
+    "ENROLLMENT_PREFIX",
+    "cancel_enrollment",
+    "course_summaries",
+    "enroll",
+    "find_active_enrollment",
+    "get_course_summary",
+    "get_enrollments",
+    "promote_waitlist",
+    "roster",
+    "waitlist",
+]
+
+ENROLLMENT_PREFIX = "BM"  # 报名
+
+# Test seam: called by name inside the enrollment transaction ("after_seat_check" between
+# counting the seats and inserting, "before_commit" after every write). Tests use it to
+# widen race windows and to simulate a crash mid-transaction. Empty in production.
+TEST_HOOKS: dict[str, Callable[[], None]] = {}
+
+# Every enrollment column plus its live position on the waiting list.
+_SELECT = """
+    SELECT e.*,
+        CASE WHEN e.status = 'waitlisted' THEN 1 + (
+            SELECT COUNT(*) FROM enrollments w
+            WHERE w.course_id = e.course_id AND w.status = 'waitlisted'
+              AND w.queue_no < e.queue_no
+        ) END AS waitlist_position
+    FROM enrollments e
+"""
+
+
+def _hook(name: str) -> None:
+    hook = TEST_HOOKS.get(name)
+    if hook is not None:
+        hook()
+
+
+def _one(db: Database, where: str, params: list[object]) -> Enrollment | None:
+    rows = list(db.query(f"{_SELECT} WHERE {where}", params))
+    return Enrollment.from_row(rows[0]) if rows else None
+
+
+def _count(db: Database, course_id: str, status: str) -> int:
+    (count,) = db.execute(
+        "SELECT COUNT(*) FROM enrollments WHERE course_id = ? AND status = ?",
+        [course_id, status],
+    ).fetchone()
+    return count
+
+
+def promote_waitlist(db: Database, course_id: str, stamp: str) -> list[Promotion]:
+    """Give free seats to the waiting list, first come first served. In a transaction;
+    each promoted worker gets a message in the notifications outbox."""
+    row = db.execute("SELECT capacity FROM courses WHERE course_id = ?", [course_id]).fetchone()
+    capacity = row[0] if row else None
+    if capacity is None:
+        limit = -1  # SQLite: no limit
+    else:
+        limit = capacity - _count(db, course_id, "enrolled")
+        if limit <= 0:
+            return []
+    waiting = db.execute(
+        "SELECT enrollment_no, sender_id, course_name FROM enrollments "
+        "WHERE course_id = ? AND status = 'waitlisted' ORDER BY queue_no LIMIT ?",
+        [course_id, limit],
+    ).fetchall()
+    promoted = []
+    for number, sender_id, course_name in waiting:
+        db.execute(
+            "UPDATE enrollments SET status = 'enrolled', enrolled_at = ?, updated_at = ? "
+            "WHERE enrollment_no = ?",
+            [stamp, stamp, number],
+        )
+        bump(db, "enrollments.promoted", course_id)
+        promotion = Promotion(sender_id, number, course_id, course_name)
+        # Told later by the front end (outbox), committed with the promotion itself.
+        queue_notification(db, sender_id, promotion_text(promotion), kind="promotion", ref=number)
+        promoted.append(promotion)
+    return promoted
+
+
+def enroll(
+    db: Database,
+    sender_id: str,
+    course_id: str,
+    course_name: str,
+    capacity: int | None = None,
+) -> EnrollmentResult:
+    """Enroll a registered worker: a seat if one is free (``capacity`` None = unlimited),
+    else the end of the waiting list. Enrolling twice returns the existing enrollment with
+    status ``already``. ``capacity`` and ``course_name`` come from the knowledge base and
+    are remembered for later promotions."""
+    if capacity is not None and (not isinstance(capacity, int) or capacity < 0):
+        raise ValueError(f"capacity must be a non-negative int or None, not {capacity!r}")
+    if not course_id or not course_name:
+        raise ValueError("course_id and course_name are required")
+    stamp = now()
+    with write_transaction(db):
+        registered = db.execute(
+            "SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]
+        ).fetchone()
+        if not registered:
+            return EnrollmentResult("not_registered")
+        db.execute(
+            "INSERT INTO courses (course_id, course_name, capacity, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (course_id) DO UPDATE SET "
+            "course_name = excluded.course_name, capacity = excluded.capacity, "
+            "updated_at = excluded.updated_at",
+            [course_id, course_name, capacity, stamp],
+        )
+        # A raised capacity first goes to the people already waiting.
+        promoted = tuple(promote_waitlist(db, course_id, stamp))
+        existing = _one(
+            db,
+            "e.sender_id = ? AND e.course_id = ? AND e.status IN ('enrolled', 'waitlisted')",
+            [sender_id, course_id],
+        )
+        if existing is not None:
+            return EnrollmentResult("already", existing, promoted)
+
+        enrolled = _count(db, course_id, "enrolled")
+        _hook("after_seat_check")
+        status = "enrolled" if capacity is None or enrolled < capacity else "waitlisted"
+        (queue_no,) = db.execute(
+            "SELECT COALESCE(MAX(queue_no), 0) + 1 FROM enrollments WHERE course_id = ?",
+            [course_id],
+        ).fetchone()
+        number = next_number(db, ENROLLMENT_PREFIX)
+        db.execute(
+            "INSERT INTO enrollments (enrollment_no, sender_id, course_id, course_name, "
+            "status, queue_no, created_at, updated_at, enrolled_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [number, sender_id, course_id, course_name, status, queue_no, stamp, stamp,
+             stamp if status == "enrolled" else None],
+        )
+        bump(db, "enrollments.created", course_id)
+        if status == "waitlisted":
+            bump(db, "enrollments.waitlisted", course_id)
+        _hook("before_commit")
+        enrollment = _one(db, "e.enrollment_no = ?", [number])
+    return EnrollmentResult(status, enrollment, promoted)
+
+
+def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str) -> CancelResult:
+    """Cancel one of the worker's own enrollments; a freed seat goes to the first on the
+    waiting list (returned in ``promoted`` so the bot can tell them). Someone else's or an
+    unknown number gives ``not_found``."""
+    number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
+    stamp = now()
+    with write_transaction(db):
+        current = _one(db, "e.enrollment_no = ? AND e.sender_id = ?", [number, sender_id])
+        if current is None:
+            return CancelResult("not_found")
+        if current.status == "cancelled":
+            return CancelResult("already_cancelled", current)
+        db.execute(
+            "UPDATE enrollments SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
+            "WHERE enrollment_no = ?",
+            [stamp, stamp, number],
+        )
+        bump(db, "enrollments.cancelled", current.course_id)
+        promoted: tuple[Promotion, ...] = ()
+        if current.status == "enrolled":
+            promoted = tuple(promote_waitlist(db, current.course_id, stamp))
+        _hook("before_commit")
+        cancelled = _one(db, "e.enrollment_no = ?", [number])
+    return CancelResult("cancelled", cancelled, promoted)
+
+
+def find_active_enrollment(db: Database, sender_id: str, course_id: str) -> Enrollment | None:
+    """The worker's enrolled or waitlisted enrollment for a course, if any."""
+    return _one(
+        db,
+        "e.sender_id = ? AND e.course_id = ? AND e.status IN ('enrolled', 'waitlisted')",
+        [sender_id, course_id],
+    )
+
+
+def get_enrollments(
+    db: Database, sender_id: str, include_cancelled: bool = False
+) -> list[Enrollment]:
+    """The worker's own enrollments, newest first."""
+    where = "e.sender_id = ?" + ("" if include_cancelled else " AND e.status != 'cancelled'")
+    rows = db.query(f"{_SELECT} WHERE {where} ORDER BY e.created_at DESC, e.rowid DESC",
+                    [sender_id])
+    return [Enrollment.from_row(row) for row in rows]
+
+
+def _roster_rows(db: Database, course_id: str, status: str) -> list[RosterEntry]:
+    rows = db.query(
+        f"""SELECT x.*, w.name AS w_name, w.phone AS w_phone, w.employer AS w_employer,
+                   w.district AS w_district, w.union_member AS w_union_member
+            FROM ({_SELECT} WHERE e.course_id = ? AND e.status = ?) x
+            LEFT JOIN workers w ON w.sender_id = x.sender_id
+            ORDER BY x.queue_no""",
+        [course_id, status],
+    )
+    return [
+        RosterEntry(
+            enrollment=Enrollment.from_row(row),
+            name=row["w_name"],
+            phone=row["w_phone"],
+            employer=row["w_employer"],
+            district=row["w_district"],
+            union_member=None if row["w_union_member"] is None else bool(row["w_union_member"]),
+        )
+        for row in rows
+    ]
+
+
+def roster(db: Database, course_id: str) -> list[RosterEntry]:
+    """Staff: the workers holding a seat, in arrival order, with full contact details."""
+    return _roster_rows(db, course_id, "enrolled")
+
+
+def waitlist(db: Database, course_id: str) -> list[RosterEntry]:
+    """Staff: the waiting list in the order seats will be given."""
+    return _roster_rows(db, course_id, "waitlisted")
+
+
+_SUMMARY = """
+    SELECT c.course_id, c.course_name, c.capacity,
+        (SELECT COUNT(*) FROM enrollments e
+         WHERE e.course_id = c.course_id AND e.status = 'enrolled') AS enrolled,
+        (SELECT COUNT(*) FROM enrollments e
+         WHERE e.course_id = c.course_id AND e.status = 'waitlisted') AS waitlisted
+    FROM courses c
+"""
+
+
+def course_summaries(db: Database) -> list[CourseSummary]:
+    """Every course anyone ever enrolled in, with its seat counts."""
+    return [CourseSummary(**row) for row in db.query(f"{_SUMMARY} ORDER BY c.course_id")]
+
+
+def get_course_summary(db: Database, course_id: str) -> CourseSummary | None:
+    rows = list(db.query(f"{_SUMMARY} WHERE c.course_id = ?", [course_id]))
+    return CourseSummary(**rows[0]) if rows else None

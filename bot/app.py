@@ -1,0 +1,129 @@
+"""Building the one Application of the Telegram front end, and running it.
+
+``build_application(config)`` is what ``python -m bot`` runs and what the tests use: point
+``config.telegram_base_url`` at a fake Bot API server and ``config.rasa_url`` at a (fake or
+real) Rasa, then ``async with running(app): ...`` inside an async test.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot import buttons, handoff, tickets
+from bot.config import Config
+from bot.context import SERVICES_KEY, BotContext, Services
+from bot.db import open_db
+from bot.flood import FloodGate
+from bot.handlers import OPERATOR_COMMANDS, WORKER_COMMANDS, register_handlers
+from bot.handoff import OperatorDirectory
+from bot.rasa_client import RasaClient
+from bot.sending import ResilientRateLimiter
+
+log = logging.getLogger(__name__)
+
+#: Updates processed at once; each worker still gets one at a time (bot/flood.py).
+CONCURRENT_UPDATES = 64
+
+
+def build_application(config: Config, *, clock: Callable[[], datetime] | None = None) -> Application:
+    """The configured Application (not yet initialised or started)."""
+    config.check()
+    base_url, base_file_url = config.bot_api_urls
+    builder = (
+        Application.builder()
+        .token(config.telegram_token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .rate_limiter(ResilientRateLimiter(
+            max_retries=config.rate_limit_retries,
+            network_retries=config.send_retries,
+            retry_delay=config.send_retry_delay,
+        ))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .context_types(ContextTypes(context=BotContext))
+        .job_queue(None)  # APScheduler (PTB's job-queue extra) conflicts with Rasa 3.6
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.mode == "webhook":
+        builder = builder.updater(None)  # bot/webhook.py feeds the update queue
+    application = builder.build()
+
+    tz = config.staffed_hours.tz
+    application.bot_data[SERVICES_KEY] = Services(
+        config=config,
+        rasa=RasaClient(base_url=config.rasa_url, token=config.rasa_token, timeout=config.rasa_timeout),
+        db=open_db(config.handoff_db_path),
+        gate=FloodGate(config.flood_max_pending),
+        operators=OperatorDirectory(config.operator_chat_id, config.staff_ids),
+        clock=clock or (lambda: datetime.now(tz)),
+    )
+    register_handlers(application, config.operator_chat_id)
+    return application
+
+
+def services_of(application: Application) -> Services:
+    return application.bot_data[SERVICES_KEY]
+
+
+async def _post_init(application: Application) -> None:
+    svc = services_of(application)
+    bot = application.bot
+    try:
+        await bot.set_my_commands(
+            [BotCommand(name, label) for name, (_payload, label) in WORKER_COMMANDS.items()],
+            scope=BotCommandScopeAllPrivateChats(),
+        )
+        if svc.config.operator_chat_id is not None:
+            await bot.set_my_commands(
+                [BotCommand(name, label) for name, label in OPERATOR_COMMANDS.items()],
+                scope=BotCommandScopeChat(svc.config.operator_chat_id),
+            )
+    except TelegramError as exc:
+        log.warning("Could not set the command menus: %s", exc)
+    buttons.forget_old(svc.db, svc.now())
+    await handoff.flush_resumes(svc)
+    log.info("Telegram front end ready: %d open ticket(s), Rasa at %s",
+             tickets.open_count(svc.db), svc.config.rasa_url)
+
+
+async def _post_shutdown(application: Application) -> None:
+    svc = services_of(application)
+    await svc.rasa.close()
+    svc.db.close()
+
+
+@contextlib.asynccontextmanager
+async def running(application: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:
+    """Initialise, start polling and start ``application``; undo it all on exit.
+
+    ``run_polling`` does the same for ``python -m bot`` but owns the event loop; tests and
+    the end-to-end suite use this inside their own loop.
+    """
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        if application.updater is not None:
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        try:
+            yield application
+        finally:
+            try:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+            finally:
+                if application.running:
+                    await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -1,0 +1,92 @@
+"""Inline-keyboard buttons whose payloads live in SQLite.
+
+A Rasa button payload such as ``/ask_general{"kb_id":"faq_工会会员入会条件"}`` easily exceeds
+Telegram's 64-byte callback data, so each button carries a short random key (``b:<key>``)
+and the payload stays in ``buttons``. Pressing a button spends its whole keyboard, so a
+second press (or a press on an old message, or forged callback data) is recognised as stale.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+PREFIX = "b:"
+KEEP_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PressedButton:
+    payload: str
+    title: str
+
+
+def _is_url(payload: str) -> bool:
+    return payload.startswith(("https://", "http://"))
+
+
+def make_keyboard(
+    db: Database, user_id: int, buttons: list[dict], now: datetime
+) -> InlineKeyboardMarkup:
+    """Store ``buttons`` (Rasa's ``[{"title", "payload"}]``) and return a keyboard for them."""
+    group_id = secrets.token_urlsafe(6)
+    rows, records = [], []
+    for button in buttons:
+        title = str(button.get("title") or button.get("payload") or "…")
+        payload = str(button.get("payload") or button.get("url") or "")
+        if button.get("url") or _is_url(payload):
+            rows.append([InlineKeyboardButton(title, url=str(button.get("url") or payload))])
+            continue
+        key = secrets.token_urlsafe(9)  # 12 characters
+        records.append(
+            {"key": key, "group_id": group_id, "user_id": user_id, "payload": payload,
+             "title": title, "created_at": now.isoformat(), "used_at": None}
+        )
+        rows.append([InlineKeyboardButton(title, callback_data=PREFIX + key)])
+    if records:
+        db["buttons"].insert_all(records, pk="key")
+    return InlineKeyboardMarkup(rows)
+
+
+def press(db: Database, user_id: int, callback_data: str | None, now: datetime) -> PressedButton | None:
+    """Spend the keyboard the pressed button belongs to; ``None`` if stale, used or forged."""
+    if not callback_data or not callback_data.startswith(PREFIX):
+        return None
+    key = callback_data[len(PREFIX):]
+    rows = list(db.query("SELECT group_id, user_id, payload, title, used_at FROM buttons WHERE key = ?", [key]))
+    if not rows:
+        return None
+    row = rows[0]
+    if row["used_at"] or row["user_id"] != user_id:
+        return None
+    with db.conn:
+        cursor = db.execute(
+            "UPDATE buttons SET used_at = ? WHERE group_id = ? AND used_at IS NULL",
+            [now.isoformat(), row["group_id"]],
+        )
+    if cursor.rowcount == 0:  # somebody spent it in between
+        return None
+    return PressedButton(payload=row["payload"], title=row["title"] or "")
+
+
+def title_for_payload(db: Database, user_id: int, payload: str) -> str | None:
+    """The title a worker saw for a payload they sent by pressing a button (for transcripts)."""
+    rows = list(
+        db.query(
+            "SELECT title FROM buttons WHERE user_id = ? AND payload = ? ORDER BY created_at DESC LIMIT 1",
+            [user_id, payload],
+        )
+    )
+    return rows[0]["title"] if rows else None
+
+
+def forget_old(db: Database, now: datetime) -> int:
+    """Drop buttons older than :data:`KEEP_FOR` (their messages are long out of sight)."""
+    with db.conn:
+        cursor = db.execute(
+            "DELETE FROM buttons WHERE created_at < ?", [(now - KEEP_FOR).isoformat()]
+        )
+    return cursor.rowcount

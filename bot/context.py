@@ -1,0 +1,64 @@
+"""What every callback needs, reached through ``context.services`` – no module-level state.
+
+:func:`bot.app.build_application` creates one :class:`Services` per Application and stores it
+in ``bot_data``; the custom :class:`BotContext` exposes it as a typed attribute.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+from telegram import User
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.config import Config
+from bot.flood import FloodGate
+from bot.formatting import mask_phones, shorten
+from bot.rasa_client import RasaClient
+
+if TYPE_CHECKING:
+    from bot.handoff import OperatorDirectory
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    config: Config
+    rasa: RasaClient
+    db: Database
+    gate: FloodGate
+    operators: "OperatorDirectory"
+    clock: Callable[[], datetime]
+    # Operators' messages keep their order too (no flood limit for staff).
+    ops_lanes: FloodGate = field(default_factory=lambda: FloodGate(max_pending=10_000))
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.config.staffed_hours.tz)
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A worker talking to the bot in a private chat."""
+
+    user_id: int
+    chat_id: int
+    display_name: str
+
+    @property
+    def sender_id(self) -> str:
+        return f"tg-{self.user_id}"
+
+    @classmethod
+    def from_user(cls, user: User, chat_id: int) -> "Worker":
+        name = shorten(mask_phones(user.full_name or user.first_name or ""), 40) or f"用户{user.id}"
+        return cls(user_id=user.id, chat_id=chat_id, display_name=name)

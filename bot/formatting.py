@@ -1,0 +1,109 @@
+"""Turning Rasa's text into Telegram messages: length limits, sentence splits, links, masks.
+
+Telegram counts message length in UTF-16 code units after entity parsing (4096 for a
+text, 1024 for a caption). Rasa's texts are plain text with an occasional Markdown link
+``[标题](https://…)`` or ``**重点**``; they are sent as HTML so links render as links.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+SENTENCE_ENDS = "。！？!?\n"
+SOFT_BREAKS = "；;，,、 "
+
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()]+)\)")
+_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+
+# Anything that looks like a phone number (or another long personal number):
+# mobiles with optional +86 and separators, landlines with an area code, 7+ digit runs.
+_DIGIT = "[0-9０-９]"
+_PHONE = re.compile(
+    rf"(?<![0-9０-９])(?:"
+    rf"(?:\+?86[\s-]?)?1[3-9]{_DIGIT}(?:[\s-]?{_DIGIT}){{8}}"  # mobile 13812345678 / 138-1234-5678
+    rf"|0{_DIGIT}{{2,3}}[\s-]{_DIGIT}{{7,8}}"  # landline 0574-87654321
+    rf"|{_DIGIT}{{7,}}[0-9０-９Xx]?"  # any other long number (ID card, bare landline)
+    rf")(?![0-9０-９])"
+)
+PHONE_MASK = "[号码已隐藏]"
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def mask_phones(text: str) -> str:
+    """Replace every phone-like number so it never reaches the operators' group."""
+    return _PHONE.sub(PHONE_MASK, text or "")
+
+
+def _cut_index(text: str, limit: int) -> int:
+    """Where to cut ``text`` so the first part fits ``limit`` UTF-16 units."""
+    # The largest prefix (in characters) that fits.
+    units = 0
+    fit = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            break
+        fit = index + 1
+    window = text[:fit]
+    protected = [m.span() for m in _LINK.finditer(text)]
+
+    def inside_link(pos: int) -> bool:
+        return any(start < pos < end for start, end in protected)
+
+    for breaks, min_share in ((SENTENCE_ENDS, 0.3), (SOFT_BREAKS, 0.5)):
+        for pos in range(len(window), 0, -1):
+            if window[pos - 1] in breaks and pos >= fit * min_share and not inside_link(pos):
+                return pos
+    return fit or 1
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split on sentence ends (。！？!?, newline) so every part fits ``limit``.
+
+    Falls back to a clause break (；，、space), and only then to a hard cut.
+    """
+    text = (text or "").strip()
+    parts: list[str] = []
+    while tg_len(text) > limit:
+        cut = _cut_index(text, limit)
+        head, text = text[:cut].rstrip(), text[cut:].lstrip()
+        if head:
+            parts.append(head)
+    if text:
+        parts.append(text)
+    return parts
+
+
+def to_html(text: str) -> str:
+    """Escape ``text`` for Telegram's HTML mode; render Markdown links and bold."""
+    out = []
+    last = 0
+    for match in _LINK.finditer(text):
+        out.append(_inline(text[last:match.start()]))
+        title, url = match.groups()
+        out.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(title)}</a>')
+        last = match.end()
+    out.append(_inline(text[last:]))
+    return "".join(out)
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text, quote=False)
+    return _BOLD.sub(lambda m: f"<b>{m.group(1)}</b>", escaped)
+
+
+def plain(text: str) -> str:
+    """The text as it reads without HTML (used when Telegram rejects our HTML)."""
+    text = _LINK.sub(lambda m: f"{m.group(1)}（{m.group(2)}）", text)
+    return _BOLD.sub(lambda m: m.group(1), text)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,372 @@
+"""Hand-off to the union's operators in a Telegram group.
+
+Rasa's ``action_handoff`` (a request for a person, two fallbacks in a row, repeated form
+failures) answers with the custom payload ``{"handoff": {"reason": ...}}``; ``/human`` asks
+Rasa for the same. The front end then
+
+1. opens a ticket (:mod:`bot.tickets`) in the operators' group: its own forum topic when the
+   group is a forum, otherwise a header message the operators reply to, with the worker's
+   display name (phone-like numbers masked), the reason and the recent transcript from the
+   Rasa tracker;
+2. records ``{"event": "pause"}`` in the worker's Rasa conversation;
+3. relays everything the worker sends to the operators (not to Rasa) and every operator
+   reply in the topic / to a ticket message back to the worker;
+4. on ``/done`` (operators) or ``/cancel`` (worker) closes the ticket, tells the worker and
+   records ``{"event": "resume"}``; if Rasa is unreachable then, the resume is retried before
+   the worker's next message reaches Rasa, so no conversation stays paused.
+
+Only members of the operators' group (getChatMember: member/administrator/creator) and
+``TELEGRAM_STAFF_IDS`` may answer or close tickets.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from telegram import Message, ReplyParameters, User
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import buttons, texts, tickets
+from bot.context import BotContext, Services, Worker
+from bot.formatting import mask_phones, shorten
+from bot.outbox import send_text
+from bot.rasa_client import RasaUnavailable
+from bot.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_MESSAGES = 10
+OPERATOR_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+class OperatorDirectory:
+    """Who may answer tickets, and whether the operators' group is a forum (cached briefly)."""
+
+    def __init__(self, chat_id: int | None, staff_ids: frozenset[int], ttl: float = 300.0) -> None:
+        self.chat_id = chat_id
+        self.staff_ids = staff_ids
+        self.ttl = ttl
+        self._members: dict[int, tuple[bool, float]] = {}
+        self._forum: tuple[bool, float] | None = None
+
+    async def is_operator(self, bot: Any, user: User | None, message: Message | None = None) -> bool:
+        if message is not None and message.sender_chat and message.sender_chat.id == self.chat_id:
+            return True  # an anonymous administrator posting as the group
+        if user is None or user.is_bot:
+            return False
+        if user.id in self.staff_ids:
+            return True
+        if self.chat_id is None:
+            return False
+        cached = self._members.get(user.id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(self.chat_id, user.id)
+            allowed = member.status in OPERATOR_STATUSES
+        except (TelegramError, TypeError, ValueError) as exc:  # API error, or an answer PTB cannot parse
+            log.warning("getChatMember(%s) failed: %s", user.id, exc)
+            return False  # not cached: ask again next time
+        self._members[user.id] = (allowed, time.monotonic() + self.ttl)
+        return allowed
+
+    async def is_forum(self, bot: Any) -> bool:
+        if self._forum and self._forum[1] > time.monotonic():
+            return self._forum[0]
+        try:
+            chat = await bot.get_chat(self.chat_id)
+            forum = bool(chat.is_forum)
+        except TelegramError as exc:
+            log.warning("getChat(operators) failed: %s; assuming no forum", exc)
+            return False
+        self._forum = (forum, time.monotonic() + self.ttl)
+        return forum
+
+    def forget_forum(self) -> None:
+        self._forum = None
+
+
+# --- where messages go in the operators' chat ---------------------------------------------
+
+def _ops_target(ticket: Ticket) -> dict[str, Any]:
+    """send_* keyword arguments that put a message into the ticket's topic / reply chain."""
+    if ticket.thread_id:
+        return {"message_thread_id": ticket.thread_id}
+    if ticket.header_message_id:
+        return {"reply_parameters": ReplyParameters(
+            message_id=ticket.header_message_id, allow_sending_without_reply=True)}
+    return {}
+
+
+def resolve_ticket(svc: Services, message: Message) -> Ticket | None:
+    """The ticket an operator's message belongs to: its forum topic, or the message it replies to."""
+    chat_id = message.chat_id
+    if message.is_topic_message and message.message_thread_id:
+        ticket = tickets.by_thread(svc.db, chat_id, message.message_thread_id)
+        if ticket is not None:
+            return ticket
+    if message.reply_to_message is not None:
+        return tickets.by_ops_message(svc.db, chat_id, message.reply_to_message.message_id)
+    return None
+
+
+def _remember(svc: Services, ticket: Ticket, sent: list[Message] | Message | Any, kind: str) -> None:
+    for message in sent if isinstance(sent, list) else [sent]:
+        tickets.remember_message(svc.db, ticket.id, ticket.ops_chat_id, message.message_id, kind, svc.now())
+
+
+# --- transcript ---------------------------------------------------------------------------
+
+async def transcript(svc: Services, worker: Worker) -> str:
+    """The last few user/bot messages of the worker's Rasa conversation, numbers masked."""
+    try:
+        tracker = await svc.rasa.tracker(worker.sender_id)
+    except RasaUnavailable as exc:
+        log.warning("No transcript for %s: %s", worker.sender_id, exc)
+        return texts.TRANSCRIPT_UNAVAILABLE
+    events = [e for e in tracker.get("events") or []
+              if e.get("event") in ("user", "bot") and (e.get("text") or "").strip()]
+    lines = []
+    for event in events[-TRANSCRIPT_MESSAGES:]:
+        text = event["text"].strip()
+        if event["event"] == "user":
+            if text.startswith("/"):
+                title = buttons.title_for_payload(svc.db, worker.user_id, text)
+                text = texts.TRANSCRIPT_BUTTON.format(title=title or text[1:].split("{")[0])
+            prefix = "👤 "
+        else:
+            prefix = "🤖 "
+        lines.append(prefix + shorten(mask_phones(text), 300))
+    return "\n".join(lines) or texts.TRANSCRIPT_EMPTY
+
+
+# --- opening ------------------------------------------------------------------------------
+
+def _reason_label(reason: str) -> str:
+    return texts.REASONS.get(reason, reason)
+
+
+async def open_ticket(context: BotContext, worker: Worker, reason: str,
+                      notice: str | None = None) -> Ticket | None:
+    """Open a ticket for ``worker`` (or point them to the one already open)."""
+    svc = context.services
+    bot = context.bot
+    ops_chat = svc.config.operator_chat_id
+    if ops_chat is None:
+        log.error("Hand-off requested but TELEGRAM_OPERATOR_CHAT_ID is not set")
+        await send_text(bot, worker.chat_id, texts.HANDOFF_UNAVAILABLE)
+        return None
+    now = svc.now()
+    hours = svc.config.staffed_hours
+    staffed = hours.is_staffed(now)
+    try:
+        ticket = tickets.create(
+            svc.db, user_id=worker.user_id, chat_id=worker.chat_id, sender_id=worker.sender_id,
+            display_name=worker.display_name, reason=reason, opened_at=now, staffed=staffed,
+            ops_chat_id=ops_chat,
+        )
+    except tickets.TicketAlreadyOpen:
+        await send_text(bot, worker.chat_id, texts.HANDOFF_ALREADY_OPEN)
+        return tickets.open_for_user(svc.db, worker.user_id)
+
+    history = await transcript(svc, worker)
+    try:
+        ticket = await _post_ticket(context, ticket, history, staffed, now)
+    except TelegramError:
+        log.exception("Could not open ticket #%s in the operators' chat", ticket.id)
+        tickets.delete(svc.db, ticket.id)
+        await send_text(bot, worker.chat_id, texts.HANDOFF_UNAVAILABLE)
+        return None
+
+    try:
+        await svc.rasa.append_events(worker.sender_id, [{"event": "pause"}])
+        ticket = tickets.update(svc.db, ticket.id, paused=1)
+    except RasaUnavailable as exc:
+        log.warning("Could not pause %s in Rasa: %s", worker.sender_id, exc)
+
+    if notice:
+        await send_text(bot, worker.chat_id, notice)
+    if staffed:
+        await send_text(bot, worker.chat_id, texts.HANDOFF_STAFFED)
+    else:
+        await send_text(bot, worker.chat_id, texts.HANDOFF_UNSTAFFED.format(
+            hours=hours.describe(), next_start=hours.describe_next_start(now)))
+    log.info("Ticket #%s opened for %s (%s)", ticket.id, worker.sender_id, reason)
+    return ticket
+
+
+async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffed: bool,
+                       now: datetime) -> Ticket:
+    svc = context.services
+    bot = context.bot
+    hours = svc.config.staffed_hours
+    thread_id = None
+    if await svc.operators.is_forum(bot):
+        name = texts.TICKET_TOPIC.format(
+            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or ""))
+        try:
+            topic = await bot.create_forum_topic(ticket.ops_chat_id, name=shorten(name, 128))
+            thread_id = topic.message_thread_id
+        except (BadRequest, Forbidden) as exc:  # no "manage topics" right, or no longer a forum
+            log.warning("createForumTopic failed (%s); using a header message instead", exc)
+            svc.operators.forget_forum()
+    staffed_note = "" if staffed else texts.TICKET_UNSTAFFED_NOTE.format(
+        next_start=hours.describe_next_start(now))
+    header = texts.TICKET_HEADER.format(
+        id=ticket.id, name=ticket.display_name, sender=ticket.sender_id,
+        reason=_reason_label(ticket.reason or ""), opened=f"{now:%Y-%m-%d %H:%M}",
+        staffed_note=staffed_note, transcript=history,
+        howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
+    )
+    kwargs = {"message_thread_id": thread_id} if thread_id else {}
+    sent = await send_text(bot, ticket.ops_chat_id, mask_phones(header), html=False, **kwargs)
+    ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id,
+                            header_message_id=sent[0].message_id)
+    _remember(svc, ticket, sent, "header")
+    return ticket
+
+
+# --- relaying -----------------------------------------------------------------------------
+
+async def relay_worker_text(context: BotContext, ticket: Ticket, worker: Worker, text: str) -> None:
+    svc = context.services
+    tickets.record_activity(svc.db, worker.user_id, svc.now())
+    body = texts.RELAY_FROM_WORKER.format(name=worker.display_name, id=ticket.id, text=mask_phones(text))
+    try:
+        sent = await send_text(context.bot, ticket.ops_chat_id, body, html=False, **_ops_target(ticket))
+    except TelegramError:
+        log.exception("Relaying to the operators failed (ticket #%s)", ticket.id)
+        await send_text(context.bot, worker.chat_id, texts.RELAY_FAILED)
+        return
+    _remember(svc, ticket, sent, "relay")
+
+
+async def relay_worker_message(context: BotContext, ticket: Ticket, worker: Worker,
+                               message: Message, kind: str) -> None:
+    """A photo, voice message, document… during a ticket: copy it to the operators."""
+    svc = context.services
+    tickets.record_activity(svc.db, worker.user_id, svc.now())
+    try:
+        extra = {"caption": mask_phones(message.caption)} if message.caption else {}
+        copied = await context.bot.copy_message(
+            ticket.ops_chat_id, from_chat_id=worker.chat_id, message_id=message.message_id,
+            **extra, **_ops_target(ticket))
+        _remember(svc, ticket, copied, "relay")
+    except BadRequest as exc:  # some messages cannot be copied: say what it was
+        log.info("copyMessage failed (%s); relaying a note instead", exc)
+        await relay_worker_text(context, ticket, worker, texts.RELAY_UNCOPYABLE.format(kind=kind))
+    except TelegramError:
+        log.exception("Relaying to the operators failed (ticket #%s)", ticket.id)
+        await send_text(context.bot, worker.chat_id, texts.RELAY_FAILED)
+
+
+async def relay_operator_message(context: BotContext, ticket: Ticket, message: Message) -> None:
+    svc = context.services
+    bot = context.bot
+    if not ticket.is_open:
+        await message.reply_text(texts.TICKET_ALREADY_CLOSED.format(id=ticket.id))
+        return
+    text = message.text or ""
+    if text.startswith("//"):
+        return  # an internal note among the operators
+    try:
+        if text:
+            await send_text(bot, ticket.chat_id, texts.OPERATOR_PREFIX + text, html=False)
+        else:
+            await bot.copy_message(ticket.chat_id, from_chat_id=message.chat_id,
+                                   message_id=message.message_id)
+    except TelegramError as exc:  # the worker blocked the bot, or Telegram kept failing
+        log.warning("Operator reply for ticket #%s not delivered: %s", ticket.id, exc)
+        await message.reply_text(texts.TICKET_DELIVERY_FAILED.format(id=ticket.id, error=exc))
+        return
+    tickets.mark_answered(svc.db, ticket, svc.now())
+
+
+# --- closing ------------------------------------------------------------------------------
+
+async def post_resume(svc: Services, ticket: Ticket) -> bool:
+    try:
+        await svc.rasa.append_events(ticket.sender_id, [{"event": "resume"}])
+    except RasaUnavailable as exc:
+        log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
+        return False
+    tickets.update(svc.db, ticket.id, resume_pending=0)
+    return True
+
+
+async def flush_resumes(svc: Services, user_id: int | None = None) -> None:
+    """Post resume events that could not reach Rasa when their ticket closed."""
+    for ticket in tickets.pending_resumes(svc.db, user_id):
+        if not await post_resume(svc, ticket):
+            return
+
+
+async def close_ticket(context: BotContext, ticket: Ticket, *, by_worker: bool = False,
+                       operator: User | None = None) -> bool:
+    svc = context.services
+    bot = context.bot
+    closed_by = "worker" if by_worker else f"operator:{operator.id}" if operator else "system"
+    closed = tickets.close(svc.db, ticket.id, closed_by=closed_by, closed_at=svc.now())
+    if closed is None:
+        return False
+    await post_resume(svc, closed)  # before the worker hears it, so their next message is answered
+    try:
+        await send_text(bot, closed.chat_id, texts.HANDOFF_CLOSED_BY_WORKER if by_worker
+                        else texts.HANDOFF_CLOSED_BY_OPERATOR)
+    except TelegramError as exc:
+        log.warning("Could not tell the worker that ticket #%s closed: %s", closed.id, exc)
+    if by_worker:
+        note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=closed.id)
+    else:
+        who = shorten(operator.full_name, 30) if operator else "系统"
+        note = texts.TICKET_CLOSED_OPS.format(id=closed.id, by=who)
+    try:
+        await send_text(bot, closed.ops_chat_id, note, html=False, **_ops_target(closed))
+        if closed.thread_id:
+            await bot.close_forum_topic(closed.ops_chat_id, closed.thread_id)
+    except TelegramError as exc:
+        log.warning("Could not post the closing of ticket #%s: %s", closed.id, exc)
+    log.info("Ticket #%s closed by %s", closed.id, closed_by)
+    return True
+
+
+# --- operator views -----------------------------------------------------------------------
+
+def _topic_link(ticket: Ticket) -> str:
+    chat = str(ticket.ops_chat_id)
+    if ticket.thread_id and chat.startswith("-100"):
+        return f" https://t.me/c/{chat[4:]}/{ticket.thread_id}"
+    return ""
+
+
+def open_tickets_text(svc: Services) -> str:
+    open_now = tickets.list_open(svc.db)
+    if not open_now:
+        return texts.NO_OPEN_TICKETS
+    lines = [texts.TICKETS_TITLE.format(count=len(open_now))]
+    for ticket in open_now:
+        lines.append(texts.TICKET_LINE.format(
+            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or ""),
+            opened=ticket.opened_at[5:16].replace("T", " "),
+            state=texts.TICKET_STATE_ANSWERED if ticket.answered_at else texts.TICKET_STATE_WAITING,
+        ) + _topic_link(ticket))
+    return "\n".join(lines)
+
+
+def stats_text(svc: Services) -> str:
+    day = svc.now().date().isoformat()
+    gaps = tickets.unanswered_questions(svc.config.gaps_db_path, day)
+    if gaps is None:
+        gaps_text = texts.STATS_GAPS_MISSING
+    elif gaps[0] < 0:
+        gaps_text = f"累计 {gaps[1]} 条"
+    else:
+        gaps_text = f"今日 {gaps[0]} 条（累计 {gaps[1]} 条）"
+    return texts.STATS.format(
+        day=day, conversations=tickets.conversations_on(svc.db, day),
+        handoffs=tickets.handoffs_on(svc.db, day), open_tickets=tickets.open_count(svc.db),
+        gaps=gaps_text,
+    )

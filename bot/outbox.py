@@ -1,0 +1,54 @@
+"""Sending to Telegram: long texts split on sentence boundaries, HTML with a plain fallback."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.formatting import MAX_CAPTION, plain, split_text, tg_len, to_html
+
+log = logging.getLogger(__name__)
+
+
+async def send_text(
+    bot: Any,
+    chat_id: int,
+    text: str,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    html: bool = True,
+    **kwargs: Any,
+) -> list[Message]:
+    """Send ``text`` split on sentence boundaries; the keyboard goes on the last part."""
+    parts = split_text(text) or ["…"]
+    sent = []
+    for index, part in enumerate(parts):
+        markup = reply_markup if index == len(parts) - 1 else None
+        if not html:
+            sent.append(await bot.send_message(chat_id, part, reply_markup=markup, **kwargs))
+            continue
+        try:
+            sent.append(await bot.send_message(
+                chat_id, to_html(part), parse_mode=ParseMode.HTML, reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True), **kwargs,
+            ))
+        except BadRequest as exc:
+            if "parse" not in str(exc).lower():
+                raise
+            log.warning("Telegram rejected our HTML (%s); sending plain text", exc)
+            sent.append(await bot.send_message(chat_id, plain(part), reply_markup=markup, **kwargs))
+    return sent
+
+
+async def send_photo(bot: Any, chat_id: int, url: str, caption: str | None = None) -> None:
+    if caption and tg_len(caption) > MAX_CAPTION:
+        await send_text(bot, chat_id, caption)
+        caption = None
+    try:
+        await bot.send_photo(chat_id, photo=url, caption=caption)
+    except BadRequest as exc:  # Telegram could not fetch the image: give the link instead
+        log.warning("sendPhoto %s failed (%s); sending the link", url, exc)
+        await send_text(bot, chat_id, f"{caption or '图片'}：{url}", html=False)

@@ -1,0 +1,132 @@
+"""One worker turn: text → Rasa's REST channel → every reply back as Telegram messages.
+
+Rasa owns the dialogue; this module only carries messages and renders them:
+text (split to Telegram's limits, Markdown links as links), buttons (an inline keyboard,
+payloads kept in SQLite), images (sendPhoto) and the ``handoff`` custom payload, which it
+hands to :mod:`bot.handoff`. If Rasa (or the action server behind it) fails, the worker gets
+an apology and the offer of a person within a few seconds, never silence.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from bot import buttons, handoff, texts, tickets
+from bot.context import BotContext, Worker
+from bot.outbox import send_photo, send_text
+from bot.rasa_client import RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 seconds
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Any, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in the chat until the block ends."""
+
+    async def keep_typing() -> None:
+        while True:
+            with contextlib.suppress(TelegramError):
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def offer_person(context: BotContext, worker: Worker, text: str = texts.RASA_DOWN) -> None:
+    svc = context.services
+    keyboard = buttons.make_keyboard(
+        svc.db, worker.user_id,
+        [{"title": texts.HUMAN_BUTTON_TITLE, "payload": texts.HUMAN_PAYLOAD}], svc.now(),
+    )
+    await send_text(context.bot, worker.chat_id, text, reply_markup=keyboard)
+
+
+async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, Any]]) -> dict | None:
+    """Send Rasa's replies to the worker; return the ``handoff`` payload if there is one.
+
+    Rasa's REST channel cuts a text at every blank line into separate replies; consecutive
+    plain texts are joined again so an answer arrives as one message (split only where
+    Telegram's limit requires).
+    """
+    svc = context.services
+    bot = context.bot
+    pending: list[str] = []
+    handoff_request: dict | None = None
+
+    async def flush(button_specs: list[dict] | None = None) -> None:
+        text = "\n\n".join(t.strip() for t in pending if t and t.strip())
+        pending.clear()
+        markup = None
+        if button_specs:
+            markup = buttons.make_keyboard(svc.db, worker.user_id, button_specs, svc.now())
+            text = text or "请选择："
+        if text:
+            await send_text(bot, worker.chat_id, text, reply_markup=markup)
+
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and "handoff" in custom:
+            handoff_request = custom.get("handoff") or {}
+        elif custom is not None:
+            log.info("Ignoring a custom payload the front end does not know: %r", custom)
+        if reply.get("text"):
+            pending.append(str(reply["text"]))
+        button_specs = reply.get("buttons") or reply.get("quick_replies")
+        if button_specs:
+            await flush(list(button_specs))
+        if reply.get("image"):
+            await flush()
+            await send_photo(bot, worker.chat_id, str(reply["image"]))
+        if reply.get("attachment"):
+            pending.append(_attachment_text(reply["attachment"]))
+    await flush()
+    return handoff_request
+
+
+def _attachment_text(attachment: Any) -> str:
+    """Rasa attachments are a URL or ``{"type": ..., "payload": {"src": url}}``: show the link."""
+    if isinstance(attachment, dict):
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        return str(payload.get("src") or payload.get("url") or attachment.get("url") or "")
+    return str(attachment)
+
+
+async def converse(context: BotContext, worker: Worker, text: str) -> None:
+    """The worker's turn; runs in the worker's lane (see :mod:`bot.flood`)."""
+    svc = context.services
+    ticket = tickets.open_for_user(svc.db, worker.user_id)
+    if ticket is not None:  # a person is on it: relay, do not ask Rasa
+        await handoff.relay_worker_text(context, ticket, worker, text)
+        return
+    await handoff.flush_resumes(svc, worker.user_id)
+    tickets.record_activity(svc.db, worker.user_id, svc.now())
+    try:
+        async with typing(context.bot, worker.chat_id):
+            replies = await svc.rasa.send(
+                worker.sender_id, text, {"display_name": worker.display_name}
+            )
+    except RasaUnavailable as exc:
+        log.warning("Rasa unavailable for %s: %s", worker.sender_id, exc)
+        if text.strip() == texts.HUMAN_PAYLOAD:  # asked for a person: do it without Rasa
+            await handoff.open_ticket(context, worker, "rasa_unavailable",
+                                      notice=texts.HANDOFF_DEFAULT_NOTICE)
+        else:
+            await offer_person(context, worker)
+        return
+    handoff_request = await deliver(context, worker, replies)
+    if handoff_request is not None:
+        await handoff.open_ticket(context, worker, str(handoff_request.get("reason") or "request_human"))

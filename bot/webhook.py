@@ -1,0 +1,81 @@
+"""Webhook mode for production: a small aiohttp server feeding the Application's update queue.
+
+PTB's own ``run_webhook`` needs its ``webhooks`` extra (tornado), which is not installed;
+this follows PTB's ``customwebhookbot`` pattern instead: the Application is built with
+``.updater(None)`` and every POST from Telegram becomes ``Update.de_json(...)`` in
+``application.update_queue``. Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header must
+match ``TELEGRAM_WEBHOOK_SECRET``. Put the server behind the HTTPS reverse proxy that
+``TELEGRAM_WEBHOOK_URL`` points to; ``GET /healthz`` answers 200 for monitoring.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def make_web_app(application: Application, config: Config) -> web.Application:
+    secret = config.webhook_secret or ""
+
+    async def receive(request: web.Request) -> web.Response:
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception:  # noqa: BLE001 - acknowledge it, or Telegram redelivers it for ever
+            log.exception("Dropping an update PTB cannot parse: %.500s", data)
+            return web.Response(status=200)
+        await application.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    web_app = web.Application(client_max_size=2 * 1024 * 1024)
+    web_app.router.add_post(config.webhook_path, receive)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def serve_webhook(application: Application, config: Config,
+                        stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (by default: until SIGINT/SIGTERM)."""
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(make_web_app(application, config))
+    async with application:  # initialize() … shutdown()
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            url=config.webhook_url, secret_token=config.webhook_secret,
+            allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        await runner.setup()
+        site = web.TCPSite(runner, config.webhook_listen, config.webhook_port)
+        await site.start()
+        log.info("Webhook listening on %s:%s%s", config.webhook_listen, config.webhook_port,
+                 config.webhook_path)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

@@ -1,0 +1,227 @@
+"""Pure functions and small classes of the front end (no servers)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from sqlite_utils import Database
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from bot import buttons
+from bot.config import ConfigError, load_config, telegram_urls
+from bot.db import ensure_db_shape
+from bot.flood import FloodGate
+from bot.formatting import MAX_TEXT, mask_phones, plain, split_text, tg_len, to_html
+from bot.hours import StaffedHours, china_tz
+from bot.sending import is_retryable
+
+TZ = china_tz()
+
+
+# --- splitting and rendering --------------------------------------------------------------
+
+def test_split_keeps_short_text_whole():
+    assert split_text("你好。") == ["你好。"]
+
+
+def test_split_on_sentence_boundaries():
+    sentence = "职工参加技能培训并取得证书的，可以申请补贴。"
+    text = sentence * 400  # ~8800 characters
+    parts = split_text(text)
+    assert len(parts) >= 3
+    assert all(tg_len(p) <= MAX_TEXT for p in parts)
+    assert all(p.endswith("。") for p in parts)
+    assert "".join(parts) == text
+
+
+def test_split_prefers_newlines_and_question_marks():
+    text = ("问：怎么报名？" + "答" * 3000 + "\n") * 3
+    parts = split_text(text, limit=4096)
+    assert all(tg_len(p) <= 4096 for p in parts)
+    assert all(p[-1] in "答？" for p in parts)  # a line end or a question mark
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+def test_split_hard_cuts_text_without_boundaries():
+    parts = split_text("字" * 10000)
+    assert [len(p) for p in parts] == [4096, 4096, 1808]
+
+
+def test_split_counts_utf16_units():
+    parts = split_text("😀" * 3000)  # 2 UTF-16 units each
+    assert all(tg_len(p) <= 4096 for p in parts)
+    assert "".join(parts) == "😀" * 3000
+
+
+def test_links_render_and_html_is_escaped():
+    html = to_html("详见[宁波市总工会](https://www.nbzgh.gov.cn/?a=1&b=2)，注意 <不要> **按时**")
+    assert '<a href="https://www.nbzgh.gov.cn/?a=1&amp;b=2">宁波市总工会</a>' in html
+    assert "&lt;不要&gt;" in html and "<b>按时</b>" in html
+    assert plain("[链接](https://x.org)") == "链接（https://x.org）"
+
+
+@pytest.mark.parametrize("text", [
+    "我的电话13812345678", "手机 138 1234 5678", "+86 138-1234-5678", "座机0574-87654321",
+    "座机87654321", "身份证33020319900101123X", "１３８１２３４５６７８",
+])
+def test_phone_like_numbers_are_masked(text):
+    masked = mask_phones(text)
+    assert "[号码已隐藏]" in masked
+    assert not any(ch.isdigit() for ch in masked.replace("0574", "")), masked
+
+
+def test_dates_and_small_numbers_are_not_masked():
+    text = "2024-05-01 前报名，补贴 1500 元，共 3 期"
+    assert mask_phones(text) == text
+
+
+# --- staffed hours ------------------------------------------------------------------------
+
+def test_staffed_hours_weekdays_only():
+    hours = StaffedHours.parse("09:00-17:30")
+    monday_10 = datetime(2024, 5, 6, 10, 0, tzinfo=TZ)
+    assert hours.is_staffed(monday_10)
+    assert not hours.is_staffed(monday_10.replace(hour=8, minute=59))
+    assert not hours.is_staffed(monday_10.replace(hour=17, minute=30))
+    saturday = datetime(2024, 5, 11, 10, 0, tzinfo=TZ)
+    assert not hours.is_staffed(saturday)
+    assert hours.next_start(saturday) == datetime(2024, 5, 13, 9, 0, tzinfo=TZ)
+    assert hours.describe_next_start(saturday) == "周一 09:00"
+    assert hours.describe_next_start(monday_10.replace(hour=7)) == "今天 09:00"
+    assert hours.describe_next_start(monday_10.replace(hour=18)) == "明天 09:00"
+
+
+def test_staffed_hours_lunch_break_and_timezone():
+    hours = StaffedHours.parse("09:00-12:00,13:30-17:30")
+    assert not hours.is_staffed(datetime(2024, 5, 6, 12, 30, tzinfo=TZ))
+    five_utc = datetime(2024, 5, 6, 5, 0, tzinfo=timezone.utc)  # 13:00 in Ningbo
+    assert not hours.is_staffed(five_utc)
+    assert hours.describe_next_start(five_utc) == "今天 13:30"
+    assert hours.is_staffed(datetime(2024, 5, 6, 2, 0, tzinfo=timezone.utc))  # 10:00 in Ningbo
+    assert hours.describe() == "周一至周五 09:00-12:00、13:30-17:30"
+
+
+@pytest.mark.parametrize("spec", ["9-17", "17:00-09:00", "abc"])
+def test_bad_staffed_hours_are_rejected(spec):
+    with pytest.raises(ValueError):
+        StaffedHours.parse(spec)
+
+
+# --- configuration ------------------------------------------------------------------------
+
+def test_telegram_urls_accept_root_or_bot_prefix():
+    assert telegram_urls(None) == ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot")
+    assert telegram_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+    assert telegram_urls("http://127.0.0.1:8081/bot/") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+
+
+def test_load_config_reads_every_variable(tmp_path):
+    config = load_config({
+        "TELEGRAM_TOKEN": "1:x", "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+        "TELEGRAM_OPERATOR_CHAT_ID": "-10042", "TELEGRAM_STAFF_IDS": "1, 2;3",
+        "RASA_URL": "http://rasa:5005/", "RASA_TOKEN": "t", "RASA_TIMEOUT": "3",
+        "UH_DATA_DIR": str(tmp_path), "STAFFED_HOURS": "08:30-17:00",
+        "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
+        "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0", "TELEGRAM_WEBHOOK_PORT": "8081",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+    })
+    assert config.operator_chat_id == -10042
+    assert config.staff_ids == {1, 2, 3}
+    assert config.rasa_url == "http://rasa:5005"
+    assert config.rasa_timeout == 3.0
+    assert config.handoff_db_path == tmp_path / "handoff.db"
+    assert config.webhook_path == "/tg/hook"
+    assert config.check() is config
+
+
+def test_config_errors_name_the_variable():
+    with pytest.raises(ConfigError, match="TELEGRAM_OPERATOR_CHAT_ID"):
+        load_config({"TELEGRAM_OPERATOR_CHAT_ID": "ops"})
+    with pytest.raises(ConfigError, match="TELEGRAM_TOKEN"):
+        load_config({}).check()
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        load_config({"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "webhook",
+                     "TELEGRAM_WEBHOOK_URL": "https://x.org/h"}).check()
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+@pytest.fixture
+def db():
+    database = Database(memory=True)
+    ensure_db_shape(database)
+    return database
+
+
+def test_buttons_carry_short_keys_and_spend_the_whole_keyboard(db):
+    now = datetime.now(TZ)
+    long_payload = '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明和材料清单"}'
+    assert len(long_payload.encode()) > 64
+    markup = buttons.make_keyboard(db, 1, [
+        {"title": "补贴", "payload": long_payload}, {"title": "课程", "payload": "/ask_course_list"},
+        {"title": "官网", "payload": "https://www.nbzgh.gov.cn/"}], now)
+    rows = markup.inline_keyboard
+    assert all(len(b.callback_data.encode()) <= 64 for row in rows[:2] for b in row)
+    assert rows[2][0].url == "https://www.nbzgh.gov.cn/"
+    first, second = rows[0][0].callback_data, rows[1][0].callback_data
+    assert buttons.press(db, 2, first, now) is None  # somebody else's button
+    pressed = buttons.press(db, 1, first, now)
+    assert pressed.payload == long_payload and pressed.title == "补贴"
+    assert buttons.press(db, 1, first, now) is None  # pressed twice
+    assert buttons.press(db, 1, second, now) is None  # same keyboard: spent
+    assert buttons.press(db, 1, "b:forged", now) is None
+    assert buttons.press(db, 1, "anything", now) is None
+    assert buttons.title_for_payload(db, 1, long_payload) == "补贴"
+
+
+def test_old_buttons_are_forgotten(db):
+    then = datetime.now(TZ) - timedelta(days=40)
+    buttons.make_keyboard(db, 1, [{"title": "a", "payload": "/a"}], then)
+    assert buttons.forget_old(db, datetime.now(TZ)) == 1
+
+
+# --- flood gate ---------------------------------------------------------------------------
+
+async def test_flood_gate_serialises_one_worker_and_drops_beyond_the_burst():
+    gate = FloodGate(max_pending=3)
+    order, warnings = [], []
+    release = asyncio.Event()
+
+    async def job(n):
+        await release.wait()
+        order.append(n)
+
+    async def warn():
+        warnings.append(1)
+
+    tasks = [asyncio.create_task(gate.run(1, lambda n=n: job(n), warn)) for n in range(6)]
+    await asyncio.sleep(0.01)
+    other = asyncio.create_task(gate.run(2, lambda: asyncio.sleep(0), warn))
+    await asyncio.wait_for(other, 1)  # another worker is not held up
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert results == [True, True, True, False, False, False]
+    assert order == [0, 1, 2]
+    assert warnings == [1]  # told once
+    assert gate.pending(1) == 0
+    assert await gate.run(1, lambda: asyncio.sleep(0), warn)  # drained: admitted again
+
+
+# --- retry classification -----------------------------------------------------------------
+
+def _wrapped(exc_type, cause):
+    try:
+        raise exc_type("x") from cause
+    except exc_type as exc:
+        return exc
+
+
+def test_which_failures_are_retried():
+    assert is_retryable(NetworkError("Bad Gateway"), "sendMessage")  # Telegram answered 5xx
+    assert is_retryable(_wrapped(NetworkError, httpx.ConnectError("refused")), "sendMessage")
+    assert is_retryable(_wrapped(TimedOut, httpx.PoolTimeout("pool")), "sendMessage")
+    assert not is_retryable(_wrapped(TimedOut, httpx.ReadTimeout("read")), "sendMessage")
+    assert is_retryable(_wrapped(TimedOut, httpx.ReadTimeout("read")), "editMessageReplyMarkup")
+    assert not is_retryable(BadRequest("message is too long"), "sendMessage")

@@ -1,0 +1,48 @@
+"""Helpers shared by the registry tests (importable as ``tests.registry.helpers``)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from actions.registry import save_worker
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def phone_for(i: int) -> str:
+    """A distinct valid mobile number per index: 13800000000 + i."""
+    return f"138{i:08d}"
+
+
+def register(db: Database, *sender_ids: str) -> None:
+    """Give each sender a valid profile (enrolling needs one)."""
+    for i, sender_id in enumerate(sender_ids):
+        save_worker(db, sender_id, name=f"职工{chr(0x4E00 + i)}", phone=phone_for(i),
+                    employer="宁波测试有限公司", district="海曙区")
+
+
+def child_env(data_dir: Path | None = None) -> dict[str, str]:
+    """Environment for a subprocess importing `actions` from this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONIOENCODING"] = "utf-8"
+    if data_dir is not None:
+        env["UH_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m actions.registry ARGS`` with UH_DATA_DIR=data_dir."""
+    return subprocess.run(
+        [sys.executable, "-m", "actions.registry", *args],
+        cwd=REPO, env=child_env(data_dir), capture_output=True, text=True,
+        encoding="utf-8", timeout=120,
+    )
+
+
+def rows(db: Database, sql: str, params: list[object] | None = None) -> list[dict]:
+    return list(db.query(sql, params or []))
