@@ -1,0 +1,220 @@
+"""Turning Chinese (and mixed Latin) text into things we can match.
+
+Workers type short, colloquial questions on a phone: full-width letters, missing
+punctuation, "请问…吗". Both the knowledge phrasings and the questions go through
+the same :func:`normalize` and the same :class:`Analyzer`, so they meet in the
+middle.
+
+jieba splits Chinese into words. Each knowledge snapshot gets its own tokenizer
+with a domain dictionary (course names, aliases, programme names) so that
+"匠心工坊" or "PLC编程" stay whole; the big base dictionary is loaded once per
+process and shared (each snapshot only adds an overlay of its own words). Analyses are cached across reloads: adding
+a dictionary word can only change how texts *containing* that word are split
+(the total frequency is kept constant), so only those are redone.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+#: Frequency given to domain words; high enough that jieba keeps them whole.
+USER_WORD_FREQ = 200_000
+
+# Polite openings and closing particles carry no meaning for matching.
+_LEADING = re.compile(
+    r"^(?:你好|您好|哈喽|小助手|请问一下|请问|麻烦问一下|麻烦问下|麻烦|我想问一下|我想问下|我想问|想问一下|想问下|问一下|问下|打听一下|咨询一下|咨询)+"
+)
+_TRAILING = re.compile(r"(?:啊|呀|呢|吗|嘛|吧|哈|哦|啦|呐|谢谢你|谢谢|谢了)+$")
+_KEEP = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9a-z]+")
+
+#: Words that say how something is asked, not what is asked about.
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    的 了 吗 呢 吧 啊 呀 哦 嘛 么 啦 哈 我 你 您 他 她 它 我们 你们 他们 咱 咱们 俺 是 有 在 和 与 及 或 或者
+    也 都 就 还 要 想 想要 需要 能 会 可以 可不可以 能不能 会不会 有没有 是不是 没有 不 没 怎么 怎样 怎么样
+    如何 什么 啥 哪些 哪个 哪里 哪儿 哪 多少 几 谁 请问 请 问 一下 一个 这个 那个 这 那 这些 那些 个 给 让 被 把
+    对 跟 去 来 到 从 为 得 地 着 过 又 很 吗 知道 告诉 能否 是否 可否 下 么样 呗 咋 咋样 咋办 怎么办 办 些 应该
+    时候 什么时候 啥时候 几时 何时 几点 哪天 多久 一般
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=200_000)
+def normalize(text: str) -> str:
+    """Canonical form used for exact and fuzzy comparison.
+
+    NFKC (full-width -> half-width), lower case, only letters/digits/CJK kept,
+    polite openings and closing particles removed.
+    """
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = _KEEP.sub("", text)
+    stripped = _TRAILING.sub("", _LEADING.sub("", text))
+    return stripped or text
+
+
+def fts_tokens(text: str) -> list[str]:
+    """Character bigrams of Chinese runs and whole Latin/digit runs.
+
+    These give the full-text index recall for typos and unknown words that
+    jieba would split differently ("工业机械人" still shares "工业").
+    """
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if run[0] < "\u3400":  # latin / digits
+            out.append(run)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A text prepared for matching.
+
+    ``norm``: normalised text; ``words``: jieba words without stopwords;
+    ``content``: the words joined (the meaning-carrying part of the text, or
+    ``norm`` when every word is a stopword); ``search``: words plus their
+    sub-words (jieba's search mode); ``grams``: index tokens from :func:`fts_tokens`.
+    """
+
+    norm: str
+    words: tuple[str, ...]
+    content: str
+    search: frozenset[str]
+    grams: tuple[str, ...]
+
+
+_base_lock = threading.Lock()
+_base_tokenizer: jieba.Tokenizer | None = None
+
+
+def _base() -> jieba.Tokenizer:
+    """The process-wide jieba tokenizer with only the stock dictionary."""
+    global _base_tokenizer
+    with _base_lock:
+        if _base_tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _base_tokenizer = tokenizer
+        return _base_tokenizer
+
+
+def domain_words(texts: Iterable[str]) -> frozenset[str]:
+    """Normalised dictionary words (names, aliases) worth keeping whole."""
+    words = set()
+    for text in texts:
+        word = normalize(text)
+        if 2 <= len(word) <= 16:
+            words.add(word)
+    return frozenset(words)
+
+
+class _OverlayFreq(dict):
+    """jieba's word-frequency table: domain words over the shared base table.
+
+    jieba reads ``FREQ`` only with ``in``, ``[]`` and ``get``; answering those
+    from the overlay first and the base second gives each snapshot its own
+    dictionary without copying the base (~50 MB).
+    """
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: dict[str, int]):
+        super().__init__()
+        self.base = base
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.base
+
+    def __getitem__(self, key: str) -> int:
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            return self.base[key]
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self.base.get(key, default)
+
+
+class Analyzer:
+    """jieba with a domain dictionary, plus a cache of analyses.
+
+    Immutable after construction as far as callers are concerned (the cache is
+    an optimisation); safe to share between threads.
+    """
+
+    _MAX_CACHE = 400_000
+
+    def __init__(self, user_words: Iterable[str] = (), previous: "Analyzer | None" = None):
+        base = _base()
+        self.user_words = frozenset(user_words)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ = _OverlayFreq(base.FREQ)
+        tokenizer.total = base.total
+        tokenizer.initialized = True
+        for word in sorted(self.user_words):
+            tokenizer.add_word(word, USER_WORD_FREQ)
+        # Keep the total unchanged so that words elsewhere keep their odds:
+        # then only texts containing a changed word can be split differently.
+        tokenizer.total = base.total
+        self._tokenizer = tokenizer
+        self._cache: dict[str, Analysis] = {}
+        if previous is not None:
+            changed = self.user_words ^ previous.user_words
+            if not changed:
+                self._cache = dict(previous._cache)
+            else:
+                pattern = re.compile("|".join(re.escape(w) for w in sorted(changed, key=len, reverse=True)))
+                self._cache = {t: a for t, a in previous._cache.items() if not pattern.search(a.norm)}
+
+    def words(self, norm: str) -> list[str]:
+        """jieba's precise segmentation of an already normalised text."""
+        return [w for w in self._tokenizer.cut(norm, HMM=True) if w.strip()]
+
+    def analyze(self, text: str, *, cache: bool = True) -> Analysis:
+        """Analyse ``text``; cached unless ``cache`` is False (one-off queries)."""
+        found = self._cache.get(text) if cache else None
+        if found is not None:
+            return found
+        norm = normalize(text)
+        all_words = self.words(norm)
+        words = tuple(w for w in all_words if w not in STOPWORDS)
+        search = set(words)
+        freq = self._tokenizer.FREQ
+        for word in words:
+            if len(word) > 2:
+                search.update(word[i : i + 2] for i in range(len(word) - 1) if freq.get(word[i : i + 2]))
+            if len(word) > 3:
+                search.update(word[i : i + 3] for i in range(len(word) - 2) if freq.get(word[i : i + 3]))
+        analysis = Analysis(
+            norm=norm,
+            words=words,
+            content="".join(words) or norm,
+            search=frozenset(search),
+            grams=tuple(dict.fromkeys(fts_tokens(norm))),
+        )
+        if cache:
+            if len(self._cache) >= self._MAX_CACHE:
+                self._cache.clear()
+            self._cache[text] = analysis
+        return analysis
+
+
+def idf(df: int, n: int) -> float:
+    """Inverse document frequency; unseen words get the highest weight."""
+    return math.log((n + 1) / (df + 0.5))
