@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from knowledge import Hit, KnowledgeBase, default_kb
+from knowledge import Hit, KnowledgeBase, KnowledgeError, default_kb
 from knowledge.gaps import record_gap
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,23 @@ TOPIC_QUERY: dict[str, tuple[str, str]] = {
 UNANSWERED_BEFORE_HANDOFF = 2
 
 
+def open_kb(dispatcher: CollectingDispatcher) -> KnowledgeBase | None:
+    """The knowledge base, or an apology when it cannot be loaded at all.
+
+    That only happens when the files are invalid and no earlier good index exists
+    (a fresh install with a broken edit); a broken edit later keeps the last good one.
+    """
+    try:
+        return default_kb()  # also picks up staff edits (files checked at most once a second)
+    except KnowledgeError as error:
+        logger.error("knowledge base unavailable: %s", error)
+        dispatcher.utter_message(
+            text="抱歉，资料库正在维护，暂时回答不了。请稍后再问，或者转人工。",
+            buttons=[replies.HUMAN_BUTTON],
+        )
+        return None
+
+
 def _latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message.get("text") or "").strip()
 
@@ -57,10 +74,12 @@ def _is_payload(text: str) -> bool:
     return text.startswith("/")
 
 
-def _next_step_buttons(hit: Hit, related: list[Hit]) -> list[replies.Button]:
+def _next_step_buttons(kb: KnowledgeBase, hit: Hit, related: list[Hit]) -> list[replies.Button]:
     buttons: list[replies.Button] = []
     if hit.kind == "course":
-        buttons.append(replies.button("我要报名", "enroll_course", course=hit.id))
+        course = kb.get_course(hit.id)
+        if course is not None and course.enrollable:
+            buttons.append(replies.button("我要报名", "enroll_course", course=hit.id))
         buttons.append({"title": "其他课程", "payload": "/ask_course_list"})
     for other in related:
         if other.id != hit.id and other.confident:
@@ -69,10 +88,12 @@ def _next_step_buttons(hit: Hit, related: list[Hit]) -> list[replies.Button]:
     return replies.dedupe(buttons)[:5]
 
 
-def send_answer(dispatcher: CollectingDispatcher, hit: Hit, related: list[Hit]) -> None:
+def send_answer(
+    dispatcher: CollectingDispatcher, kb: KnowledgeBase, hit: Hit, related: list[Hit]
+) -> None:
     dispatcher.utter_message(
         text=replies.with_source(hit.answer, hit.source),
-        buttons=_next_step_buttons(hit, related),
+        buttons=_next_step_buttons(kb, hit, related),
     )
 
 
@@ -98,8 +119,9 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        kb = default_kb()
-        kb.refresh()
+        kb = open_kb(dispatcher)
+        if kb is None:
+            return []
         text = _latest_text(tracker)
         intent = _latest_intent(tracker)
         kind = KIND_BY_INTENT.get(intent)
@@ -109,7 +131,7 @@ class ActionAnswerQuestion(Action):
         if entry_id:
             hit = kb.get(str(entry_id))
             if hit is not None:
-                send_answer(dispatcher, hit, [])
+                send_answer(dispatcher, kb, hit, [])
                 return reset
             dispatcher.utter_message(text="这条内容已经更新或下线了，请换个说法再问我一次。")
             return [SlotSet("kb_id", None)]
@@ -124,7 +146,7 @@ class ActionAnswerQuestion(Action):
         if best is None and hits and hits[0].confident:
             best = hits[0]
         if best is not None:
-            send_answer(dispatcher, best, hits)
+            send_answer(dispatcher, kb, best, hits)
             return reset
         return self._not_found(dispatcher, tracker, text, hits)
 
@@ -173,8 +195,9 @@ class ActionListCourses(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        kb = default_kb()
-        kb.refresh()
+        kb = open_kb(dispatcher)
+        if kb is None:
+            return []
         district = next(tracker.get_latest_entity_values("district"), None)
         courses = kb.list_courses(region=district) if district else []
         if district and not courses:
@@ -194,6 +217,6 @@ class ActionListCourses(Action):
         heading = f"{district}的课程：" if district and kb.list_courses(region=district) else "工会的课程和培训项目："
         dispatcher.utter_message(
             text=heading + "\n" + "\n".join(lines) + "\n\n点一个课程看详情，或直接说“我想报名PLC编程”。",
-            buttons=[replies.entry_button(course.id, course.name) for course in courses[:8]],
+            buttons=[replies.entry_button(course.id, course.name) for course in courses[:10]],
         )
         return [SlotSet("district", None)]

@@ -112,3 +112,11 @@ async def test_handoff_after_fallback_has_fallback_reason(dispatcher, make_track
 async def test_default_fallback_reverts_the_turn(dispatcher, make_tracker):
     events = await run(ActionDefaultFallback(), dispatcher, make_tracker("嗯嗯嗯", "nlu_fallback"))
     assert events == [{"event": "rewind", "timestamp": None}] or events[0]["event"] == "rewind"
+
+
+async def test_broken_knowledge_without_a_good_index_gives_an_apology(data_dir, dispatcher, make_tracker, tmp_path: Path):
+    (tmp_path / "knowledge" / "faq.yml").write_text("- id: [broken\n", encoding="utf-8")
+    events = await run(ActionAnswerQuestion(), dispatcher, make_tracker("劳模班学费谁出", "ask_subsidy"))
+    assert events == []
+    assert "资料库正在维护" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]

@@ -1,0 +1,146 @@
+"""Real ``rasa_sdk.Tracker`` objects for form turns, the way Rasa sends them to the
+action server (importable as ``tests.actions.helpers``)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlite_utils import Database
+
+from actions.registry import save_worker
+
+SENDER = "tg-1001"
+
+
+def register(db: Database, sender_id: str = SENDER, **overrides: Any) -> None:
+    profile = {
+        "name": "张三", "phone": "13812341234", "employer": "宁波永发机械有限公司",
+        "district": "海曙区", "union_member": True,
+    }
+    profile.update(overrides)
+    save_worker(db, sender_id, **profile)
+
+
+def user_event(text: str, intent: str = "inform", entities: list[dict] | None = None) -> dict:
+    return {
+        "event": "user", "timestamp": time.time(), "text": text,
+        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
+                       "entities": entities or []},
+    }
+
+
+def slot_values(events: list[dict]) -> dict[str, Any]:
+    """The last value each returned SlotSet gives a slot."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def make_tracker(
+    domain: dict[str, Any],
+    *,
+    slots: dict[str, Any] | None = None,
+    text: str = "",
+    intent: str = "inform",
+    entities: list[dict] | None = None,
+    events: list[dict] | None = None,
+    active_loop: str | None = None,
+    sender_id: str = SENDER,
+) -> Tracker:
+    all_slots = {name: None for name in domain["slots"]}
+    all_slots["requested_slot"] = None
+    all_slots.update(slots or {})
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
+              "entities": entities or []}
+    history = [user_event(text, intent, entities)] + list(events or [])
+    return Tracker(
+        sender_id, all_slots, latest, history, False, None,
+        {"name": active_loop} if active_loop else {}, "action_listen",
+    )
+
+
+async def run_action(action: Action, tracker: Tracker, domain: dict) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return events, dispatcher.messages
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def buttons(messages: list[dict]) -> list[dict]:
+    return [b for m in messages for b in (m.get("buttons") or [])]
+
+
+@dataclass
+class Turn:
+    events: list[dict]
+    messages: list[dict]
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return slot_values(self.events)
+
+    @property
+    def requested(self) -> str | None:
+        return self.slots.get("requested_slot")
+
+    @property
+    def text(self) -> str:
+        return texts(self.messages)
+
+
+@dataclass
+class FormDriver:
+    """Plays Rasa's part for one form: activation with prefilled slots, then one answer
+    per turn to the requested slot, carrying the slots between turns."""
+
+    action: Any
+    form: str
+    domain: dict[str, Any]
+    sender_id: str = SENDER
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    async def activate(self, **prefilled: Any) -> Turn:
+        self.slots.update(prefilled)
+        candidates = {k: v for k, v in self.slots.items() if v is not None and k in self._form_slots()}
+        events = [{"event": "active_loop", "name": self.form},
+                  {"event": "slot", "name": "requested_slot", "value": None},
+                  {"event": "action", "name": self.form}]
+        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+        tracker = make_tracker(
+            self.domain, slots={**self.slots, "requested_slot": None},
+            events=events, active_loop=self.form, sender_id=self.sender_id,
+        )
+        return await self._run(tracker)
+
+    async def answer(
+        self, value: Any, *, text: str | None = None, intent: str = "inform",
+        entities: list[dict] | None = None,
+    ) -> Turn:
+        asked = self.slots.get("requested_slot")
+        assert asked, "the form is not asking anything"
+        text = text if text is not None else (value if isinstance(value, str) else "")
+        events = [{"event": "slot", "name": "requested_slot", "value": asked},
+                  {"event": "action", "name": self.form},
+                  {"event": "slot", "name": asked, "value": value}]
+        tracker = make_tracker(
+            self.domain, slots={**self.slots, asked: value}, text=text, intent=intent,
+            entities=entities, events=events, active_loop=self.form, sender_id=self.sender_id,
+        )
+        return await self._run(tracker)
+
+    async def _run(self, tracker: Tracker) -> Turn:
+        events, messages = await run_action(self.action, tracker, self.domain)
+        turn = Turn(events, messages)
+        self.slots.update(turn.slots)
+        return turn
+
+    @property
+    def requested(self) -> str | None:
+        return self.slots.get("requested_slot")
+
+    def _form_slots(self) -> list[str]:
+        return self.domain["forms"][self.form]["required_slots"]
