@@ -22,6 +22,7 @@ from bot.db import open_db
 from bot.flood import FloodGate
 from bot.handlers import OPERATOR_COMMANDS, WORKER_COMMANDS, register_handlers
 from bot.handoff import OperatorDirectory
+from bot.notifications import NotificationDelivery, RegistryOutbox
 from bot.rasa_client import RasaClient
 from bot.sending import ResilientRateLimiter
 
@@ -63,6 +64,8 @@ def build_application(config: Config, *, clock: Callable[[], datetime] | None = 
         gate=FloodGate(config.flood_max_pending),
         operators=OperatorDirectory(config.operator_chat_id, config.staff_ids),
         clock=clock or (lambda: datetime.now(tz)),
+        notifications=NotificationDelivery(
+            application, RegistryOutbox(config.registry_db_path), config.notify_interval),
     )
     register_handlers(application, config.operator_chat_id)
     return application
@@ -89,12 +92,16 @@ async def _post_init(application: Application) -> None:
         log.warning("Could not set the command menus: %s", exc)
     buttons.forget_old(svc.db, svc.now())
     await handoff.flush_resumes(svc)
+    if svc.notifications is not None:
+        svc.notifications.start()  # polls the registry's outbox until post-shutdown
     log.info("Telegram front end ready: %d open ticket(s), Rasa at %s",
              tickets.open_count(svc.db), svc.config.rasa_url)
 
 
 async def _post_shutdown(application: Application) -> None:
     svc = services_of(application)
+    if svc.notifications is not None:
+        await svc.notifications.stop()
     await svc.rasa.close()
     svc.db.close()
 

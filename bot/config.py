@@ -85,6 +85,8 @@ class Config:
     rate_limit_retries: int = 5  # AIORateLimiter max_retries on 429 RetryAfter
     # Per-worker flood control: one Rasa turn in flight plus a small queue.
     flood_max_pending: int = 4
+    # Seconds between polls of the registry's notifications outbox (0 turns delivery off).
+    notify_interval: float = 2.0
 
     @property
     def bot_api_urls(self) -> tuple[str, str]:
@@ -93,6 +95,11 @@ class Config:
     @property
     def handoff_db_path(self) -> Path:
         return Path(self.data_dir) / "handoff.db"
+
+    @property
+    def registry_db_path(self) -> Path:
+        """The registrations database (owned by ``actions.registry``; read for its outbox)."""
+        return Path(self.data_dir) / "registry.db"
 
     @property
     def gaps_db_path(self) -> Path:

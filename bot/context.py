@@ -21,6 +21,7 @@ from bot.rasa_client import RasaClient
 
 if TYPE_CHECKING:
     from bot.handoff import OperatorDirectory
+    from bot.notifications import NotificationDelivery
 
 SERVICES_KEY = "services"
 
@@ -35,6 +36,8 @@ class Services:
     clock: Callable[[], datetime]
     # Operators' messages keep their order too (no flood limit for staff).
     ops_lanes: FloodGate = field(default_factory=lambda: FloodGate(max_pending=10_000))
+    # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
+    notifications: "NotificationDelivery | None" = None
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.config.staffed_hours.tz)

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot import buttons, handoff, relay, texts, tickets
-from bot.context import BotContext, Worker
+from bot.context import SERVICES_KEY, BotContext, Worker
 from bot.outbox import send_text
 
 log = logging.getLogger(__name__)
@@ -326,6 +326,9 @@ def register_handlers(application: Application, operator_chat_id: int | None) ->
     application.add_handler(MessageHandler(
         private & new_message & ~filters.StatusUpdate.ALL, on_other_message))
     application.add_handler(CallbackQueryHandler(on_button))
+    notifications = application.bot_data[SERVICES_KEY].notifications
+    if notifications is not None:  # queued registry messages (a custom update type)
+        application.add_handler(notifications.handler())
     application.add_error_handler(on_error)
 
 

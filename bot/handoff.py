@@ -39,6 +39,7 @@ from bot.tickets import Ticket
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_MESSAGES = 10
+_SENDER_SLOT = "\x00sender\x00"  # no digits: untouched by mask_phones
 OPERATOR_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
@@ -216,13 +217,16 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
     staffed_note = "" if staffed else texts.TICKET_UNSTAFFED_NOTE.format(
         next_start=hours.describe_next_start(now))
     header = texts.TICKET_HEADER.format(
-        id=ticket.id, name=ticket.display_name, sender=ticket.sender_id,
+        id=ticket.id, name=ticket.display_name, sender=_SENDER_SLOT,
         reason=_reason_label(ticket.reason or ""), opened=f"{now:%Y-%m-%d %H:%M}",
         staffed_note=staffed_note, transcript=history,
         howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
     )
+    # Everything is masked except the conversation id: a Telegram user id has 9-10 digits
+    # and looks like a phone number, but operators need it to find the worker's records.
+    header = mask_phones(header).replace(_SENDER_SLOT, ticket.sender_id)
     kwargs = {"message_thread_id": thread_id} if thread_id else {}
-    sent = await send_text(bot, ticket.ops_chat_id, mask_phones(header), html=False, **kwargs)
+    sent = await send_text(bot, ticket.ops_chat_id, header, html=False, **kwargs)
     ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id,
                             header_message_id=sent[0].message_id)
     _remember(svc, ticket, sent, "header")

@@ -19,12 +19,26 @@ from telegram.error import TelegramError
 
 from bot import buttons, handoff, texts, tickets
 from bot.context import BotContext, Worker
+from bot.formatting import split_text, tg_len
 from bot.outbox import send_photo, send_text
 from bot.rasa_client import RasaUnavailable
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 seconds
+#: The most of one message that goes to Rasa. Its NLU slows down steeply with length (on a
+#: small server ~0.3 s for 1,000 characters, ~5 s for Telegram's maximum of 4,096, ~20 s for
+#: 10,000 – past RASA_TIMEOUT), and a question is in its first sentences. Operators in a
+#: hand-off still get the whole text.
+MAX_RASA_TEXT = 1000
+
+
+def for_rasa(text: str) -> str:
+    """``text``, or its first sentences up to :data:`MAX_RASA_TEXT` if it is longer."""
+    if tg_len(text) <= MAX_RASA_TEXT:
+        return text
+    parts = split_text(text, MAX_RASA_TEXT)
+    return parts[0] if parts else text
 
 
 @contextlib.asynccontextmanager
@@ -114,10 +128,14 @@ async def converse(context: BotContext, worker: Worker, text: str) -> None:
         return
     await handoff.flush_resumes(svc, worker.user_id)
     tickets.record_activity(svc.db, worker.user_id, svc.now())
+    message = for_rasa(text)
+    if message is not text:
+        log.info("A %d-character message from %s shortened to %d for Rasa",
+                 len(text), worker.sender_id, len(message))
     try:
         async with typing(context.bot, worker.chat_id):
             replies = await svc.rasa.send(
-                worker.sender_id, text, {"display_name": worker.display_name}
+                worker.sender_id, message, {"display_name": worker.display_name}
             )
     except RasaUnavailable as exc:
         log.warning("Rasa unavailable for %s: %s", worker.sender_id, exc)

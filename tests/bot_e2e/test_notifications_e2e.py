@@ -1,0 +1,62 @@
+"""Waiting-list promotions reach the promoted worker through the real front end.
+
+The front end runs on the same ``UH_DATA_DIR`` as the real action server (``rasa_stack.data``,
+whose ``registry.db`` the actions write), with the production poll interval. The trained model
+has no enrollment conversation yet, so the promotion is made with the registry's own functions
+(what the enrollment actions call): worker A takes the last seat, B waits, A cancels.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from actions.registry import (
+    cancel_enrollment,
+    enroll,
+    pending_notifications,
+    registry,
+    save_worker,
+)
+from bot.app import running
+from tests.bot_e2e.conftest import new_user_id
+from tests.bot_e2e.helpers import WAIT, sender, with_keyboard
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(tg, config, make_app, worker, rasa_stack, rasa_api):
+    W = worker["id"]
+    leaving = f"tg-{new_user_id()}"
+    course = f"e2e_course_{W}"
+    config = replace(config, data_dir=rasa_stack.data)  # the servers' UH_DATA_DIR
+    db_path = config.registry_db_path
+    with registry(db_path) as db:
+        save_worker(db, leaving, name="王五", phone="13800000001", employer="宁波测试有限公司", district="海曙区")
+        save_worker(db, sender(worker), name="张三", phone="13800000002", employer="宁波测试有限公司",
+                    district="鄞州区")
+        seat = enroll(db, leaving, course, "PLC编程（端到端测试）", capacity=1)
+        waiting = enroll(db, sender(worker), course, "PLC编程（端到端测试）", capacity=1)
+        assert (seat.status, waiting.status) == ("enrolled", "waitlisted")
+
+    async with running(make_app(config)):
+        await asyncio.sleep(1)
+        assert not tg.sent_to(W)  # nothing to tell yet
+        with registry(db_path) as db:  # another worker cancels (the action server would)
+            cancel_enrollment(db, leaving, seat.enrollment.enrollment_no)
+        message = (await tg.wait_for(lambda: tg.sent_to(W), timeout=WAIT))[0]
+        assert "候补的「PLC编程（端到端测试）」有名额了，已自动转为正式报名" in message["text"]
+        assert waiting.enrollment.enrollment_no in message["text"]
+
+        def still_pending() -> list:
+            with registry(db_path) as db:
+                return pending_notifications(db, sender_id=sender(worker))
+
+        await tg.wait_for(lambda: not still_pending())  # marked delivered after the send
+        await asyncio.sleep(5)  # two more polls: not sent again
+        assert len(tg.sent_to(W)) == 1
+
+        tg.user_text(worker, "PLC编程在哪学")  # and the bot answers as usual
+        await tg.wait_for(lambda: with_keyboard(tg, W), timeout=WAIT)
+    assert rasa_api.user_texts(sender(worker)) == ["PLC编程在哪学"]
