@@ -60,7 +60,7 @@ test: knowledge-check data-validate test-unit train test-slow test-stories
 	@echo "全部测试通过。"
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow and not scale" -q
 
 test-slow: $(MODEL)
 	$(PY) -m pytest -m slow -q

@@ -1,1 +1,8 @@
-"""Extensions the Rasa server loads by module path from endpoints.yml."""
+"""Extensions the Rasa server loads by module path from endpoints.yml and credentials.yml.
+
+Rasa imports this package after it configured logging, so this is where the Rasa server
+process gets the same log masking as the action server (see :mod:`rasa_ext.redaction`).
+"""
+from rasa_ext import redaction as _redaction
+
+_redaction.install()

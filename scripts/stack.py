@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -65,6 +66,17 @@ class Stack:
         default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
     )
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Options for benchmarks and deployments; the defaults keep the behaviour above.
+    # Sanic workers of the Rasa server (Rasa uses >1 only with a Redis or custom lock
+    # store) and of the action server; None: SANIC_WORKERS from the environment, if any.
+    rasa_workers: int | None = None
+    action_workers: int | None = None
+    # Another assistant's files (e.g. the stock `rasa init` project in the benchmarks).
+    credentials: Path = REPO / "credentials.yml"
+    cwd: Path = REPO
+    with_actions: bool = True
+    # Environment for the Rasa server process only (after extra_env).
+    rasa_env: dict[str, str] = field(default_factory=dict)
     action_proc: subprocess.Popen | None = None
     rasa_proc: subprocess.Popen | None = None
 
@@ -89,7 +101,6 @@ class Stack:
                 "RASA_TOKEN": self.token,
                 "RASA_URL": self.rasa_url,
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
-                "TRACKER_DB": str(self.data / "tracker.db"),
                 # rasa-sdk binds 0.0.0.0 unless told otherwise; keep it on this machine.
                 "SANIC_HOST": os.environ.get("ACTION_HOST", "127.0.0.1"),
                 "PYTHONPATH": os.pathsep.join(
@@ -97,16 +108,35 @@ class Stack:
                 ),
             }
         )
+        # The embedded default keeps conversations in <data>/tracker.db. With another
+        # tracker store (endpoints.production.yml: PostgreSQL) TRACKER_DB is that
+        # database's name and comes from the environment, as the README's recipe says.
+        if self.sqlite_tracker():
+            env["TRACKER_DB"] = str(self.data / "tracker.db")
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def sqlite_tracker(self) -> bool:
+        """Whether the endpoints file keeps the tracker in SQLite (the embedded default)."""
+        try:
+            text = self.endpoints.read_text(encoding="utf-8")
+        except OSError:
+            return True
+        return re.search(r"^\s*dialect:\s*[\"']?sqlite", text, re.MULTILINE) is not None
+
+    def _spawn(
+        self, name: str, args: list[str], workers: int | None = None, env_extra: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
+        env = self.environment()
+        env.update(env_extra or {})
+        if workers is not None:
+            env["SANIC_WORKERS"] = str(workers)
         return subprocess.Popen(
             args,
-            cwd=REPO,
-            env=self.environment(),
+            cwd=self.cwd,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -118,6 +148,7 @@ class Stack:
             "actions",
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
              "-p", str(self.action_port), level],
+            self.action_workers,
         )
 
     def start_rasa(self) -> None:
@@ -129,15 +160,18 @@ class Stack:
             [sys.executable, "-m", "rasa", "run",
              "--model", str(self.model),
              "--endpoints", str(self.endpoints),
-             "--credentials", str(REPO / "credentials.yml"),
+             "--credentials", str(self.credentials),
              "--enable-api", "--auth-token", self.token,
              "-i", os.environ.get("RASA_HOST", "127.0.0.1"), "-p", str(self.rasa_port),
              *level],
+            self.rasa_workers,
+            self.rasa_env,
         )
 
     def start(self, timeout: float = 240.0) -> "Stack":
         self.data.mkdir(parents=True, exist_ok=True)
-        self.start_actions()
+        if self.with_actions:
+            self.start_actions()
         self.start_rasa()
         self.wait_ready(timeout)
         return self
@@ -150,7 +184,7 @@ class Stack:
                     raise RuntimeError(
                         f"{name} server exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
                     )
-            if self.actions_ready() and self.rasa_ready():
+            if (not self.with_actions or self.actions_ready()) and self.rasa_ready():
                 return
             time.sleep(0.5)
         raise TimeoutError(f"servers not ready after {timeout:.0f}s; see {self.log_dir}")

@@ -12,7 +12,7 @@ from rasa_sdk.executor import ActionExecutor
 from actions.records_support import CONTROL_SLOTS, FORM_SLOTS
 
 REPO = Path(__file__).resolve().parents[2]
-OURS = re.compile(r"^(validate_\w+_form|action_(start|submit|ask)_\w+|action_cancel_form|"
+OURS = re.compile(r"^(validate_\w+_form|action_(start|submit|ask)_\w+|action_(cancel|close)_form|"
                   r"action_my_records|action_my_data|action_check_application)$")
 
 
@@ -83,5 +83,5 @@ def test_rules_cover_every_form() -> None:
                                         for s in r.get("steps", []) + r.get("condition", []))]
         steps = [[s.get("intent") or s.get("action") for s in r["steps"]] for r in mine]
         assert ["stop", "action_cancel_form", None] in steps, form
-        assert ["request_human", "action_handoff", "action_deactivate_loop", None] in steps, form
-        assert ["affirm", "action_handoff", "action_deactivate_loop", None] in steps, form
+        assert ["request_human", "action_handoff", "action_close_form", None] in steps, form
+        assert ["affirm", "action_handoff", "action_close_form", None] in steps, form

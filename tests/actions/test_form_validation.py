@@ -211,7 +211,7 @@ async def test_a_right_answer_typed_at_the_offer_is_taken(domain: dict) -> None:
     await at(driver, "worker_phone", ["张伟"])
     for wrong in ["1", "2", "3"]:
         await driver.answer(wrong)
-    turn = await driver.answer("13912345678")
+    turn = await driver.answer("手机号 139 1234 5678")
     assert driver.slots["worker_phone"] == "13912345678"
     assert turn.requested == "worker_employer"
 

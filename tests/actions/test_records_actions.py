@@ -18,6 +18,7 @@ from actions.form_prompts import (
 )
 from actions.records_actions import (
     ActionCancelForm,
+    ActionCloseForm,
     ActionCheckApplication,
     ActionMyData,
     ActionMyRecords,
@@ -120,6 +121,31 @@ async def test_returning_worker_is_shown_masked(domain: dict) -> None:
     )
     assert texts(messages) == "您是张三（138****1234，海曙区，宁波永发机械有限公司，工会会员）吗？"
     assert [b["title"] for b in buttons(messages)] == ["是", "修改"]
+
+
+async def test_questions_say_what_the_worker_is_doing(domain: dict) -> None:
+    slots = {**PROFILE_SLOTS, "profile_confirmed": None, "worker_registered": True,
+             "course_id": "jxgf_robot"}
+    _, messages = await run_action(
+        ActionAskProfileConfirmed(), make_tracker(domain, slots=slots, active_loop="enroll_form"), domain
+    )
+    assert texts(messages).startswith("报名「工业机器人」：您是张三（138****1234")
+    new_worker = {"worker_registered": False, "course_id": "jxgf_auto_repair"}
+    _, messages = await run_action(
+        ActionAskWorkerName(), make_tracker(domain, slots=new_worker, active_loop="enroll_form"), domain
+    )
+    assert texts(messages).startswith("报名「汽车维修」需要先登记几项基本信息")
+
+
+async def test_a_changed_field_is_asked_as_new(domain: dict) -> None:
+    from actions.form_prompts import ActionAskWorkerPhone
+
+    _, messages = await run_action(ActionAskWorkerPhone(), make_tracker(domain), domain)
+    assert texts(messages).startswith("请输入您的手机号")
+    _, messages = await run_action(
+        ActionAskWorkerPhone(), make_tracker(domain, slots={"profile_field": "worker_phone"}), domain
+    )
+    assert texts(messages).startswith("请输入新的手机号")
 
 
 async def test_the_enrollment_question_shows_the_seats_left(domain: dict, db: Database) -> None:
@@ -350,6 +376,20 @@ async def test_stop_at_any_question_leaves_the_form_and_saves_nothing(
         assert values["requested_slot"] is None and values["worker_phone"] is None
     assert all(rows(db, table) == [] for table in ("workers", "enrollments", "applications",
                                                     "team_members"))
+
+
+async def test_a_person_taking_over_closes_the_form_silently(domain: dict) -> None:
+    slots = {**PROFILE_SLOTS, "requested_slot": "form_help", "form_failures": {"worker_phone": 3}}
+    events, messages = await run_action(
+        ActionCloseForm(), make_tracker(domain, slots=slots, intent="affirm", active_loop="enroll_form"),
+        domain,
+    )
+    assert messages == []
+    assert {"event": "active_loop", "name": None} in [
+        {"event": e["event"], "name": e.get("name")} for e in events if e["event"] == "active_loop"
+    ]
+    values = slot_values(events)
+    assert values["worker_phone"] is None and values["form_failures"] is None
 
 
 # ---------------------------------------------------------------- showing records

@@ -1,0 +1,658 @@
+"""`make bench`: answer quality and speed of Union Helper beside a stock Rasa baseline.
+
+    python -m scripts.bench                 # full run (~20 min on 2 cores, incl. training)
+    python -m scripts.bench --quick         # smaller run (~6 min with a cached baseline)
+    python -m scripts.bench --fresh-baseline  # retrain the stock assistant even if cached
+
+Every speed figure is printed beside a baseline measured in the same run on the same
+machine (the machine is shared, so absolute figures move from run to run):
+
+* stock Rasa: the `rasa init --no-prompt` assistant of the installed Rasa version, trained
+  in a temporary folder (cached by Rasa version in $UH_BENCH_CACHE, default
+  /tmp/uh-bench-cache) and served like ours: `rasa run`, REST channel, SQLTrackerStore on
+  SQLite, in-memory lock store;
+* knowledge search: a plain rapidfuzz scan over every entry question; knowledge reload:
+  the full rebuild of the index;
+* answer quality: the knowledge base's entry phrasings matched with rapidfuzz alone.
+
+The systems under test run side by side and the measurements alternate between them
+(round by round, turn by turn), so a burst of load from someone else's training hits
+all of them alike. Besides wall-clock figures the table shows server CPU time per message,
+which a busy machine inflates much less. Nothing here is a unit test: no threshold fails
+the run; the "target" column only says whether a target held this time.
+
+Results: the table on stdout, docs/benchmarks.md, docs/benchmarks.png, and the raw
+figures in $UH_DATA_DIR/bench/results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from scripts import bench_infra as infra
+from scripts import bench_load as load
+from scripts.stack import DEFAULT_MODEL, REPO, Stack, data_dir
+
+DOCS = REPO / "docs"
+OUR_TURN = "劳模班学费谁出"
+OUR_TURN_FACT = "全额学费"
+STOCK_TURN = "hello there"
+STOCK_TURN_FACT = "Hey"
+LEVELS = (1, 5, 10, 25, 50)
+T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - T0:6.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Plan:
+    quick: bool
+    single_messages: int
+    single_rounds: int
+    level_seconds: float
+    level_rounds: int
+    long_turns: int
+    kb_sizes: tuple[int, ...]
+    kb_queries: int
+    train: bool
+
+    @staticmethod
+    def make(args: argparse.Namespace) -> "Plan":
+        if args.quick:
+            return Plan(True, 60, 4, 4.0, 2, 200, (1000, 10000), 200, False)
+        return Plan(False, 160, 8, 5.0, 4, 200, (1000, 10000, 100000), 400, not args.skip_train)
+
+
+@dataclass
+class System:
+    """One assistant as served for the benchmark."""
+
+    key: str
+    label: str
+    stack: Stack
+    turn_text: str
+    turn_fact: str
+    stock: bool = False
+    notes: str = ""
+    start_s: float = math.nan
+    first_s: float = math.nan
+    single: list[float] = field(default_factory=list)
+    levels: dict[int, list[load.LoadResult]] = field(default_factory=dict)
+    cpu_per_msg_ms: dict[int, float] = field(default_factory=dict)
+    cpu_total: dict[int, list] = field(default_factory=dict)  # workers -> [CPU s, messages]
+    long: list[float] = field(default_factory=list)  # one chat, turns 1..200
+    long_cpu: list[float] = field(default_factory=list)  # server CPU s of turns 190..200
+    short: list[float] = field(default_factory=list)  # a fresh chat's turns 1..10, alternated with 190..200
+    short_cpu: list[float] = field(default_factory=list)
+    rss: dict[str, float] = field(default_factory=dict)
+
+    def cpu_s(self) -> float:
+        return infra.tree_cpu_s(self.stack.rasa_proc.pid if self.stack.rasa_proc else None) + infra.tree_cpu_s(
+            self.stack.action_proc.pid if self.stack.action_proc else None)
+
+    def level(self, workers: int) -> dict[str, float]:
+        runs = self.levels.get(workers) or []
+        lat = [x for r in runs for x in r.latencies]
+        return {
+            "throughput": sum(r.count for r in runs) / sum(r.wall_s for r in runs) if runs else math.nan,
+            "p50_ms": load.percentile(lat, 0.5) * 1000,
+            "p95_ms": load.percentile(lat, 0.95) * 1000,
+            "errors": sum(r.errors for r in runs),
+            "count": len(lat),
+        }
+
+
+# --- systems -------------------------------------------------------------------------------------
+
+#: Options of a system name (``ours+2w+fastval``) that load scripts/bench_speedups.py into the Rasa server.
+SPEEDUPS = {"fastval": "action replies validated with a cached JSON schema",
+            "wal": "SQLite tracker in WAL mode, synchronous=NORMAL"}
+
+
+def site_patch(root: Path) -> Path:
+    """A sitecustomize that installs the speed-ups named in $UH_SPEEDUPS (Rasa server only)."""
+    directory = root / "sitepatch"
+    directory.mkdir(exist_ok=True)
+    (directory / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('UH_SPEEDUPS'):\n"
+        "    from scripts.bench_speedups import install\n"
+        "    install(os.environ['UH_SPEEDUPS'])\n"
+    )
+    return directory
+
+
+
+def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, redis_port: int | None,
+                 models: dict[str, Path]) -> list[System]:
+    systems = []
+    tf1 = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+    for name in names:
+        data = root / name
+        data.mkdir(parents=True, exist_ok=True)
+        common = dict(data=data, rasa_port=infra.free_port(), action_port=infra.free_port(),
+                      token="bench-token", verbose=False)
+        kenv = {"UH_KNOWLEDGE_DIR": str(REPO / "knowledge")}
+        if name == "stock":
+            assert baseline is not None
+            stack = Stack(model=baseline.model, endpoints=infra.stock_endpoints(data), with_actions=False,
+                          credentials=baseline.project / "credentials.yml", cwd=baseline.project, **common)
+            systems.append(System(name, "stock Rasa (`rasa init`)", stack, STOCK_TURN, STOCK_TURN_FACT, stock=True,
+                                  notes="1 Sanic worker, in-memory lock store"))
+            continue
+        model_key, _, variant = name.partition("+")
+        model = models.get(model_key, DEFAULT_MODEL) if model_key != "ours" else DEFAULT_MODEL
+        workers, env, rasa_env, notes, speedups = 1, dict(kenv), {}, [], []
+        for part in filter(None, variant.split("+")):
+            if part.endswith("w") and part[:-1].isdigit():
+                workers = int(part[:-1])
+            elif part == "tf1":
+                env.update(tf1)
+                notes.append("TF threads 1/1")
+            elif part in SPEEDUPS:
+                speedups.append(part)
+                notes.append(SPEEDUPS[part])
+            else:
+                raise SystemExit(f"unknown system option {part!r} in {name!r}")
+        if speedups:
+            rasa_env = {"UH_SPEEDUPS": ",".join(speedups),
+                        "PYTHONPATH": os.pathsep.join([str(site_patch(root)), str(REPO)])}
+        # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
+        endpoints = data / "endpoints.yml"
+        shutil.copy(REPO / "endpoints.yml", endpoints)
+        if workers > 1:
+            if redis_port is None:
+                log(f"skipping {name}: redis-server is not installed (apt-get install -y redis-server)")
+                continue
+            endpoints = infra.multi_worker_endpoints(data, redis_port, endpoints)
+            notes.insert(0, f"{workers} Sanic workers, RedisLockStore")
+        else:
+            notes.insert(0, "1 Sanic worker, in-memory lock store")
+        label = "ours, as shipped" if name == "ours" else f"ours: {name}"
+        if model_key != "ours":
+            notes.append(f"model {models[model_key].name}")
+        stack = Stack(model=model, endpoints=endpoints, rasa_workers=workers if workers > 1 else None,
+                      extra_env=env, rasa_env=rasa_env, **common)
+        systems.append(System(name, label, stack, OUR_TURN, OUR_TURN_FACT, notes=", ".join(notes)))
+    return systems
+
+
+def start_system(system: System) -> None:
+    """Start alone (nothing else under load) and time it: start → ready → first answer."""
+    t0 = time.perf_counter()
+    system.stack.start(timeout=400)
+    system.start_s = time.perf_counter() - t0
+    first, text = load.first_answer(system.stack.rasa_url, system.turn_text)
+    system.first_s = system.start_s + first
+    if system.turn_fact not in text:
+        raise RuntimeError(f"{system.key}: unexpected answer to {system.turn_text!r}: {text[:200]!r}")
+    log(f"{system.key}: ready in {system.start_s:.1f}s, first answer after {system.first_s:.1f}s")
+
+
+# --- measurements ----------------------------------------------------------------------------------
+
+
+def measure_single(systems: list[System], plan: Plan) -> None:
+    per_round = max(1, plan.single_messages // plan.single_rounds)
+    for r in range(plan.single_rounds):
+        for s in (systems if r % 2 == 0 else systems[::-1]):
+            res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 1, 60.0, per_round, f"single-{s.key}"))
+            s.single.extend(res.latencies)
+            if res.errors:
+                log(f"{s.key}: {res.errors} errors in the single-worker loop: {res.first_error}")
+
+
+def measure_levels(systems: list[System], plan: Plan) -> None:
+    for workers in LEVELS:
+        for r in range(plan.level_rounds):
+            for s in (systems[r % len(systems):] + systems[:r % len(systems)]):  # rotate who goes first
+                c0 = s.cpu_s()
+                res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], workers, plan.level_seconds,
+                                                100_000, f"c{workers}-{s.key}"))
+                cpu = s.cpu_s() - c0
+                s.levels.setdefault(workers, []).append(res)
+                s.cpu_total.setdefault(workers, [0.0, 0])
+                s.cpu_total[workers][0] += cpu
+                s.cpu_total[workers][1] += res.count
+                if s.cpu_total[workers][1]:
+                    s.cpu_per_msg_ms[workers] = s.cpu_total[workers][0] / s.cpu_total[workers][1] * 1000
+                if res.errors:
+                    log(f"{s.key} @{workers}: {res.errors} errors: {res.first_error}")
+        log("  " + "  ".join(f"{s.key}@{workers}: {s.level(workers)['throughput']:.1f} msg/s" for s in systems))
+
+
+def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
+    """One long conversation per system, turn by turn in alternation between the systems.
+
+    Turns 190-200 of the long chat are measured in alternation with turns 1-10 of a fresh
+    chat, so the "turn 10 vs turn 200" comparison is made under the same machine load;
+    the CPU time the servers spend on each of those turns is recorded too.
+    """
+    tail = 11  # turns 190..200
+
+    async def go() -> None:
+        import httpx
+
+        senders = {s.key: load.new_sender("long") for s in systems}
+        fresh = {s.key: load.new_sender("short") for s in systems}
+        deadline = time.monotonic() + max_seconds
+        async with httpx.AsyncClient(timeout=60.0) as client:
+            async def one(s: System, sender: str) -> tuple[float, float]:
+                c0 = s.cpu_s()
+                elapsed, _ = await load.turn(client, load.webhook(s.stack.rasa_url), sender, s.turn_text)
+                return elapsed, s.cpu_s() - c0
+
+            for i in range(plan.long_turns):
+                if time.monotonic() > deadline:
+                    log(f"long conversation stopped at turn {i} (time bound)")
+                    return
+                order = systems if i % 2 == 0 else systems[::-1]
+                for s in order:
+                    elapsed, cpu = await one(s, senders[s.key])
+                    s.long.append(elapsed)
+                    if i >= plan.long_turns - tail:
+                        s.long_cpu.append(cpu)
+                if i >= plan.long_turns - tail and len(order[0].short) < 10:
+                    for s in order:
+                        elapsed, cpu = await one(s, fresh[s.key])
+                        s.short.append(elapsed)
+                        s.short_cpu.append(cpu)
+
+    asyncio.run(go())
+
+
+def measure_memory(system: System) -> None:
+    st = system.stack
+    system.rss["rasa"], n = infra.tree_rss_mb(st.rasa_proc.pid if st.rasa_proc else None)
+    system.rss["rasa_processes"] = n
+    if st.action_proc is not None:
+        system.rss["actions"], _ = infra.tree_rss_mb(st.action_proc.pid)
+
+
+def measure_telegram(system: System, root: Path) -> dict[str, Any]:
+    reason = infra.TelegramFrontEnd.unavailable_reason()
+    if reason:
+        return {"rss": None, "reason": reason}
+    front = infra.TelegramFrontEnd(system.stack.rasa_url, system.stack.token, root / "telegram", root / "telegram" / "logs")
+    try:
+        front.start()
+        times, replies = [], []
+        questions = [OUR_TURN, "匠心工坊是什么", "读书节什么时候", "你好", OUR_TURN]
+        for i, q in enumerate(questions):
+            seconds, text = front.ask(880000 + i, q, timeout=60)
+            times.append(seconds)
+            replies.append(text)
+        time.sleep(0.5)
+        rss, _ = infra.tree_rss_mb(front.proc.pid if front.proc else None)
+        ok = OUR_TURN_FACT in replies[0]
+        return {"rss": rss, "round_trip_ms": [t * 1000 for t in times], "answer_ok": ok, "reason": ""}
+    except Exception as exc:  # noqa: BLE001 - reported as n/a with the reason
+        return {"rss": None, "reason": f"front end failed: {exc!r}"[:200]}
+    finally:
+        front.stop()
+
+
+def rapidfuzz_scan(n: int, queries: int, max_seconds: float) -> dict[str, float]:
+    """Baseline for the knowledge search: rapidfuzz WRatio over every synthetic question."""
+    from rapidfuzz import fuzz, process
+
+    from knowledge import bench as kbench
+
+    with tempfile.TemporaryDirectory(prefix="uh-scan-") as tmp:
+        questions_of = kbench.generate(Path(tmp), n, 7)
+    choices = [q for qs in questions_of.values() for q in qs]
+    qs = kbench._queries(questions_of, random.Random(7), queries)
+    times: list[float] = []
+    deadline = time.monotonic() + max_seconds
+    for q in qs:
+        if time.monotonic() > deadline and len(times) >= 20:
+            break
+        t0 = time.perf_counter()
+        process.extractOne(q, choices, scorer=fuzz.WRatio)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": load.percentile(times, 0.5), "p95_ms": load.percentile(times, 0.95), "queries": len(times)}
+
+
+def measure_knowledge(plan: Plan) -> list[dict[str, Any]]:
+    from knowledge import bench as kbench
+
+    out = []
+    for n in plan.kb_sizes:
+        t0 = time.perf_counter()
+        ours = kbench.run(n, plan.kb_queries)
+        scan = rapidfuzz_scan(n, plan.kb_queries, 20.0 if n >= 100000 else 10.0)
+        out.append({"entries": n, "ours": ours, "scan": scan})
+        log(f"knowledge {n}: search p95 {ours['search_p95_ms']:.2f} ms (scan {scan['p95_ms']:.1f} ms), "
+            f"reload {ours['reload_s']:.2f}s (rebuild {ours['build_s']:.1f}s) [{time.perf_counter() - t0:.0f}s]")
+    return out
+
+
+# --- the table -------------------------------------------------------------------------------------
+
+
+def fmt(x: float | None, digits: int = 0, unit: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:,.{digits}f}{unit}"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("✅ met" if ok else "❌ not met")
+
+
+def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[str]]:
+    """Markdown table + notes. Columns: stock baseline, then every variant of ours."""
+    stock = next((s for s in systems if s.stock), None)
+    ours = [s for s in systems if not s.stock]
+    best = r.get("best")
+    head = ["Figure", "Baseline (same run)", *[f"{s.label}" for s in ours], "Target", "Held?"]
+    rows: list[list[str]] = []
+
+    def add(figure: str, base: str, values: list[str], target: str = "", held: str = "") -> None:
+        rows.append([figure, base, *values, target, held])
+
+    q = r.get("quality")
+    if q:
+        blank = [""] * (len(ours) - 1)
+        add(f"Intent accuracy, held-out ({q['n']} questions, parse API)", "—", [fmt(q["accuracy"] * 100, 1, " %"), *blank])
+        add("Intent macro-F1, held-out", "—", [fmt(q["macro_f1"], 3), *blank])
+        add(f"Answer contains the facts ({q['n_facts']} questions, REST, fresh sender)",
+            f"{fmt(q['fuzz_share'] * 100, 1, ' %')} (rapidfuzz {q['fuzz_scorer']})",
+            [fmt(q["facts_share"] * 100, 1, " %"), *blank], "clearly above rapidfuzz",
+            verdict(q["facts_share"] >= q["fuzz_share"] + 0.03))
+    if stock:
+        sb = stock.single
+        base_p50 = load.percentile(sb, 0.5) * 1000
+        add("One turn, 1 worker: p50 / p95 (ms)",
+            f"{fmt(base_p50)} / {fmt(load.percentile(sb, .95) * 1000)}",
+            [f"{fmt(load.percentile(s.single, .5) * 1000)} / {fmt(load.percentile(s.single, .95) * 1000)}" for s in ours],
+            "p50 ≤ stock", verdict(best is not None and load.percentile(best.single, .5) * 1000 <= base_p50))
+        base50 = stock.level(50)
+        add("50 workers at once: p50 / p95 (ms)", f"{fmt(base50['p50_ms'])} / {fmt(base50['p95_ms'])}",
+            [f"{fmt(s.level(50)['p50_ms'])} / {fmt(s.level(50)['p95_ms'])}" for s in ours])
+        for w in LEVELS:
+            b = stock.level(w)
+            tgt, held = "", ""
+            if w == 50 and best is not None:
+                ratio = best.level(50)["throughput"] / b["throughput"] if b["throughput"] else math.nan
+                tgt, held = "≥ 2× stock", verdict(ratio >= 2.0) + f" ({ratio:.2f}×)"
+            add(f"Throughput, {w} worker{'s' if w > 1 else ''} (messages/s)", fmt(b["throughput"], 1),
+                [fmt(s.level(w)["throughput"], 1) + (f" ({s.level(w)['throughput'] / b['throughput']:.2f}×)" if b["throughput"] else "")
+                 for s in ours], tgt, held)
+        add("Server CPU per message at 50 workers (ms; Rasa + action server)", fmt(stock.cpu_per_msg_ms.get(50)),
+            [fmt(s.cpu_per_msg_ms.get(50)) for s in ours])
+        errors = sum(s.level(w)["errors"] for s in systems for w in LEVELS)
+        if errors:
+            add("Failed requests during the load runs", str(sum(stock.level(w)["errors"] for w in LEVELS)),
+                [str(sum(s.level(w)["errors"] for w in LEVELS)) for s in ours])
+
+        def longfig(s: System) -> tuple[float, float, float]:
+            a, b = load.mean(s.short[:10]), load.mean(s.long[189:200])
+            return a * 1000, b * 1000, b / a if a else math.nan
+
+        def longcpu(s: System) -> str:
+            a, b = load.mean(s.short_cpu) * 1000, load.mean(s.long_cpu) * 1000
+            return f"{fmt(a)} → {fmt(b)} ({b / a:.2f}×)" if a else "n/a"
+
+        if stock.long:
+            sa, sb2, sr = longfig(stock)
+            add("Long conversation: mean of turns 1–10 → 190–200 (ms)", f"{fmt(sa)} → {fmt(sb2)} ({sr:.2f}×)",
+                [f"{fmt(longfig(s)[0])} → {fmt(longfig(s)[1])} ({longfig(s)[2]:.2f}×)" for s in ours],
+                "≤ 1.2× turn 10", verdict(all(longfig(s)[2] <= 1.2 for s in ours)))
+            add("Long conversation: server CPU per turn, turns 1–10 → 190–200 (ms)", longcpu(stock),
+                [longcpu(s) for s in ours])
+        add("Stack start → first answered message (s)", fmt(stock.first_s, 1), [fmt(s.first_s, 1) for s in ours])
+        add("Resident memory, Rasa server (MiB, all its processes)", fmt(stock.rss.get("rasa")),
+            [fmt(s.rss.get("rasa")) + (f" ({int(s.rss['rasa_processes'])} proc.)" if s.rss.get("rasa_processes", 1) > 1 else "")
+             for s in ours])
+        add("Resident memory, action server (MiB)", "— (stock has none)", [fmt(s.rss.get("actions")) for s in ours])
+    tg = r.get("telegram") or {}
+    blank = [""] * (len(ours) - 1)
+    if tg.get("rss") is not None:
+        rt = tg.get("round_trip_ms") or []
+        add("Resident memory, Telegram front end (MiB)", "—", [fmt(tg["rss"]), *blank])
+        add("Telegram round trip via fake Bot API, p50 (ms, 5 messages)", "—",
+            [fmt(load.percentile(rt, 0.5)), *blank])
+    else:
+        add("Resident memory, Telegram front end (MiB)", "—", [f"n/a ({tg.get('reason', 'not measured')})", *blank])
+    tr = r.get("training") or {}
+    base_train = tr.get("stock_s")
+    base_txt = fmt(base_train, 0, " s") + (f" (cached, trained {tr.get('stock_at')})" if tr.get("stock_cached") else "")
+    add("Training time from scratch (s)", base_txt,
+        [fmt(tr.get("ours_s"), 0, " s") if tr.get("ours_s") else f"n/a ({tr.get('ours_reason', 'not measured')})", *blank])
+    for k in r.get("knowledge") or []:
+        n, o, sc = k["entries"], k["ours"], k["scan"]
+        target = {10000: 5.0, 100000: 20.0}.get(n)
+        cpu95 = o.get("search_cpu_p95_ms")
+        add(f"Knowledge search p95 at {n:,} entries (ms)", f"{fmt(sc['p95_ms'], 1)} (rapidfuzz scan)",
+            [f"{fmt(o['search_p95_ms'], 2)}" + (f" (CPU {fmt(cpu95, 2)})" if cpu95 is not None else ""), *blank],
+            f"≤ {target:g} ms" if target else "", verdict(o["search_p95_ms"] <= target) if target else "")
+        rcpu = o.get("reload_cpu_s")
+        add(f"Knowledge reload after one edit at {n:,} entries (s)", f"{fmt(o['build_s'], 2)} (full rebuild)",
+            [f"{fmt(o['reload_s'], 2)}" + (f" (CPU {fmt(rcpu, 2)})" if rcpu is not None else ""), *blank],
+            "≤ 2 s" if n == 10000 else "", verdict(o["reload_s"] <= 2.0) if n == 10000 else "")
+
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    del widths
+    return "\n".join(lines), rows
+
+
+def quality_section(q: dict[str, Any]) -> str:
+    out = ["### Intent confusions (held-out; gold → predicted)", ""]
+    if q["confusions"]:
+        out += ["| gold intent | predicted | count |", "|---|---|---|"]
+        out += [f"| {g} | {p} | {n} |" for g, p, n in q["confusions"]]
+    else:
+        out.append("No confusions.")
+    out += ["", "### The ten worst questions", "",
+            "Wrong facts first, then wrong intents; within each, the lower the confidence in the right intent the worse.", "",
+            "| question | gold intent | predicted (confidence) | facts in reply | reply starts |", "|---|---|---|---|---|"]
+    for w in q["worst"]:
+        facts = "—" if w["facts_ok"] is None else ("yes" if w["facts_ok"] else "NO (" + "、".join(w["facts"]) + ")")
+        reply = w["reply"].replace("\n", " ").replace("|", "/")[:40]
+        out.append(f"| {w['text']} | {w['intent']} | {w['predicted']} ({w['confidence']:.2f}) | {facts} | {reply} |")
+    out += ["", f"rapidfuzz baseline per scorer: " + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items()),
+            f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}."]
+    return "\n".join(out)
+
+
+def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path | None, plan: Plan) -> str:
+    m = r["machine"]
+    ours = [s for s in systems if not s.stock]
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Generated by `make bench` (`python -m scripts.bench{' --quick' if plan.quick else ''}`) on {r['date']}. "
+        "Do not edit by hand: re-run the benchmark.",
+        "",
+        f"* Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, shared (load average "
+        f"{r['load_start']} at the start, {r['load_end']} at the end). Python {m['python']}, Rasa {m['rasa']}, "
+        f"rasa-sdk {m['rasa_sdk']}, commit {m['commit']}.",
+        f"* Run: {'quick' if plan.quick else 'full'}, {r['duration_s'] / 60:.1f} min.",
+        "* Baseline: the stock `rasa init --no-prompt` assistant of the same Rasa version, trained in a temporary "
+        "folder and served the same way (`rasa run`, REST channel, SQLTrackerStore on SQLite, in-memory lock "
+        f"store). Its turn is `{STOCK_TURN}` (NLU → `utter_greet` → listen); ours is `{OUR_TURN}` (NLU → "
+        "`action_answer_question` on the action server, which searches the knowledge base → listen), so our "
+        "turn does strictly more work (one more HTTP hop and a search).",
+        "* Systems: " + "; ".join(f"**{s.label}**: {s.notes}" for s in ours) + ".",
+        "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
+        "so load from other users of the machine hits them alike. Chats restart every "
+        f"{load.TURNS_PER_CONVERSATION} turns in the latency and throughput runs (a fresh sender), so those "
+        "figures are not affected by history length; the long-conversation row is one single chat.",
+        "* CPU per message = user+system CPU seconds of the server processes (Rasa server with all its "
+        "workers + action server) during the 50-worker run ÷ answered messages; it is much less affected by "
+        "other users of the machine than wall-clock figures.",
+        "",
+        table,
+        "",
+    ]
+    if chart is not None:
+        parts += [f"![latency against turn number and throughput against workers]({chart.name})", ""]
+    if r.get("quality"):
+        parts += [quality_section(r["quality"]), ""]
+    parts += [
+        "## How to reproduce",
+        "",
+        "```bash",
+        "make bench                                   # full run, ~20 min incl. training both assistants",
+        ".venv/bin/python -m scripts.bench --quick    # ~6 min: no training-time row, smaller runs",
+        ".venv/bin/python -m scripts.bench --fresh-baseline   # retrain the stock assistant",
+        ".venv/bin/python -m scripts.bench --systems stock,ours,ours+2w,ours+2w+tf1  # other variants",
+        "```",
+        "",
+        "Needs the trained model (`make train`) and, for the several-worker variant, Debian's `redis-server` "
+        "(`apt-get install -y redis-server`); the benchmark starts its own on a free port of 127.0.0.1 and "
+        f"stops it. The stock model is cached in `{infra.CACHE_DIR}` by Rasa version.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller run; no training-time measurement")
+    parser.add_argument("--fresh-baseline", action="store_true", help="retrain the stock assistant")
+    parser.add_argument("--skip-train", action="store_true", help="do not time a training of our model")
+    parser.add_argument("--systems", default="stock,ours,ours+2w",
+                        help="comma-separated: stock, ours, ours+2w, ours+tf1, ours+2w+tf1, NAME (a --model)")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                        help="another trained model of ours to measure as system NAME (or NAME+2w)")
+    parser.add_argument("--best", default=None, help="the system the targets are checked on (default: the last)")
+    parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge search benchmark")
+    parser.add_argument("--no-quality", action="store_true", help="skip the held-out quality evaluation")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and the chart")
+    args = parser.parse_args(argv)
+    plan = Plan.make(args)
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    models = {}
+    for item in args.model:
+        name, _, path = item.partition("=")
+        models[name] = Path(path).resolve()
+    if not DEFAULT_MODEL.exists():
+        raise SystemExit(f"no trained model at {DEFAULT_MODEL}: run `make train` first")
+
+    r: dict[str, Any] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                         "machine": infra.machine(), "load_start": infra.load_average(), "plan": plan.__dict__}
+    log(f"{'quick' if plan.quick else 'full'} run; machine {r['machine']['cores']} cores, load {r['load_start']}")
+
+    baseline = None
+    if "stock" in names:
+        baseline = infra.stock_baseline(args.fresh_baseline, log)
+        log(f"stock model: {baseline.model} ({'cached' if baseline.cached else 'trained'} in {baseline.train_s:.0f}s)")
+    training: dict[str, Any] = {}
+    if baseline is not None:
+        training.update(stock_s=baseline.train_s, stock_cached=baseline.cached, stock_at=baseline.trained_at)
+    if plan.train:
+        seconds, model = infra.train_ours(log)
+        training["ours_s"] = seconds
+        shutil.rmtree(model.parent, ignore_errors=True)
+        log(f"our training: {seconds:.0f}s")
+    else:
+        training["ours_reason"] = "--quick" if plan.quick else "--skip-train"
+    r["training"] = training
+
+    if not args.no_knowledge:
+        r["knowledge"] = measure_knowledge(plan)
+
+    out_dir = data_dir() / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="uh-bench-"))
+    redis = None
+    systems: list[System] = []
+    try:
+        if any(re.search(r"\+\d+w", n) for n in names) and infra.RedisServer.available():
+            redis = infra.RedisServer(root).start()
+            log(f"redis-server on 127.0.0.1:{redis.port}")
+        systems = make_systems(names, root, baseline, redis.port if redis else None, models)
+        for s in systems:  # one at a time: the start-up figure is measured alone
+            start_system(s)
+        ours = [s for s in systems if not s.stock]
+        r["best"] = next((s for s in ours if s.key == args.best), ours[-1] if ours else None)
+        if not args.no_quality and ours:
+            from scripts.bench_quality import run_quality
+
+            main_ours = ours[0]
+            log(f"quality: held-out questions through {main_ours.key}")
+            qual = run_quality(main_ours.stack.rasa_url, main_ours.stack.token)
+            r["quality"] = {
+                "n": len(qual.questions), "n_facts": len(qual.with_facts), "accuracy": qual.accuracy,
+                "macro_f1": qual.macro_f1, "facts_share": qual.facts_share, "fuzz_share": qual.fuzz_share,
+                "fuzz_scorer": qual.fuzz_scorer, "fuzz_scores": qual.fuzz_scores, "fallbacks": qual.fallbacks,
+                "confusions": qual.confusions(),
+                "worst": [w.__dict__ for w in qual.worst(10)],
+                "ours_only": sum(bool(q.facts_ok) and not q.fuzz_ok for q in qual.with_facts),
+                "fuzz_only": sum(bool(q.fuzz_ok) and not q.facts_ok for q in qual.with_facts),
+            }
+            log(f"quality: accuracy {qual.accuracy:.3f}, macro-F1 {qual.macro_f1:.3f}, facts {qual.facts_share:.3f} "
+                f"vs rapidfuzz {qual.fuzz_share:.3f}")
+        log("warm-up")
+        for s in systems:
+            asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 5, 10.0, 40, f"warm-{s.key}"))
+        log("one worker in a loop")
+        measure_single(systems, plan)
+        log("throughput at " + ", ".join(map(str, LEVELS)) + " workers")
+        measure_levels(systems, plan)
+        log(f"one long conversation, {plan.long_turns} turns")
+        measure_long(systems, plan, max_seconds=600.0)
+        for s in systems:
+            measure_memory(s)
+        if ours:
+            log("Telegram front end")
+            r["telegram"] = measure_telegram(ours[0], root)
+    finally:
+        for s in systems:
+            s.stack.stop()
+        if redis is not None:
+            redis.stop()
+    r["load_end"] = infra.load_average()
+    r["duration_s"] = time.monotonic() - T0
+
+    table, _ = build_report(r, systems)
+    print(table, flush=True)
+    chart = None
+    if not args.no_docs:
+        from scripts.bench_chart import draw
+
+        turns = {s.label: s.long for s in systems if s.long}
+        lvl = {s.label: {w: s.level(w)["throughput"] for w in LEVELS} for s in systems if s.levels}
+        chart = draw(DOCS / "benchmarks.png", turns, lvl, f"{r['date']}, {r['machine']['cores']} cores, shared machine")
+        (DOCS / "benchmarks.md").write_text(write_docs(r, table, systems, chart, plan), encoding="utf-8")
+        log(f"wrote {DOCS / 'benchmarks.md'} and {chart}")
+    if r.get("quality"):
+        print()
+        print(quality_section(r["quality"]))
+    raw = {k: v for k, v in r.items() if k != "best"}
+    raw["systems"] = {s.key: {"label": s.label, "notes": s.notes, "start_s": s.start_s, "first_s": s.first_s,
+                              "single": s.single, "long": s.long, "short": s.short, "long_cpu": s.long_cpu,
+                              "short_cpu": s.short_cpu, "rss": s.rss, "cpu_per_msg_ms": s.cpu_per_msg_ms,
+                              "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()}}
+                      for s in systems}
+    (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
+    shutil.rmtree(root, ignore_errors=True)
+    log(f"done in {(time.monotonic() - T0) / 60:.1f} min; raw figures in {out_dir / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Answer quality on the held-out questions (tests/heldout/questions.yml).
+
+* NLU: intent accuracy and macro-F1 through Rasa's HTTP API (``POST /model/parse``).
+* End to end: the share of questions with ``facts`` whose reply (REST channel, a fresh
+  sender per question) contains every fact.
+* Baseline: the knowledge base's own entry phrasings (questions and titles) matched with
+  rapidfuzz alone; the best-matching entry's answer must contain the facts.
+"""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from scripts.bench_load import new_sender, reply_text, webhook
+from scripts.stack import REPO
+
+HELDOUT = REPO / "tests" / "heldout" / "questions.yml"
+
+
+@dataclass
+class Question:
+    text: str
+    intent: str
+    facts: list[str]
+    predicted: str = ""
+    confidence: float = 0.0
+    gold_confidence: float = 0.0
+    reply: str = ""
+    facts_ok: bool | None = None
+    fuzz_ok: bool | None = None
+    fuzz_entry: str = ""
+
+    @property
+    def intent_ok(self) -> bool:
+        return self.predicted == self.intent
+
+
+@dataclass
+class Quality:
+    questions: list[Question] = field(default_factory=list)
+    fuzz_scorer: str = ""
+    fuzz_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def with_facts(self) -> list[Question]:
+        return [q for q in self.questions if q.facts]
+
+    @property
+    def accuracy(self) -> float:
+        return sum(q.intent_ok for q in self.questions) / len(self.questions)
+
+    @property
+    def fallbacks(self) -> int:
+        return sum(q.predicted == "nlu_fallback" for q in self.questions)
+
+    @property
+    def macro_f1(self) -> float:
+        labels = sorted({q.intent for q in self.questions} | {q.predicted for q in self.questions})
+        f1s = []
+        for label in labels:
+            tp = sum(q.intent == label and q.predicted == label for q in self.questions)
+            fp = sum(q.intent != label and q.predicted == label for q in self.questions)
+            fn = sum(q.intent == label and q.predicted != label for q in self.questions)
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            recall = tp / (tp + fn) if tp + fn else 0.0
+            f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        return sum(f1s) / len(f1s)
+
+    @property
+    def facts_share(self) -> float:
+        qs = self.with_facts
+        return sum(bool(q.facts_ok) for q in qs) / len(qs) if qs else float("nan")
+
+    @property
+    def fuzz_share(self) -> float:
+        return self.fuzz_scores.get(self.fuzz_scorer, float("nan"))
+
+    def confusions(self) -> list[tuple[str, str, int]]:
+        pairs = Counter((q.intent, q.predicted) for q in self.questions if not q.intent_ok)
+        return [(gold, pred, n) for (gold, pred), n in pairs.most_common()]
+
+    def worst(self, n: int = 10) -> list[Question]:
+        """Wrong facts first, then wrong intents; the lower the confidence in the right intent, the worse."""
+        def badness(q: Question) -> tuple:
+            return (q.facts_ok is False, not q.intent_ok, -q.gold_confidence)
+        bad = [q for q in self.questions if q.facts_ok is False or not q.intent_ok]
+        return sorted(bad, key=badness, reverse=True)[:n]
+
+
+def load_questions(path: Path = HELDOUT) -> list[Question]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Question(str(q["text"]), str(q["intent"]), [str(f) for f in q.get("facts") or []])
+            for q in data["questions"]]
+
+
+def has_facts(text: str, facts: list[str]) -> bool:
+    return all(f in text for f in facts)
+
+
+async def _bounded(limit: int, jobs: list[Any]) -> list[Any]:
+    sem = asyncio.Semaphore(limit)
+
+    async def one(job: Any) -> Any:
+        async with sem:
+            return await job
+
+    return await asyncio.gather(*(one(j) for j in jobs))
+
+
+async def evaluate_rasa(rasa_url: str, token: str, questions: list[Question], concurrency: int = 4,
+                        timeout: float = 60.0) -> None:
+    """Fill predicted intent (parse API) and the end-to-end reply (REST, fresh sender) of each question."""
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        async def parse(q: Question) -> None:
+            r = await client.post(f"{rasa_url}/model/parse", params={"token": token}, json={"text": q.text})
+            r.raise_for_status()
+            data = r.json()
+            q.predicted = (data.get("intent") or {}).get("name") or ""
+            q.confidence = float((data.get("intent") or {}).get("confidence") or 0.0)
+            ranking = {i["name"]: float(i.get("confidence") or 0.0) for i in data.get("intent_ranking") or []}
+            q.gold_confidence = ranking.get(q.intent, 0.0)
+
+        async def chat(q: Question) -> None:
+            r = await client.post(webhook(rasa_url), json={"sender": new_sender("q"), "message": q.text})
+            r.raise_for_status()
+            q.reply = reply_text(r.json())
+            if q.facts:
+                q.facts_ok = has_facts(q.reply, q.facts)
+
+        await _bounded(concurrency, [parse(q) for q in questions])
+        await _bounded(concurrency, [chat(q) for q in questions])
+
+
+def evaluate_fuzz(questions: list[Question]) -> dict[str, float]:
+    """The rapidfuzz baseline; returns the facts share per scorer (and marks the questions
+    with the result of the better scorer)."""
+    import jieba
+    from rapidfuzz import fuzz, process
+
+    from knowledge import KnowledgeBase
+
+    with tempfile.TemporaryDirectory(prefix="uh-fuzz-") as tmp:
+        kb = KnowledgeBase.open(REPO / "knowledge", Path(tmp) / "index.db", registry_path=Path(tmp) / "registry.db")
+        choices: list[str] = []
+        answers: list[tuple[str, str]] = []
+        for entry in kb.list_entries():
+            hit = kb.get(entry.id)
+            if hit is None:
+                continue
+            for phrasing in {*entry.questions, entry.title}:
+                choices.append(phrasing)
+                answers.append((entry.id, hit.answer))
+    jieba.setLogLevel(60)
+    spaced = [" ".join(jieba.lcut(c)) for c in choices]
+    scorers = {
+        "WRatio": (fuzz.WRatio, choices, lambda t: t),
+        "token_set_ratio (jieba words)": (fuzz.token_set_ratio, spaced, lambda t: " ".join(jieba.lcut(t))),
+    }
+    shares: dict[str, float] = {}
+    picks: dict[str, list[tuple[bool, str]]] = {}
+    targets = [q for q in questions if q.facts]
+    for name, (scorer, pool, prep) in scorers.items():
+        got = []
+        for q in targets:
+            best = process.extractOne(prep(q.text), pool, scorer=scorer)
+            entry_id, answer = answers[best[2]] if best else ("", "")
+            got.append((has_facts(answer, q.facts), entry_id))
+        picks[name] = got
+        shares[name] = sum(ok for ok, _ in got) / len(got) if got else float("nan")
+    best_name = max(shares, key=lambda k: shares[k])
+    for q, (ok, entry_id) in zip(targets, picks[best_name]):
+        q.fuzz_ok, q.fuzz_entry = ok, entry_id
+    return shares
+
+
+def run_quality(rasa_url: str, token: str) -> Quality:
+    questions = load_questions()
+    asyncio.run(evaluate_rasa(rasa_url, token, questions))
+    shares = evaluate_fuzz(questions)
+    best = max(shares, key=lambda k: shares[k])
+    return Quality(questions, best, shares)
