@@ -58,10 +58,10 @@ class Stack:
 
     model: Path = DEFAULT_MODEL
     data: Path = field(default_factory=data_dir)
-    rasa_port: int = int(os.environ.get("RASA_PORT", "5005"))
-    action_port: int = int(os.environ.get("ACTION_PORT", "5055"))
+    rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
     token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24))
-    verbose: bool = bool(os.environ.get("UH_VERBOSE"))
+    verbose: bool = field(default_factory=lambda: bool(os.environ.get("UH_VERBOSE")))
     endpoints: Path = field(
         default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
     )
@@ -233,7 +233,25 @@ def _front_end_command() -> list[str]:
     return [sys.executable, "-m", "bot.local_chat"]
 
 
+def load_dotenv(path: Path = REPO / ".env") -> None:
+    """Read KEY=VALUE lines of a .env file into the environment (set variables win).
+
+    Operators configure the bot by copying .env.example to .env; no shell tricks needed.
+    """
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key, value = key.strip(), value.strip().strip('"').strip("'")
+        if key and value and key not in os.environ:
+            os.environ[key] = value
+
+
 def main(argv: list[str] | None = None) -> int:
+    load_dotenv()
     parser = argparse.ArgumentParser(description="启动工会小助手的动作服务器和 Rasa 服务器")
     parser.add_argument("mode", choices=["serve", "run"], help="serve：只启动服务器；run：再加上聊天前端")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)

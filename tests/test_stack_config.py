@@ -1,0 +1,28 @@
+"""The stack reads operators' settings from .env without overriding the environment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.stack import Stack, load_dotenv
+
+
+def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nRASA_PORT=6123\nTELEGRAM_TOKEN=\nACTION_PORT='6124'\nUH_VERBOSE=1\n", encoding="utf-8")
+    monkeypatch.delenv("RASA_PORT", raising=False)
+    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
+    monkeypatch.setenv("ACTION_PORT", "7000")
+    monkeypatch.delenv("UH_VERBOSE", raising=False)
+    load_dotenv(env_file)
+    stack = Stack()
+    assert stack.rasa_port == 6123
+    assert stack.action_port == 7000  # the environment wins over .env
+    assert stack.verbose is True
+    import os
+    assert "TELEGRAM_TOKEN" not in os.environ  # empty values do not set anything
+
+
+def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
+    load_dotenv(tmp_path / "nope.env")
