@@ -81,27 +81,18 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def to_html(text: str) -> str:
-    """Escape ``text`` for Telegram's HTML mode; render Markdown links and bold."""
-    out = []
-    last = 0
-    for match in _LINK.finditer(text):
-        out.append(_inline(text[last:match.start()]))
-        title, url = match.groups()
-        out.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(title)}</a>')
-        last = match.end()
-    out.append(_inline(text[last:]))
-    return "".join(out)
+    """Escape ``text`` for Telegram's HTML mode, rendering nothing.
 
-
-def _inline(text: str) -> str:
-    escaped = html.escape(text, quote=False)
-    return _BOLD.sub(lambda m: f"<b>{m.group(1)}</b>", escaped)
+    Replies echo values workers typed (names, employers); interpreting Markdown in them
+    would turn a typed ``[工会](https://…)`` into a clickable link. Our own texts use no
+    markup, and Telegram turns plain URLs into links by itself.
+    """
+    return html.escape(text, quote=False)
 
 
 def plain(text: str) -> str:
-    """The text as it reads without HTML (used when Telegram rejects our HTML)."""
-    text = _LINK.sub(lambda m: f"{m.group(1)}（{m.group(2)}）", text)
-    return _BOLD.sub(lambda m: m.group(1), text)
+    """The text as sent without a parse mode (used when Telegram rejects our HTML)."""
+    return text
 
 
 def shorten(text: str, limit: int) -> str:

@@ -70,7 +70,8 @@ async def test_pressing_a_button_sends_its_payload_and_removes_the_keyboard(tg, 
     answer = await tg.wait_for(lambda: [m for m in tg.sent_to(W) if "宁波市总工会" in m.get("text", "")])
     # the two Rasa texts arrive as one message, the Markdown link rendered as a link
     assert answer[0]["text"].startswith("技能提升补贴")
-    assert '<a href="https://www.nbzgh.gov.cn/">宁波市总工会</a>' in answer[0]["raw_text"]
+    # shown as written: Markdown is never interpreted (workers' typed values are echoed)
+    assert "详见[宁波市总工会](https://www.nbzgh.gov.cn/)。" in answer[0]["raw_text"]
 
 
 async def test_a_stale_or_forged_button_is_refused(tg, rasa, app, worker):

@@ -327,11 +327,6 @@ async def test_a_name_with_sql_or_html_is_shown_verbatim(tmp_path: Path, monkeyp
     assert employer in _as_telegram_shows_it(reply)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot.formatting.to_html renders **bold** and [title](url) in every text Rasa sends, "
-    "including values a worker typed (employer), so they are not shown verbatim and a "
-    "worker-supplied link becomes clickable. Fix belongs to bot/ or the records actions "
-    "(escape or strip Markdown in echoed user values)."))
 @pytest.mark.parametrize("employer", MARKDOWN_EMPLOYERS)
 async def test_a_name_with_markdown_is_shown_verbatim(tmp_path: Path, monkeypatch, employer: str) -> None:
     reply = await _my_data_reply(tmp_path, monkeypatch, employer)
