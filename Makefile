@@ -39,9 +39,21 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $(STAMP)
 
+# Rasa/TensorFlow print pages of deprecation noise while training: it goes to a log file
+# (shown when training fails, or always with UH_VERBOSE=1).
+TRAIN_LOG := var/logs/train.log
 train: $(MODEL)
 $(MODEL): $(STAMP) config.yml domain.yml $(NLU_SRC)
-	$(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper --quiet
+	@mkdir -p $(dir $(TRAIN_LOG))
+	@echo "训练模型（2 核约 5 分钟；日志 $(TRAIN_LOG)）…"
+	@start=$$(date +%s); \
+	if [ -n "$(UH_VERBOSE)" ]; then \
+	  $(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper; \
+	else \
+	  $(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper --quiet > $(TRAIN_LOG) 2>&1 \
+	    || { tail -40 $(TRAIN_LOG); echo "训练失败，完整日志：$(TRAIN_LOG)"; exit 1; }; \
+	fi; \
+	echo "训练完成，用时 $$(( $$(date +%s) - start )) 秒：$(MODEL)"
 	@touch $(MODEL)
 
 serve: $(MODEL)

@@ -165,10 +165,16 @@ class ActionAnswerQuestion(Action):
     def _not_found(
         dispatcher: CollectingDispatcher, tracker: Tracker, text: str, hits: list[Hit]
     ) -> list[EventType]:
+        out_of_scope = _latest_intent(tracker) == "out_of_scope"
         try:
-            record_gap(text, tracker.sender_id, "not_found", hits)
+            record_gap(text, tracker.sender_id, "out_of_scope" if out_of_scope else "not_found", hits)
         except Exception:  # recording must never cost the worker an answer
             logger.exception("could not record an unanswered question")
+        if out_of_scope:
+            # Clearly not the union's business (weather, stocks): decline politely, and do
+            # not count it towards handing the worker to a person.
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return [SlotSet("kb_id", None)]
         streak = int(tracker.get_slot("unanswered_streak") or 0) + 1
         if streak >= UNANSWERED_BEFORE_HANDOFF:
             return [

@@ -67,6 +67,7 @@ class Plan:
     level_seconds: float
     level_rounds: int
     long_turns: int
+    long_convs: int
     kb_sizes: tuple[int, ...]
     kb_queries: int
     train: bool
@@ -74,8 +75,8 @@ class Plan:
     @staticmethod
     def make(args: argparse.Namespace) -> "Plan":
         if args.quick:
-            return Plan(True, 60, 4, 4.0, 2, 200, (1000, 10000), 200, False)
-        return Plan(False, 160, 8, 5.0, 4, 200, (1000, 10000, 100000), 400, not args.skip_train)
+            return Plan(True, 60, 4, 4.0, 2, 200, 1, (1000, 10000), 200, False)
+        return Plan(False, 160, 8, 5.0, 4, 200, 2, (1000, 10000, 100000), 400, not args.skip_train)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class System:
     cpu_per_msg_ms: dict[int, float] = field(default_factory=dict)
     cpu_total: dict[int, list] = field(default_factory=dict)  # workers -> [CPU s, messages]
     long: list[float] = field(default_factory=list)  # one chat, turns 1..200
+    long_tail: list[float] = field(default_factory=list)  # turns 190..200 of every long chat
     long_cpu: list[float] = field(default_factory=list)  # server CPU s of turns 190..200
     short: list[float] = field(default_factory=list)  # a fresh chat's turns 1..10, alternated with 190..200
     short_cpu: list[float] = field(default_factory=list)
@@ -158,12 +160,20 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
         model_key, _, variant = name.partition("+")
         model = models.get(model_key, DEFAULT_MODEL) if model_key != "ours" else DEFAULT_MODEL
         workers, env, rasa_env, notes, speedups = 1, dict(kenv), {}, [], []
+        session_events: int | None = None
+        store_type: str | None = None
         for part in filter(None, variant.split("+")):
             if part.endswith("w") and part[:-1].isdigit():
                 workers = int(part[:-1])
             elif part == "tf1":
                 env.update(tf1)
                 notes.append("TF threads 1/1")
+            elif re.fullmatch(r"ses\d+", part):
+                session_events = int(part[3:])
+                notes.append(f"max_session_events {session_events}")
+            elif part == "idx":
+                store_type = "scripts.bench_tracker.IndexedBoundedSQLTrackerStore"
+                notes.append("tracker indexes (sender_id, type_name, timestamp), (sender_id, timestamp)")
             elif part in SPEEDUPS:
                 speedups.append(part)
                 notes.append(SPEEDUPS[part])
@@ -175,6 +185,15 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
         # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
         endpoints = data / "endpoints.yml"
         shutil.copy(REPO / "endpoints.yml", endpoints)
+        if session_events is not None or store_type is not None:
+            import yaml
+
+            data_ = yaml.safe_load(endpoints.read_text(encoding="utf-8"))
+            if session_events is not None:
+                data_["tracker_store"]["max_session_events"] = session_events
+            if store_type is not None:
+                data_["tracker_store"]["type"] = store_type
+            endpoints.write_text(yaml.safe_dump(data_, allow_unicode=True, sort_keys=False), encoding="utf-8")
         if workers > 1:
             if redis_port is None:
                 log(f"skipping {name}: redis-server is not installed (apt-get install -y redis-server)")
@@ -237,19 +256,22 @@ def measure_levels(systems: list[System], plan: Plan) -> None:
 
 
 def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
-    """One long conversation per system, turn by turn in alternation between the systems.
+    """``plan.long_convs`` long conversations per system, turn by turn in alternation between
+    the systems.
 
-    Turns 190-200 of the long chat are measured in alternation with turns 1-10 of a fresh
-    chat, so the "turn 10 vs turn 200" comparison is made under the same machine load;
-    the CPU time the servers spend on each of those turns is recorded too.
+    Turns 190-200 of the long chats are measured in alternation with turns 1-10 of fresh
+    chats, so the "turn 10 vs turn 200" comparison is made under the same machine load;
+    the server CPU time of each of those turns is recorded too.
     """
     tail = 11  # turns 190..200
+    k = plan.long_convs
 
     async def go() -> None:
         import httpx
 
-        senders = {s.key: load.new_sender("long") for s in systems}
-        fresh = {s.key: load.new_sender("short") for s in systems}
+        senders = {s.key: [load.new_sender("long") for _ in range(k)] for s in systems}
+        fresh = {s.key: [load.new_sender("short") for _ in range(k)] for s in systems}
+        runs: dict[str, list[list[float]]] = {s.key: [[] for _ in range(k)] for s in systems}
         deadline = time.monotonic() + max_seconds
         async with httpx.AsyncClient(timeout=60.0) as client:
             async def one(s: System, sender: str) -> tuple[float, float]:
@@ -257,21 +279,28 @@ def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
                 elapsed, _ = await load.turn(client, load.webhook(s.stack.rasa_url), sender, s.turn_text)
                 return elapsed, s.cpu_s() - c0
 
-            for i in range(plan.long_turns):
-                if time.monotonic() > deadline:
-                    log(f"long conversation stopped at turn {i} (time bound)")
-                    return
-                order = systems if i % 2 == 0 else systems[::-1]
-                for s in order:
-                    elapsed, cpu = await one(s, senders[s.key])
-                    s.long.append(elapsed)
-                    if i >= plan.long_turns - tail:
-                        s.long_cpu.append(cpu)
-                if i >= plan.long_turns - tail and len(order[0].short) < 10:
+            try:
+                for i in range(plan.long_turns):
+                    if time.monotonic() > deadline:
+                        log(f"long conversation stopped at turn {i} (time bound)")
+                        return
+                    in_tail = i >= plan.long_turns - tail
+                    order = systems if i % 2 == 0 else systems[::-1]
                     for s in order:
-                        elapsed, cpu = await one(s, fresh[s.key])
-                        s.short.append(elapsed)
-                        s.short_cpu.append(cpu)
+                        for j in range(k):
+                            elapsed, cpu = await one(s, senders[s.key][j])
+                            runs[s.key][j].append(elapsed)
+                            if in_tail:
+                                s.long_tail.append(elapsed)
+                                s.long_cpu.append(cpu)
+                            if in_tail and len(s.short) < 10 * k:
+                                elapsed, cpu = await one(s, fresh[s.key][j])
+                                s.short.append(elapsed)
+                                s.short_cpu.append(cpu)
+            finally:
+                for s in systems:
+                    n = min(len(x) for x in runs[s.key])
+                    s.long = [sum(x[t] for x in runs[s.key]) / k for t in range(n)]
 
     asyncio.run(go())
 
@@ -367,14 +396,18 @@ def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[st
         rows.append([figure, base, *values, target, held])
 
     q = r.get("quality")
+    qb = r.get("quality_by") or {}
     if q:
-        blank = [""] * (len(ours) - 1)
-        add(f"Intent accuracy, held-out ({q['n']} questions, parse API)", "—", [fmt(q["accuracy"] * 100, 1, " %"), *blank])
-        add("Intent macro-F1, held-out", "—", [fmt(q["macro_f1"], 3), *blank])
+        def qv(key: str, scale: float, digits: int, unit: str) -> list[str]:
+            return [fmt(qb[s.key][key] * scale, digits, unit) if s.key in qb else "n/a" for s in ours]
+
+        add(f"Intent accuracy, held-out ({q['n']} questions, parse API)", "—", qv("accuracy", 100, 1, " %"))
+        add("Intent macro-F1, held-out", "—", qv("macro_f1", 1, 3, ""))
+        best_q = qb.get(best.key) if best is not None else None
         add(f"Answer contains the facts ({q['n_facts']} questions, REST, fresh sender)",
             f"{fmt(q['fuzz_share'] * 100, 1, ' %')} (rapidfuzz {q['fuzz_scorer']})",
-            [fmt(q["facts_share"] * 100, 1, " %"), *blank], "clearly above rapidfuzz",
-            verdict(q["facts_share"] >= q["fuzz_share"] + 0.03))
+            qv("facts_share", 100, 1, " %"), "clearly above rapidfuzz (+3 points)",
+            verdict(best_q["facts_share"] >= best_q["fuzz_share"] + 0.03) if best_q else "n/a")
     if stock:
         sb = stock.single
         base_p50 = load.percentile(sb, 0.5) * 1000
@@ -402,7 +435,7 @@ def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[st
                 [str(sum(s.level(w)["errors"] for w in LEVELS)) for s in ours])
 
         def longfig(s: System) -> tuple[float, float, float]:
-            a, b = load.mean(s.short[:10]), load.mean(s.long[189:200])
+            a, b = load.mean(s.short), load.mean(s.long_tail)
             return a * 1000, b * 1000, b / a if a else math.nan
 
         def longcpu(s: System) -> str:
@@ -591,20 +624,27 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_quality and ours:
             from scripts.bench_quality import run_quality
 
-            main_ours = ours[0]
-            log(f"quality: held-out questions through {main_ours.key}")
-            qual = run_quality(main_ours.stack.rasa_url, main_ours.stack.token)
-            r["quality"] = {
-                "n": len(qual.questions), "n_facts": len(qual.with_facts), "accuracy": qual.accuracy,
-                "macro_f1": qual.macro_f1, "facts_share": qual.facts_share, "fuzz_share": qual.fuzz_share,
-                "fuzz_scorer": qual.fuzz_scorer, "fuzz_scores": qual.fuzz_scores, "fallbacks": qual.fallbacks,
-                "confusions": qual.confusions(),
-                "worst": [w.__dict__ for w in qual.worst(10)],
-                "ours_only": sum(bool(q.facts_ok) and not q.fuzz_ok for q in qual.with_facts),
-                "fuzz_only": sum(bool(q.fuzz_ok) and not q.facts_ok for q in qual.with_facts),
-            }
-            log(f"quality: accuracy {qual.accuracy:.3f}, macro-F1 {qual.macro_f1:.3f}, facts {qual.facts_share:.3f} "
-                f"vs rapidfuzz {qual.fuzz_share:.3f}")
+            by_model: dict[str, dict[str, Any]] = {}
+            r["quality_by"] = {}
+            for s in ours:  # once per distinct model: speed-ups and workers do not change answers
+                model_id = str(s.stack.model)
+                if model_id not in by_model:
+                    log(f"quality: held-out questions through {s.key}")
+                    qual = run_quality(s.stack.rasa_url, s.stack.token)
+                    by_model[model_id] = {
+                        "n": len(qual.questions), "n_facts": len(qual.with_facts), "accuracy": qual.accuracy,
+                        "macro_f1": qual.macro_f1, "facts_share": qual.facts_share, "fuzz_share": qual.fuzz_share,
+                        "fuzz_scorer": qual.fuzz_scorer, "fuzz_scores": qual.fuzz_scores, "fallbacks": qual.fallbacks,
+                        "confusions": qual.confusions(),
+                        "worst": [w.__dict__ for w in qual.worst(10)],
+                        "ours_only": sum(bool(q.facts_ok) and not q.fuzz_ok for q in qual.with_facts),
+                        "fuzz_only": sum(bool(q.fuzz_ok) and not q.facts_ok for q in qual.with_facts),
+                        "system": s.key,
+                    }
+                    log(f"quality: accuracy {qual.accuracy:.3f}, macro-F1 {qual.macro_f1:.3f}, "
+                        f"facts {qual.facts_share:.3f} vs rapidfuzz {qual.fuzz_share:.3f}")
+                r["quality_by"][s.key] = by_model[model_id]
+            r["quality"] = r["quality_by"][ours[0].key]
         log("warm-up")
         for s in systems:
             asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 5, 10.0, 40, f"warm-{s.key}"))
@@ -643,7 +683,8 @@ def main(argv: list[str] | None = None) -> int:
         print(quality_section(r["quality"]))
     raw = {k: v for k, v in r.items() if k != "best"}
     raw["systems"] = {s.key: {"label": s.label, "notes": s.notes, "start_s": s.start_s, "first_s": s.first_s,
-                              "single": s.single, "long": s.long, "short": s.short, "long_cpu": s.long_cpu,
+                              "single": s.single, "long": s.long, "long_tail": s.long_tail, "short": s.short,
+                              "long_cpu": s.long_cpu,
                               "short_cpu": s.short_cpu, "rss": s.rss, "cpu_per_msg_ms": s.cpu_per_msg_ms,
                               "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()}}
                       for s in systems}

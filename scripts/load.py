@@ -4,15 +4,17 @@ stack on 127.0.0.1 (started here unless --rasa-url is given). Bounded in time an
     python -m scripts.load                 # 200 workers, 60 s
     python -m scripts.load --quick         # 50 workers, 15 s
     python -m scripts.load --workers 100 --duration 30 --json var/load.json
+    python -m scripts.load --replicas 2    # two Rasa replicas on PostgreSQL + Redis
 
 Every worker repeats, until the time is up: think (``--think`` seconds, uniformly), then
 one of
 
-* a question (70 %): a REST message answered from the knowledge base — answerable
-  questions, unanswerable ones (the gaps path), topic buttons;
-* an enrollment (20 %) in one of the few smallest courses (so they fill up and the waiting
-  list is used);
-* a cancellation (10 %) of one of the worker's enrollments (the seat goes to the waiting list).
+* a question (about 2 in 3): a REST message answered from the knowledge base —
+  answerable questions, unanswerable ones (the gaps path), topic buttons;
+* an enrollment (1 in 4) in one of the few smallest courses (so they fill up and the
+  waiting list is used);
+* a cancellation (3 in 10 of the actions of a worker who holds an enrollment) of one of
+  their enrollments (the seat goes to the waiting list).
 
 Enrollments and cancellations go through the real sign-up conversation when the served
 model has it (``--enroll-via conversation``; ``auto`` picks it when the domain has an
@@ -115,13 +117,16 @@ class Worker:
         self.rng = random.Random(run.seed * 100_003 + index)
         self.registered = False
         self.enrollments: list[str] = []
+        self.turns = 0
 
     async def say(self, text: str) -> list[dict] | None:
         """One turn; the replies, or None after counting an error."""
         run, stats = self.run, self.run.stats
         started = time.perf_counter()
         try:
-            response = await run.http.post(run.webhook, json={"sender": self.sender, "message": text})
+            self.turns += 1
+            url = f"{run.url_for(self.turns + self.index)}/webhooks/rest/webhook"
+            response = await run.http.post(url, json={"sender": self.sender, "message": text})
         except httpx.TimeoutException:
             stats.error("timeout", text)
             return None
@@ -150,7 +155,7 @@ class Worker:
         run = self.run
         try:
             response = await run.http.get(
-                f"{run.rasa_url}/conversations/{self.sender}/tracker",
+                f"{run.url_for(self.turns + self.index + 1)}/conversations/{self.sender}/tracker",
                 params={"token": run.token, "include_events": "NONE"},
             )
             response.raise_for_status()
@@ -285,12 +290,12 @@ class Worker:
         await asyncio.sleep(self.rng.uniform(0, min(hi, self.run.duration / 4)))
         while time.monotonic() < deadline:
             roll = self.rng.random()
-            if roll < 0.7:
-                await self.ask()
-            elif roll < 0.9:
-                await self.enroll()
-            else:
+            if self.enrollments and roll < 0.3:
                 await self.cancel()
+            elif roll < 0.75:
+                await self.ask()
+            else:
+                await self.enroll()
             await asyncio.sleep(max(0.0, min(self.rng.uniform(lo, hi), deadline - time.monotonic())))
 
 
@@ -326,9 +331,16 @@ class LoadRun:
     stats: Stats = field(default_factory=Stats)
     http: httpx.AsyncClient | None = None
 
+    # more Rasa replicas (scale-out): a worker's turns alternate between all of them
+    replica_urls: tuple[str, ...] = ()
+
     @property
     def webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def url_for(self, turn: int) -> str:
+        urls = (self.rasa_url, *self.replica_urls)
+        return urls[turn % len(urls)]
 
     def in_registry(self, fn, *args: Any) -> Any:
         from actions.registry import registry
@@ -518,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as failed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--enroll-via", choices=["auto", "conversation", "registry"], default="auto")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="Rasa replicas; >1: PostgreSQL + Redis (scripts.scale_services, "
+                             "endpoints.production.yml) and one shared action server")
     parser.add_argument("--rasa-url", help="use this running Rasa (loopback) instead of starting a stack")
     parser.add_argument("--token", default="", help="with --rasa-url: its HTTP API token")
     parser.add_argument("--data-dir", type=Path, help="with --rasa-url: its UH_DATA_DIR (registry.db)")
@@ -533,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers 1..2000, --duration 1..3600")
     if args.rasa_url and not args.rasa_url.startswith(("http://127.0.0.1", "http://localhost")):
         parser.error("--rasa-url must be on this machine (127.0.0.1)")
+    if not 1 <= args.replicas <= 8 or (args.replicas > 1 and args.rasa_url):
+        parser.error("--replicas 1..8, and not with --rasa-url")
     if args.rasa_url and not args.data_dir:
         parser.error("--rasa-url needs --data-dir (where its registry.db is)")
 
@@ -549,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="uh-load-"))
     stack = None
+    replicas: list[Stack] = []
+    services = None
     try:
         if args.rasa_url:
             rasa_url, data_dir, knowledge_dir = args.rasa_url.rstrip("/"), args.data_dir, REPO / "knowledge"
@@ -557,12 +576,29 @@ def main(argv: list[str] | None = None) -> int:
             from tests.support import copy_knowledge, free_port
 
             knowledge_dir = copy_knowledge(root / "knowledge")
+            env = {"UH_KNOWLEDGE_DIR": str(knowledge_dir)}
+            common: dict[str, Any] = {}
+            if args.replicas > 1:
+                from scripts.scale_services import ScaleServices
+
+                services = ScaleServices().start()
+                env.update(services.environment())
+                common["endpoints"] = REPO / "endpoints.production.yml"
             stack = Stack(model=args.model, data=root / "var", rasa_port=free_port(), action_port=free_port(),
-                          extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)})
-            print(f"starting a stack (logs in {stack.log_dir}) …", flush=True)
+                          extra_env=env, **common)
+            replicas = [Stack(model=args.model, data=root / f"replica{i}", rasa_port=free_port(),
+                              action_port=stack.action_port, token=stack.token, with_actions=False,
+                              extra_env=env, **common) for i in range(1, args.replicas)]
+            print(f"starting {args.replicas} Rasa server(s) and the action server (logs in {root}) …", flush=True)
             t0 = time.monotonic()
-            stack.start(timeout=600)
-            print(f"stack ready in {time.monotonic() - t0:.0f}s", flush=True)
+            for each in (stack, *replicas):
+                each.data.mkdir(parents=True, exist_ok=True)
+            stack.start_actions()
+            for each in (stack, *replicas):
+                each.start_rasa()
+            for each in (stack, *replicas):
+                each.wait_ready(timeout=600)
+            print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
             rasa_url, data_dir, token = stack.rasa_url, stack.data, stack.token
         courses = load_courses(knowledge_dir, data_dir, args.courses)
         via_conversation = args.enroll_via == "conversation"
@@ -573,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
         run = LoadRun(rasa_url=rasa_url, token=token, via_conversation=via_conversation,
                       registry_path=data_dir / "registry.db",
                       courses=courses, workers=args.workers, duration=args.duration,
-                      think=tuple(args.think), seed=args.seed, timeout=args.timeout)
+                      think=tuple(args.think), seed=args.seed, timeout=args.timeout,
+                      replica_urls=tuple(r.rasa_url for r in replicas))
         # one warm-up turn (loads the knowledge index in the action server)
         httpx.post(run.webhook, json={"sender": "load-warmup", "message": ANSWERABLE[0]}, timeout=300)
         print(f"{args.workers} workers for {args.duration:.0f}s, think {args.think[0]}–{args.think[1]}s, "
@@ -582,24 +619,34 @@ def main(argv: list[str] | None = None) -> int:
         procs = {}
         if stack is not None:
             procs = {"rasa": stack.rasa_proc.pid, "actions": stack.action_proc.pid}
+            procs.update({f"rasa{i}": r.rasa_proc.pid for i, r in enumerate(replicas, 1)})
         cpu_before = {name: cpu_seconds(pid) for name, pid in procs.items()}
         elapsed = asyncio.run(run.go())
         cpu = {f"cpu_s_{name}": round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in procs.items()}
         problems = check_registry(run.registry_path, run.stats, courses)
         alive = {}
         if stack is not None:
-            alive = {"rasa_alive": stack.rasa_proc.poll() is None, "actions_alive": stack.action_proc.poll() is None}
+            alive = {"rasa_alive": all(r.rasa_proc.poll() is None for r in (stack, *replicas)),
+                     "actions_alive": stack.action_proc.poll() is None}
             if not all(alive.values()):
                 problems.append(f"a server died: {alive}")
         turns = len(run.stats.latencies)
         if turns and cpu:
-            cpu["cpu_ms_per_turn"] = {name[6:]: round(1000 * value / turns) for name, value in cpu.items()}
-        summary = summarise(run, elapsed, problems, {**alive, **cpu})
+            rasa_total = sum(v for k, v in cpu.items() if k.startswith("cpu_s_rasa"))
+            cpu["cpu_ms_per_turn"] = {"rasa": round(1000 * rasa_total / turns),
+                                      "actions": round(1000 * cpu["cpu_s_actions"] / turns)}
+        summary = summarise(run, elapsed, problems, {"replicas": args.replicas, **alive, **cpu})
     finally:
+        for each in replicas:
+            each.stop()
         if stack is not None:
             stack.stop()
-            if args.keep_logs:
-                shutil.copytree(stack.log_dir, args.keep_logs, dirs_exist_ok=True)
+        if args.keep_logs:
+            for each in ([stack] if stack is not None else []) + replicas:
+                if each.log_dir.exists():
+                    shutil.copytree(each.log_dir, args.keep_logs / each.data.name, dirs_exist_ok=True)
+        if services is not None:
+            services.stop()
         shutil.rmtree(root, ignore_errors=True)
 
     print(json.dumps(summary, ensure_ascii=False, indent=2))

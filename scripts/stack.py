@@ -103,6 +103,12 @@ class Stack:
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 # rasa-sdk binds 0.0.0.0 unless told otherwise; keep it on this machine.
                 "SANIC_HOST": os.environ.get("ACTION_HOST", "127.0.0.1"),
+                # Sanic closes an idle keep-alive connection after 5 s, but Rasa's action
+                # client (aiohttp) keeps idle connections for 15 s: under load Rasa reused
+                # a connection the action server had just closed ("Cannot write to closing
+                # transport") and the worker got an apology instead of an answer. A server
+                # timeout longer than the client's leaves the closing to the client.
+                "SANIC_KEEP_ALIVE_TIMEOUT": os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
                 "PYTHONPATH": os.pathsep.join(
                     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
                 ),

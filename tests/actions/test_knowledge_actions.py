@@ -120,3 +120,20 @@ async def test_broken_knowledge_without_a_good_index_gives_an_apology(data_dir, 
     assert events == []
     assert "资料库正在维护" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[0]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+
+
+async def test_out_of_scope_without_a_match_declines_politely(data_dir, dispatcher, make_tracker):
+    events = await run(ActionAnswerQuestion(), dispatcher, make_tracker("明天宁波天气怎么样", "out_of_scope"))
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
+    assert not any(e.get("name") == "unanswered_streak" and e.get("value") for e in events)
+
+
+async def test_out_of_scope_question_that_staff_added_to_the_faq_is_answered(data_dir, dispatcher, make_tracker, tmp_path: Path):
+    with (tmp_path / "knowledge" / "faq.yml").open("a", encoding="utf-8") as faq:
+        faq.write(
+            "\n- id: faq_canteen_test\n  title: 职工食堂\n"
+            "  questions:\n    - 职工食堂几点开饭\n    - 食堂什么时候开门\n"
+            "  answer: 职工食堂中午 11:00 开饭（测试条目）。\n  source: 测试\n"
+        )
+    await run(ActionAnswerQuestion(), dispatcher, make_tracker("食堂几点开饭呀", "out_of_scope"))
+    assert "11:00 开饭" in dispatcher.messages[0]["text"]

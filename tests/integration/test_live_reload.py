@@ -13,12 +13,12 @@ from tests.support import RestChat
 pytestmark = pytest.mark.slow
 
 NEW_ENTRY = """
-- id: faq_live_reload_parking
-  title: 文化宫停车
+- id: faq_live_reload_canteen
+  title: 职工食堂开饭时间
   questions:
-    - 工人文化宫能停车吗
-    - 文化宫停车场在哪
-  answer: 工人文化宫东门有职工停车场，培训期间可以免费停放（测试条目）。
+    - 职工食堂几点开饭
+    - 食堂什么时候开门
+  answer: 职工食堂中午 11:00 开饭，东门进（测试条目）。
   source: 测试条目
 """
 
@@ -41,22 +41,22 @@ def test_added_changed_removed_and_broken_faq(rasa_stack, knowledge_dir: Path) -
     try:
         # added
         faq.write_text(original + NEW_ENTRY, encoding="utf-8")
-        reply, took = _ask_until(chat, "文化宫那边能停车不", "东门有职工停车场", 5.0)
-        assert "东门有职工停车场" in reply, reply
+        reply, took = _ask_until(chat, "食堂几点开饭呀", "东门进", 5.0)
+        assert "东门进" in reply, reply
         # changed
         faq.write_text(original + NEW_ENTRY.replace("东门", "北门"), encoding="utf-8")
-        reply, took = _ask_until(chat, "文化宫那边能停车不", "北门有职工停车场", 5.0)
-        assert "北门有职工停车场" in reply, reply
+        reply, took = _ask_until(chat, "食堂几点开饭呀", "北门进", 5.0)
+        assert "北门进" in reply, reply
         # broken (a YAML syntax error): the last good answer is still served
-        faq.write_text(original + NEW_ENTRY.replace("北门", "北门") + "\n- id: [broken\n", encoding="utf-8")
+        faq.write_text(original + NEW_ENTRY.replace("东门", "西门") + "\n- id: [broken\n", encoding="utf-8")
         time.sleep(2.5)
-        assert "东门有职工停车场" not in (reply := chat.say("文化宫那边能停车不"))
-        assert "北门有职工停车场" in reply, reply
+        assert "西门进" not in (reply := chat.say("食堂几点开饭呀"))
+        assert "北门进" in reply, reply
         # removed
         faq.write_text(original, encoding="utf-8")
         start = time.monotonic()
-        while time.monotonic() - start < 5.0 and "停车场" in chat.say("文化宫那边能停车不"):
+        while time.monotonic() - start < 5.0 and "11:00 开饭" in chat.say("食堂几点开饭呀"):
             time.sleep(0.25)
-        assert "职工停车场" not in chat.say("文化宫那边能停车不")
+        assert "11:00 开饭" not in chat.say("食堂几点开饭呀")
     finally:
         faq.write_text(original, encoding="utf-8")

@@ -104,6 +104,37 @@ async def test_action_server_dies_mid_conversation_telegram(private_stack: Stack
     await client.close()
 
 
+def _get_health(sock) -> bytes:
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data  # the server closed the connection
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length")), b"0"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+@pytest.mark.slow
+def test_the_action_server_outlives_rasas_idle_connections(private_stack: Stack) -> None:
+    """Rasa's action client (aiohttp) reuses a connection idle for up to 15 s. Sanic's
+    default keep-alive of 5 s closed it first, and under load Rasa wrote to the closing
+    connection: "Failed to execute custom action … Cannot write to closing transport",
+    and the worker got an apology. The action server must keep it open longer."""
+    import socket
+
+    ensure_actions_running(private_stack)
+    with socket.create_connection(("127.0.0.1", private_stack.action_port), timeout=10) as sock:
+        assert _get_health(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(16)  # idle longer than aiohttp's 15 s keep-alive
+        assert _get_health(sock).startswith(b"HTTP/1.1 200"), "the action server closed an idle connection"
+
+
 # ------------------------------------------------------------------ the database is locked
 
 

@@ -80,6 +80,9 @@ def test_production_endpoints_take_every_value_from_the_environment() -> None:
     # unquoted: Rasa expands ${VAR} only in plain YAML scalars, a quoted one stays literal
     assert values and all(re.fullmatch(r"\$\{[A-Z_]+\}", v.strip()) for v in values), values
     assert "type: redis" in text and "dialect: postgresql" in text
+    # Rasa replaces a key prefix that is not purely alphanumeric by "lock:" (and says so)
+    prefix = re.search(r"^\s+key_prefix:\s*(\S+)", text, re.MULTILINE)
+    assert prefix and prefix.group(1).isalnum(), prefix
     # scripts/stack.py must not put its SQLite path into TRACKER_DB for PostgreSQL
     stack = Stack(endpoints=REPO / "endpoints.production.yml", extra_env={})
     env = stack.environment()
@@ -99,6 +102,10 @@ def test_replicas_share_postgres_and_redis(cluster) -> None:
         cursor.execute("SELECT to_regclass('public.events') IS NOT NULL")
         assert cursor.fetchone()[0], "the replicas did not create Rasa's events table in PostgreSQL"
     assert cluster.services.redis().ping()
+    for stack in cluster.replicas:
+        log = (stack.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
+        assert "non-alphanumeric redis key prefix" not in log
+        assert "InMemoryTrackerStore" not in log  # no silent fall-back from PostgreSQL
 
 
 def test_a_conversation_continues_across_replicas(cluster) -> None:
