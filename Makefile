@@ -20,7 +20,7 @@ export PYTHONWARNINGS := ignore
 export LOG_LEVEL_LIBRARIES := ERROR
 endif
 
-.PHONY: help setup train serve run test test-unit test-slow test-stories knowledge-check data-validate bench clean
+.PHONY: help setup train serve run test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
 
 help:
 	@echo "make run    - 安装（如需要）、训练（如需要）、启动服务器和聊天（无 TELEGRAM_TOKEN 时为终端聊天）"
@@ -79,6 +79,18 @@ test-slow: $(MODEL)
 
 test-stories: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results --quiet
+
+# PostgreSQL + Redis (Debian packages, installed if missing) and two Rasa replicas.
+test-scale: $(MODEL)
+	$(PY) -m scripts.scale_services install
+	$(PY) -m pytest -m scale tests/scale -q
+
+test-robustness: $(MODEL)
+	$(PY) -m pytest tests/robustness -q
+
+# Load on the served stack (loopback only, bounded): LOAD_ARGS="--quick" or "--replicas 2".
+load: $(MODEL)
+	$(PY) -m scripts.load $(LOAD_ARGS)
 
 bench: $(MODEL)
 	$(PY) -m scripts.bench

@@ -123,7 +123,8 @@ class System:
 
 #: Options of a system name (``ours+2w+fastval``) that load scripts/bench_speedups.py into the Rasa server.
 SPEEDUPS = {"fastval": "action replies validated with a cached JSON schema",
-            "wal": "SQLite tracker in WAL mode, synchronous=NORMAL"}
+            "wal": "SQLite tracker in WAL mode, synchronous=NORMAL",
+            "evcache": "event classes looked up once per type"}
 
 
 def site_patch(root: Path) -> Path:

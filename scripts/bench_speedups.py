@@ -15,6 +15,12 @@ validated, with the same errors as before.
 the writer (several Sanic workers share one tracker.db). A committed turn survives a
 crash of the process; a power cut may lose the last turns (never corrupt the file).
 
+``evcache`` — loading a conversation turns every stored event back into an object with
+``Event.resolve_by_type``, which walks the whole ``Event`` class tree (``all_subclasses``)
+for *each event*: ~4 ms of CPU per turn for a 30-event session. The class found for a type
+name is remembered (the first match, exactly as Rasa picks it; unknown names still go
+through Rasa's own lookup).
+
 Nothing here changes what Rasa answers.
 """
 from __future__ import annotations
@@ -76,7 +82,65 @@ def _install_sqlite_wal() -> None:
             cursor.close()
 
 
-FEATURES = {"fastval": _install_fast_validation, "wal": _install_sqlite_wal}
+def _install_event_type_cache() -> None:
+    from rasa.shared.core import events
+
+    original = events.Event.resolve_by_type
+    known: dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = known.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)  # the first match, exactly as Rasa picks it
+            if cls is not None and cls is not default:
+                known[type_name] = cls
+        return cls
+
+    events.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+def _after_import(module_name: str, patch: Any) -> None:
+    """Run ``patch`` now if ``module_name`` is imported, else right after it is (so a
+    sitecustomize does not import Rasa before Rasa's own start-up)."""
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    if module_name in sys.modules:
+        patch()
+        return
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+            if name != module_name:
+                return None
+            sys.meta_path.remove(self)
+            try:
+                spec = importlib.util.find_spec(name)
+            finally:
+                sys.meta_path.insert(0, self)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            original_exec = loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                original_exec(module)
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
+                patch()
+
+            loader.exec_module = exec_module  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, Finder())
+
+
+FEATURES = {
+    "fastval": _install_fast_validation,
+    "wal": _install_sqlite_wal,
+    "evcache": lambda: _after_import("rasa.shared.core.events", _install_event_type_cache),
+}
 
 
 def install(features: str | None = None) -> None:
