@@ -8,12 +8,14 @@ import sys
 from telegram import Update
 
 from bot.app import build_application
+from actions.registry.redaction import install_redaction
 from bot.config import ConfigError, load_config
 
 
 def main() -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_redaction()  # phone and certificate numbers never reach the log in full
     try:
         config = load_config()
     except ConfigError as exc:
