@@ -26,11 +26,13 @@ from tests.bot_e2e.helpers import WAIT, sender, with_keyboard
 pytestmark = pytest.mark.slow
 
 
-async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(tg, config, make_app, worker, rasa_stack, rasa_api):
+async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(tg, config, make_app, worker, rasa_stack, rasa_api, tmp_path):
     W = worker["id"]
     leaving = f"tg-{new_user_id()}"
     course = f"e2e_course_{W}"
-    config = replace(config, data_dir=rasa_stack.data)  # the servers' UH_DATA_DIR
+    # A registry of its own: a made-up course with enrollments in the servers' registry.db
+    # would (rightly) make the knowledge validator refuse every later staff edit.
+    config = replace(config, data_dir=tmp_path / "own-registry")
     db_path = config.registry_db_path
     with registry(db_path) as db:
         save_worker(db, leaving, name="王五", phone="13800000001", employer="宁波测试有限公司", district="海曙区")
