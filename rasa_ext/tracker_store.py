@@ -7,6 +7,21 @@ Telegram chat, which never ends, gets slower with every message (~50 ms at turn 
 ``action_session_start`` writes, slots carried over) once the current session holds more
 than ``max_session_events`` events, at the end of a turn and never inside a form.
 
+Two more things make a turn's database work independent of how long the chat is:
+
+* indexes. Rasa loads a conversation with ``WHERE sender_id = ? AND timestamp >= (SELECT
+  max(timestamp) ... WHERE sender_id = ? AND type_name = 'session_started')``; with only
+  Rasa's index on ``sender_id`` that reads *every* event the chat ever had, so a Telegram
+  chat (which never ends) still got a little slower with each session.
+  ``(sender_id, type_name, timestamp)`` answers the sub-query from the index and
+  ``(sender_id, timestamp)`` lets the outer query start at the session's first event.
+  Created with IF NOT EXISTS at start-up, so existing databases get them too (SQLite and
+  PostgreSQL alike).
+* on SQLite, ``journal_mode=WAL`` with ``synchronous=NORMAL``: a commit no longer waits for
+  two fsyncs and readers do not block the writer (several Sanic workers may share one
+  tracker.db). A committed turn survives a crash of the process; a power cut may lose the
+  last turns, never corrupt the file.
+
 Everything else — schema, dialects (SQLite, PostgreSQL), queries — is Rasa's own.
 """
 from __future__ import annotations
@@ -16,6 +31,7 @@ import logging
 import time
 from typing import Any, List
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
@@ -24,6 +40,20 @@ from rasa.shared.core.trackers import DialogueStateTracker
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SESSION_EVENTS = 60
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_events_sender_type_ts ON events (sender_id, type_name, timestamp)",
+    "CREATE INDEX IF NOT EXISTS ix_events_sender_ts ON events (sender_id, timestamp)",
+)
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:  # noqa: ARG001
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
 
 
 class BoundedSQLTrackerStore(SQLTrackerStore):
@@ -32,6 +62,12 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, max_session_events: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_session_events = int(max_session_events or DEFAULT_MAX_SESSION_EVENTS)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.engine.dispose()  # connections opened by Rasa's own set-up get the pragmas too
+        with self.engine.begin() as connection:
+            for statement in INDEXES:
+                connection.execute(sa.text(statement))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)

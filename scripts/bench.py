@@ -71,12 +71,21 @@ class Plan:
     kb_sizes: tuple[int, ...]
     kb_queries: int
     train: bool
+    levels: tuple[int, ...] = LEVELS
 
     @staticmethod
     def make(args: argparse.Namespace) -> "Plan":
         if args.quick:
-            return Plan(True, 60, 4, 4.0, 2, 200, 1, (1000, 10000), 200, False)
-        return Plan(False, 160, 8, 5.0, 4, 200, 2, (1000, 10000, 100000), 400, not args.skip_train)
+            plan = Plan(True, 60, 4, 4.0, 2, 200, 1, (1000, 10000), 200, False)
+        else:
+            plan = Plan(False, 120, 6, 4.0, 3, 200, 1, (1000, 10000, 100000), 400, not args.skip_train)
+        if args.levels:
+            plan.levels = tuple(int(x) for x in args.levels.split(","))
+        if args.rounds:
+            plan.level_rounds = args.rounds
+        if args.long_turns is not None:
+            plan.long_turns = args.long_turns
+        return plan
 
 
 @dataclass
@@ -93,9 +102,11 @@ class System:
     start_s: float = math.nan
     first_s: float = math.nan
     single: list[float] = field(default_factory=list)
+    single_cpu: list = field(default_factory=lambda: [0.0, 0])  # [server CPU s, messages]
     levels: dict[int, list[load.LoadResult]] = field(default_factory=dict)
     cpu_per_msg_ms: dict[int, float] = field(default_factory=dict)
     cpu_total: dict[int, list] = field(default_factory=dict)  # workers -> [CPU s, messages]
+    client_cpu: dict[int, list] = field(default_factory=dict)  # the load generator's own CPU
     long: list[float] = field(default_factory=list)  # one chat, turns 1..200
     long_tail: list[float] = field(default_factory=list)  # turns 190..200 of every long chat
     long_cpu: list[float] = field(default_factory=list)  # server CPU s of turns 190..200
@@ -121,36 +132,23 @@ class System:
 
 # --- systems -------------------------------------------------------------------------------------
 
-#: Options of a system name (``ours+2w+fastval``) that load scripts/bench_speedups.py into the Rasa server.
-SPEEDUPS = {"fastval": "action replies validated with a cached JSON schema",
-            "wal": "SQLite tracker in WAL mode, synchronous=NORMAL",
-            "evcache": "event classes looked up once per type"}
-
-
-def site_patch(root: Path) -> Path:
-    """A sitecustomize that installs the speed-ups named in $UH_SPEEDUPS (Rasa server only)."""
-    directory = root / "sitepatch"
-    directory.mkdir(exist_ok=True)
-    (directory / "sitecustomize.py").write_text(
-        "import os\n"
-        "if os.environ.get('UH_SPEEDUPS'):\n"
-        "    from scripts.bench_speedups import install\n"
-        "    install(os.environ['UH_SPEEDUPS'])\n"
-    )
-    return directory
-
+#: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
+OPTIONS_HELP = ("+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
+                "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
+                "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py)")
 
 
 def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, redis_port: int | None,
                  models: dict[str, Path]) -> list[System]:
+    """``stock``, ``ours`` (as shipped: endpoints.yml, one Rasa worker) and variants of ours
+    (``ours+2w`` …) or of another trained model of ours (``NAME`` from ``--model NAME=PATH``)."""
     systems = []
     tf1 = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
     for name in names:
         data = root / name
         data.mkdir(parents=True, exist_ok=True)
         common = dict(data=data, rasa_port=infra.free_port(), action_port=infra.free_port(),
-                      token="bench-token", verbose=False)
-        kenv = {"UH_KNOWLEDGE_DIR": str(REPO / "knowledge")}
+                      token="bench-token", verbose=False, rasa_workers=None, action_workers=None)
         if name == "stock":
             assert baseline is not None
             stack = Stack(model=baseline.model, endpoints=infra.stock_endpoints(data), with_actions=False,
@@ -159,10 +157,11 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
                                   notes="1 Sanic worker, in-memory lock store"))
             continue
         model_key, _, variant = name.partition("+")
-        model = models.get(model_key, DEFAULT_MODEL) if model_key != "ours" else DEFAULT_MODEL
-        workers, env, rasa_env, notes, speedups = 1, dict(kenv), {}, [], []
+        if model_key != "ours" and model_key not in models:
+            raise SystemExit(f"unknown system {name!r}: use stock, ours[+options] or --model {model_key}=PATH")
+        model = DEFAULT_MODEL if model_key == "ours" else models[model_key]
+        workers, env, notes = 1, {"UH_KNOWLEDGE_DIR": str(REPO / "knowledge")}, []
         session_events: int | None = None
-        store_type: str | None = None
         for part in filter(None, variant.split("+")):
             if part.endswith("w") and part[:-1].isdigit():
                 workers = int(part[:-1])
@@ -172,42 +171,35 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
             elif re.fullmatch(r"ses\d+", part):
                 session_events = int(part[3:])
                 notes.append(f"max_session_events {session_events}")
-            elif part == "idx":
-                store_type = "scripts.bench_tracker.IndexedBoundedSQLTrackerStore"
-                notes.append("tracker indexes (sender_id, type_name, timestamp), (sender_id, timestamp)")
-            elif part in SPEEDUPS:
-                speedups.append(part)
-                notes.append(SPEEDUPS[part])
+            elif part == "nospeedups":
+                env["UH_RASA_SPEEDUPS"] = "none"
+                notes.append("UH_RASA_SPEEDUPS=none")
             else:
-                raise SystemExit(f"unknown system option {part!r} in {name!r}")
-        if speedups:
-            rasa_env = {"UH_SPEEDUPS": ",".join(speedups),
-                        "PYTHONPATH": os.pathsep.join([str(site_patch(root)), str(REPO)])}
+                raise SystemExit(f"unknown system option {part!r} in {name!r} ({OPTIONS_HELP})")
         # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
-        endpoints = data / "endpoints.yml"
-        shutil.copy(REPO / "endpoints.yml", endpoints)
-        if session_events is not None or store_type is not None:
+        source = REPO / ("endpoints.redis.yml" if workers > 1 else "endpoints.yml")
+        endpoints = data / source.name
+        shutil.copy(source, endpoints)
+        if session_events is not None:
             import yaml
 
             data_ = yaml.safe_load(endpoints.read_text(encoding="utf-8"))
-            if session_events is not None:
-                data_["tracker_store"]["max_session_events"] = session_events
-            if store_type is not None:
-                data_["tracker_store"]["type"] = store_type
+            data_["tracker_store"]["max_session_events"] = session_events
             endpoints.write_text(yaml.safe_dump(data_, allow_unicode=True, sort_keys=False), encoding="utf-8")
         if workers > 1:
             if redis_port is None:
                 log(f"skipping {name}: redis-server is not installed (apt-get install -y redis-server)")
                 continue
-            endpoints = infra.multi_worker_endpoints(data, redis_port, endpoints)
-            notes.insert(0, f"{workers} Sanic workers, RedisLockStore")
+            env.update(REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_port), REDIS_DB="0")
+            notes.insert(0, f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore)")
         else:
-            notes.insert(0, "1 Sanic worker, in-memory lock store")
-        label = "ours, as shipped" if name == "ours" else f"ours: {name}"
+            notes.insert(0, "endpoints.yml, 1 Sanic worker, in-memory lock store")
         if model_key != "ours":
             notes.append(f"model {models[model_key].name}")
-        stack = Stack(model=model, endpoints=endpoints, rasa_workers=workers if workers > 1 else None,
-                      extra_env=env, rasa_env=rasa_env, **common)
+        label = "ours, as shipped" if name == "ours" else (
+            f"ours, {workers} Rasa workers + Redis" if name == f"ours+{workers}w" else f"ours: {name}")
+        common.update(rasa_workers=workers if workers > 1 else None)
+        stack = Stack(model=model, endpoints=endpoints, extra_env=env, **common)
         systems.append(System(name, label, stack, OUR_TURN, OUR_TURN_FACT, notes=", ".join(notes)))
     return systems
 
@@ -231,20 +223,26 @@ def measure_single(systems: list[System], plan: Plan) -> None:
     per_round = max(1, plan.single_messages // plan.single_rounds)
     for r in range(plan.single_rounds):
         for s in (systems if r % 2 == 0 else systems[::-1]):
+            c0 = s.cpu_s()
             res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 1, 60.0, per_round, f"single-{s.key}"))
+            s.single_cpu[0] += s.cpu_s() - c0
+            s.single_cpu[1] += res.count
             s.single.extend(res.latencies)
             if res.errors:
                 log(f"{s.key}: {res.errors} errors in the single-worker loop: {res.first_error}")
 
 
 def measure_levels(systems: list[System], plan: Plan) -> None:
-    for workers in LEVELS:
+    for workers in plan.levels:
         for r in range(plan.level_rounds):
             for s in (systems[r % len(systems):] + systems[:r % len(systems)]):  # rotate who goes first
-                c0 = s.cpu_s()
+                c0, client0 = s.cpu_s(), time.process_time()
                 res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], workers, plan.level_seconds,
                                                 100_000, f"c{workers}-{s.key}"))
                 cpu = s.cpu_s() - c0
+                s.client_cpu.setdefault(workers, [0.0, 0])
+                s.client_cpu[workers][0] += time.process_time() - client0
+                s.client_cpu[workers][1] += res.count
                 s.levels.setdefault(workers, []).append(res)
                 s.cpu_total.setdefault(workers, [0.0, 0])
                 s.cpu_total[workers][0] += cpu
@@ -385,11 +383,12 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("✅ met" if ok else "❌ not met")
 
 
-def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[str]]:
+def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[str, list[str]]:
     """Markdown table + notes. Columns: stock baseline, then every variant of ours."""
     stock = next((s for s in systems if s.stock), None)
     ours = [s for s in systems if not s.stock]
     best = r.get("best")
+    shipped = next((s for s in ours if s.key == "ours"), ours[0] if ours else None)
     head = ["Figure", "Baseline (same run)", *[f"{s.label}" for s in ours], "Target", "Held?"]
     rows: list[list[str]] = []
 
@@ -415,11 +414,17 @@ def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[st
         add("One turn, 1 worker: p50 / p95 (ms)",
             f"{fmt(base_p50)} / {fmt(load.percentile(sb, .95) * 1000)}",
             [f"{fmt(load.percentile(s.single, .5) * 1000)} / {fmt(load.percentile(s.single, .95) * 1000)}" for s in ours],
-            "p50 ≤ stock", verdict(best is not None and load.percentile(best.single, .5) * 1000 <= base_p50))
+            "p50 ≤ stock (as shipped)",
+            verdict(shipped is not None and load.percentile(shipped.single, .5) * 1000 <= base_p50))
+        def cpu1(s: System) -> float:
+            return s.single_cpu[0] / s.single_cpu[1] * 1000 if s.single_cpu[1] else math.nan
+
+        add("Server CPU per turn, 1 worker (ms; Rasa + action server)", fmt(cpu1(stock), 1),
+            [fmt(cpu1(s), 1) + (f" ({cpu1(s) / cpu1(stock):.2f}×)" if cpu1(stock) else "") for s in ours])
         base50 = stock.level(50)
         add("50 workers at once: p50 / p95 (ms)", f"{fmt(base50['p50_ms'])} / {fmt(base50['p95_ms'])}",
             [f"{fmt(s.level(50)['p50_ms'])} / {fmt(s.level(50)['p95_ms'])}" for s in ours])
-        for w in LEVELS:
+        for w in plan.levels:
             b = stock.level(w)
             tgt, held = "", ""
             if w == 50 and best is not None:
@@ -467,8 +472,12 @@ def build_report(r: dict[str, Any], systems: list[System]) -> tuple[str, list[st
     tr = r.get("training") or {}
     base_train = tr.get("stock_s")
     base_txt = fmt(base_train, 0, " s") + (f" (cached, trained {tr.get('stock_at')})" if tr.get("stock_cached") else "")
-    add("Training time from scratch (s)", base_txt,
-        [fmt(tr.get("ours_s"), 0, " s") if tr.get("ours_s") else f"n/a ({tr.get('ours_reason', 'not measured')})", *blank])
+    def train_txt(s: System) -> str:
+        if s.key.startswith("ours"):
+            return fmt(tr.get("ours_s"), 0, " s") if tr.get("ours_s") else f"n/a ({tr.get('ours_reason', 'not measured')})"
+        return "n/a"
+
+    add("Training time from scratch (s, clean training cache)", base_txt, [train_txt(s) for s in ours])
     for k in r.get("knowledge") or []:
         n, o, sc = k["entries"], k["ours"], k["scan"]
         target = {10000: 5.0, 100000: 20.0}.get(n)
@@ -526,13 +535,23 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "`action_answer_question` on the action server, which searches the knowledge base → listen), so our "
         "turn does strictly more work (one more HTTP hop and a search).",
         "* Systems: " + "; ".join(f"**{s.label}**: {s.notes}" for s in ours) + ".",
+        "* **ours, as shipped** is the repository's own configuration (`make serve`): `config.yml` (no "
+        "`TEDPolicy`), `endpoints.yml` (bounded SQLite tracker store in WAL mode with two indexes, in-memory lock "
+        "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py`. **ours, 2 Rasa workers + Redis** "
+        "is the shipped one-machine option for more load: `RASA_ENDPOINTS=endpoints.redis.yml UH_RASA_WORKERS=2` "
+        "(Rasa's `RedisLockStore` on a throw-away `redis-server` on 127.0.0.1). How these choices were made, one "
+        "change at a time: [bench-ablation.md](bench-ablation.md).",
         "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
         "so load from other users of the machine hits them alike. Chats restart every "
         f"{load.TURNS_PER_CONVERSATION} turns in the latency and throughput runs (a fresh sender), so those "
-        "figures are not affected by history length; the long-conversation row is one single chat.",
-        "* CPU per message = user+system CPU seconds of the server processes (Rasa server with all its "
-        "workers + action server) during the 50-worker run ÷ answered messages; it is much less affected by "
-        "other users of the machine than wall-clock figures.",
+        "figures are not affected by history length. Long conversation: one chat of "
+        f"{plan.long_turns} turns per system; its turns 190–200 are measured alternately with turns 1–10 of a "
+        "fresh chat, so both means are taken under the same load (the chart shows the whole long chat).",
+        "* Server CPU = user+system CPU seconds of the server processes (Rasa server with all its workers + "
+        "action server) ÷ answered messages. A busy machine inflates it much less than wall-clock figures, so it "
+        "is the figure to compare when the load average is high: throughput at 50 workers is what the machine "
+        "had free at that moment (stock Rasa can only use one core, so it loses less when others take the "
+        "second).",
         "",
         table,
         "",
@@ -545,15 +564,16 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "## How to reproduce",
         "",
         "```bash",
-        "make bench                                   # full run, ~20 min incl. training both assistants",
-        ".venv/bin/python -m scripts.bench --quick    # ~6 min: no training-time row, smaller runs",
-        ".venv/bin/python -m scripts.bench --fresh-baseline   # retrain the stock assistant",
-        ".venv/bin/python -m scripts.bench --systems stock,ours,ours+2w,ours+2w+tf1  # other variants",
+        "make bench                                   # full run, ~20-30 min incl. training (busy machine)",
+        ".venv/bin/python -m scripts.bench --quick    # ~8 min: no training-time row, 100k-entry search skipped",
+        ".venv/bin/python -m scripts.bench --fresh-baseline   # retrain the stock assistant too",
+        ".venv/bin/python -m scripts.bench --systems stock,ours,ours+nospeedups --levels 50 --rounds 6",
         "```",
         "",
         "Needs the trained model (`make train`) and, for the several-worker variant, Debian's `redis-server` "
         "(`apt-get install -y redis-server`); the benchmark starts its own on a free port of 127.0.0.1 and "
-        f"stops it. The stock model is cached in `{infra.CACHE_DIR}` by Rasa version.",
+        f"stops it. The stock model is cached in `{infra.CACHE_DIR}` by Rasa version; raw figures of the latest "
+        "run are in `var/bench/results.json`.",
         "",
     ]
     return "\n".join(parts)
@@ -568,13 +588,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-baseline", action="store_true", help="retrain the stock assistant")
     parser.add_argument("--skip-train", action="store_true", help="do not time a training of our model")
     parser.add_argument("--systems", default="stock,ours,ours+2w",
-                        help="comma-separated: stock, ours, ours+2w, ours+tf1, ours+2w+tf1, NAME (a --model)")
+                        help="comma-separated systems: stock, ours or NAME (a --model), each optionally followed by "
+                             "options: " + OPTIONS_HELP)
     parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
                         help="another trained model of ours to measure as system NAME (or NAME+2w)")
     parser.add_argument("--best", default=None, help="the system the targets are checked on (default: the last)")
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge search benchmark")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out quality evaluation")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and the chart")
+    parser.add_argument("--levels", default="", help="concurrent workers to measure, e.g. 1,50 (default 1,5,10,25,50)")
+    parser.add_argument("--rounds", type=int, default=0, help="alternating rounds per level")
+    parser.add_argument("--long-turns", type=int, default=None, help="turns of the long conversation (0: skip)")
     args = parser.parse_args(argv)
     plan = Plan.make(args)
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
@@ -627,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
 
             by_model: dict[str, dict[str, Any]] = {}
             r["quality_by"] = {}
-            for s in ours:  # once per distinct model: speed-ups and workers do not change answers
+            for s in ours:  # once per model (workers and speed-ups change no answer)
                 model_id = str(s.stack.model)
                 if model_id not in by_model:
                     log(f"quality: held-out questions through {s.key}")
@@ -651,10 +675,11 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 5, 10.0, 40, f"warm-{s.key}"))
         log("one worker in a loop")
         measure_single(systems, plan)
-        log("throughput at " + ", ".join(map(str, LEVELS)) + " workers")
+        log("throughput at " + ", ".join(map(str, plan.levels)) + " workers")
         measure_levels(systems, plan)
-        log(f"one long conversation, {plan.long_turns} turns")
-        measure_long(systems, plan, max_seconds=600.0)
+        if plan.long_turns:
+            log(f"one long conversation, {plan.long_turns} turns")
+            measure_long(systems, plan, max_seconds=600.0)
         for s in systems:
             measure_memory(s)
         if ours:
@@ -668,28 +693,29 @@ def main(argv: list[str] | None = None) -> int:
     r["load_end"] = infra.load_average()
     r["duration_s"] = time.monotonic() - T0
 
-    table, _ = build_report(r, systems)
+    raw = {k: v for k, v in r.items() if k != "best"}
+    raw["systems"] = {s.key: {"label": s.label, "notes": s.notes, "start_s": s.start_s, "first_s": s.first_s,
+                              "single": s.single, "single_cpu": s.single_cpu, "long": s.long, "long_tail": s.long_tail, "short": s.short,
+                              "long_cpu": s.long_cpu,
+                              "short_cpu": s.short_cpu, "rss": s.rss, "cpu_per_msg_ms": s.cpu_per_msg_ms,
+                              "client_cpu": s.client_cpu,
+                              "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()}}
+                      for s in systems}
+    (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
+    table, _ = build_report(r, systems, plan)
     print(table, flush=True)
     chart = None
     if not args.no_docs:
         from scripts.bench_chart import draw
 
         turns = {s.label: s.long for s in systems if s.long}
-        lvl = {s.label: {w: s.level(w)["throughput"] for w in LEVELS} for s in systems if s.levels}
+        lvl = {s.label: {w: s.level(w)["throughput"] for w in plan.levels} for s in systems if s.levels}
         chart = draw(DOCS / "benchmarks.png", turns, lvl, f"{r['date']}, {r['machine']['cores']} cores, shared machine")
         (DOCS / "benchmarks.md").write_text(write_docs(r, table, systems, chart, plan), encoding="utf-8")
         log(f"wrote {DOCS / 'benchmarks.md'} and {chart}")
     if r.get("quality"):
         print()
         print(quality_section(r["quality"]))
-    raw = {k: v for k, v in r.items() if k != "best"}
-    raw["systems"] = {s.key: {"label": s.label, "notes": s.notes, "start_s": s.start_s, "first_s": s.first_s,
-                              "single": s.single, "long": s.long, "long_tail": s.long_tail, "short": s.short,
-                              "long_cpu": s.long_cpu,
-                              "short_cpu": s.short_cpu, "rss": s.rss, "cpu_per_msg_ms": s.cpu_per_msg_ms,
-                              "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()}}
-                      for s in systems}
-    (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
     shutil.rmtree(root, ignore_errors=True)
     log(f"done in {(time.monotonic() - T0) / 60:.1f} min; raw figures in {out_dir / 'results.json'}")
     return 0

@@ -117,19 +117,6 @@ def train_ours(log: Callable[[str], None], timeout: float = 1800, config: Path |
     return seconds, tmp / "bench.tar.gz"
 
 
-# --- endpoints for several Sanic workers -------------------------------------------------
-
-
-def multi_worker_endpoints(directory: Path, redis_port: int, base: Path | None = None) -> Path:
-    """endpoints.yml with Rasa's RedisLockStore, which Rasa requires for SANIC_WORKERS > 1."""
-    data = yaml.safe_load((base or REPO / "endpoints.yml").read_text())
-    data["lock_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 0,
-                          "key_prefix": "union_helper_bench"}
-    path = directory / "endpoints.redis.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    return path
-
-
 class RedisServer:
     """A throw-away redis-server (Debian's package) on 127.0.0.1, nothing saved to disk."""
 
@@ -282,8 +269,15 @@ class TelegramFrontEnd:
                 self.proc.kill()
                 self.proc.wait(5)
         if self.fake is not None:
+            async def shutdown() -> None:
+                await self.fake.stop()
+                pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+
             try:
-                self._call(self.fake.stop(), 10)
+                self._call(shutdown(), 10)
             except Exception:  # noqa: BLE001 - best effort at shutdown
                 pass
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -69,14 +69,15 @@ class Stack:
     # Options for benchmarks and deployments; the defaults keep the behaviour above.
     # Sanic workers of the Rasa server (Rasa uses >1 only with a Redis or custom lock
     # store) and of the action server; None: SANIC_WORKERS from the environment, if any.
-    rasa_workers: int | None = None
-    action_workers: int | None = None
+    rasa_workers: int | None = field(default_factory=lambda: _int_env("UH_RASA_WORKERS"))
+    action_workers: int | None = field(default_factory=lambda: _int_env("UH_ACTION_WORKERS"))
     # Another assistant's files (e.g. the stock `rasa init` project in the benchmarks).
     credentials: Path = REPO / "credentials.yml"
     cwd: Path = REPO
     with_actions: bool = True
-    # Environment for the Rasa server process only (after extra_env).
+    # Environment for the Rasa server / the action server process only (after extra_env).
     rasa_env: dict[str, str] = field(default_factory=dict)
+    action_env: dict[str, str] = field(default_factory=dict)
     action_proc: subprocess.Popen | None = None
     rasa_proc: subprocess.Popen | None = None
 
@@ -122,6 +123,23 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    def shared_lock_store(self) -> bool:
+        """Whether the endpoints file names a lock store several workers can share (Redis)."""
+        try:
+            text = self.endpoints.read_text(encoding="utf-8")
+        except OSError:
+            return False
+        block = re.search(r"^lock_store:\s*\n((?:[ \t]+.*\n?)*)", text, re.MULTILINE)
+        return block is not None and re.search(r"^\s*type:\s*[\"']?redis", block.group(1), re.MULTILINE) is not None
+
+    def check(self) -> None:
+        """Refuse settings Rasa would silently ignore, with a message an operator can act on."""
+        if (self.rasa_workers or 1) > 1 and not self.shared_lock_store():
+            raise SystemExit(
+                f"UH_RASA_WORKERS={self.rasa_workers} 需要 Redis 锁存储：请设置 RASA_ENDPOINTS=endpoints.redis.yml "
+                f"和 REDIS_HOST/REDIS_PORT/REDIS_DB（现在的 {self.endpoints.name} 用内存锁，Rasa 只会启动 1 个进程）"
+            )
+
     def sqlite_tracker(self) -> bool:
         """Whether the endpoints file keeps the tracker in SQLite (the embedded default)."""
         try:
@@ -131,14 +149,15 @@ class Stack:
         return re.search(r"^\s*dialect:\s*[\"']?sqlite", text, re.MULTILINE) is not None
 
     def _spawn(
-        self, name: str, args: list[str], workers: int | None = None, env_extra: dict[str, str] | None = None
+        self, name: str, args: list[str], workers: int | None = None, env_extra: dict[str, str] | None = None,
+        workers_variable: str = "SANIC_WORKERS",
     ) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
         env = self.environment()
         env.update(env_extra or {})
         if workers is not None:
-            env["SANIC_WORKERS"] = str(workers)
+            env[workers_variable] = str(workers)
         return subprocess.Popen(
             args,
             cwd=self.cwd,
@@ -155,6 +174,8 @@ class Stack:
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
              "-p", str(self.action_port), level],
             self.action_workers,
+            self.action_env,
+            workers_variable="ACTION_SERVER_SANIC_WORKERS",  # what rasa-sdk reads
         )
 
     def start_rasa(self) -> None:
@@ -175,6 +196,7 @@ class Stack:
         )
 
     def start(self, timeout: float = 240.0) -> "Stack":
+        self.check()
         self.data.mkdir(parents=True, exist_ok=True)
         if self.with_actions:
             self.start_actions()
@@ -223,6 +245,16 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise SystemExit(f"{name} 必须是正整数（现在是 {value!r}）") from None
 
 
 def _get_ok(url: str) -> bool:

@@ -26,3 +26,21 @@ def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.M
 
 def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
     load_dotenv(tmp_path / "nope.env")
+
+
+def test_several_rasa_workers_need_the_redis_lock_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa quietly falls back to one worker with the in-memory lock store; we say so instead."""
+    monkeypatch.setenv("UH_RASA_WORKERS", "2")
+    stack = Stack()
+    assert stack.rasa_workers == 2
+    with pytest.raises(SystemExit, match="endpoints.redis.yml"):
+        stack.check()
+    redis_stack = Stack(endpoints=Path(__file__).resolve().parent.parent / "endpoints.redis.yml")
+    assert redis_stack.shared_lock_store() and redis_stack.sqlite_tracker()
+    redis_stack.check()
+
+
+def test_worker_counts_must_be_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UH_ACTION_WORKERS", "two")
+    with pytest.raises(SystemExit, match="UH_ACTION_WORKERS"):
+        Stack()

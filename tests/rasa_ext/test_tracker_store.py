@@ -1,0 +1,91 @@
+"""The bounded tracker store: sessions roll over with slots kept, and a turn's queries
+use the indexes whatever the chat's length."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_ext.tracker_store import BoundedSQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet]
+slots:
+  worker_name:
+    type: text
+    mappings: [{type: custom}]
+"""
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> BoundedSQLTrackerStore:
+    return BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"),
+                                  max_session_events=10)
+
+
+def _turns(tracker: DialogueStateTracker, n: int) -> None:
+    for i in range(n):
+        tracker.update(UserUttered(f"你好 {i}", {"name": "greet", "confidence": 1.0}))
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(ActionExecuted("action_listen"))
+
+
+async def test_long_session_rolls_over_with_slots_carried(store: BoundedSQLTrackerStore) -> None:
+    tracker = DialogueStateTracker.from_events("w1", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker.update(SlotSet("worker_name", "张三"))
+    _turns(tracker, 5)
+    await store.save(tracker)
+
+    loaded = await store.retrieve("w1")
+    assert loaded is not None
+    assert isinstance(loaded.events[1], SessionStarted), "a new session starts after max_session_events"
+    assert len(loaded.events) < 10, "a turn only loads the events of the new session"
+    assert loaded.get_slot("worker_name") == "张三", "slots are carried into the new session"
+
+
+async def test_short_session_is_left_alone(store: BoundedSQLTrackerStore) -> None:
+    tracker = DialogueStateTracker.from_events("w2", [ActionExecuted("action_listen")], DOMAIN.slots)
+    _turns(tracker, 2)
+    await store.save(tracker)
+    loaded = await store.retrieve("w2")
+    assert not any(isinstance(e, SessionStarted) for e in loaded.events)
+    assert len(loaded.events) == 7
+
+
+def test_sqlite_store_runs_in_wal_mode_with_indexes(store: BoundedSQLTrackerStore, tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "tracker.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(events)")}
+    assert {"ix_events_sender_type_ts", "ix_events_sender_ts"} <= indexes
+
+
+async def test_loading_a_conversation_uses_the_indexes(store: BoundedSQLTrackerStore, tmp_path: Path) -> None:
+    tracker = DialogueStateTracker.from_events("w3", [ActionExecuted("action_listen")], DOMAIN.slots)
+    _turns(tracker, 2)
+    await store.save(tracker)
+    query = (
+        "SELECT * FROM events WHERE sender_id = ? AND timestamp >= (SELECT max(timestamp) FROM events "
+        "WHERE sender_id = ? AND type_name = 'session_started') ORDER BY timestamp"
+    )
+    with sqlite3.connect(tmp_path / "tracker.db") as db:
+        plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + query, ("w3", "w3")))
+    assert "ix_events_sender_type_ts" in plan, plan
+    assert "ix_events_sender_ts" in plan, plan
+
+
+def test_existing_database_gets_the_indexes(tmp_path: Path) -> None:
+    """A tracker.db from before the indexes existed is upgraded when the server starts."""
+    path = tmp_path / "tracker.db"
+    BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
+    with sqlite3.connect(path) as db:
+        db.execute("DROP INDEX ix_events_sender_ts")
+    BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
+    with sqlite3.connect(path) as db:
+        assert "ix_events_sender_ts" in {row[1] for row in db.execute("PRAGMA index_list(events)")}
