@@ -65,9 +65,18 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine.dispose()  # connections opened by Rasa's own set-up get the pragmas too
-        with self.engine.begin() as connection:
-            for statement in INDEXES:
-                connection.execute(sa.text(statement))
+        self._create_indexes()
+
+    def _create_indexes(self) -> None:
+        """Speed only, so a failure is logged, not fatal: replicas starting together on one
+        PostgreSQL can race on CREATE INDEX IF NOT EXISTS (the loser gets a duplicate-key
+        error although the index exists)."""
+        for statement in INDEXES:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(sa.text(statement))
+            except sa.exc.SQLAlchemyError as exc:
+                logger.warning("Tracker index not created (%s): %s", statement.split(" ON ")[0], exc)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
