@@ -89,3 +89,23 @@ def test_existing_database_gets_the_indexes(tmp_path: Path) -> None:
     BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
     with sqlite3.connect(path) as db:
         assert "ix_events_sender_ts" in {row[1] for row in db.execute("PRAGMA index_list(events)")}
+
+
+async def test_sqlite_connections_are_pooled_and_shared_safely(tmp_path: Path) -> None:
+    """Two stores on one file (two Rasa workers) save and load in turns without locking
+    each other out, through pooled connections rather than one connection per query."""
+    import sqlalchemy as sa
+
+    path = str(tmp_path / "tracker.db")
+    first = BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=path, max_session_events=1000)
+    second = BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=path, max_session_events=1000)
+    assert not isinstance(first.engine.pool, sa.pool.NullPool)
+    for i in range(20):
+        store = first if i % 2 == 0 else second
+        tracker = await store.retrieve("shared") or DialogueStateTracker.from_events(
+            "shared", [ActionExecuted("action_listen")], DOMAIN.slots)
+        _turns(tracker, 1)
+        await store.save(tracker)
+    loaded = await first.retrieve("shared")
+    assert sum(isinstance(e, UserUttered) for e in loaded.events) == 20
+    assert first.engine.pool.checkedout() == 0, "every connection went back to the pool"
