@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from . import paths
 from .index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
@@ -263,14 +263,15 @@ class KnowledgeBase:
 
     # --- questions -------------------------------------------------------------
 
-    def search(self, text: str, *, kind: str | None = None, limit: int = 5) -> list[Hit]:
+    def search(self, text: str, *, kind: str | Sequence[str] | None = None, limit: int = 5) -> list[Hit]:
         """The entries that best answer ``text``, best first.
 
         ``kind`` ("faq", "course", "subsidy", "reading", "sports", "organization")
         is a hint from the NLU intent: it raises that kind in the ranking but
         never filters and never changes a score. ``Hit.confident`` says whether
-        the first hit may be sent as the answer (score >= CONFIDENT_SCORE);
-        otherwise offer the hits as nearest topics. May be empty.
+        the first hit may be sent as the answer (score >= CONFIDENT_SCORE, or a
+        clear leader of the hinted kind, see ``knowledge.search``); otherwise
+        offer the hits as nearest topics. May be empty.
         """
         snap = self._snap
         if not text or not text.strip():
@@ -281,7 +282,7 @@ class KnowledgeBase:
         for s in found:
             entry = snap.entries.get(s.entry_id)
             if entry is not None:
-                hits.append(_hit(entry, s.score, s.matched, book))
+                hits.append(_hit(entry, s.score, s.matched, book, s.confident))
         return hits
 
     def get(self, entry_id: str) -> Hit | None:
@@ -370,14 +371,14 @@ def _short_region(name: str) -> str:
     return name
 
 
-def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None) -> Hit:
+def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None, confident: bool | None = None) -> Hit:
     return Hit(
         id=entry.id,
         kind=entry.kind,
         title=entry.title,
         answer=entry.render(book),
         score=score,
-        confident=score >= CONFIDENT_SCORE,
+        confident=score >= CONFIDENT_SCORE if confident is None else confident,
         source=entry.source,
         matched=matched,
         sample=entry.has_sample or (book is not None and book.has_sample and "{本月书目}" in entry.answer),
