@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -35,6 +35,14 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 CHECK_INTERVAL = 1.0
 #: Up to this many courses ``find_courses`` compares against every name directly.
 BRUTE_FORCE_COURSES = 300
+
+#: Tags that put an entry of another kind into a topic as well (an online 职工书屋
+#: course tagged 读书 is as much a reading answer): the NLU's topic hint covers them.
+TOPIC_TAGS: dict[str, tuple[str, ...]] = {
+    "reading": ("读书",),
+    "subsidy": ("补贴",),
+    "sports": ("文体",),
+}
 
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]")
 
@@ -90,6 +98,15 @@ class Snapshot:
     course_rows: tuple[tuple[str, str, str], ...]
     course_rows_by_id: Mapping[str, tuple[tuple[str, str, str], ...]]
     loaded_at: float
+    #: Per kind, the ids of entries of other kinds tagged with that topic (TOPIC_TAGS).
+    tagged: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def tagged_for(self, kind: str | Sequence[str] | None) -> frozenset[str]:
+        if not kind:
+            return frozenset()
+        if isinstance(kind, str):
+            return self.tagged.get(kind, frozenset())
+        return frozenset().union(*(self.tagged.get(k, frozenset()) for k in kind))
 
     @staticmethod
     def make(entries: list[Entry], books: list[MonthlyBook], reader: IndexReader, analyzer: Analyzer, content_hash: str) -> "Snapshot":
@@ -108,6 +125,10 @@ class Snapshot:
             course_rows=rows,
             course_rows_by_id={k: tuple(v) for k, v in by_id.items()},
             loaded_at=time.time(),
+            tagged={
+                kind: frozenset(e.id for e in entries if e.kind != kind and set(e.tags) & set(tags))
+                for kind, tags in TOPIC_TAGS.items()
+            },
         )
 
 
@@ -276,7 +297,8 @@ class KnowledgeBase:
         snap = self._snap
         if not text or not text.strip():
             return []
-        found = search_index(snap.reader, snap.analyzer, text, kind=kind, limit=limit)
+        found = search_index(snap.reader, snap.analyzer, text, kind=kind, limit=limit,
+                             also_in_topic=snap.tagged_for(kind))
         book = snap.books.get(current_month())
         hits = []
         for s in found:
