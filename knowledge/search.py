@@ -134,7 +134,9 @@ def _name_signal(qn: str, pn: str, specificity: float, share: float = 1.0) -> fl
         return (80.0 + 20.0 * len(pn) / len(qn)) * (0.6 + 0.4 * min(1.0, share / NAME_SHARE_FULL))
     if len(qn) >= 2 and qn in pn:
         return (60.0 + 40.0 * len(qn) / len(pn)) * specificity
-    if len(pn) >= 3 and len(pn) <= len(qn) + 1:
+    # Typos in longer names ("plc编城"); a three-character name that shares two
+    # characters with the question ("劳模班" in "劳模工匠…") only shares a word.
+    if len(pn) >= 4 and len(pn) <= len(qn) + 1:
         partial = fuzz.partial_ratio(pn, qn)
         if partial >= 75:
             return partial * (0.75 + 0.25 * min(len(pn), len(qn)) / max(len(qn), len(pn)))
