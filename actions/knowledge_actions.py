@@ -6,6 +6,7 @@ so a new or changed FAQ entry in knowledge/ is answered without retraining.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from knowledge import Hit, KnowledgeBase, KnowledgeError, default_kb
+from knowledge import Course, Hit, KnowledgeBase, KnowledgeError, default_kb
 from knowledge.gaps import record_gap
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ KIND_BY_INTENT: dict[str, str] = {
     "ask_sports": "sports",
     "ask_general": "faq",
 }
+
+# General questions are as often about the union's organisations (文化宫, 职工发展中心).
+SEARCH_KINDS: dict[str, tuple[str, ...]] = {"faq": ("faq", "organization")}
 
 # What a bare topic button (a payload with no text) lists, e.g. "/ask_subsidy".
 TOPIC_QUERY: dict[str, tuple[str, str]] = {
@@ -141,8 +145,8 @@ class ActionAnswerQuestion(Action):
                 return reset
             text = TOPIC_QUERY.get(kind or "faq", TOPIC_QUERY["faq"])[0]
 
-        hits = kb.search(text, kind=kind, limit=4)
-        best = self._best_course(kb, tracker, intent) if kind == "course" else None
+        hits = kb.search(text, kind=SEARCH_KINDS.get(kind, kind) if kind else None, limit=4)
+        best = self._best_course(kb, tracker, hits) if kind == "course" else None
         if best is None and hits and hits[0].confident:
             best = hits[0]
         if best is not None:
@@ -151,15 +155,24 @@ class ActionAnswerQuestion(Action):
         return self._not_found(dispatcher, tracker, text, hits)
 
     @staticmethod
-    def _best_course(kb: KnowledgeBase, tracker: Tracker, intent: str) -> Hit | None:
-        """A named course (entity) wins over free-text search: typos are fuzzy-matched."""
+    def _best_course(kb: KnowledgeBase, tracker: Tracker, hits: list[Hit]) -> Hit | None:
+        """A named course (entity) wins over free-text search: typos are fuzzy-matched.
+
+        Unless the search found another entry that matches the question better: the
+        NLU also tags names of other things as courses (劳模先进班 is a subsidy), and
+        a near-miss name (劳模进企业) must not beat the exact one.
+        """
         mention = next(tracker.get_latest_entity_values("course"), None)
         if not mention:
             return None
         matches = kb.find_courses(str(mention), limit=1)
-        if matches and matches[0][1] >= 80:
-            return kb.get(matches[0][0].id)
-        return None
+        if not matches or matches[0][1] < 80:
+            return None
+        course, score = matches[0]
+        top = hits[0] if hits else None
+        if top is not None and top.confident and top.id != course.id and top.score > score:
+            return None
+        return kb.get(course.id)
 
     @staticmethod
     def _not_found(
@@ -192,6 +205,24 @@ class ActionAnswerQuestion(Action):
         return [SlotSet("unanswered_streak", streak), SlotSet("kb_id", None)]
 
 
+def _facts_of(description: str) -> str:
+    """The sentences of a description that state facts (not "发课程名可看详情" hints)."""
+    sentences = [x for x in re.split(r"(?<=[。！？])", description.strip()) if x.strip()]
+    kept = [x for x in sentences if not re.match(r"^(?:发|点|回复|想|请)", x) and "详情" not in x]
+    return "".join(kept)
+
+
+def programme_summaries(kb: KnowledgeBase, courses: list[Course]) -> list[str]:
+    """One line per programme whose courses are listed (e.g. 匠心工坊: how many courses
+    in all, how many sessions), taken from the programme's own entry in knowledge/."""
+    out: list[str] = []
+    for programme_id in dict.fromkeys(c.programme for c in courses if c.programme):
+        programme = kb.get_course(programme_id)
+        if programme is not None and programme.description.strip():
+            out.append(f"（{programme.name}：{_facts_of(programme.description)}）")
+    return out
+
+
 class ActionListCourses(Action):
     """List the courses, by district when one is named, as buttons to pick from."""
 
@@ -220,6 +251,8 @@ class ActionListCourses(Action):
         for course in courses:
             by_category.setdefault(course.category or "其他", []).append(course.name)
         lines = [f"· {category}：{'、'.join(names)}" for category, names in by_category.items()]
+        if not district:
+            lines.extend(programme_summaries(kb, courses))
         heading = f"{district}的课程：" if district and kb.list_courses(region=district) else "工会的课程和培训项目："
         dispatcher.utter_message(
             text=heading + "\n" + "\n".join(lines) + "\n\n点一个课程看详情，或直接说“我想报名PLC编程”。",

@@ -28,7 +28,7 @@ from .schema import Course, Entry, MonthlyBook
 from .text import Analyzer, fts_tokens, normalize
 
 #: Bump when the layout changes: older index files are then ignored.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Phrase kinds: a question, the entry's title/name, an alias.
 QUESTION, TITLE, ALIAS = "q", "t", "a"

@@ -17,9 +17,9 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from . import paths
 from .index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
@@ -35,6 +35,14 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 CHECK_INTERVAL = 1.0
 #: Up to this many courses ``find_courses`` compares against every name directly.
 BRUTE_FORCE_COURSES = 300
+
+#: Tags that put an entry of another kind into a topic as well (an online 职工书屋
+#: course tagged 读书 is as much a reading answer): the NLU's topic hint covers them.
+TOPIC_TAGS: dict[str, tuple[str, ...]] = {
+    "reading": ("读书",),
+    "subsidy": ("补贴",),
+    "sports": ("文体",),
+}
 
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]")
 
@@ -90,6 +98,15 @@ class Snapshot:
     course_rows: tuple[tuple[str, str, str], ...]
     course_rows_by_id: Mapping[str, tuple[tuple[str, str, str], ...]]
     loaded_at: float
+    #: Per kind, the ids of entries of other kinds tagged with that topic (TOPIC_TAGS).
+    tagged: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def tagged_for(self, kind: str | Sequence[str] | None) -> frozenset[str]:
+        if not kind:
+            return frozenset()
+        if isinstance(kind, str):
+            return self.tagged.get(kind, frozenset())
+        return frozenset().union(*(self.tagged.get(k, frozenset()) for k in kind))
 
     @staticmethod
     def make(entries: list[Entry], books: list[MonthlyBook], reader: IndexReader, analyzer: Analyzer, content_hash: str) -> "Snapshot":
@@ -108,6 +125,10 @@ class Snapshot:
             course_rows=rows,
             course_rows_by_id={k: tuple(v) for k, v in by_id.items()},
             loaded_at=time.time(),
+            tagged={
+                kind: frozenset(e.id for e in entries if e.kind != kind and set(e.tags) & set(tags))
+                for kind, tags in TOPIC_TAGS.items()
+            },
         )
 
 
@@ -263,25 +284,27 @@ class KnowledgeBase:
 
     # --- questions -------------------------------------------------------------
 
-    def search(self, text: str, *, kind: str | None = None, limit: int = 5) -> list[Hit]:
+    def search(self, text: str, *, kind: str | Sequence[str] | None = None, limit: int = 5) -> list[Hit]:
         """The entries that best answer ``text``, best first.
 
         ``kind`` ("faq", "course", "subsidy", "reading", "sports", "organization")
         is a hint from the NLU intent: it raises that kind in the ranking but
         never filters and never changes a score. ``Hit.confident`` says whether
-        the first hit may be sent as the answer (score >= CONFIDENT_SCORE);
-        otherwise offer the hits as nearest topics. May be empty.
+        the first hit may be sent as the answer (score >= CONFIDENT_SCORE, or a
+        clear leader of the hinted kind, see ``knowledge.search``); otherwise
+        offer the hits as nearest topics. May be empty.
         """
         snap = self._snap
         if not text or not text.strip():
             return []
-        found = search_index(snap.reader, snap.analyzer, text, kind=kind, limit=limit)
+        found = search_index(snap.reader, snap.analyzer, text, kind=kind, limit=limit,
+                             also_in_topic=snap.tagged_for(kind))
         book = snap.books.get(current_month())
         hits = []
         for s in found:
             entry = snap.entries.get(s.entry_id)
             if entry is not None:
-                hits.append(_hit(entry, s.score, s.matched, book))
+                hits.append(_hit(entry, s.score, s.matched, book, s.confident))
         return hits
 
     def get(self, entry_id: str) -> Hit | None:
@@ -370,14 +393,14 @@ def _short_region(name: str) -> str:
     return name
 
 
-def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None) -> Hit:
+def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None, confident: bool | None = None) -> Hit:
     return Hit(
         id=entry.id,
         kind=entry.kind,
         title=entry.title,
         answer=entry.render(book),
         score=score,
-        confident=score >= CONFIDENT_SCORE,
+        confident=score >= CONFIDENT_SCORE if confident is None else confident,
         source=entry.source,
         matched=matched,
         sample=entry.has_sample or (book is not None and book.has_sample and "{本月书目}" in entry.answer),

@@ -50,6 +50,26 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
+#: Everyday words for what the knowledge (and the source article) calls otherwise.
+#: Applied to phrasings and questions alike (:meth:`Analyzer.analyze`), so both meet
+#: on the article's word. Only words of two or more characters that mean the same.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "学历": ("专升本", "成人本科", "成人大专", "成人高考", "自考本科", "函授", "大专", "本科"),
+    "毕业证": ("文凭", "毕业证书"),
+    "劳模": ("劳动模范",),
+    "企业": ("车间", "工厂", "厂里", "厂子"),
+    "难点": ("难题",),
+    "线上": ("网上", "在线"),
+}
+_SYNONYM_OF = {variant: word for word, variants in SYNONYMS.items() for variant in variants}
+_SYNONYM_RE = re.compile("|".join(sorted(map(re.escape, _SYNONYM_OF), key=len, reverse=True)))
+
+
+def canonical(norm: str) -> str:
+    """A normalised text with everyday words replaced by the knowledge's words."""
+    return _SYNONYM_RE.sub(lambda m: _SYNONYM_OF[m.group(0)], norm)
+
+
 @functools.lru_cache(maxsize=200_000)
 def normalize(text: str) -> str:
     """Canonical form used for exact and fuzzy comparison.
@@ -191,7 +211,7 @@ class Analyzer:
         found = self._cache.get(text) if cache else None
         if found is not None:
             return found
-        norm = normalize(text)
+        norm = canonical(normalize(text))
         all_words = self.words(norm)
         words = tuple(w for w in all_words if w not in STOPWORDS)
         search = set(words)

@@ -1,5 +1,11 @@
 """Answer quality on the held-out questions (tests/heldout/questions.yml).
 
+    python -m scripts.bench_quality [--model PATH] [--questions tests/heldout/dev.yml]
+
+starts its own stack (free ports, a temporary data directory), prints the figures and
+the worst questions, and stops the stack. Tune on ``tests/heldout/dev.yml``; use the
+held-out set only to check.
+
 * NLU: intent accuracy and macro-F1 through Rasa's HTTP API (``POST /model/parse``).
 * End to end: the share of questions with ``facts`` whose reply (REST channel, a fresh
   sender per question) contains every fact.
@@ -22,6 +28,7 @@ from scripts.bench_load import new_sender, reply_text, webhook
 from scripts.stack import REPO
 
 HELDOUT = REPO / "tests" / "heldout" / "questions.yml"
+DEV = REPO / "tests" / "heldout" / "dev.yml"
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Question:
     predicted: str = ""
     confidence: float = 0.0
     gold_confidence: float = 0.0
+    entities: list[dict[str, Any]] = field(default_factory=list)
     reply: str = ""
     facts_ok: bool | None = None
     fuzz_ok: bool | None = None
@@ -126,6 +134,7 @@ async def evaluate_rasa(rasa_url: str, token: str, questions: list[Question], co
             q.confidence = float((data.get("intent") or {}).get("confidence") or 0.0)
             ranking = {i["name"]: float(i.get("confidence") or 0.0) for i in data.get("intent_ranking") or []}
             q.gold_confidence = ranking.get(q.intent, 0.0)
+            q.entities = [{k: e.get(k) for k in ("entity", "value")} for e in data.get("entities") or []]
 
         async def chat(q: Question) -> None:
             r = await client.post(webhook(rasa_url), json={"sender": new_sender("q"), "message": q.text})
@@ -180,9 +189,74 @@ def evaluate_fuzz(questions: list[Question]) -> dict[str, float]:
     return shares
 
 
-def run_quality(rasa_url: str, token: str) -> Quality:
-    questions = load_questions()
+def run_quality(rasa_url: str, token: str, path: Path = HELDOUT) -> Quality:
+    questions = load_questions(path)
     asyncio.run(evaluate_rasa(rasa_url, token, questions))
     shares = evaluate_fuzz(questions)
     best = max(shares, key=lambda k: shares[k])
     return Quality(questions, best, shares)
+
+
+def report(qual: Quality, worst: int = 15) -> str:
+    qs = qual.with_facts
+    ours_only = sum(bool(q.facts_ok) and not q.fuzz_ok for q in qs)
+    fuzz_only = sum(bool(q.fuzz_ok) and not q.facts_ok for q in qs)
+    lines = [
+        f"questions {len(qual.questions)} ({len(qs)} with facts)",
+        f"intent accuracy {qual.accuracy:.3f}   macro-F1 {qual.macro_f1:.3f}   nlu_fallback {qual.fallbacks}",
+        f"facts share     {qual.facts_share:.3f}   rapidfuzz ({qual.fuzz_scorer}) {qual.fuzz_share:.3f}",
+        f"ours only {ours_only}, rapidfuzz only {fuzz_only}",
+    ]
+    for gold, pred, n in qual.confusions():
+        lines.append(f"  confusion {gold} -> {pred}: {n}")
+    bad = qual.worst(worst)
+    if bad:
+        lines.append("worst questions:")
+    for q in bad:
+        reply = " ".join(q.reply.split())[:70]
+        lines.append(f"  {q.text}  [{q.intent}->{q.predicted} {q.gold_confidence:.2f}] "
+                     f"facts {q.facts} {'ok' if q.facts_ok else 'MISSING' if q.facts else '-'} "
+                     f"(rapidfuzz {q.fuzz_entry or '-'}: {'ok' if q.fuzz_ok else '-'})\n      -> {reply}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    import shutil
+
+    from scripts.bench_infra import free_port
+    from scripts.stack import DEFAULT_MODEL, Stack
+
+    parser = argparse.ArgumentParser(description="Answer quality on held-out questions (starts its own stack)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--questions", type=Path, action="append",
+                        help=f"question files (default: {HELDOUT.relative_to(REPO)}); may be repeated")
+    parser.add_argument("--worst", type=int, default=15, help="how many of the worst questions to show")
+    parser.add_argument("--json", type=Path, help="also write every question's result here")
+    args = parser.parse_args(argv)
+
+    data = Path(tempfile.mkdtemp(prefix="uh-quality-"))
+    stack = Stack(model=args.model, data=data, rasa_port=free_port(), action_port=free_port())
+    results: dict[str, Any] = {}
+    try:
+        print(f"starting the stack ({args.model}) ...", flush=True)
+        stack.start()
+        for path in args.questions or [HELDOUT]:
+            qual = run_quality(stack.rasa_url, stack.token, path)
+            print(f"== {path}")
+            print(report(qual, args.worst), flush=True)
+            results[str(path)] = {
+                "accuracy": qual.accuracy, "macro_f1": qual.macro_f1, "facts_share": qual.facts_share,
+                "fuzz_share": qual.fuzz_share, "questions": [q.__dict__ for q in qual.questions],
+            }
+    finally:
+        stack.stop()
+        shutil.rmtree(data, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

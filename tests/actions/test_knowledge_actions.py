@@ -137,3 +137,25 @@ async def test_out_of_scope_question_that_staff_added_to_the_faq_is_answered(dat
         )
     await run(ActionAnswerQuestion(), dispatcher, make_tracker("食堂几点开饭呀", "out_of_scope"))
     assert "11:00 开饭" in dispatcher.messages[0]["text"]
+
+
+async def test_course_list_states_the_programme_totals(data_dir, dispatcher, make_tracker):
+    # The total number of 匠心工坊 courses comes from the programme's own entry.
+    await run(ActionListCourses(), dispatcher, make_tracker("一共开了哪些技能课", "ask_course_list"))
+    text = dispatcher.messages[-1]["text"]
+    assert "30余项" in text and "3749" in text
+    assert "详情" not in text.split("匠心工坊：", 1)[-1].split("）", 1)[0]
+
+
+async def test_course_entity_does_not_beat_a_better_match(data_dir, dispatcher, make_tracker):
+    # The NLU tags 劳模先进班 as a course; its near-namesake alias 劳模进企业 (技术帮扶)
+    # must not win over the exact alias of the subsidy entry.
+    tracker = make_tracker("劳模先进班到底是干什么的", "ask_course", [{"entity": "course", "value": "劳模先进班"}])
+    await run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert "全额学费" in dispatcher.messages[0]["text"]
+
+
+async def test_named_course_still_wins(data_dir, dispatcher, make_tracker):
+    tracker = make_tracker("plc编成的课", "ask_course", [{"entity": "course", "value": "plc编成"}])
+    await run(ActionAnswerQuestion(), dispatcher, tracker)
+    assert "PLC编程" in dispatcher.messages[0]["text"]

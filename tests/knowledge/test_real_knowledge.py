@@ -275,3 +275,48 @@ def test_find_courses_large_catalogue_path_gives_the_same_answers(real_kb: Knowl
     for text, expected in [("plc编成", "jxgf_plc"), ("工业机械人", "jxgf_robot"), ("我想报名汽修班", "jxgf_auto_repair"), ("磨具设计", "region_ninghai_mould")]:
         course, score = real_kb.find_courses(text)[0]
         assert course.id == expected and score >= CONFIDENT_SCORE, text
+
+
+# --- the topic prior, names and synonyms (knowledge.search) -------------------------
+
+
+def test_clear_leader_of_the_hinted_topic_is_confident(real_kb: KnowledgeBase):
+    # 52 points is below CONFIDENT_SCORE, but the NLU says "subsidy" and the subsidy
+    # entry leads every other entry clearly: answered.
+    hits = real_kb.search("考了高级工证书政府有钱补吗", kind="subsidy")
+    assert hits[0].id == "subsidy_high_skill_fund" and hits[0].score < CONFIDENT_SCORE
+    assert hits[0].confident
+    # Without a topic hint the same score is only offered as a nearest topic.
+    assert not real_kb.search("考了高级工证书政府有钱补吗")[0].confident
+
+
+def test_entries_tagged_with_the_topic_count_for_it(real_kb: KnowledgeBase):
+    # The online 职工书屋 is a course tagged 读书: a reading question may get it.
+    assert "online_zgsw" in real_kb.snapshot.tagged_for("reading")
+    assert "online_zgsw" not in real_kb.snapshot.tagged_for("subsidy")
+
+
+@pytest.mark.parametrize("kind", ["faq", "subsidy", "reading", "sports", "course"])
+@pytest.mark.parametrize("query", ["今天天气怎么样", "股票怎么买", "工资怎么算", "哪里有好吃的火锅", "房贷利率多少"])
+def test_off_topic_questions_stay_unconfident_whatever_the_hint(real_kb: KnowledgeBase, query: str, kind: str):
+    hits = real_kb.search(query, kind=kind)
+    assert all(not h.confident for h in hits), [(h.id, h.score) for h in hits]
+
+
+def test_a_common_name_does_not_outweigh_what_is_asked(real_kb: KnowledgeBase):
+    # "市总" (an alias of 宁波市总工会) in a question about the public training fund.
+    hits = real_kb.search("市总今年在公益培训上投了多少", kind="subsidy")
+    org = next(h for h in hits if h.id == "org_city_federation")
+    assert org.score < CONFIDENT_SCORE
+    assert not (hits[0].id == "org_city_federation" and hits[0].confident)
+
+
+def test_everyday_synonyms_meet_the_article_words(real_kb: KnowledgeBase):
+    from knowledge.text import canonical
+
+    assert canonical("读专升本") == "读学历"
+    assert canonical("文凭拿到了") == "毕业证拿到了"
+    hit = real_kb.search("拿到文凭以后工会怎么补", kind="subsidy")[0]
+    assert hit.id == "subsidy_degree" and hit.confident
+    hit = real_kb.search("车间里的技术难题找谁", kind="faq")[0]
+    assert hit.id == "jsbf" and hit.confident
