@@ -31,6 +31,7 @@ from actions.records_support import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
     OUTCOME_CANCELLED,
+    PURGE_SLOT,
     RECORD_CHOICES,
     REQUESTED_SLOT,
     WORKER_REGISTERED,
@@ -73,6 +74,7 @@ from actions.registry import (
 
 logger = logging.getLogger(__name__)
 
+NOTHING_STORED_TEXT = "我们没有保存您的任何登记信息（个人资料、报名、申请都没有）。您在这里发过的对话内容也已删除 🙂"
 MY_RECORDS_BUTTON = {"title": "我的报名", "payload": "/my_records"}
 COURSES_BUTTON = {"title": "看看其他课程", "payload": "/ask_course_list"}
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
@@ -270,8 +272,10 @@ class ActionStartDelete(StartFormAction):
     async def prepare(self, dispatcher, tracker, domain, worker):  # type: ignore[override]
         records = await registry_call(list_records, tracker.sender_id)
         if records.empty:
-            dispatcher.utter_message(text="我们没有保存您的任何个人信息，不需要删除 🙂")
-            return [SlotSet(FORM_OUTCOME, OUTCOME_ABORT)]
+            # Nothing in the registry, but what the worker typed is still in the
+            # conversation (e.g. a phone number in a form they left): forget that too.
+            dispatcher.utter_message(text=NOTHING_STORED_TEXT)
+            return [SlotSet(FORM_OUTCOME, OUTCOME_ABORT), SlotSet(PURGE_SLOT, True)]
         return []
 
 
@@ -320,8 +324,8 @@ class SubmitFormAction(Action, ABC):
     @abstractmethod
     async def submit(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> None:
-        """Write to the registry and tell the worker the result."""
+    ) -> list[EventType] | None:
+        """Write to the registry and tell the worker the result (events to add, if any)."""
 
     def confirmed(self, tracker: Tracker) -> bool:
         return self.confirm_slot is None or tracker.get_slot(self.confirm_slot) is True
@@ -331,17 +335,18 @@ class SubmitFormAction(Action, ABC):
     ) -> list[EventType]:
         logging_setup.install()
         outcome = tracker.get_slot(FORM_OUTCOME)
+        extra: list[EventType] = []
         try:
             if outcome == OUTCOME_ABORT:
                 pass  # the reason was said when the form ended
             elif outcome == OUTCOME_CANCELLED or not self.confirmed(tracker):
                 dispatcher.utter_message(text=CANCELLED_TEXT.get(self.form, DEFAULT_CANCELLED_TEXT))
             else:
-                await self.submit(dispatcher, tracker, domain)
+                extra = list(await self.submit(dispatcher, tracker, domain) or [])
         except Exception:
             logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
-        return list(reset_events())
+        return [*reset_events(), *extra]
 
 
 class ActionSubmitProfile(SubmitFormAction):
@@ -560,8 +565,11 @@ class ActionSubmitDelete(SubmitFormAction):
         deleted = "、".join(details) if details else "全部个人信息"
         dispatcher.utter_message(
             text=f"已删除您的{deleted} ✅ 有效的报名已取消，名额让给了候补的职工。"
-            "以后再报名时需要重新登记。"
+            "您在这里发过的对话内容也一并删除了。以后再报名时需要重新登记。"
         )
+        # Only now that the registry forgot the worker: the Rasa server's tracker store
+        # deletes the conversation (rasa_ext/purge.py).
+        return [SlotSet(PURGE_SLOT, True)]
 
 
 # ---------------------------------------------------------------- showing records

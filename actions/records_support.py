@@ -70,6 +70,9 @@ FORM_SLOTS: dict[str, tuple[str, ...]] = {
     "cancel_form": ("cancel_target", "cancel_confirmed"),
     "delete_form": ("delete_confirmed",),
 }
+#: Set by the delete actions once the registry forgot the worker: the Rasa server's tracker
+#: store then deletes the whole conversation (rasa_ext/purge.py, the same name there).
+PURGE_SLOT = "purge_conversation"
 CONTROL_SLOTS: tuple[str, ...] = (
     FORM_HELP,
     FORM_FAILURES,

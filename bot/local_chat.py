@@ -10,6 +10,7 @@ import getpass
 import sys
 from typing import Any
 
+from bot import texts
 from bot.rasa_client import RasaClient, RasaUnavailable
 
 PROMPT = "您："
@@ -55,7 +56,7 @@ async def chat(client: RasaClient, sender_id: str) -> None:
         try:
             buttons = render(await client.send(sender_id, resolve(text, buttons)))
         except RasaUnavailable:
-            print("小助手：抱歉，服务暂时不可用，请稍后再试。")
+            print(f"小助手：{texts.LOCAL_RASA_DOWN}")
             buttons = []
 
 

@@ -15,10 +15,14 @@ HELP = (
     "/help 查看帮助"
 )
 
-RASA_DOWN = "抱歉，小助手暂时出了点问题，没能回答您。请稍后再试，或者点下面的按钮找工作人员。"
+# Rasa answered with an error or not in time. The turn may still have been done (a
+# sign-up saved while the answer was late), so never say it failed: point to 我的报名.
+MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
+RASA_DOWN = f"抱歉，小助手暂时出了点问题，没能及时回复您。{MAY_BE_SAVED}其他问题请稍后再试，或者点下面的按钮找工作人员。"
 HUMAN_BUTTON_TITLE = "转人工"
 HUMAN_PAYLOAD = "/request_human"
-ERROR_APOLOGY = "抱歉，处理您的消息时出了点问题。请稍后再试，或发送 /human 找工作人员。"
+ERROR_APOLOGY = f"抱歉，处理您的消息时出了点问题。{MAY_BE_SAVED}其他问题请稍后再试，或发送 /human 找工作人员。"
+LOCAL_RASA_DOWN = f"抱歉，小助手暂时出了点问题，没能及时回复您。{MAY_BE_SAVED}其他问题请稍后再试。"
 TEXT_ONLY = "抱歉，我目前只能看懂文字消息和按钮。请用文字描述您的问题，或发送 /human 找工作人员。"
 EDITED = "我看不到修改后的消息，请直接发送一条新消息。"
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看可用的命令。"

@@ -42,6 +42,7 @@ REQUIRED_COLUMNS = ("id", "questions", "answer")
 class CsvMsg:
     NOT_VALID = "faq.yml 本身有错误，请先改好再导出"
     NO_HEADER = "表格是空的，第一行应该是列名"
+    NO_ROWS = "表格里只有列名，一个问题也没有，没有导入。如果确实要删掉全部常见问题，请删除 faq.yml 或在里面只写一行 []"
     UNKNOWN_COLUMN = "不认识的列“{name}”，可用的列：{allowed}"
     MISSING_COLUMN = "缺少“{name}”这一列"
     DUP_COLUMN = "“{name}”这一列出现了两次"
@@ -142,6 +143,8 @@ def read_faq_csv(csv_path: Path) -> tuple[LList | None, list[Problem]]:
             item.key_lines[name] = start
         entries.append(item)
         entries.item_lines.append(start)
+    if not entries:
+        return None, [Problem(ERROR, label, None, None, None, CsvMsg.NO_ROWS)]
     return entries, []
 
 

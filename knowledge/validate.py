@@ -142,6 +142,16 @@ class Msg:
     UNKNOWN_FILE = "不认识的文件，小助手不会读取它（可用的文件名：{files}）"
     MISSING_FILE = "没有找到这个文件，这一类知识暂时是空的"
     NO_ENTRIES = "一条知识也没有，请至少保留一个文件"
+    EMPTY_FILE = (
+        "文件是空的（没有任何条目，可能只剩注释或空行），很可能是保存出了问题或内容被误删了。"
+        "如果确实要删掉这一类的全部条目，请删除这个文件，"
+        "或者在文件里明确写一行 []"
+    )
+    EMPTY_SECTION = (
+        "“{key}:”下面一条也没有，可能是缩进错了或内容被误删了。"
+        "如果确实要清空这一部分，请明确写成“{key}: []”"
+    )
+    EMPTY_LIST = "文件里写的是空列表，一条条目也没有：这一类知识暂时是空的"
 
 
 def _type_name(value: Any) -> str:
@@ -480,26 +490,45 @@ def _check_book(out: _Collector, raw: Any, line: int) -> MonthlyBook | None:
 
 
 def _top_level(out: _Collector, data: Any, allow_books: bool) -> tuple[list[tuple[Any, int]], list[tuple[Any, int]]]:
-    """Split a file's top level into (entries, monthly books) with their lines."""
+    """Split a file's top level into (entries, monthly books) with their lines.
+
+    A file with nothing in it (empty, only comments or blank lines, ``~``) is an error:
+    a truncated save or an accidental select-all-delete must not silently wipe a whole
+    kind of knowledge. Staff who really mean "no entries" delete the file or write an
+    explicit ``[]`` (accepted with a warning).
+    """
     if data is None:
+        out.error(None, None, None, Msg.EMPTY_FILE)
         return [], []
     if isinstance(data, LList):
+        if not data:
+            out.warn(getattr(data, "line", None) or None, None, None, Msg.EMPTY_LIST)
         return [(item, data.line_of(i)) for i, item in enumerate(data)], []
     if isinstance(data, LMap):
         allowed = ["entries", "monthly_books"] if allow_books else ["entries"]
+        if not data:
+            out.error(data.line or None, None, None, Msg.TOP_LIST)
+            return [], []
         for key in data:
             if key not in allowed:
                 out.error(data.line_of(key), None, None, Msg.TOP_KEYS.format(key=key, allowed=" 和 ".join(allowed)))
         entries: list[tuple[Any, int]] = []
         books: list[tuple[Any, int]] = []
+        explicit_empty = False
         for key, target in (("entries", entries), ("monthly_books", books)):
-            if key not in data or key not in allowed or data[key] is None:
+            if key not in data or key not in allowed:
                 continue
             section = data[key]
+            if section is None:
+                out.error(data.line_of(key), None, key, Msg.EMPTY_SECTION.format(key=key))
+                continue
             if not isinstance(section, LList):
                 out.error(data.line_of(key), None, key, Msg.TOP_LIST)
                 continue
+            explicit_empty = explicit_empty or not section
             target.extend((item, section.line_of(i)) for i, item in enumerate(section))
+        if explicit_empty and not entries and not books:
+            out.warn(data.line or None, None, None, Msg.EMPTY_LIST)
         return entries, books
     out.error(getattr(data, "line", 1) or 1, None, None, Msg.TOP_LIST)
     return [], []
@@ -568,7 +597,13 @@ def check_sources(
             book_months[book.month] = book.line
             books.append(book)
     _cross_checks(entries, problems, labels)
-    if registry_counts is not None and "courses.yml" in sources:
+    courses_label = labels.get("courses.yml", "courses.yml")
+    courses_unreadable = "courses.yml" not in sources and any(
+        p.is_error and p.file == courses_label for p in problems
+    )
+    # A missing courses.yml is checked too (it removes every course), an unreadable one
+    # already has its error.
+    if registry_counts is not None and not courses_unreadable:
         counts = registry_counts()
         out = _Collector(labels.get("courses.yml", "courses.yml"), problems)
         for course_id, n in sorted(counts.items()):

@@ -43,7 +43,15 @@ MAX_MESSAGE_CHARS = 1000
 #: Rasa's SQLTrackerStore keeps sender ids in a VARCHAR(255).
 MAX_SENDER_CHARS = 255
 
-APOLOGY = "抱歉，小助手暂时出了点问题，没能回答您。请稍后再试，或者点下面的“转人工”找工作人员。"
+#: Said when Rasa produced no reply. The turn may still have done its work: under load the
+#: action server can save a sign-up while Rasa's call to it fails or times out, so the
+#: apology must not say it failed — it points to 我的报名 (scripts/load.py matches the
+#: first sentence).
+APOLOGY = (
+    "抱歉，小助手暂时出了点问题，没能及时回复您。"
+    "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
+    "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"
+)
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
 HANDOFF_TEXT = "好的，已为您转接工会工作人员，请稍候，工作人员会在这里回复您。"
 HUMAN_INTENT = "request_human"

@@ -44,6 +44,8 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_ext import purge
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SESSION_EVENTS = 60
@@ -110,6 +112,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 logger.warning("Tracker index not created (%s): %s", statement.split(" ON ")[0], exc)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        if purge.try_purge(self, tracker):  # 删除我的数据: see rasa_ext/purge.py
+            return
         await super().save(tracker)
         if self._should_roll_over(tracker):
             self._append(tracker.sender_id, self.rollover_events(tracker))

@@ -20,6 +20,7 @@ Every wait is bounded; :meth:`ScaleServices.stop` always removes the directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import secrets
@@ -32,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 APT_PACKAGES = ("postgresql", "redis-server")
 DB_NAME = "union_helper"
@@ -79,14 +81,38 @@ def install(timeout: float = 900.0) -> None:
             f"缺少 {' '.join(missing)}：请以 root 运行 `apt-get update && apt-get install -y {' '.join(APT_PACKAGES)}`"
         )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    # Wait for another apt/dpkg run (a shared machine) instead of failing at once.
+    lock = ["-o", f"DPkg::Lock::Timeout={int(timeout)}"]
     print(f"正在用 apt-get 安装 {' '.join(missing)} …", flush=True)
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, timeout=timeout)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-        check=True, env=env, timeout=timeout,
-    )
+    with _no_service_starts():
+        subprocess.run(["apt-get", *lock, "update", "-q"], check=True, env=env, timeout=timeout)
+        subprocess.run(
+            ["apt-get", *lock, "install", "-y", "-q", "--no-install-recommends", *missing],
+            check=True, env=env, timeout=timeout,
+        )
     if missing_packages():
         raise SystemExit(f"安装后仍找不到 {' '.join(missing_packages())}")
+
+
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+@contextlib.contextmanager
+def _no_service_starts() -> Iterator[None]:
+    """Debian's postinst scripts start a system-wide PostgreSQL (port 5432) and Redis
+    (6379) right after installing them. The tests never use those (they start private
+    servers on free ports), so installing must not leave them running: a ``policy-rc.d``
+    that denies every service start (exit 101, Debian's documented mechanism) while apt
+    runs, unless the machine already has one (Docker images do)."""
+    if POLICY_RC_D.exists():
+        yield
+        return
+    POLICY_RC_D.write_text("#!/bin/sh\n# union-helper scale_services install: no service starts\nexit 101\n")
+    POLICY_RC_D.chmod(0o755)
+    try:
+        yield
+    finally:
+        POLICY_RC_D.unlink(missing_ok=True)
 
 
 def _wait(check, timeout: float, what: str) -> None:

@@ -130,7 +130,7 @@ class Stack:
         except OSError:
             return False
         block = re.search(r"^lock_store:\s*\n((?:[ \t]+.*\n?)*)", text, re.MULTILINE)
-        return block is not None and re.search(r"^\s*type:\s*[\"']?redis", block.group(1), re.MULTILINE) is not None
+        return block is not None and re.search(r"^\s*type:\s*[\"']?(redis|\S*RedisLockStore)", block.group(1), re.MULTILINE) is not None
 
     def check(self) -> None:
         """Refuse settings Rasa would silently ignore, with a message an operator can act on."""

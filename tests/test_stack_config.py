@@ -44,3 +44,9 @@ def test_worker_counts_must_be_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UH_ACTION_WORKERS", "two")
     with pytest.raises(SystemExit, match="UH_ACTION_WORKERS"):
         Stack()
+
+
+def test_the_production_endpoints_allow_several_workers() -> None:
+    root = Path(__file__).resolve().parent.parent
+    assert Stack(endpoints=root / "endpoints.production.yml").shared_lock_store()
+    assert not Stack(endpoints=root / "endpoints.yml").shared_lock_store()

@@ -343,6 +343,8 @@ async def test_delete_my_data(domain: dict, db: Database) -> None:
     slots, text, _ = await run(ActionSubmitDelete(), domain,
                                slots={**PROFILE_SLOTS, "delete_confirmed": True})
     assert "已删除" in text and slots["worker_phone"] is None
+    assert "对话内容也一并删除了" in text
+    assert slots["purge_conversation"] is True  # the Rasa server then deletes the conversation
     assert get_worker(db, SENDER) is None
     assert all(r["sender_id"] != SENDER for r in rows(db, "enrollments"))
     assert rows(db, "applications")[0]["phone"] is None
@@ -351,7 +353,41 @@ async def test_delete_my_data(domain: dict, db: Database) -> None:
 
 async def test_delete_with_nothing_stored(domain: dict) -> None:
     slots, text, _ = await run(ActionStartDelete(), domain, intent="delete_my_data")
-    assert "没有保存您的任何个人信息" in text and slots["form_outcome"] == "abort"
+    assert "没有保存您的任何登记信息" in text and slots["form_outcome"] == "abort"
+    # what the worker typed is still forgotten (rasa_ext/purge.py)
+    assert "对话内容也已删除" in text and slots["purge_conversation"] is True
+
+
+@pytest.mark.parametrize("confirmed", [False, None])
+async def test_delete_not_confirmed_keeps_the_conversation(domain: dict, db: Database, confirmed) -> None:
+    register(db)
+    slots, text, _ = await run(ActionSubmitDelete(), domain,
+                               slots={**PROFILE_SLOTS, "delete_confirmed": confirmed})
+    assert "不删除了" in text and "purge_conversation" not in slots
+    assert get_worker(db, SENDER) is not None
+
+
+async def test_a_failed_delete_keeps_the_conversation(domain: dict, db: Database, monkeypatch) -> None:
+    """No purge unless the registry really forgot the worker."""
+    import actions.records_actions as records_actions
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    register(db)
+    monkeypatch.setattr(records_actions, "delete_worker_data", broken)
+    slots, text, _ = await run(ActionSubmitDelete(), domain,
+                               slots={**PROFILE_SLOTS, "delete_confirmed": True})
+    assert "系统暂时出了点问题" in text and "purge_conversation" not in slots
+
+
+def test_the_purge_slot_is_the_one_the_rasa_server_watches(domain: dict) -> None:
+    from actions.records_support import PURGE_SLOT
+    from rasa_ext.purge import PURGE_SLOT as RASA_SIDE
+
+    assert PURGE_SLOT == RASA_SIDE
+    assert domain["slots"][PURGE_SLOT]["influence_conversation"] is False
+    assert domain["slots"][PURGE_SLOT]["mappings"] == [{"type": "custom"}]
 
 
 # ---------------------------------------------------------------- leaving a form (算了)

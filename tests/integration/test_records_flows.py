@@ -293,4 +293,4 @@ def test_delete_my_data_tells_the_promoted_worker(rasa_stack, db: Database) -> N
     assert rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", leaving.sender_id) == []
     (note,) = pending_notifications(db, sender_id=staying.sender_id)
     assert note.ref == waiting
-    assert "没有保存您的任何个人信息" in leaving.say("把我的信息删掉")
+    assert "没有保存您的任何登记信息" in leaving.say("把我的信息删掉")

@@ -188,3 +188,16 @@ def test_cli_export_and_import(copy_real, tmp_path: Path, capsys):
     assert "[错误] faq.csv 第2行（条目 faq_x，字段 answer）：回答不能为空" in printed
     assert "没有导入：" in printed and "faq.yml 没有改动" in printed
     assert len(load(kdir).entries) > 12
+
+
+def test_a_csv_with_only_the_header_is_refused(kdir: Path, tmp_path: Path, write_yaml):
+    write_yaml(kdir, "faq.yml", TRICKY)
+    before = (kdir / "faq.yml").read_bytes()
+    header_only = tmp_path / "faq.csv"
+    header_only.write_text("id,questions,answer\n\n", encoding="utf-8-sig")
+    result = import_faq(kdir, header_only)
+    assert [str(p) for p in result.errors] == [
+        "[错误] faq.csv：表格里只有列名，一个问题也没有，没有导入。如果确实要删掉全部常见问题，请删除 faq.yml 或在里面只写一行 []"
+    ]
+    assert not result.written
+    assert (kdir / "faq.yml").read_bytes() == before

@@ -273,3 +273,22 @@ def test_open_with_broken_files_and_a_corrupt_index_raises(kb: KnowledgeBase, kd
     index.write_bytes(b"not a database at all")
     with pytest.raises(KnowledgeError):
         open_kb(kdir, data_dir)
+
+
+@pytest.mark.parametrize("text", ["", "# 只剩注释\n\n"], ids=["empty", "comments-only"])
+def test_an_emptied_file_keeps_the_last_good_knowledge(kb: KnowledgeBase, kdir: Path, caplog, text):
+    """A truncated save (or select-all + delete) must not wipe a whole kind of knowledge."""
+    caplog.set_level(logging.WARNING, logger="knowledge")
+    edit(kdir / "faq.yml", text)
+    assert kb.refresh(force=True) is False
+    assert answer_of(kb, "工会几点上班") == "工会工作日上午九点到下午五点办公，节假日休息。"
+    messages = [str(p) for p in kb.problems if p.is_error]
+    assert len(messages) == 1 and messages[0].startswith("[错误] faq.yml：文件是空的")
+    assert "这次修改没有生效，小助手继续使用上一版" in caplog.text
+    assert messages[0] in caplog.text
+    # Saying so explicitly ([] plus another file that still has entries) is accepted.
+    edit(kdir / "sports.yml", NEW_ENTRY.replace("faq_parking", "sports_parking"))
+    edit(kdir / "faq.yml", "[]\n")
+    assert kb.refresh(force=True) is True
+    assert kb.get("faq_hours") is None
+    assert kb.get("sports_parking") is not None

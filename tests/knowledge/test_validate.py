@@ -364,3 +364,105 @@ def test_real_files_pass_the_cli(copy_real, tmp_path, capsys):
     copy_real(tmp_path / "knowledge")
     assert main(["validate"]) == 0
     assert "检查通过" in capsys.readouterr().out
+
+
+# --- empty files and files of the wrong shape --------------------------------------------
+
+EMPTY_MESSAGE = (
+    "文件是空的（没有任何条目，可能只剩注释或空行），很可能是保存出了问题或内容被误删了。"
+    "如果确实要删掉这一类的全部条目，请删除这个文件，"
+    "或者在文件里明确写一行 []"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n   \n  \n",
+        "# 常见问题\n# 怎么改：每条以“- id:”开头\n\n",
+        "\ufeff# 只有注释（带 BOM）\n",
+        "---\n",
+        "~\n",
+    ],
+    ids=["empty", "whitespace", "comments", "bom-comment", "document-marker", "null"],
+)
+def test_an_empty_file_is_rejected_naming_the_file(kdir, write_yaml, text):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    (kdir / "sports.yml").write_text(text, encoding="utf-8")
+    assert errors(kdir) == [f"[错误] sports.yml：{EMPTY_MESSAGE}"]
+
+
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("sports.yml", "{}\n", "[错误] sports.yml 第1行：文件最外层应该是条目列表（每条以“- id:”开头）"),
+        ("sports.yml", "就一句话\n", "[错误] sports.yml 第1行：文件最外层应该是条目列表（每条以“- id:”开头）"),
+        (
+            "sports.yml",
+            "# 文体活动\nentries:\n",
+            "[错误] sports.yml 第2行（字段 entries）：“entries:”下面一条也没有，可能是缩进错了或内容被误删了。"
+            "如果确实要清空这一部分，请明确写成“entries: []”",
+        ),
+        (
+            "reading.yml",
+            "entries: []\nmonthly_books:\n",
+            "[错误] reading.yml 第2行（字段 monthly_books）：“monthly_books:”下面一条也没有，可能是缩进错了或内容被误删了。"
+            "如果确实要清空这一部分，请明确写成“monthly_books: []”",
+        ),
+    ],
+    ids=["empty-mapping", "scalar", "entries-null", "monthly-books-null"],
+)
+def test_a_top_level_of_the_wrong_shape_is_rejected(kdir, write_yaml, name, text, expected):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    (kdir / name).write_text(text, encoding="utf-8")
+    assert errors(kdir) == [expected]
+
+
+@pytest.mark.parametrize("text", ["[]\n", "# 暂时没有文体活动\nentries: []\n"])
+def test_an_explicit_empty_list_is_accepted_with_a_warning(kdir, write_yaml, text):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    (kdir / "sports.yml").write_text(text, encoding="utf-8")
+    result = load(kdir)
+    assert result.ok
+    assert [e.id for e in result.entries] == ["faq_a"]
+    assert any(
+        str(p).startswith("[提醒] sports.yml") and "文件里写的是空列表，一条条目也没有：这一类知识暂时是空的" in str(p)
+        for p in result.warnings
+    )
+
+
+def test_a_deleted_file_is_accepted_with_a_warning(kdir, write_yaml):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    result = load(kdir)
+    assert result.ok
+    assert "[提醒] sports.yml：没有找到这个文件，这一类知识暂时是空的" in [str(p) for p in result.warnings]
+
+
+def test_emptying_or_deleting_courses_with_registrations_is_refused(kdir, data_dir, write_yaml):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    registry = data_dir / "registry.db"
+    con = sqlite3.connect(registry)
+    con.execute("CREATE TABLE enrollments (id INTEGER PRIMARY KEY, course_id TEXT, status TEXT)")
+    con.execute("INSERT INTO enrollments (course_id, status) VALUES ('c_1', 'active')")
+    con.commit()
+    con.close()
+    refused = (
+        "[错误] courses.yml（条目 c_1）：课程 c_1 已经有 1 条报名记录，不能删掉或改 id；"
+        "不想再招生，请保留这门课并把 enrollable 改成 false"
+    )
+    write_yaml(kdir, "courses.yml", "[]\n")
+    assert errors(kdir, registry_path=registry) == [refused]
+    (kdir / "courses.yml").unlink()
+    assert errors(kdir, registry_path=registry) == [refused]
+    write_yaml(kdir, "courses.yml", "")
+    assert errors(kdir, registry_path=registry) == [f"[错误] courses.yml：{EMPTY_MESSAGE}", refused]
+
+
+def test_cli_validate_rejects_an_empty_file(kdir, write_yaml, capsys):
+    write_yaml(kdir, "faq.yml", GOOD_FAQ)
+    (kdir / "subsidies.yml").write_text("# 补贴\n\n", encoding="utf-8")
+    assert main(["validate"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"[错误] subsidies.yml：{EMPTY_MESSAGE}" in out
+    assert out[-1].startswith("检查没有通过：1 个错误")

@@ -42,7 +42,11 @@ class FrontEnd:
 
 
 @contextlib.asynccontextmanager
-async def telegram_front_end(stack: Stack, workdir: Path, timeout: float = 60.0) -> AsyncIterator[FrontEnd]:
+async def telegram_front_end(
+    stack: Stack, workdir: Path, timeout: float = 60.0, *,
+    rasa_url: str | None = None, rasa_timeout: float = 120.0,
+) -> AsyncIterator[FrontEnd]:
+    """The front end against ``stack`` (or ``rasa_url``, e.g. a proxy in front of it)."""
     tg = await FakeBotApi().start()
     tg.add_group(OPS_CHAT, "工会人工服务", forum=True)
     tg.set_member(OPS_CHAT, OPERATOR_ID, "member")
@@ -54,9 +58,9 @@ async def telegram_front_end(stack: Stack, workdir: Path, timeout: float = 60.0)
         TELEGRAM_BASE_URL=tg.base_url,
         TELEGRAM_OPERATOR_CHAT_ID=str(OPS_CHAT),
         STAFFED_HOURS="always",
-        RASA_URL=stack.rasa_url,
+        RASA_URL=rasa_url or stack.rasa_url,
         RASA_TOKEN=stack.token,
-        RASA_TIMEOUT="120",
+        RASA_TIMEOUT=str(rasa_timeout),
         UH_DATA_DIR=str(workdir / "data"),
         PYTHONPATH=str(REPO),
         PYTHONUNBUFFERED="1",

@@ -79,7 +79,7 @@ def test_production_endpoints_take_every_value_from_the_environment() -> None:
     values = re.findall(r"^\s+(?:url|port|db|username|password):\s*(.+)$", text, re.MULTILINE)
     # unquoted: Rasa expands ${VAR} only in plain YAML scalars, a quoted one stays literal
     assert values and all(re.fullmatch(r"\$\{[A-Z_]+\}", v.strip()) for v in values), values
-    assert "type: redis" in text and "dialect: postgresql" in text
+    assert "type: rasa_ext.lock_store.AtomicRedisLockStore" in text and "dialect: postgresql" in text
     # Rasa replaces a key prefix that is not purely alphanumeric by "lock:" (and says so)
     prefix = re.search(r"^\s+key_prefix:\s*(\S+)", text, re.MULTILINE)
     assert prefix and prefix.group(1).isalnum(), prefix

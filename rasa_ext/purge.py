@@ -1,0 +1,154 @@
+"""删除我的数据, on the Rasa side: forget everything the worker typed.
+
+The action server deletes the worker's registry rows (``action_submit_delete``), but the
+conversation itself — every message with the phone and certificate numbers the worker
+typed into the forms — lives in Rasa's tracker store, which only the Rasa server writes.
+So the action server asks for it: after the registry forgot the worker, the action sets
+the slot :data:`PURGE_SLOT` (``purge_conversation``, in domain.yml). When the tracker
+store saves a tracker holding that marker, :func:`purge_conversation` replaces, in one
+transaction, **every** stored event of the sender (all sessions) with a fresh session:
+
+    action_session_start, session_started, action_listen, <the bot's confirmation>
+
+The confirmation is what the action that set the marker uttered (it names no personal
+data). The tracker object in memory is reset to the same events, so a second ``save``
+of it in the same request cannot write the old events back. The next turn starts from
+the fresh session with no slots set.
+
+Plain SQLAlchemy on Rasa's own ``events`` table, so it works on SQLite (the embedded
+default) and PostgreSQL (several replicas). On SQLite the deleted rows are overwritten
+with zeros (``PRAGMA secure_delete``) and the write-ahead log, if the database uses one,
+is checkpointed and truncated, so the numbers are not left in free pages of the files.
+On PostgreSQL the deleted row versions are invisible at once and physically reclaimed by
+(auto)vacuum.
+
+If the purge fails (database error), the turn is saved the ordinary way with the marker
+in it, and the purge is retried by the next save of that conversation.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any, List
+
+import sqlalchemy as sa
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rasa.core.tracker_store import SQLTrackerStore
+
+logger = logging.getLogger(__name__)
+
+#: The slot the action server sets to ask for the purge (declared in domain.yml; the
+#: action side has the same name in actions.records_support.PURGE_SLOT).
+PURGE_SLOT = "purge_conversation"
+
+
+def _is_marker(event: Event) -> bool:
+    return isinstance(event, SlotSet) and event.key == PURGE_SLOT and bool(event.value)
+
+
+def purge_requested(tracker: DialogueStateTracker) -> bool:
+    """The tracker holds a marker that no purge has consumed yet (a successful purge
+    removes the marker with everything else)."""
+    return any(_is_marker(event) for event in tracker.events)
+
+
+def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> List[Event]:
+    """The events that replace the conversation: a new session and the confirmation.
+
+    The confirmation is every bot message from the action that set the (latest) marker
+    onwards, re-stamped: Rasa loads a session by ``timestamp >= SessionStarted``.
+    """
+    now = time.time() if now is None else now
+    events = list(tracker.events)
+    marker = max(i for i, event in enumerate(events) if _is_marker(event))
+    start = marker
+    while start > 0 and not isinstance(events[start], ActionExecuted):
+        start -= 1
+    confirmation: List[Event] = [
+        BotUttered(text=event.text, data=dict(event.data or {}), metadata=dict(event.metadata or {}), timestamp=now)
+        for event in events[start:]
+        if isinstance(event, BotUttered)
+    ]
+    return [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=now),
+        SessionStarted(timestamp=now),
+        ActionExecuted(ACTION_LISTEN_NAME, timestamp=now),
+        *confirmation,
+    ]
+
+
+def _row(store: "SQLTrackerStore", sender_id: str, event: Event) -> Any:
+    """The ``events`` row Rasa's SQLTrackerStore.save would write for ``event``."""
+    data = event.as_dict()
+    return store.SQLEvent(
+        sender_id=sender_id,
+        type_name=event.type_name,
+        timestamp=data.get("timestamp"),
+        intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+        action_name=data.get("name"),
+        data=json.dumps(data),
+    )
+
+
+def _reset_in_memory(tracker: DialogueStateTracker, events: List[Event]) -> None:
+    tracker.events.clear()
+    tracker._reset()  # slots to their initial values, no active loop, not paused
+    for event in events:
+        tracker.update(event)
+
+
+def purge_conversation(store: "SQLTrackerStore", tracker: DialogueStateTracker) -> int:
+    """Replace every stored event of ``tracker.sender_id`` by :func:`fresh_events`.
+
+    Returns the number of rows deleted. Raises on database errors (nothing is changed
+    then: one transaction).
+    """
+    sender_id = tracker.sender_id
+    fresh = fresh_events(tracker)
+    # Through a scratch tracker so the rows carry the metadata Rasa adds (model id).
+    scratch = DialogueStateTracker(sender_id, [])
+    scratch.model_id = tracker.model_id
+    scratch.assistant_id = tracker.assistant_id
+    for event in fresh:
+        scratch.update(event)
+    with store.session_scope() as session:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:
+            # Overwrite the deleted rows' content with zeros instead of leaving it in
+            # free pages (per connection; harmless to keep on a pooled connection).
+            session.execute(sa.text("PRAGMA secure_delete = ON"))
+        deleted = (
+            session.query(store.SQLEvent)
+            .filter(store.SQLEvent.sender_id == sender_id)
+            .delete(synchronize_session=False)
+        )
+        for event in scratch.events:
+            session.add(_row(store, sender_id, event))
+        session.commit()
+        if sqlite:
+            try:  # in WAL mode the old page images live on in the -wal file until then
+                session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                session.commit()
+            except Exception:  # noqa: BLE001 - a busy checkpoint is retried by SQLite later
+                logger.debug("WAL checkpoint after a purge did not complete", exc_info=True)
+    _reset_in_memory(tracker, list(scratch.events))
+    logger.info("Conversation %s purged at the worker's request (%d events deleted)", sender_id, deleted)
+    return deleted
+
+
+def try_purge(store: "SQLTrackerStore", tracker: DialogueStateTracker) -> bool:
+    """The save hook: purge when asked to. ``True`` when the tracker is stored (purged)
+    and the ordinary save must be skipped; ``False`` to save it the ordinary way."""
+    if not purge_requested(tracker):
+        return False
+    try:
+        purge_conversation(store, tracker)
+    except Exception:  # noqa: BLE001 - the turn is still saved; the next save retries
+        logger.exception("Purging conversation %s failed; saved as usual, retried at the next save", tracker.sender_id)
+        return False
+    return True
