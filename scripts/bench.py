@@ -2,14 +2,14 @@
 
     python -m scripts.bench                 # full run (~20 min on 2 cores, incl. training)
     python -m scripts.bench --quick         # smaller run (~6 min with a cached baseline)
-    python -m scripts.bench --fresh-baseline  # retrain the stock assistant even if cached
+    python -m scripts.bench --cached-baseline # reuse the stock model of an earlier run
 
 Every speed figure is printed beside a baseline measured in the same run on the same
 machine (the machine is shared, so absolute figures move from run to run):
 
 * stock Rasa: the `rasa init --no-prompt` assistant of the installed Rasa version, trained
-  in a temporary folder (cached by Rasa version in $UH_BENCH_CACHE, default
-  /tmp/uh-bench-cache) and served like ours: `rasa run`, REST channel, SQLTrackerStore on
+  in a temporary folder in the same run (--quick and --cached-baseline reuse the model cached
+  by Rasa version in $UH_BENCH_CACHE, default /tmp/uh-bench-cache) and served like ours: `rasa run`, REST channel, SQLTrackerStore on
   SQLite, in-memory lock store;
 * knowledge search: a plain rapidfuzz scan over every entry question; knowledge reload:
   the full rebuild of the index;
@@ -191,7 +191,7 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
                 log(f"skipping {name}: redis-server is not installed (apt-get install -y redis-server)")
                 continue
             env.update(REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_port), REDIS_DB="0")
-            notes.insert(0, f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore)")
+            notes.insert(0, f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore made atomic: rasa_ext/lock_store.py)")
         else:
             notes.insert(0, "endpoints.yml, 1 Sanic worker, in-memory lock store")
         if model_key != "ours":
@@ -539,7 +539,7 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "`TEDPolicy`), `endpoints.yml` (bounded SQLite tracker store in WAL mode with two indexes, in-memory lock "
         "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py`. **ours, 2 Rasa workers + Redis** "
         "is the shipped one-machine option for more load: `RASA_ENDPOINTS=endpoints.redis.yml UH_RASA_WORKERS=2` "
-        "(Rasa's `RedisLockStore` on a throw-away `redis-server` on 127.0.0.1). How these choices were made, one "
+        "(Rasa's `RedisLockStore` made atomic, `rasa_ext/lock_store.py`, on a throw-away `redis-server` on 127.0.0.1). How these choices were made, one "
         "change at a time: [bench-ablation.md](bench-ablation.md).",
         "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
         "so load from other users of the machine hits them alike. Chats restart every "
@@ -566,7 +566,7 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "```bash",
         "make bench                                   # full run, ~20-30 min incl. training (busy machine)",
         ".venv/bin/python -m scripts.bench --quick    # ~8 min: no training-time row, 100k-entry search skipped",
-        ".venv/bin/python -m scripts.bench --fresh-baseline   # retrain the stock assistant too",
+        ".venv/bin/python -m scripts.bench --cached-baseline  # reuse an earlier run's stock model (no training row)",
         ".venv/bin/python -m scripts.bench --systems stock,ours,ours+nospeedups --levels 50 --rounds 6",
         "```",
         "",
@@ -585,7 +585,9 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run; no training-time measurement")
-    parser.add_argument("--fresh-baseline", action="store_true", help="retrain the stock assistant")
+    parser.add_argument("--cached-baseline", action="store_true",
+                        help="reuse the stock model of an earlier run (the full run trains it, so both training "
+                             "times come from the same run; --quick always reuses it)")
     parser.add_argument("--skip-train", action="store_true", help="do not time a training of our model")
     parser.add_argument("--systems", default="stock,ours,ours+2w",
                         help="comma-separated systems: stock, ours or NAME (a --model), each optionally followed by "
@@ -615,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
 
     baseline = None
     if "stock" in names:
-        baseline = infra.stock_baseline(args.fresh_baseline, log)
+        baseline = infra.stock_baseline(not (plan.quick or args.cached_baseline), log)
         log(f"stock model: {baseline.model} ({'cached' if baseline.cached else 'trained'} in {baseline.train_s:.0f}s)")
     training: dict[str, Any] = {}
     if baseline is not None:
