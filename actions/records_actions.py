@@ -15,11 +15,12 @@ synchronous and run in a worker thread, each on its own connection.
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
@@ -282,6 +283,12 @@ class ActionStartDelete(StartFormAction):
 # ---------------------------------------------------------------- leaving a form
 
 
+#: Forms whose final question asks "确认取消…吗？": a typed 取消 there is the answer "yes",
+#: although the NLU hears it as stop (算了/取消) like everywhere else.
+STOP_MEANS_YES = {"cancel_form": "cancel_confirmed"}
+_CONFIRMING_CANCEL = re.compile(r"^(确认|确定|是的?|对|要|我要)?取消(吧|报名|掉|掉吧|它)?[。.!！~～]*$")
+
+
 class ActionCancelForm(Action):
     """算了 / 取消 inside any sign-up form: leave it, say nothing was saved."""
 
@@ -292,6 +299,11 @@ class ActionCancelForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         form = tracker.active_loop_name or ""
+        confirm_slot = STOP_MEANS_YES.get(form)
+        text = (tracker.latest_message.get("text") or "").strip()
+        if confirm_slot and tracker.get_slot(REQUESTED_SLOT) == confirm_slot and _CONFIRMING_CANCEL.match(text):
+            # The form goes on with the answer set; its validation and submit run as for "确认取消".
+            return [SlotSet(confirm_slot, True), FollowupAction(form)]
         dispatcher.utter_message(text=CANCELLED_TEXT.get(form, DEFAULT_CANCELLED_TEXT))
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *reset_events()]
 

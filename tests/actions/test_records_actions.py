@@ -414,6 +414,37 @@ async def test_stop_at_any_question_leaves_the_form_and_saves_nothing(
                                                     "team_members"))
 
 
+@pytest.mark.parametrize("text", ["取消", "确认取消", "取消吧", "要取消", "取消报名！"])
+async def test_typing_cancel_at_the_cancel_confirmation_means_yes(domain: dict, text: str) -> None:
+    """At "确认取消「PLC编程」的报名吗？" a typed 取消 is the answer, not 算了."""
+    slots = {**PROFILE_SLOTS, "record": "E-1", "requested_slot": "cancel_confirmed"}
+    events, messages = await run_action(
+        ActionCancelForm(),
+        make_tracker(domain, slots=slots, text=text, intent="stop", active_loop="cancel_form"),
+        domain,
+    )
+    assert messages == []
+    assert slot_values(events)["cancel_confirmed"] is True
+    assert {"event": "followup", "name": "cancel_form"} in [
+        {"event": e["event"], "name": e.get("name")} for e in events
+    ]
+
+
+@pytest.mark.parametrize(("text", "asked", "form"), [
+    ("算了", "cancel_confirmed", "cancel_form"),          # 算了 still leaves
+    ("取消了不想弄了", "cancel_confirmed", "cancel_form"),  # not a bare 取消
+    ("取消", "record", "cancel_form"),                      # not at the confirmation
+    ("取消", "enroll_confirmed", "enroll_form"),            # 取消 at "确认报名吗" is stop
+])
+async def test_cancel_elsewhere_still_leaves_the_form(domain: dict, text: str, asked: str, form: str) -> None:
+    slots = {**PROFILE_SLOTS, "course_id": "jxgf_plc", "requested_slot": asked}
+    events, messages = await run_action(
+        ActionCancelForm(), make_tracker(domain, slots=slots, text=text, intent="stop", active_loop=form), domain,
+    )
+    assert texts(messages) == CANCELLED_TEXT[form]
+    assert not any(e["event"] == "followup" for e in events)
+
+
 async def test_a_person_taking_over_closes_the_form_silently(domain: dict) -> None:
     slots = {**PROFILE_SLOTS, "requested_slot": "form_help", "form_failures": {"worker_phone": 3}}
     events, messages = await run_action(

@@ -166,6 +166,22 @@ def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(
     assert "已报名" in waiting.say("/my_records")
 
 
+def test_typing_cancel_at_the_confirmation_cancels(rasa_stack, db: Database) -> None:
+    """"确认取消…吗？" answered by typing 取消 (the NLU hears stop) cancels; 算了 keeps it."""
+    worker = registered(db, rasa_stack, phone="13812340013")
+    first = enroll(db, worker.sender_id, "jxgf_plc", "PLC编程", capacity=30).number
+    second = enroll(db, worker.sender_id, "jxgf_inverter", "变频器维修", capacity=30).number
+
+    assert "确认取消「PLC编程」的报名" in worker.say(f'/cancel_record{{"record":"{first}"}}')
+    assert "已取消" in worker.say("取消")
+    assert "确认取消「变频器维修」的报名" in worker.say(f'/cancel_record{{"record":"{second}"}}')
+    assert "已取消" not in worker.say("算了")
+    statuses = {r["enrollment_no"]: r["status"] for r in rows(
+        db, "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ?", worker.sender_id)}
+    assert statuses == {first: "cancelled", second: "enrolled"}
+    assert "PLC" in worker.say("PLC编程是什么"), "the conversation goes on normally afterwards"
+
+
 def test_stop_in_the_middle_saves_nothing(worker: Worker, db: Database) -> None:
     worker.say("报名工业机器人")
     assert "手机号" in worker.say("王芳")
