@@ -511,8 +511,8 @@ def quality_section(q: dict[str, Any]) -> str:
         facts = "—" if w["facts_ok"] is None else ("yes" if w["facts_ok"] else "NO (" + "、".join(w["facts"]) + ")")
         reply = w["reply"].replace("\n", " ").replace("|", "/")[:40]
         out.append(f"| {w['text']} | {w['intent']} | {w['predicted']} ({w['confidence']:.2f}) | {facts} | {reply} |")
-    out += ["", f"rapidfuzz baseline per scorer: " + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items()),
-            f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}."]
+    out += ["", "rapidfuzz baseline per scorer: " + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items())
+            + f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}."]
     return "\n".join(out)
 
 
@@ -564,7 +564,7 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "## How to reproduce",
         "",
         "```bash",
-        "make bench                                   # full run, ~20-30 min incl. training (busy machine)",
+        "make bench                                   # full run, ~15 min on a quiet machine incl. both trainings",
         ".venv/bin/python -m scripts.bench --quick    # ~8 min: no training-time row, 100k-entry search skipped",
         ".venv/bin/python -m scripts.bench --cached-baseline  # reuse an earlier run's stock model (no training row)",
         ".venv/bin/python -m scripts.bench --systems stock,ours,ours+nospeedups --levels 50 --rounds 6",
