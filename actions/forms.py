@@ -4,7 +4,7 @@ degree-subsidy application, cancelling a record and deleting one's data.
 Every form is validated by a subclass of :class:`UnionFormValidationAction` (the
 financial-demo ``CustomFormValidationAction`` pattern): a wrong answer gets a short
 explanation and another chance, the second wrong answer in a row a longer one
-(``explain_<slot>``), and after the third the worker is offered a person.
+(``EXPLANATIONS``), and after the third the worker is offered a person.
 
 The required slots are dynamic (``form_slots``): a returning worker, recognised by the
 chat's ``sender_id`` in the registry, only confirms their profile; a new one is asked for
@@ -65,6 +65,59 @@ from actions.registry import (
 
 Slots = dict[str, Any]
 
+#: What a form says after the second wrong answer in a row to a question, by slot
+#: (slot names are unique across the domain's forms).
+CONFIRMATION_EXPLANATION = "同意就点第一个按钮（或回答“是”）；不办了就回答“不”或“算了”，什么都不会改动。"
+EXPLANATIONS: dict[str, str] = {
+    "worker_name": (
+        "只需要输入姓名本身，2到5个汉字（少数民族姓名可以带“·”），例如“王芳”或“买买提·艾力”。"
+        "姓名用于工作人员联系和核对，不会公开。"
+    ),
+    "worker_phone": (
+        "手机号是11位数字，以1开头，例如 13812345678，中间可以有空格。"
+        "固定电话和带字母的号码不行。号码只用于工作人员联系您，回复里会打码显示。"
+    ),
+    "worker_employer": "请输入您工作单位的名称（2到60个字），例如“宁波永发机械有限公司”，简称也可以。",
+    "worker_district": (
+        "这里问的是您单位所在的区县（宁波市的10个区、县、市之一），例如“海曙”“北仑”“余姚”。"
+        "如果单位不在宁波，请选离您最近的一个。"
+    ),
+    "worker_union_member": (
+        "加入了工会、有工会会员身份的请点“是”，没有入会或不清楚的请点“不是”。"
+        "不是会员也可以报名。"
+    ),
+    "profile_confirmed": "上面是我们登记的您的信息。信息都对就点“是”；有哪一项要改，就点“修改”。",
+    "profile_field": (
+        "每次改一项：点要改的那一项，输入新内容，改完会再给您确认一遍。"
+        "都不用改就点“不用改了”。"
+    ),
+    "course_id": (
+        "点下面课程的按钮就能选中；也可以输入课程名称，例如“PLC编程”“汽车维修”。"
+        "想先了解课程，可以说“算了”，再问我“有哪些课程”。"
+    ),
+    "team_kind": (
+        "单位读书会由您单位的职工组成；地区读书会由同一个区县的职工组成。"
+        "选一个就行，以后还可以再加入另一个。"
+    ),
+    "school": "请输入毕业证书上的学校名称，例如“宁波开放大学”“浙江工商职业技术学院”。",
+    "programme": "请输入毕业证书上的专业名称，可以加上层次，例如“机电一体化技术（大专）”“会计学（本科）”。",
+    "graduation_date": (
+        "请写毕业证书上的毕业年月，例如“2024年6月”“2024-06”。"
+        "补贴只针对已经拿到毕业证的学历，所以不能晚于本月。"
+    ),
+    "certificate_no": (
+        "证书编号印在毕业证书的右下方，一般是18位数字（有的证书带字母前缀）。"
+        "请照着证书输入，可以带空格。编号只用于工作人员核对，回复里会打码显示。"
+    ),
+    "model_worker_class": "劳模先进班是学历提升班中专为劳动模范和先进职工开设的班级。如果您读的是普通学历提升班或其他学校，请点“不是”。",
+    "cancel_target": "下面每个按钮是您的一条记录，点哪一条就取消哪一条（取消前还会再确认一次）。",
+    "enroll_confirmed": CONFIRMATION_EXPLANATION,
+    "subsidy_confirmed": CONFIRMATION_EXPLANATION,
+    "cancel_confirmed": CONFIRMATION_EXPLANATION,
+    "delete_confirmed": CONFIRMATION_EXPLANATION,
+}
+
+
 # ---------------------------------------------------------------- the shared base
 
 
@@ -89,8 +142,8 @@ class UnionFormValidationAction(FormValidationAction, ABC):
       are never taken as an answer (the form rejects them and the stop / person rules run).
 
     Subclasses implement ``name()`` and ``form_slots(tracker)`` (the slots to fill, in
-    order), ``validate_<slot>`` for each slot and optionally ``explain_<slot>(value,
-    dispatcher, tracker, domain)`` (said after the second wrong answer in a row). A
+    order), ``validate_<slot>`` for each slot; a slot's entry in ``EXPLANATIONS`` is said after
+    the second wrong answer in a row. A
     validator rejects a value by returning ``{slot: None}`` after saying why; one that
     wants to end the form sets ``form_outcome`` (the form then asks nothing more and its
     submit action saves nothing).
@@ -159,19 +212,16 @@ class UnionFormValidationAction(FormValidationAction, ABC):
         asked = tracker.get_slot(REQUESTED_SLOT)
         answered = tracker.slots_to_validate()
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        events.extend(
-            await self._count_failures(asked, answered, events, dispatcher, tracker, domain)
-        )
+        events.extend(self._count_failures(asked, answered, events, dispatcher, tracker))
         return events
 
-    async def _count_failures(
+    def _count_failures(
         self,
         asked: str | None,
         answered: Slots,
         events: list[EventType],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: DomainDict,
     ) -> list[EventType]:
         if not asked or asked == FORM_HELP or asked not in answered:
             return []
@@ -185,21 +235,9 @@ class UnionFormValidationAction(FormValidationAction, ABC):
             pass  # e.g. "which of these courses?": not the worker's mistake
         else:
             failures[asked] = failures.get(asked, 0) + 1
-            if failures[asked] == self.EXPLAIN_AFTER:
-                await self._explain(asked, answered.get(asked), dispatcher, tracker, domain)
+            if failures[asked] == self.EXPLAIN_AFTER and asked in EXPLANATIONS:
+                dispatcher.utter_message(text=EXPLANATIONS[asked])
         return [SlotSet(FORM_FAILURES, failures or None)]
-
-    async def _explain(
-        self,
-        slot: str,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> None:
-        explain = getattr(self, f"explain_{slot}", None)
-        if explain is not None:
-            await explain(value, dispatcher, tracker, domain)
 
     def reject(
         self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher, message: str
@@ -244,14 +282,6 @@ class UnionFormValidationAction(FormValidationAction, ABC):
         return self.reject(
             tracker, slot, dispatcher, "请点下面的按钮回答 🙂"
         )
-
-    async def explain_confirmation(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="同意就点第一个按钮（或回答“是”）；不办了就回答“不”或“算了”，什么都不会改动。"
-        )
-        return {}
 
 
 def _not_counted(tracker: Tracker) -> set[str]:
@@ -387,7 +417,7 @@ class ProfileSlotsMixin:
             slots.append("profile_field")
         return slots
 
-    def _profile_value(
+    def _clean_answer(
         self,
         slot: str,
         clean: Any,
@@ -415,49 +445,23 @@ class ProfileSlotsMixin:
     async def validate_worker_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._profile_value(
+        return self._clean_answer(
             "worker_name", clean_name, value, dispatcher, tracker, plain=normalize_name
         )
-
-    async def explain_worker_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="只需要输入姓名本身，2到5个汉字（少数民族姓名可以带“·”），例如“王芳”或"
-            "“买买提·艾力”。姓名用于工作人员联系和核对，不会公开。"
-        )
-        return {}
 
     async def validate_worker_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._profile_value(
+        return self._clean_answer(
             "worker_phone", clean_phone, value, dispatcher, tracker, plain=normalize_phone
         )
-
-    async def explain_worker_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="手机号是11位数字，以1开头，例如 13812345678，中间可以有空格。"
-            "固定电话和带字母的号码不行。号码只用于工作人员联系您，回复里会打码显示。"
-        )
-        return {}
 
     async def validate_worker_employer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._profile_value(
+        return self._clean_answer(
             "worker_employer", clean_employer, value, dispatcher, tracker, plain=normalize_employer
         )
-
-    async def explain_worker_employer(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="请输入您工作单位的名称（2到60个字），例如“宁波永发机械有限公司”，简称也可以。"
-        )
-        return {}
 
     async def validate_worker_district(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -469,15 +473,6 @@ class ProfileSlotsMixin:
                 "没有找到这个区县。" + DISTRICT_HINT + "也可以直接点下面的按钮。",
             )
         return {"worker_district": district}
-
-    async def explain_worker_district(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="这里问的是您单位所在的区县（宁波市的10个区、县、市之一），"
-            "例如“海曙”“北仑”“余姚”。如果单位不在宁波，请选离您最近的一个。"
-        )
-        return {}
 
     async def validate_worker_union_member(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -493,15 +488,6 @@ class ProfileSlotsMixin:
         if not tracker.get_slot(WORKER_REGISTERED) and tracker.get_slot("profile_confirmed") is None:
             result["profile_confirmed"] = "yes"
         return result
-
-    async def explain_worker_union_member(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="加入了工会、有工会会员身份的请点“是”，没有入会或不清楚的请点“不是”。"
-            "不是会员也可以报名。"
-        )
-        return {}
 
     async def validate_profile_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -525,14 +511,6 @@ class ProfileSlotsMixin:
             return {"profile_confirmed": "edit", "profile_field": None}
         return {"profile_confirmed": "yes"}
 
-    async def explain_profile_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="上面是我们登记的您的信息。信息都对就点“是”；有哪一项要改，就点“修改”。"
-        )
-        return {}
-
     async def validate_profile_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
@@ -546,14 +524,6 @@ class ProfileSlotsMixin:
             return {"profile_field": "none", "profile_confirmed": "yes"}
         # Ask that field again, then show the profile for confirmation.
         return {"profile_field": field, field: None, "profile_confirmed": None}
-
-    async def explain_profile_field(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="每次改一项：点要改的那一项，输入新内容，改完会再给您确认一遍。都不用改就点“不用改了”。"
-        )
-        return {}
 
 
 # ---------------------------------------------------------------- the forms
@@ -632,15 +602,6 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
                 return {"course_id": course.id, FORM_OUTCOME: OUTCOME_ABORT}
         return {"course_id": course.id, COURSE_CHOICES: None}
 
-    async def explain_course_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="点下面课程的按钮就能选中；也可以输入课程名称，例如“PLC编程”“汽车维修”。"
-            "想先了解课程，可以说“算了”，再问我“有哪些课程”。"
-        )
-        return {}
-
     async def validate_enroll_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
@@ -649,7 +610,6 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
             return {"enroll_confirmed": None, "profile_confirmed": "edit", "profile_field": None}
         return self.confirm(value, "enroll_confirmed", dispatcher, tracker)
 
-    explain_enroll_confirmed = UnionFormValidationAction.explain_confirmation
 
 
 def _pick_from_choices(kb: Any, text: str, choices: list[str]) -> CourseMatch | None:
@@ -696,14 +656,6 @@ class ValidateReadingForm(ProfileSlotsMixin, UnionFormValidationAction):
             )
         return {"team_kind": kind}
 
-    async def explain_team_kind(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="单位读书会由您单位的职工组成；地区读书会由同一个区县的职工组成。选一个就行，以后还可以再加入另一个。"
-        )
-        return {}
-
 
 class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
     """``subsidy_form``: the profile (name and phone of the application), then the degree."""
@@ -722,66 +674,29 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
             "subsidy_confirmed",
         ]
 
-    def _value(
-        self, slot: str, clean: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Slots:
-        return self._profile_value(slot, clean, value, dispatcher, tracker)
-
     async def validate_school(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._value(
+        return self._clean_answer(
             "school", lambda v: normalize_school(clean_free_text(v)), value, dispatcher, tracker
         )
-
-    async def explain_school(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(text="请输入毕业证书上的学校名称，例如“宁波开放大学”“浙江工商职业技术学院”。")
-        return {}
 
     async def validate_programme(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._value(
+        return self._clean_answer(
             "programme", lambda v: normalize_programme(clean_free_text(v)), value, dispatcher, tracker
         )
-
-    async def explain_programme(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="请输入毕业证书上的专业名称，可以加上层次，例如“机电一体化技术（大专）”“会计学（本科）”。"
-        )
-        return {}
 
     async def validate_graduation_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._value("graduation_date", clean_graduation_date, value, dispatcher, tracker)
-
-    async def explain_graduation_date(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="请写毕业证书上的毕业年月，例如“2024年6月”“2024-06”。"
-            "补贴只针对已经拿到毕业证的学历，所以不能晚于本月。"
-        )
-        return {}
+        return self._clean_answer("graduation_date", clean_graduation_date, value, dispatcher, tracker)
 
     async def validate_certificate_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._value("certificate_no", clean_certificate, value, dispatcher, tracker)
-
-    async def explain_certificate_no(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="证书编号印在毕业证书的右下方，一般是18位数字（有的证书带字母前缀）。"
-            "请照着证书输入，可以带空格。编号只用于工作人员核对，回复里会打码显示。"
-        )
-        return {}
+        return self._clean_answer("certificate_no", clean_certificate, value, dispatcher, tracker)
 
     async def validate_model_worker_class(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -792,15 +707,6 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
                 tracker, "model_worker_class", dispatcher, "请回答“是”或“不是”，也可以点下面的按钮。"
             )
         return {"model_worker_class": answer}
-
-    async def explain_model_worker_class(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="劳模先进班是学历提升班中专为劳动模范和先进职工开设的班级。"
-            "如果您读的是普通学历提升班或其他学校，请点“不是”。"
-        )
-        return {}
 
     async def validate_subsidy_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -813,7 +719,6 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
             return {"subsidy_confirmed": None, "profile_confirmed": "edit", "profile_field": None}
         return self.confirm(value, "subsidy_confirmed", dispatcher, tracker)
 
-    explain_subsidy_confirmed = UnionFormValidationAction.explain_confirmation
 
 
 class ValidateCancelForm(UnionFormValidationAction):
@@ -859,20 +764,11 @@ class ValidateCancelForm(UnionFormValidationAction):
             return self.reject(tracker, "cancel_target", dispatcher, "请点选要取消的那一条。")
         return {"cancel_target": chosen.key, RECORD_CHOICES: None}
 
-    async def explain_cancel_target(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        dispatcher.utter_message(
-            text="下面每个按钮是您的一条记录，点哪一条就取消哪一条（取消前还会再确认一次）。"
-        )
-        return {}
-
     async def validate_cancel_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         return self.confirm(value, "cancel_confirmed", dispatcher, tracker)
 
-    explain_cancel_confirmed = UnionFormValidationAction.explain_confirmation
 
 
 class ValidateDeleteForm(UnionFormValidationAction):
@@ -889,7 +785,6 @@ class ValidateDeleteForm(UnionFormValidationAction):
     ) -> Slots:
         return self.confirm(value, "delete_confirmed", dispatcher, tracker)
 
-    explain_delete_confirmed = UnionFormValidationAction.explain_confirmation
 
 
 __all__ = [

@@ -519,3 +519,15 @@ async def test_course_question_buttons(domain: dict) -> None:
     assert '/enroll_course{"course":"jxgf_plc"}' in payloads
     assert '/enroll_course{"course":"jxgf"}' not in payloads  # a programme, not enrollable
     assert payloads[-1] == "/stop"
+
+
+def test_every_explanation_belongs_to_a_slot_a_form_asks() -> None:
+    """A misspelt key in EXPLANATIONS would silently never be said."""
+    import yaml
+
+    from actions.forms import EXPLANATIONS
+    from tests.support import REPO
+
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
+    asked = {slot for form in domain["forms"].values() for slot in form["required_slots"]}
+    assert set(EXPLANATIONS) <= asked, set(EXPLANATIONS) - asked
