@@ -587,29 +587,45 @@ class ActionSubmitDelete(SubmitFormAction):
 # ---------------------------------------------------------------- showing records
 
 
-class ActionMyRecords(Action):
-    """我的报名: enrollments (with waiting-list places), teams, applications — each with
-    a cancel button that starts the cancel form (which confirms first)."""
+class RegistryViewAction(Action, ABC):
+    """Shows the worker something read from the registry; a registry failure becomes the
+    technical-problem apology (with 转人工) and a log line, never a silent turn."""
 
+    @abstractmethod
     def name(self) -> str:
-        return "action_my_records"
+        raise NotImplementedError
+
+    @abstractmethod
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Read from the registry and say it."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         logging_setup.install()
         try:
-            records = await registry_call(list_records, tracker.sender_id)
+            await self.show(dispatcher, tracker)
         except Exception:
-            logger.exception("listing records failed")
+            logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
-            return []
+        return []
+
+
+class ActionMyRecords(RegistryViewAction):
+    """我的报名: enrollments (with waiting-list places), teams, applications — each with
+    a cancel button that starts the cancel form (which confirms first)."""
+
+    def name(self) -> str:
+        return "action_my_records"
+
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        records = await registry_call(list_records, tracker.sender_id)
         if not (records.enrollments or records.teams or records.applications):
             dispatcher.utter_message(
                 text="您还没有报名课程、加入读书团队或申请补贴。想办哪一项？",
                 buttons=NOTHING_YET_BUTTONS,
             )
-            return []
+            return
         parts: list[str] = ["您的记录："]
         if records.enrollments:
             parts.append("📚 课程报名")
@@ -630,31 +646,22 @@ class ActionMyRecords(Action):
         if buttons:
             parts.append("要取消哪一项，点下面的按钮（取消前会再确认一次）。")
         dispatcher.utter_message(text=lines(parts), buttons=buttons)
-        return []
 
 
-class ActionMyData(Action):
+class ActionMyData(RegistryViewAction):
     """我的数据: what is stored about the worker, the phone masked."""
 
     def name(self) -> str:
         return "action_my_data"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        logging_setup.install()
-        try:
-            records = await registry_call(list_records, tracker.sender_id)
-        except Exception:
-            logger.exception("reading a profile failed")
-            say_technical_problem(dispatcher)
-            return []
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        records = await registry_call(list_records, tracker.sender_id)
         worker = records.worker
         if records.empty:
             dispatcher.utter_message(
                 text="我们还没有保存您的任何个人信息。报名课程、加入读书团队或申请补贴时才需要登记。"
             )
-            return []
+            return
         parts = ["我们保存的您的信息："]
         if worker is not None:
             parts += [
@@ -683,42 +690,33 @@ class ActionMyData(Action):
                 {"title": "删除我的数据", "payload": "/delete_my_data"},
             ],
         )
-        return []
 
 
-class ActionCheckApplication(Action):
+class ActionCheckApplication(RegistryViewAction):
     """我的申请: status and staff note of the worker's own subsidy applications."""
 
     def name(self) -> str:
         return "action_check_application"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        logging_setup.install()
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         sender = tracker.sender_id
         text = latest_text(tracker)
         number = record_key(first_entity(tracker, "record") or "") or (
             None if text.startswith("/") else record_key(text)
         )
-        try:
-            if number and number.startswith("BT"):
-                one = await registry_call(get_application, sender, number)
-                applications = [one] if one is not None else []
-                if one is None:
-                    dispatcher.utter_message(text=f"没有在您的记录里找到申请 {number}。")
-            else:
-                applications = await registry_call(get_applications, sender)
-        except Exception:
-            logger.exception("reading applications failed")
-            say_technical_problem(dispatcher)
-            return []
+        if number and number.startswith("BT"):
+            one = await registry_call(get_application, sender, number)
+            applications = [one] if one is not None else []
+            if one is None:
+                dispatcher.utter_message(text=f"没有在您的记录里找到申请 {number}。")
+        else:
+            applications = await registry_call(get_applications, sender)
         if not applications:
             dispatcher.utter_message(
                 text="您还没有提交过学历提升补贴申请。拿到毕业证后，发“申请学历补贴”就能申请。",
                 buttons=[{"title": "申请学历补贴", "payload": "/apply_subsidy"}],
             )
-            return []
+            return
         parts = []
         for a in applications:
             parts += [
@@ -736,4 +734,3 @@ class ActionCheckApplication(Action):
             if a.status == "pending"
         ]
         dispatcher.utter_message(text=lines(parts), buttons=buttons + [HUMAN_BUTTON])
-        return []
