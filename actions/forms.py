@@ -35,6 +35,7 @@ from actions.records_support import (
     PROFILE_FIELDS,
     RECORD_CHOICES,
     REQUESTED_SLOT,
+    SUBSIDY_SLOTS,
     WORKER_REGISTERED,
     CourseMatch,
     Profile,
@@ -664,15 +665,7 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
         return "validate_subsidy_form"
 
     def form_slots(self, tracker: Tracker) -> list[str]:
-        return [
-            *self.profile_slots(tracker),
-            "school",
-            "programme",
-            "graduation_date",
-            "certificate_no",
-            "model_worker_class",
-            "subsidy_confirmed",
-        ]
+        return [*self.profile_slots(tracker), *SUBSIDY_SLOTS]
 
     async def validate_school(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -54,19 +54,21 @@ PROFILE_FIELDS: tuple[str, ...] = (
 )
 PROFILE_SLOTS: tuple[str, ...] = (*PROFILE_FIELDS, "profile_confirmed", "profile_field")
 
+#: The subsidy form's own questions, asked after the profile (actions/forms.py).
+SUBSIDY_SLOTS: tuple[str, ...] = (
+    "school",
+    "programme",
+    "graduation_date",
+    "certificate_no",
+    "model_worker_class",
+    "subsidy_confirmed",
+)
+
 FORM_SLOTS: dict[str, tuple[str, ...]] = {
     "profile_form": PROFILE_SLOTS,
     "enroll_form": ("course_id", *PROFILE_SLOTS, "enroll_confirmed"),
     "reading_form": (*PROFILE_SLOTS, "team_kind"),
-    "subsidy_form": (
-        *PROFILE_SLOTS,
-        "school",
-        "programme",
-        "graduation_date",
-        "certificate_no",
-        "model_worker_class",
-        "subsidy_confirmed",
-    ),
+    "subsidy_form": (*PROFILE_SLOTS, *SUBSIDY_SLOTS),
     "cancel_form": ("cancel_target", "cancel_confirmed"),
     "delete_form": ("delete_confirmed",),
 }
