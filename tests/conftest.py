@@ -8,24 +8,12 @@ from typing import Iterator
 import pytest
 
 from scripts.stack import Stack
-from tests.support import MODEL, copy_knowledge, free_port
+from tests.support import stack_on_free_ports
 
 
 @pytest.fixture(scope="session")
 def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    root = tmp_path_factory.mktemp("stack")
-    knowledge_dir = copy_knowledge(root / "knowledge")
-    stack = Stack(
-        model=MODEL,
-        data=root / "var",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        token="test-token",
-        extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
-    )
-    stack.knowledge_dir = knowledge_dir  # type: ignore[attr-defined]
+    stack = stack_on_free_ports(tmp_path_factory.mktemp("stack"), "test-token")
     stack.start(timeout=300)
     try:
         yield stack

@@ -4,9 +4,12 @@ from __future__ import annotations
 import shutil
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from scripts.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "union_helper.tar.gz"
@@ -24,6 +27,29 @@ def copy_knowledge(target: Path) -> Path:
     for path in (REPO / "knowledge").glob("*.yml"):
         shutil.copy(path, target / path.name)
     return target
+
+
+def stack_on_free_ports(root: Path, token: str, **options: Any) -> "Stack":
+    """A stack of the trained model on free ports, with its own data folder and its own
+    copy of the knowledge files (``stack.knowledge_dir``), not started yet."""
+    import pytest
+
+    from scripts.stack import Stack
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
+    knowledge_dir = copy_knowledge(root / "knowledge")
+    stack = Stack(
+        model=MODEL,
+        data=root / "var",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        token=token,
+        extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
+        **options,
+    )
+    stack.knowledge_dir = knowledge_dir  # type: ignore[attr-defined]
+    return stack
 
 
 class RestChat:

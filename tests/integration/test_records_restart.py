@@ -12,24 +12,13 @@ from pathlib import Path
 import pytest
 
 from actions.registry import get_worker, open_registry
-from scripts.stack import Stack
-from tests.support import MODEL, RestChat, copy_knowledge, free_port
+from tests.support import RestChat, stack_on_free_ports
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_profile_form_continues_after_a_restart(tmp_path: Path) -> None:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    knowledge_dir = copy_knowledge(tmp_path / "knowledge")
-    stack = Stack(
-        model=MODEL,
-        data=tmp_path / "var",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        token="restart-token",
-        extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
-    )
+    stack = stack_on_free_ports(tmp_path, "restart-token")
     chat = RestChat(stack.rasa_url, "tg-restart-1")
     try:
         stack.start(timeout=300)

@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from scripts.stack import Stack
-from tests.support import MODEL, copy_knowledge, free_port
+from tests.support import MODEL, stack_on_free_ports
 
 HERE = Path(__file__).resolve().parent
 _private: dict[str, object] = {}
@@ -24,17 +24,8 @@ _private: dict[str, object] = {}
 
 def _launch_private_stack() -> Stack:
     root = Path(tempfile.mkdtemp(prefix="uh-robustness-"))
-    knowledge = copy_knowledge(root / "knowledge")
-    stack = Stack(
-        model=MODEL,
-        data=root / "var",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        token="robustness-token",
-        verbose=True,  # DEBUG: Rasa logs every message, slot and tracker it handles
-        extra_env={"UH_KNOWLEDGE_DIR": str(knowledge)},
-    )
-    stack.knowledge_dir = knowledge  # type: ignore[attr-defined]
+    # verbose: DEBUG, Rasa logs every message, slot and tracker it handles
+    stack = stack_on_free_ports(root, "robustness-token", verbose=True)
     stack.data.mkdir(parents=True, exist_ok=True)
     stack.start_actions()
     stack.start_rasa()
