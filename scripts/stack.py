@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -20,6 +19,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "models" / "union_helper.tar.gz"
@@ -123,14 +124,19 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    def _endpoints(self) -> dict | None:
+        """The endpoints file as YAML (``${VAR}`` stays a plain string); None if unreadable."""
+        try:
+            data = yaml.safe_load(self.endpoints.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return None
+        return data if isinstance(data, dict) else {}
+
     def shared_lock_store(self) -> bool:
         """Whether the endpoints file names a lock store several workers can share (Redis)."""
-        try:
-            text = self.endpoints.read_text(encoding="utf-8")
-        except OSError:
-            return False
-        block = re.search(r"^lock_store:\s*\n((?:[ \t]+.*\n?)*)", text, re.MULTILINE)
-        return block is not None and re.search(r"^\s*type:\s*[\"']?(redis|\S*RedisLockStore)", block.group(1), re.MULTILINE) is not None
+        lock = (self._endpoints() or {}).get("lock_store") or {}
+        kind = str(lock.get("type", "")) if isinstance(lock, dict) else ""
+        return kind == "redis" or kind.endswith("RedisLockStore")
 
     def check(self) -> None:
         """Refuse settings Rasa would silently ignore, with a message an operator can act on."""
@@ -142,11 +148,11 @@ class Stack:
 
     def sqlite_tracker(self) -> bool:
         """Whether the endpoints file keeps the tracker in SQLite (the embedded default)."""
-        try:
-            text = self.endpoints.read_text(encoding="utf-8")
-        except OSError:
+        endpoints = self._endpoints()
+        if endpoints is None:
             return True
-        return re.search(r"^\s*dialect:\s*[\"']?sqlite", text, re.MULTILINE) is not None
+        tracker = endpoints.get("tracker_store") or {}
+        return isinstance(tracker, dict) and str(tracker.get("dialect", "")) == "sqlite"
 
     def _spawn(
         self, name: str, args: list[str], workers: int | None = None, env_extra: dict[str, str] | None = None,
