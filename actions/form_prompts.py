@@ -28,11 +28,11 @@ from actions.records_support import (
     record_options,
     registry_call,
 )
-from actions.registry import (
+from common.privacy import mask_certificate
+from registry import (
     DISTRICTS,
     get_course_summary,
     list_records,
-    mask_certificate,
 )
 
 logger = logging.getLogger(__name__)

@@ -49,7 +49,7 @@ from actions.records_support import (
     registry_call,
     resolve_course,
 )
-from actions.registry import (
+from registry import (
     DISTRICT_HINT,
     InvalidInput,
     find_active_enrollment,

@@ -1,13 +1,13 @@
 """Logging of the action server: phone and certificate numbers never reach a log in full.
 
 rasa-sdk configures logging before it imports the ``actions`` package, so importing this
-module (every sign-up module does) puts the registry's ``RedactingFilter`` on the root
+module (every sign-up module does) puts the ``common.privacy.RedactingFilter`` on the root
 handlers and on the server's own loggers. :func:`install` is idempotent and cheap, so the
 actions call it again on every run to cover handlers a library adds later.
 """
 from __future__ import annotations
 
-from actions.registry import install_redaction
+from common.privacy import install_redaction
 
 # The root logger's handlers see every record that propagates; the others are loggers
 # that may carry handlers of their own.

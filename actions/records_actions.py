@@ -52,7 +52,8 @@ from actions.records_support import (
     resolve_course,
     say_technical_problem,
 )
-from actions.registry import (
+from common.privacy import mask_certificate, mask_phone
+from registry import (
     Worker,
     cancel_application,
     cancel_enrollment,
@@ -67,8 +68,6 @@ from actions.registry import (
     join_reading_team,
     leave_reading_team,
     list_records,
-    mask_certificate,
-    mask_phone,
     normalize_district,
     save_worker,
 )

@@ -19,11 +19,11 @@ from rasa_sdk.events import SlotSet
 
 from actions import logging_setup  # noqa: F401  (redaction on import)
 from actions import replies
-from actions.registry import (
+from common.privacy import mask_phone
+from registry import (
     Enrollment,
     Worker,
     WorkerRecords,
-    mask_phone,
     normalize_record_number,
     registry,
 )

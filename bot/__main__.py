@@ -8,7 +8,7 @@ import sys
 from telegram import Update
 
 from bot.app import build_application
-from actions.registry.redaction import install_redaction
+from common.privacy import install_redaction
 from bot.config import ConfigError, load_config
 
 

@@ -1,21 +1,21 @@
-"""Every setting of the Telegram front end, read from the environment in this one place.
+"""The settings of the Telegram front end, handed to :func:`bot.app.build_application`.
 
-Tests build a :class:`Config` directly (or with :func:`load_config` over a dict) and pass it
-to :func:`bot.app.build_application`; nothing else in ``bot/`` reads ``os.environ``.
+:func:`load_config` takes them from :mod:`common.settings` (the one reader of the
+environment); tests build a :class:`Config` directly or with :func:`load_config` over a dict.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.hours import StaffedHours
+from common import settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+REPO_ROOT = settings.REPO_ROOT
+DEFAULT_TELEGRAM_BASE_URL = settings.DEFAULT_TELEGRAM_BASE_URL
+DEFAULT_RASA_URL = settings.DEFAULT_RASA_URL
 
 
 class ConfigError(ValueError):
@@ -31,36 +31,6 @@ def telegram_urls(base_url: str | None) -> tuple[str, str]:
     url = (base_url or DEFAULT_TELEGRAM_BASE_URL).strip().rstrip("/")
     root = url[: -len("/bot")] if url.endswith("/bot") else url
     return f"{root}/bot", f"{root}/file/bot"
-
-
-def _int_or_none(name: str, value: str | None) -> int | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return int(value.strip())
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer chat id, got {value!r}") from exc
-
-
-def _id_set(name: str, value: str | None) -> frozenset[int]:
-    ids = set()
-    for part in (value or "").replace(";", ",").split(","):
-        part = part.strip()
-        if part:
-            try:
-                ids.add(int(part))
-            except ValueError as exc:
-                raise ConfigError(f"{name}: {part!r} is not a Telegram user id") from exc
-    return frozenset(ids)
-
-
-def _float(name: str, value: str | None, default: float) -> float:
-    if value is None or not value.strip():
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -98,7 +68,7 @@ class Config:
 
     @property
     def registry_db_path(self) -> Path:
-        """The registrations database (owned by ``actions.registry``; read for its outbox)."""
+        """The registrations database (owned by ``registry``; its outbox is read through it)."""
         return Path(self.data_dir) / "registry.db"
 
     @property
@@ -125,29 +95,26 @@ class Config:
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
-    """Read the settings from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
-    data_dir = env.get("UH_DATA_DIR") or str(REPO_ROOT / "var")
+    """The front end's settings, from ``env`` (default: the process environment)."""
     try:
-        staffed = StaffedHours.parse(env.get("STAFFED_HOURS"))
-    except ValueError as exc:
+        read = settings.load(env)
+        staffed = StaffedHours.parse(read.staffed_hours)
+    except ValueError as exc:  # SettingsError included
         raise ConfigError(str(exc)) from exc
-    port = env.get("TELEGRAM_WEBHOOK_PORT") or "8443"
-    if not port.isdigit():
-        raise ConfigError(f"TELEGRAM_WEBHOOK_PORT must be a port number, got {port!r}")
+    tg = read.telegram
     return Config(
-        telegram_token=(env.get("TELEGRAM_TOKEN") or "").strip() or None,
-        telegram_base_url=env.get("TELEGRAM_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL,
-        operator_chat_id=_int_or_none("TELEGRAM_OPERATOR_CHAT_ID", env.get("TELEGRAM_OPERATOR_CHAT_ID")),
-        staff_ids=_id_set("TELEGRAM_STAFF_IDS", env.get("TELEGRAM_STAFF_IDS")),
-        rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
-        rasa_token=env.get("RASA_TOKEN") or None,
-        rasa_timeout=_float("RASA_TIMEOUT", env.get("RASA_TIMEOUT"), 8.0),
-        data_dir=Path(data_dir),
+        telegram_token=tg.token,
+        telegram_base_url=tg.base_url,
+        operator_chat_id=tg.operator_chat_id,
+        staff_ids=tg.staff_ids,
+        rasa_url=read.rasa_url,
+        rasa_token=read.rasa_token,
+        rasa_timeout=read.rasa_timeout,
+        data_dir=read.data_dir,
         staffed_hours=staffed,
-        mode=(env.get("TELEGRAM_MODE") or "polling").strip().lower(),
-        webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
-        webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
-        webhook_port=int(port),
-        webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+        mode=tg.mode,
+        webhook_url=tg.webhook_url,
+        webhook_listen=tg.webhook_listen,
+        webhook_port=tg.webhook_port,
+        webhook_secret=tg.webhook_secret,
     )

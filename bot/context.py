@@ -16,7 +16,8 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.flood import FloodGate
-from bot.formatting import mask_phones, shorten
+from bot.formatting import shorten
+from common.privacy import redact
 from bot.rasa_client import RasaClient
 
 if TYPE_CHECKING:
@@ -63,5 +64,5 @@ class Worker:
 
     @classmethod
     def from_user(cls, user: User, chat_id: int) -> "Worker":
-        name = shorten(mask_phones(user.full_name or user.first_name or ""), 40) or f"用户{user.id}"
+        name = shorten(redact(user.full_name or user.first_name or ""), 40) or f"用户{user.id}"
         return cls(user_id=user.id, chat_id=chat_id, display_name=name)

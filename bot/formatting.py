@@ -1,4 +1,4 @@
-"""Turning Rasa's text into Telegram messages: length limits, sentence splits, links, masks.
+"""Turning Rasa's text into Telegram messages: length limits, sentence splits, links.
 
 Telegram counts message length in UTF-16 code units after entity parsing (4096 for a
 text, 1024 for a caption). Rasa's texts are plain text with an occasional Markdown link
@@ -15,29 +15,10 @@ SENTENCE_ENDS = "。！？!?\n"
 SOFT_BREAKS = "；;，,、 "
 
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()]+)\)")
-_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
-
-# Anything that looks like a phone number (or another long personal number):
-# mobiles with optional +86 and separators, landlines with an area code, 7+ digit runs.
-_DIGIT = "[0-9０-９]"
-_PHONE = re.compile(
-    rf"(?<![0-9０-９])(?:"
-    rf"(?:\+?86[\s-]?)?1[3-9]{_DIGIT}(?:[\s-]?{_DIGIT}){{8}}"  # mobile 13812345678 / 138-1234-5678
-    rf"|0{_DIGIT}{{2,3}}[\s-]{_DIGIT}{{7,8}}"  # landline 0574-87654321
-    rf"|{_DIGIT}{{7,}}[0-9０-９Xx]?"  # any other long number (ID card, bare landline)
-    rf")(?![0-9０-９])"
-)
-PHONE_MASK = "[号码已隐藏]"
-
 
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def mask_phones(text: str) -> str:
-    """Replace every phone-like number so it never reaches the operators' group."""
-    return _PHONE.sub(PHONE_MASK, text or "")
 
 
 def _cut_index(text: str, limit: int) -> int:

@@ -31,7 +31,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import buttons, texts, tickets
 from bot.context import BotContext, Services, Worker
-from bot.formatting import mask_phones, shorten
+from bot.formatting import shorten
+from common.privacy import redact
 from bot.outbox import send_text
 from bot.rasa_client import RasaUnavailable
 from bot.tickets import Ticket
@@ -39,7 +40,7 @@ from bot.tickets import Ticket
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_MESSAGES = 10
-_SENDER_SLOT = "\x00sender\x00"  # no digits: untouched by mask_phones
+_SENDER_SLOT = "\x00sender\x00"  # no digits: untouched by redact
 OPERATOR_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
@@ -140,7 +141,7 @@ async def transcript(svc: Services, worker: Worker) -> str:
             prefix = "👤 "
         else:
             prefix = "🤖 "
-        lines.append(prefix + shorten(mask_phones(text), 300))
+        lines.append(prefix + shorten(redact(text), 300))
     return "\n".join(lines) or texts.TRANSCRIPT_EMPTY
 
 
@@ -224,7 +225,7 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
     )
     # Everything is masked except the conversation id: a Telegram user id has 9-10 digits
     # and looks like a phone number, but operators need it to find the worker's records.
-    header = mask_phones(header).replace(_SENDER_SLOT, ticket.sender_id)
+    header = redact(header).replace(_SENDER_SLOT, ticket.sender_id)
     kwargs = {"message_thread_id": thread_id} if thread_id else {}
     sent = await send_text(bot, ticket.ops_chat_id, header, html=False, **kwargs)
     ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id,
@@ -238,7 +239,7 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
 async def relay_worker_text(context: BotContext, ticket: Ticket, worker: Worker, text: str) -> None:
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
-    body = texts.RELAY_FROM_WORKER.format(name=worker.display_name, id=ticket.id, text=mask_phones(text))
+    body = texts.RELAY_FROM_WORKER.format(name=worker.display_name, id=ticket.id, text=redact(text))
     try:
         sent = await send_text(context.bot, ticket.ops_chat_id, body, html=False, **_ops_target(ticket))
     except TelegramError:
@@ -254,7 +255,7 @@ async def relay_worker_message(context: BotContext, ticket: Ticket, worker: Work
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
     try:
-        extra = {"caption": mask_phones(message.caption)} if message.caption else {}
+        extra = {"caption": redact(message.caption)} if message.caption else {}
         copied = await context.bot.copy_message(
             ticket.ops_chat_id, from_chat_id=worker.chat_id, message_id=message.message_id,
             **extra, **_ops_target(ticket))

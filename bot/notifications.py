@@ -1,7 +1,7 @@
 """Delivering the registry's queued notifications (waiting-list promotions) to workers.
 
 A seat freed by one worker goes to the first on the waiting list *while that worker is not
-talking to the bot*, so the registry (``actions/registry/notifications.py``) writes a
+talking to the bot*, so the registry (``registry/notifications.py``) writes a
 message into its ``notifications`` outbox in ``$UH_DATA_DIR/registry.db``. The front end
 delivers it:
 
@@ -90,7 +90,7 @@ class RegistryOutbox:
         if self._db is None:
             if not self.path.exists():
                 return default
-            from actions.registry import open_registry  # the registry owns the schema
+            from registry import open_registry  # the registry owns the schema
 
             self._db = open_registry(self.path)
         try:
@@ -100,12 +100,12 @@ class RegistryOutbox:
             raise
 
     async def pending(self, limit: int) -> list[Any]:
-        from actions.registry import pending_notifications
+        from registry import pending_notifications
 
         return await self._call(lambda db: pending_notifications(db, limit=limit), [])
 
     async def mark_delivered(self, notification_id: int) -> bool:
-        from actions.registry import mark_notification_delivered
+        from registry import mark_notification_delivered
 
         return await self._call(lambda db: mark_notification_delivered(db, notification_id), False)
 

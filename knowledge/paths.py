@@ -1,40 +1,38 @@
-"""Where the knowledge files and the runtime data live.
+"""Where the knowledge files and the runtime data live, as the settings say.
 
-Every path the package uses is decided here, from the environment, so that tests
-(and staff trying an edit on a copy) can point everything at another directory
-without touching the real files.
+Every path the package uses is asked for here (from :mod:`common.settings`, which reads
+the environment on each call), so that tests — and staff trying an edit on a copy — can
+point everything at another directory without touching the real files.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from common import settings
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
 
 
 def knowledge_dir() -> Path:
     """The directory holding the staff-edited YAML files (``UH_KNOWLEDGE_DIR``)."""
-    value = os.environ.get("UH_KNOWLEDGE_DIR")
-    return Path(value).expanduser() if value else PACKAGE_DIR
+    return settings.load().knowledge_dir
 
 
 def data_dir() -> Path:
     """The runtime data directory (``UH_DATA_DIR``, default ``<repo>/var``)."""
-    value = os.environ.get("UH_DATA_DIR")
-    return Path(value).expanduser() if value else REPO_ROOT / "var"
+    return settings.load().data_dir
 
 
 def index_path() -> Path:
     """The rebuildable search index (owned by this package)."""
-    return data_dir() / "knowledge_index.db"
+    return settings.load().knowledge_index
 
 
 def gaps_path() -> Path:
     """Questions the bot could not answer (owned by ``knowledge.gaps``)."""
-    return data_dir() / "gaps.db"
+    return settings.load().gaps_db
 
 
 def registry_path() -> Path:
-    """The registrations database (owned by ``actions.registry``; read-only here)."""
-    return data_dir() / "registry.db"
+    """The registrations database (owned by ``registry``; asked which courses have sign-ups)."""
+    return settings.load().registry_db

@@ -652,7 +652,7 @@ def registry_course_counts(path: Path) -> dict[str, int]:
     """``{course_id: number of registrations}`` from ``registry.db``, read-only.
 
     Missing file, table or column means "nothing registered" (the registry is
-    owned by ``actions.registry`` and may not exist yet). Cancelled rows, when
+    owned by ``registry`` and may not exist yet). Cancelled rows, when
     the table has a ``status`` column, do not count.
     """
     if not path.exists():

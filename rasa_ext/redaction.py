@@ -7,12 +7,12 @@ store is unreachable) and, with ``-v``/``LOG_LEVEL=DEBUG``, every user message. 
 through structlog, rendered as JSON (non-ASCII escaped as ``\\uXXXX``, tracebacks with
 their local variables) and then handed to the standard ``logging`` handlers.
 
-:func:`install` therefore masks twice, both with the registry's :func:`redact`:
+:func:`install` therefore masks twice, both with :func:`common.privacy.redact`:
 
 * a structlog processor just before the renderer, on every string of the event dict
   (the structured traceback included) — before JSON escaping, where ``号13812345678``
   still reads as digits;
-* the registry's ``RedactingFilter`` on the root logger, Sanic's loggers and their
+* ``common.privacy.RedactingFilter`` on the root logger, Sanic's loggers and their
   handlers, for Rasa's plain ``logging`` calls;
 * Python warnings (Rasa warns with the worker's text when a payload names unknown
   entities), which ``warnings.showwarning`` writes to stderr outside ``logging``.
@@ -26,7 +26,7 @@ import logging
 import warnings
 from typing import Any
 
-from actions.registry.redaction import install_redaction, redact
+from common.privacy import install_redaction, redact
 
 LOGGERS: tuple[str | None, ...] = (None, "rasa", "sanic.root", "sanic.error", "sanic.access")
 

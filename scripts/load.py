@@ -300,7 +300,7 @@ class Worker:
 
 
 def _enroll(db, sender: str, index: int, course: Course, register: bool) -> tuple[str, str | None]:
-    from actions.registry import enroll, save_worker
+    from registry import enroll, save_worker
 
     if register:
         save_worker(db, sender, name="测试职工", phone=f"139{index:08d}", employer="宁波负载测试有限公司",
@@ -310,7 +310,7 @@ def _enroll(db, sender: str, index: int, course: Course, register: bool) -> tupl
 
 
 def _cancel(db, sender: str, number: str) -> str:
-    from actions.registry import cancel_enrollment
+    from registry import cancel_enrollment
 
     return cancel_enrollment(db, sender, number).status
 
@@ -343,7 +343,7 @@ class LoadRun:
         return urls[turn % len(urls)]
 
     def in_registry(self, fn, *args: Any) -> Any:
-        from actions.registry import registry
+        from registry import registry
 
         with registry(self.registry_path) as db:
             return fn(db, *args)
@@ -475,7 +475,7 @@ def registry_benchmark(path: Path, courses: list[Course], threads: int, duration
     SQLite file in WAL mode. Capacity in sign-up transactions per second."""
     import threading
 
-    from actions.registry import cancel_enrollment, enroll, registry, save_worker
+    from registry import cancel_enrollment, enroll, registry, save_worker
 
     latencies: list[float] = []
     errors: list[str] = []

@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlite_utils import Database
 
 from actions import records_support
-from actions.registry import enrollments, open_registry
+from registry import enrollments, open_registry
 from knowledge import KnowledgeBase, reset_default_kb
 from tests.support import copy_knowledge
 

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlite_utils import Database
 
-from actions.registry import save_worker
+from registry import save_worker
 
 SENDER = "tg-1001"
 

@@ -17,7 +17,7 @@ from actions.forms import (
     clean_graduation_date,
     profile_field_from_text,
 )
-from actions.registry import InvalidInput, enroll, join_reading_team
+from registry import InvalidInput, enroll, join_reading_team
 from tests.actions.helpers import SENDER, FormDriver, buttons, register
 
 NEW_WORKER = {"worker_registered": False}

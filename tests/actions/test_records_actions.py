@@ -35,7 +35,7 @@ from actions.records_actions import (
     ActionSubmitSubsidy,
 )
 from actions.records_support import CANCELLED_TEXT, FORM_SLOTS
-from actions.registry import (
+from registry import (
     create_application,
     enroll,
     get_worker,

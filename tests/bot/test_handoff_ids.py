@@ -17,4 +17,4 @@ async def test_ticket_header_shows_the_sender_id_but_masks_phone_numbers(tg, ras
     header = next(t for t in tg.texts_to(OPS_CHAT) if t.startswith("🆕 工单 #1"))
     assert f"（tg-{REAL_ID}）" in header
     assert "13812345678" not in header and "13987654321" not in header
-    assert "用户：张 [号码已隐藏]（" in header and "我的电话是[号码已隐藏]" in header
+    assert "用户：张 138****5678（" in header and "我的电话是139****4321" in header

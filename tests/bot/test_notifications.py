@@ -13,7 +13,7 @@ import pytest
 from bot_test_ids import OTHER_WORKER_ID, WORKER_ID
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     cancel_enrollment,
     enroll,
     open_registry,

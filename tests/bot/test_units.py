@@ -13,7 +13,7 @@ from bot import buttons
 from bot.config import ConfigError, load_config, telegram_urls
 from bot.db import ensure_db_shape
 from bot.flood import FloodGate
-from bot.formatting import MAX_TEXT, mask_phones, plain, split_text, tg_len, to_html
+from bot.formatting import MAX_TEXT, plain, split_text, tg_len, to_html
 from bot.hours import StaffedHours, china_tz
 from bot.sending import is_retryable
 
@@ -60,21 +60,6 @@ def test_text_is_escaped_and_never_interpreted_as_markup():
     assert html == "详见[宁波市总工会](https://www.nbzgh.gov.cn/?a=1&amp;b=2)，注意 &lt;不要&gt; **按时**"
     assert "<a " not in html and "<b>" not in html
     assert plain("[链接](https://x.org)") == "[链接](https://x.org)"
-
-
-@pytest.mark.parametrize("text", [
-    "我的电话13812345678", "手机 138 1234 5678", "+86 138-1234-5678", "座机0574-87654321",
-    "座机87654321", "身份证33020319900101123X", "１３８１２３４５６７８",
-])
-def test_phone_like_numbers_are_masked(text):
-    masked = mask_phones(text)
-    assert "[号码已隐藏]" in masked
-    assert not any(ch.isdigit() for ch in masked.replace("0574", "")), masked
-
-
-def test_dates_and_small_numbers_are_not_masked():
-    text = "2024-05-01 前报名，补贴 1500 元，共 3 期"
-    assert mask_phones(text) == text
 
 
 # --- staffed hours ------------------------------------------------------------------------

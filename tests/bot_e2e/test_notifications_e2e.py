@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from actions.registry import (
+from registry import (
     cancel_enrollment,
     enroll,
     pending_notifications,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from actions.registry import get_worker, open_registry
+from registry import get_worker, open_registry
 from tests.support import RestChat, buttons
 
 pytestmark = pytest.mark.slow

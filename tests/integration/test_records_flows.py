@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     enroll,
     get_worker,
     open_registry,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.registry import get_worker, open_registry
+from registry import get_worker, open_registry
 from tests.support import RestChat, stack_on_free_ports
 
 pytestmark = pytest.mark.slow

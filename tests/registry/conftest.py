@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import enrollments, open_registry
+from registry import enrollments, open_registry
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from actions.registry import save_worker
+from registry import save_worker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,9 +36,9 @@ def child_env(data_dir: Path | None = None) -> dict[str, str]:
 
 
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m actions.registry ARGS`` with UH_DATA_DIR=data_dir."""
+    """``python -m registry ARGS`` with UH_DATA_DIR=data_dir."""
     return subprocess.run(
-        [sys.executable, "-m", "actions.registry", *args],
+        [sys.executable, "-m", "registry", *args],
         cwd=REPO, env=child_env(data_dir), capture_output=True, text=True,
         encoding="utf-8", timeout=120,
     )

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     InvalidInput,
     cancel_application,
     create_application,

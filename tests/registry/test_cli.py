@@ -1,4 +1,4 @@
-"""The staff command line, run as ``python -m actions.registry`` in a subprocess."""
+"""The staff command line, run as ``python -m registry`` in a subprocess."""
 from __future__ import annotations
 
 import csv
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.registry import (
+from registry import (
     create_application,
     enroll,
     get_application,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     cancel_enrollment,
     enroll,
     get_course_summary,
@@ -25,7 +25,7 @@ from actions.registry import (
     roster,
     waitlist,
 )
-from actions.registry import enrollments as enrollments_module
+from registry import enrollments as enrollments_module
 from tests.registry.helpers import REPO, child_env, register
 
 WORKERS = [f"tg-{1000 + i}" for i in range(50)]
@@ -35,8 +35,8 @@ CAPACITY = 10
 # signal on stdin, enrolls, prints the result as JSON.
 CHILD = r"""
 import json, os, sys, time
-from actions.registry import enroll, open_registry
-from actions.registry import enrollments
+from registry import enroll, open_registry
+from registry import enrollments
 
 path, sender_id, course_id, capacity, pause, crash = sys.argv[1:]
 db = open_registry(path)

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     cancel_enrollment,
     course_summaries,
     enroll,
@@ -17,7 +17,7 @@ from actions.registry import (
     roster,
     waitlist,
 )
-from actions.registry import enrollments as enrollments_module
+from registry import enrollments as enrollments_module
 from tests.registry.helpers import phone_for, register, rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     cancel_enrollment,
     delete_worker_data,
     enroll,

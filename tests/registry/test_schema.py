@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import enroll, open_registry, registry, registry_path, save_worker
-from actions.registry.database import MIGRATIONS, TransactionInProgress, write_transaction
+from registry import enroll, open_registry, registry, registry_path, save_worker
+from registry.database import MIGRATIONS, TransactionInProgress, write_transaction
 from tests.registry.helpers import REPO, child_env, register
 
 TABLES = {
@@ -131,7 +131,7 @@ def test_many_processes_opening_a_new_file_at_once(tmp_path: Path) -> None:
     """Several processes creating the database together: one migrates, none fails."""
     path = tmp_path / "fresh.db"
     code = (
-        "import sys; from actions.registry import open_registry;"
+        "import sys; from registry import open_registry;"
         "sys.stdin.readline(); db = open_registry(sys.argv[1]); print('ok'); db.close()"
     )
     procs = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
-from actions.registry import (
+from registry import (
     InvalidInput,
     cancel_enrollment,
     create_application,

@@ -249,7 +249,7 @@ def test_a_typed_enrollment_payload_for_an_unknown_course_enrolls_nobody(private
 
 
 def _registry_names():
-    from actions.registry import InvalidInput, normalize_employer, normalize_name
+    from registry import InvalidInput, normalize_employer, normalize_name
 
     return InvalidInput, normalize_name, normalize_employer
 
@@ -268,7 +268,7 @@ MARKDOWN_EMPLOYERS = ["宁波**永发**机械有限公司", "[宁波市总工会
 
 
 def test_names_with_sql_and_markup_are_stored_verbatim_or_refused(tmp_path: Path) -> None:
-    from actions.registry import get_worker, open_registry, save_worker
+    from registry import get_worker, open_registry, save_worker
 
     InvalidInput, normalize_name, _ = _registry_names()
     with open_registry(tmp_path / "registry.db") as db:
@@ -297,7 +297,7 @@ async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.registry import open_registry, save_worker
+    from registry import open_registry, save_worker
 
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
     with open_registry(tmp_path / "registry.db") as db:

@@ -17,8 +17,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.registry import database as registry_database
-from actions.registry import enroll, get_worker, open_registry, save_worker
+from registry import database as registry_database
+from registry import enroll, get_worker, open_registry, save_worker
 from bot.rasa_client import RasaClient
 from scripts.stack import Stack
 from tests.robustness.conftest import ensure_actions_running

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from actions.registry import open_registry
+from registry import open_registry
 from bot import texts
 from scripts.stack import Stack
 from tests.robustness.conftest import ensure_actions_running

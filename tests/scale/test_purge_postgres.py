@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from actions.registry import get_worker, open_registry
+from registry import get_worker, open_registry
 from tests.scale.turns import stored_events
 from tests.support import RestChat, buttons
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from actions.registry.counters import bump
-from actions.registry.database import now, write_transaction
-from actions.registry.models import ReadingTeam, TeamMembership, TeamResult
+from registry.counters import bump
+from registry.database import now, write_transaction
+from registry.models import ReadingTeam, TeamMembership, TeamResult
 
 __all__ = [
     "district_team",

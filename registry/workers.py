@@ -5,10 +5,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from actions.registry.counters import bump
-from actions.registry.database import now, write_transaction
-from actions.registry.models import Worker
-from actions.registry.validation import (
+from registry.counters import bump
+from registry.database import now, write_transaction
+from registry.models import Worker
+from registry.validation import (
     DISTRICT_HINT,
     InvalidInput,
     normalize_district,

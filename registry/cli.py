@@ -1,4 +1,4 @@
-"""Staff command line: ``python -m actions.registry <命令>``.
+"""Staff command line: ``python -m registry <命令>``.
 
 Rosters, waiting lists and subsidy applications on screen (phones masked) and as CSV
 files in UTF-8 with BOM, so Excel shows the Chinese correctly (phones in full: staff
@@ -17,21 +17,20 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from actions.registry.applications import (
+from registry.applications import (
     list_applications,
     set_application_status,
 )
-from actions.registry.counters import get_stats
-from actions.registry.database import open_registry, registry_path
-from actions.registry.enrollments import course_summaries, get_course_summary, roster, waitlist
-from actions.registry.models import (
+from registry.counters import get_stats
+from registry.database import open_registry, registry_path
+from registry.enrollments import course_summaries, get_course_summary, roster, waitlist
+from registry.models import (
     APPLICATION_STATUS_LABELS,
     Application,
     RosterEntry,
 )
-from actions.registry.redaction import install_redaction
-from actions.registry.teams import list_teams
-from actions.registry.validation import mask_phone
+from registry.teams import list_teams
+from common.privacy import install_redaction, mask_phone
 
 __all__ = ["main"]
 
@@ -305,7 +304,7 @@ def cmd_stats(db: Database, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m actions.registry",
+        prog="python -m registry",
         description="工会小助手 报名数据管理（工作人员使用）。"
         "数据库默认在 $UH_DATA_DIR/registry.db（未设置时为仓库下的 var/）。",
         epilog="屏幕上的手机号会打码；导出的 CSV 含完整手机号，请妥善保管。",

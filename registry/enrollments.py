@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from actions.registry.counters import bump, next_number
-from actions.registry.database import now, write_transaction
-from actions.registry.models import (
+from registry.counters import bump, next_number
+from registry.database import now, write_transaction
+from registry.models import (
     CancelResult,
     CourseSummary,
     Enrollment,
@@ -20,8 +20,8 @@ from actions.registry.models import (
     Promotion,
     RosterEntry,
 )
-from actions.registry.notifications import promotion_text, queue_notification
-from actions.registry.validation import normalize_record_number
+from registry.notifications import promotion_text, queue_notification
+from registry.validation import normalize_record_number
 
 __all__ = [
     "ENROLLMENT_PREFIX",

@@ -16,8 +16,6 @@ __all__ = [
     "DISTRICTS",
     "DISTRICT_HINT",
     "InvalidInput",
-    "mask_certificate",
-    "mask_phone",
     "normalize_certificate_no",
     "normalize_district",
     "normalize_employer",
@@ -79,20 +77,9 @@ def normalize_phone(text: object) -> str:
     return compact
 
 
-def mask_phone(phone: object) -> str:
-    """``"13812341234"`` → ``"138****1234"``; a shorter number keeps only its last 2."""
-    digits = re.sub(r"\D", "", _nfkc(phone))
-    if len(digits) >= 11:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    if len(digits) >= 4:
-        return "*" * (len(digits) - 2) + digits[-2:]
-    return "*" * len(digits)
-
-
 # ---------------------------------------------------------------- certificate numbers
 
 _CERT_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_./]+")
-CERTIFICATE_RE = re.compile(r"^[A-Z0-9]{6,30}$")
 
 
 def normalize_certificate_no(text: object) -> str:
@@ -117,18 +104,6 @@ def normalize_certificate_no(text: object) -> str:
     if sum(ch.isdigit() for ch in compact) < 4:
         raise InvalidInput("certificate_no", "这不像证书编号，请对照证书重新输入。")
     return compact
-
-
-def mask_certificate(number: object) -> str:
-    """Keep the first 4 and last 4 characters of a long number, 2 and 2 of a short one."""
-    text = _CERT_SEPARATORS.sub("", _nfkc(number))
-    if not text:
-        return ""
-    if len(text) >= 12:
-        return text[:4] + "*" * (len(text) - 8) + text[-4:]
-    if len(text) >= 6:
-        return text[:2] + "*" * (len(text) - 4) + text[-2:]
-    return "*" * len(text)
 
 
 # ---------------------------------------------------------------- names and employers

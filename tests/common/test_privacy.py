@@ -1,4 +1,4 @@
-"""Phone and certificate numbers never reach a log line."""
+"""One masking policy: replies, log lines and operators' transcripts mask the same numbers."""
 from __future__ import annotations
 
 import io
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from actions.registry import RedactingFilter, install_redaction, redact
+from common.privacy import RedactingFilter, install_redaction, mask_certificate, mask_phone, redact
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,9 @@ from actions.registry import RedactingFilter, install_redaction, redact
         ("证书106471202405001234号", "证书1064**********1234号"),
         ("身份证33020319900101123X", "身份证3302**********123X"),
         ("cert ZJ12345678", "cert ZJ******78"),
+        ("手机 138 1234 5678", "手机 138****5678"),
+        ("座机0574-87654321", "座机0574****4321"),
+        ("座机87654321", "座机87****21"),
     ],
 )
 def test_redact_masks(text: str, expected: str) -> None:
@@ -36,6 +39,7 @@ def test_redact_masks(text: str, expected: str) -> None:
         "12345678901",  # 11 digits, not a mobile prefix
         "还剩 10 个名额",
         "id 4f3c9a8b7e6d5c4b3a291807f6e5d4c3",
+        "2024-05-01 前报名，补贴 1500 元，共 3 期",
     ],
 )
 def test_redact_leaves_ordinary_text(text: str) -> None:
@@ -78,3 +82,16 @@ def test_without_the_filter_the_number_would_leak(logger) -> None:
     parent, stream = logger
     parent.info("phone %s", "13812345678")
     assert "13812345678" in stream.getvalue()
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone("１３８１２３４１２３４") == "138****1234"
+    assert mask_phone("") == ""
+    assert "1234567" not in mask_phone("1234567")
+
+
+def test_mask_certificate() -> None:
+    assert mask_certificate("106471202405001234") == "1064**********1234"
+    assert mask_certificate("ZJ2024001") == "ZJ*****01"
+    assert "202405" not in mask_certificate("106471202405001234")

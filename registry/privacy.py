@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from actions.registry.applications import get_applications
-from actions.registry.counters import bump
-from actions.registry.database import now, write_transaction
-from actions.registry.enrollments import get_enrollments, promote_waitlist
-from actions.registry.models import DeleteResult, Promotion, WorkerRecords
-from actions.registry.teams import get_teams
-from actions.registry.workers import get_worker
+from registry.applications import get_applications
+from registry.counters import bump
+from registry.database import now, write_transaction
+from registry.enrollments import get_enrollments, promote_waitlist
+from registry.models import DeleteResult, Promotion, WorkerRecords
+from registry.teams import get_teams
+from registry.workers import get_worker
 
 __all__ = ["delete_worker_data", "list_records"]
 

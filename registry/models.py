@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from actions.registry.validation import mask_certificate, mask_phone
+from common.privacy import mask_certificate, mask_phone
 
 EnrollmentStatus = Literal["enrolled", "waitlisted", "cancelled"]
 ApplicationStatus = Literal["pending", "approved", "rejected", "cancelled"]

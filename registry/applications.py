@@ -12,10 +12,10 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from actions.registry.counters import bump, next_number
-from actions.registry.database import now, write_transaction
-from actions.registry.models import Application, ApplicationResult, StatusChangeResult
-from actions.registry.validation import (
+from registry.counters import bump, next_number
+from registry.database import now, write_transaction
+from registry.models import Application, ApplicationResult, StatusChangeResult
+from registry.validation import (
     InvalidInput,
     normalize_certificate_no,
     normalize_name,

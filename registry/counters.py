@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from actions.registry.database import now
+from registry.database import now
 
 __all__ = ["bump", "get_stats", "next_number"]
 

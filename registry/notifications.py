@@ -6,7 +6,7 @@ registry writes the message here in the same transaction as the promotion; the f
 (``bot/``) polls the outbox, sends each message to the worker's chat and marks it
 delivered::
 
-    from actions.registry import registry, pending_notifications, mark_notification_delivered
+    from registry import registry, pending_notifications, mark_notification_delivered
 
     with registry() as db:
         for note in pending_notifications(db):
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from actions.registry.database import now, write_transaction
-from actions.registry.models import Notification, Promotion
+from registry.database import now, write_transaction
+from registry.models import Notification, Promotion
 
 __all__ = [
     "mark_notification_delivered",

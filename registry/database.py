@@ -12,12 +12,12 @@ same time; open one per request (:func:`registry`) or per worker thread.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from common import settings
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -32,7 +32,6 @@ __all__ = [
     "write_transaction",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DB_FILENAME = "registry.db"
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -46,12 +45,11 @@ def now() -> str:
 
 
 def registry_path() -> Path:
-    """``$UH_DATA_DIR/registry.db``; ``UH_DATA_DIR`` defaults to ``<repo>/var``.
+    """Where the settings put the registry (``$UH_DATA_DIR/registry.db``).
 
-    Read on every call, so tests can point it at a temporary directory.
+    Asked on every call, so tests can point it at a temporary directory.
     """
-    data_dir = os.environ.get("UH_DATA_DIR") or str(REPO_ROOT / "var")
-    return Path(data_dir) / DB_FILENAME
+    return settings.load().registry_db
 
 
 # ---------------------------------------------------------------- schema

@@ -1,0 +1,243 @@
+"""Every setting of Union Helper, read from the environment in this one place.
+
+Entry points (the stack launcher, the front ends, the staff command lines) call
+:func:`load` once and hand the parts on; library code takes paths and values as
+arguments. The action server and the Rasa server have no entry point of ours (rasa-sdk
+and Rasa import our modules), so the few modules they import call :func:`load` where
+they need a value; it re-reads the environment on every call, so a test that sets a
+variable sees it at once, and nothing is cached behind anyone's back.
+
+``.env.example`` documents every variable for the people who set them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.clock import Clock, ShiftedClock, SystemClock, parse_moment
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_STAFFED_HOURS = "09:00-17:30"
+
+
+class SettingsError(ValueError):
+    """A variable is malformed; the message names it (operators read it at start-up)."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str | None = None
+    base_url: str = DEFAULT_TELEGRAM_BASE_URL
+    mode: str = "polling"  # polling | webhook
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+    operator_chat_id: int | None = None
+    staff_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One consistent reading of the environment."""
+
+    data_dir: Path = REPO_ROOT / "var"
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    verbose: bool = False
+    #: ``UH_TODAY``: run as if it were that day (tests and demos); None: the real date.
+    today_override: str | None = None
+    # Rasa and the action server
+    rasa_url: str = DEFAULT_RASA_URL
+    rasa_token: str | None = None
+    rasa_timeout: float = 8.0
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_host: str = "127.0.0.1"
+    action_port: int = 5055
+    rasa_endpoints: Path = REPO_ROOT / "endpoints.yml"
+    rasa_workers: int | None = None
+    action_workers: int | None = None
+    rasa_speedups: str = "all"
+    log_level: str = "WARNING"
+    sanic_keep_alive_timeout: str = "75"
+    # Front ends
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    staffed_hours: str = DEFAULT_STAFFED_HOURS
+
+    # ------------------------------------------------------------ files in the data dir
+
+    @property
+    def registry_db(self) -> Path:
+        """Sign-ups (owned by ``registry``)."""
+        return self.data_dir / "registry.db"
+
+    @property
+    def tracker_db(self) -> Path:
+        """Conversations, embedded default (owned by Rasa's tracker store)."""
+        return self.data_dir / "tracker.db"
+
+    @property
+    def handoff_db(self) -> Path:
+        """Operator tickets and the Telegram front end's state (owned by ``bot``)."""
+        return self.data_dir / "handoff.db"
+
+    @property
+    def gaps_db(self) -> Path:
+        """Unanswered questions (owned by ``knowledge.gaps``)."""
+        return self.data_dir / "gaps.db"
+
+    @property
+    def knowledge_index(self) -> Path:
+        """The rebuildable search index (owned by ``knowledge``)."""
+        return self.data_dir / "knowledge_index.db"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    # ------------------------------------------------------------ derived objects
+
+    @property
+    def clock(self) -> Clock:
+        if self.today_override:
+            return ShiftedClock(parse_moment(self.today_override))
+        return SystemClock()
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} 必须是整数（现在是 {value!r}）") from None
+
+
+def _positive_or_none(env: Mapping[str, str], name: str) -> int | None:
+    value = _text(env, name)
+    if value is None:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise SettingsError(f"{name} 必须是正整数（现在是 {value!r}）") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _text(env, name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{name} 必须是数字（现在是 {value!r}）") from None
+
+
+def _chat_id(env: Mapping[str, str], name: str) -> int | None:
+    value = _text(env, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer chat id, got {value!r}") from None
+
+
+def _id_set(env: Mapping[str, str], name: str) -> frozenset[int]:
+    ids = set()
+    for part in (env.get(name) or "").replace(";", ",").split(","):
+        part = part.strip()
+        if part:
+            try:
+                ids.add(int(part))
+            except ValueError:
+                raise SettingsError(f"{name}: {part!r} is not a Telegram user id") from None
+    return frozenset(ids)
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = _text(env, name)
+    return Path(value).expanduser() if value else default
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    today = _text(env, "UH_TODAY")
+    if today is not None:
+        try:
+            parse_moment(today)
+        except ValueError as error:
+            raise SettingsError(f"UH_TODAY: {error}") from None
+    port = _text(env, "TELEGRAM_WEBHOOK_PORT") or "8443"
+    if not port.isdigit():
+        raise SettingsError(f"TELEGRAM_WEBHOOK_PORT must be a port number, got {port!r}")
+    endpoints = _text(env, "RASA_ENDPOINTS") or "endpoints.yml"
+    return Settings(
+        data_dir=_path(env, "UH_DATA_DIR", REPO_ROOT / "var"),
+        knowledge_dir=_path(env, "UH_KNOWLEDGE_DIR", REPO_ROOT / "knowledge"),
+        verbose=bool(_text(env, "UH_VERBOSE")),
+        today_override=today,
+        rasa_url=(_text(env, "RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+        rasa_token=_text(env, "RASA_TOKEN"),
+        rasa_timeout=_float(env, "RASA_TIMEOUT", 8.0),
+        rasa_host=_text(env, "RASA_HOST") or "127.0.0.1",
+        rasa_port=_int(env, "RASA_PORT", 5005),
+        action_host=_text(env, "ACTION_HOST") or "127.0.0.1",
+        action_port=_int(env, "ACTION_PORT", 5055),
+        rasa_endpoints=REPO_ROOT / endpoints,
+        rasa_workers=_positive_or_none(env, "UH_RASA_WORKERS"),
+        action_workers=_positive_or_none(env, "UH_ACTION_WORKERS"),
+        rasa_speedups=_text(env, "UH_RASA_SPEEDUPS") or "all",
+        log_level=_text(env, "LOG_LEVEL") or "WARNING",
+        sanic_keep_alive_timeout=_text(env, "SANIC_KEEP_ALIVE_TIMEOUT") or "75",
+        telegram=TelegramSettings(
+            token=_text(env, "TELEGRAM_TOKEN"),
+            base_url=_text(env, "TELEGRAM_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL,
+            mode=(_text(env, "TELEGRAM_MODE") or "polling").lower(),
+            webhook_url=_text(env, "TELEGRAM_WEBHOOK_URL"),
+            webhook_listen=_text(env, "TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=int(port),
+            webhook_secret=_text(env, "TELEGRAM_WEBHOOK_SECRET"),
+            operator_chat_id=_chat_id(env, "TELEGRAM_OPERATOR_CHAT_ID"),
+            staff_ids=_id_set(env, "TELEGRAM_STAFF_IDS"),
+        ),
+        staffed_hours=_text(env, "STAFFED_HOURS") or DEFAULT_STAFFED_HOURS,
+    )
+
+
+def read_dotenv(path: Path = REPO_ROOT / ".env") -> dict[str, str]:
+    """``KEY=VALUE`` lines of a ``.env`` file (comments and blank lines skipped).
+
+    Operators configure Union Helper by copying ``.env.example`` to ``.env``; the caller
+    decides how the values meet the environment (``make run``: set variables win).
+    """
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key, value = key.strip(), value.strip().strip('"').strip("'")
+        if key and value:
+            values[key] = value
+    return values
