@@ -20,7 +20,7 @@ export PYTHONWARNINGS := ignore
 export LOG_LEVEL_LIBRARIES := ERROR
 endif
 
-.PHONY: help setup train serve run test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
+.PHONY: help setup lint train serve run test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
 
 help:
 	@echo "make run    - 安装（如需要）、训练（如需要）、启动服务器和聊天（无 TELEGRAM_TOKEN 时为终端聊天）"
@@ -61,6 +61,12 @@ serve: $(MODEL)
 
 run: $(MODEL)
 	$(PY) -m scripts.stack run
+
+# Lint and format check (ruff) and types (mypy) of the product code; settings in pyproject.toml.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy common registry knowledge actions bot rasa_ext scripts
 
 knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate

@@ -4,6 +4,7 @@ Static questions (phone, employer, district buttons, …) are responses in domai
 ones here show what the worker chose so far: their profile (phone masked), the course and
 its seats, their own records. Rasa runs them when the form requests the slot.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,9 +66,7 @@ class AskAction(Action, ABC):
     def name(self) -> str:
         return f"action_ask_{self.slot}"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
         try:
             await self.ask(dispatcher, tracker, domain)
@@ -77,9 +76,7 @@ class AskAction(Action, ABC):
         return []
 
     @abstractmethod
-    async def ask(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> None:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
         """Say the question (with buttons)."""
 
 
@@ -94,9 +91,7 @@ class StaticAskAction(AskAction, ABC):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
         editing = self.edit_text and tracker.get_slot("profile_field") == self.slot
-        dispatcher.utter_message(
-            text=self.edit_text if editing else self.text, buttons=list(self.buttons)
-        )
+        dispatcher.utter_message(text=self.edit_text if editing else self.text, buttons=list(self.buttons))
 
 
 async def form_purpose(tracker: Tracker) -> str:
@@ -106,8 +101,9 @@ async def form_purpose(tracker: Tracker) -> str:
         kb = await knowledge()
         course = kb.get_course(tracker.get_slot("course_id"))
         return f"报名「{course.name}」" if course is not None else "报名"
-    return {"reading_form": "加入读书团队", "subsidy_form": "申请学历提升补贴",
-            "enroll_form": "报名"}.get(form or "", "")
+    return {"reading_form": "加入读书团队", "subsidy_form": "申请学历提升补贴", "enroll_form": "报名"}.get(
+        form or "", ""
+    )
 
 
 YES_NO_MEMBER = [{"title": "是", "payload": "/affirm"}, {"title": "不是", "payload": "/deny"}]
@@ -206,9 +202,7 @@ class ActionAskCourseId(AskAction):
         else:
             courses = enrollable_courses(kb)
             text = "您想报名哪门课程？请点选，也可以直接输入课程名称："
-        dispatcher.utter_message(
-            text=text, buttons=[enroll_button(c) for c in courses] + [STOP_BUTTON]
-        )
+        dispatcher.utter_message(text=text, buttons=[enroll_button(c) for c in courses] + [STOP_BUTTON])
 
 
 class ActionAskProfileConfirmed(AskAction):
@@ -262,18 +256,18 @@ class ActionAskEnrollConfirmed(AskAction):
         waiting = summary.waitlisted if summary else 0
         who = f"报名人：{Profile.from_slots(tracker).summary()}"
         if course.capacity is not None and enrolled >= course.capacity:
-            text = lines([
-                f"「{course.name}」的{course.capacity}个名额已经报满了 😥",
-                f"可以排候补：现在有{waiting}人在候补，您会是第{waiting + 1}位。"
-                "有人取消时按顺序递补，递补成功会通知您。",
-                who,
-                "要排候补吗？",
-            ])
+            text = lines(
+                [
+                    f"「{course.name}」的{course.capacity}个名额已经报满了 😥",
+                    f"可以排候补：现在有{waiting}人在候补，您会是第{waiting + 1}位。"
+                    "有人取消时按顺序递补，递补成功会通知您。",
+                    who,
+                    "要排候补吗？",
+                ]
+            )
             full = True
         else:
-            seats = (
-                f"（还剩{course.capacity - enrolled}个名额）" if course.capacity is not None else ""
-            )
+            seats = f"（还剩{course.capacity - enrolled}个名额）" if course.capacity is not None else ""
             text = lines([f"确认报名「{course.name}」吗？{seats}", who])
             full = False
         dispatcher.utter_message(text=text, buttons=self._buttons(full))
@@ -309,16 +303,18 @@ class ActionAskSubsidyConfirmed(AskAction):
         profile = Profile.from_slots(tracker)
         date = tracker.get_slot("graduation_date") or ""
         shown_date = f"{date[:4]}年{int(date[5:7])}月" if len(date) == 7 else date
-        text = lines([
-            "请核对您的学历提升补贴申请：",
-            f"申请人：{profile.summary()}",
-            f"毕业学校：{tracker.get_slot('school')}",
-            f"专业：{tracker.get_slot('programme')}",
-            f"毕业时间：{shown_date}",
-            f"证书编号：{mask_certificate(tracker.get_slot('certificate_no') or '')}",
-            f"劳模先进班：{'是' if tracker.get_slot('model_worker_class') else '否'}",
-            "确认提交吗？",
-        ])
+        text = lines(
+            [
+                "请核对您的学历提升补贴申请：",
+                f"申请人：{profile.summary()}",
+                f"毕业学校：{tracker.get_slot('school')}",
+                f"专业：{tracker.get_slot('programme')}",
+                f"毕业时间：{shown_date}",
+                f"证书编号：{mask_certificate(tracker.get_slot('certificate_no') or '')}",
+                f"劳模先进班：{'是' if tracker.get_slot('model_worker_class') else '否'}",
+                "确认提交吗？",
+            ]
+        )
         dispatcher.utter_message(
             text=text,
             buttons=[{"title": "确认提交", "payload": "/affirm"}, EDIT_BUTTON, STOP_BUTTON],
@@ -337,9 +333,8 @@ class ActionAskCancelTarget(AskAction):
             options = [o for o in options if o.key in allowed]
         dispatcher.utter_message(
             text="您要取消哪一项？",
-            buttons=[
-                replies.button(o.button_title, "cancel_record", record=o.key) for o in options
-            ] + [{"title": "都不取消", "payload": "/stop"}],
+            buttons=[replies.button(o.button_title, "cancel_record", record=o.key) for o in options]
+            + [{"title": "都不取消", "payload": "/stop"}],
         )
 
 
@@ -361,8 +356,7 @@ class ActionAskCancelConfirmed(AskAction):
             text = f"确认撤回{option.label}吗？撤回后如需补贴要重新申请。"
         dispatcher.utter_message(
             text=text,
-            buttons=[{"title": "确认取消", "payload": "/affirm"},
-                     {"title": "不取消", "payload": "/deny"}],
+            buttons=[{"title": "确认取消", "payload": "/affirm"}, {"title": "不取消", "payload": "/deny"}],
         )
 
 
@@ -382,13 +376,14 @@ class ActionAskDeleteConfirmed(AskAction):
             items.append(f"· {len(records.teams)}个读书团队的成员身份")
         if records.applications:
             items.append(f"· {len(records.applications)}份补贴申请里的个人信息（审核中的会撤回）")
-        text = lines([
-            "确认删除您的全部个人数据吗？将删除：",
-            *items,
-            "删除后无法恢复。报名号、申请号和匿名统计数字会保留，但不再能对应到您。",
-        ])
+        text = lines(
+            [
+                "确认删除您的全部个人数据吗？将删除：",
+                *items,
+                "删除后无法恢复。报名号、申请号和匿名统计数字会保留，但不再能对应到您。",
+            ]
+        )
         dispatcher.utter_message(
             text=text,
-            buttons=[{"title": "确认删除", "payload": "/affirm"},
-                     {"title": "不删了", "payload": "/deny"}],
+            buttons=[{"title": "确认删除", "payload": "/affirm"}, {"title": "不删了", "payload": "/deny"}],
         )

@@ -11,6 +11,7 @@ chat's ``sender_id`` in the registry, only confirms their profile; a new one is 
 it. Values are checked with the registry's own ``normalize_*`` helpers, so what the form
 accepts is exactly what the registry stores.
 """
+
 from __future__ import annotations
 
 import re
@@ -83,28 +84,20 @@ EXPLANATIONS: dict[str, str] = {
         "这里问的是您单位所在的区县（宁波市的10个区、县、市之一），例如“海曙”“北仑”“余姚”。"
         "如果单位不在宁波，请选离您最近的一个。"
     ),
-    "worker_union_member": (
-        "加入了工会、有工会会员身份的请点“是”，没有入会或不清楚的请点“不是”。"
-        "不是会员也可以报名。"
-    ),
+    "worker_union_member": ("加入了工会、有工会会员身份的请点“是”，没有入会或不清楚的请点“不是”。不是会员也可以报名。"),
     "profile_confirmed": "上面是我们登记的您的信息。信息都对就点“是”；有哪一项要改，就点“修改”。",
-    "profile_field": (
-        "每次改一项：点要改的那一项，输入新内容，改完会再给您确认一遍。"
-        "都不用改就点“不用改了”。"
-    ),
+    "profile_field": ("每次改一项：点要改的那一项，输入新内容，改完会再给您确认一遍。都不用改就点“不用改了”。"),
     "course_id": (
         "点下面课程的按钮就能选中；也可以输入课程名称，例如“PLC编程”“汽车维修”。"
         "想先了解课程，可以说“算了”，再问我“有哪些课程”。"
     ),
     "team_kind": (
-        "单位读书会由您单位的职工组成；地区读书会由同一个区县的职工组成。"
-        "选一个就行，以后还可以再加入另一个。"
+        "单位读书会由您单位的职工组成；地区读书会由同一个区县的职工组成。选一个就行，以后还可以再加入另一个。"
     ),
     "school": "请输入毕业证书上的学校名称，例如“宁波开放大学”“浙江工商职业技术学院”。",
     "programme": "请输入毕业证书上的专业名称，可以加上层次，例如“机电一体化技术（大专）”“会计学（本科）”。",
     "graduation_date": (
-        "请写毕业证书上的毕业年月，例如“2024年6月”“2024-06”。"
-        "补贴只针对已经拿到毕业证的学历，所以不能晚于本月。"
+        "请写毕业证书上的毕业年月，例如“2024年6月”“2024-06”。补贴只针对已经拿到毕业证的学历，所以不能晚于本月。"
     ),
     "certificate_no": (
         "证书编号印在毕业证书的右下方，一般是18位数字（有的证书带字母前缀）。"
@@ -183,9 +176,7 @@ class UnionFormValidationAction(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> EventType:
         """Always say which slot is next (``None`` ends the form)."""
-        required = await self.required_slots(
-            self.domain_slots(domain), dispatcher, tracker, domain
-        )
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         return SlotSet(REQUESTED_SLOT, missing)
 
@@ -193,17 +184,13 @@ class UnionFormValidationAction(FormValidationAction, ABC):
         """The empty slot that failed MAX_FAILURES times in a row, if any."""
         failures = tracker.get_slot(FORM_FAILURES) or {}
         for slot, count in failures.items():
-            if count >= self.MAX_FAILURES and tracker.get_slot(slot) is None and (
-                slots is None or slot in slots
-            ):
+            if count >= self.MAX_FAILURES and tracker.get_slot(slot) is None and (slots is None or slot in slots):
                 return slot
         return None
 
     # -------------------------------------------------------- counting failures
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
         return await super().run(dispatcher, tracker, domain)
 
@@ -240,9 +227,7 @@ class UnionFormValidationAction(FormValidationAction, ABC):
                 dispatcher.utter_message(text=EXPLANATIONS[asked])
         return [SlotSet(FORM_FAILURES, failures or None)]
 
-    def reject(
-        self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher, message: str
-    ) -> Slots:
+    def reject(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher, message: str) -> Slots:
         """Say why an answer is not accepted; the form asks the question again."""
         dispatcher.utter_message(text=message)
         return {slot: None}
@@ -271,18 +256,14 @@ class UnionFormValidationAction(FormValidationAction, ABC):
 
     # -------------------------------------------------------- shared yes/no handling
 
-    def confirm(
-        self, value: Any, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Slots:
+    def confirm(self, value: Any, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
         """The last question of a form: yes → go on, no → end without saving."""
         answer = parse_yes_no(value)
         if answer is True:
             return {slot: True}
         if answer is False:
             return {slot: None, FORM_OUTCOME: OUTCOME_CANCELLED}
-        return self.reject(
-            tracker, slot, dispatcher, "请点下面的按钮回答 🙂"
-        )
+        return self.reject(tracker, slot, dispatcher, "请点下面的按钮回答 🙂")
 
 
 def _not_counted(tracker: Tracker) -> set[str]:
@@ -296,13 +277,29 @@ def not_counted(tracker: Tracker, slot: str) -> None:
 
 # ---------------------------------------------------------------- cleaning typed answers
 
-_NAME_PREFIX = re.compile(
-    r"^(?:我的名字(?:是|叫)|名字(?:是|叫)|我叫|我是|姓名(?:是)?|叫我|本人(?:是)?)[:：\s]*"
-)
+_NAME_PREFIX = re.compile(r"^(?:我的名字(?:是|叫)|名字(?:是|叫)|我叫|我是|姓名(?:是)?|叫我|本人(?:是)?)[:：\s]*")
 _NAME_SUFFIX = re.compile(r"(?:就行了?|就好了?|就可以了?|吧|哈)$")
 _NOT_A_NAME = {
-    "你好", "您好", "谢谢", "好的", "是的", "不是", "没有", "不知道", "算了", "可以", "不用",
-    "为什么", "什么", "干嘛", "不要", "知道了", "收到", "hello", "hi", "ok",
+    "你好",
+    "您好",
+    "谢谢",
+    "好的",
+    "是的",
+    "不是",
+    "没有",
+    "不知道",
+    "算了",
+    "可以",
+    "不用",
+    "为什么",
+    "什么",
+    "干嘛",
+    "不要",
+    "知道了",
+    "收到",
+    "hello",
+    "hi",
+    "ok",
 }
 _NOT_NAME_CHARS = set("我你您的了吗呢吧啊么怎什谁哪想要请？?！!，,。、")
 _CJK = re.compile(r"^[\u3400-\u9fff]+$")
@@ -331,9 +328,7 @@ def clean_phone(value: Any) -> str:
     return normalize_phone(text)
 
 
-_EMPLOYER_PREFIX = re.compile(
-    r"^(?:我的)?(?:工作单位|单位|公司)(?:是|叫|名称是)?[:：\s]*|^(?:我)?在(?=.{2,})"
-)
+_EMPLOYER_PREFIX = re.compile(r"^(?:我的)?(?:工作单位|单位|公司)(?:是|叫|名称是)?[:：\s]*|^(?:我)?在(?=.{2,})")
 _EMPLOYER_SUFFIX = re.compile(r"(?:上班|工作|打工)(?:的)?$")
 
 
@@ -355,9 +350,7 @@ def clean_free_text(value: Any) -> str:
     return _FREE_TEXT_PREFIX.sub("", text).strip() or text
 
 
-_CERTIFICATE_PREFIX = re.compile(
-    r"^(?:我的)?(?:毕业证书|毕业证|证书)?(?:编号|号码|号)?(?:是|为)?[:：\s]*"
-)
+_CERTIFICATE_PREFIX = re.compile(r"^(?:我的)?(?:毕业证书|毕业证|证书)?(?:编号|号码|号)?(?:是|为)?[:：\s]*")
 
 
 def clean_certificate(value: Any) -> str:
@@ -376,7 +369,7 @@ def clean_graduation_date(value: Any, today: date | None = None) -> str:
     text = re.sub(r"(?:拿的证|拿到证|拿证|拿到的证|毕业的|毕业了|毕业|的)$", "", text).strip()
     for word, back in _RELATIVE_YEARS.items():
         if text.startswith(word):
-            text = f"{today.year - back}年" + text[len(word):]
+            text = f"{today.year - back}年" + text[len(word) :]
     text = re.sub(r"^(\d{2})年", lambda m: f"20{m.group(1)}年", text)
     return parse_graduation_date(text, today=today)
 
@@ -435,7 +428,9 @@ class ProfileSlotsMixin:
         if is_payload(value):
             not_counted(tracker, slot)
             return self.reject(  # type: ignore[attr-defined]
-                tracker, slot, dispatcher,
+                tracker,
+                slot,
+                dispatcher,
                 "请先回答上面的问题，或者说“算了”退出当前办理。",
             )
         try:
@@ -446,16 +441,12 @@ class ProfileSlotsMixin:
     async def validate_worker_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._clean_answer(
-            "worker_name", clean_name, value, dispatcher, tracker, plain=normalize_name
-        )
+        return self._clean_answer("worker_name", clean_name, value, dispatcher, tracker, plain=normalize_name)
 
     async def validate_worker_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._clean_answer(
-            "worker_phone", clean_phone, value, dispatcher, tracker, plain=normalize_phone
-        )
+        return self._clean_answer("worker_phone", clean_phone, value, dispatcher, tracker, plain=normalize_phone)
 
     async def validate_worker_employer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -470,7 +461,9 @@ class ProfileSlotsMixin:
         district = None if is_payload(value) else normalize_district(value)
         if district is None:
             return self.reject(  # type: ignore[attr-defined]
-                tracker, "worker_district", dispatcher,
+                tracker,
+                "worker_district",
+                dispatcher,
                 "没有找到这个区县。" + DISTRICT_HINT + "也可以直接点下面的按钮。",
             )
         return {"worker_district": district}
@@ -518,7 +511,9 @@ class ProfileSlotsMixin:
         field = profile_field_from_text(value)
         if field is None:
             return self.reject(  # type: ignore[attr-defined]
-                tracker, "profile_field", dispatcher,
+                tracker,
+                "profile_field",
+                dispatcher,
                 "请点要修改的一项：姓名、手机号、工作单位、所在区或会员身份。",
             )
         if field == "none":
@@ -567,9 +562,7 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
         if match.choices:
             not_counted(tracker, "course_id")
             if match.programme is not None:
-                dispatcher.utter_message(
-                    text=f"「{match.programme.name}」包括下面几门课程，您想报名哪一门？"
-                )
+                dispatcher.utter_message(text=f"「{match.programme.name}」包括下面几门课程，您想报名哪一门？")
             else:
                 dispatcher.utter_message(text="您说的可能是下面几门课程中的一门：")
             return {"course_id": None, COURSE_CHOICES: [c.id for c in match.choices]}
@@ -581,14 +574,11 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
             return {"course_id": None, COURSE_CHOICES: None}
         shown = clean_text(value)
         dispatcher.utter_message(
-            text=f"没有找到“{shown[:20]}”这门课程。下面是可以报名的课程，请点选：" if shown
-            else "请点选要报名的课程："
+            text=f"没有找到“{shown[:20]}”这门课程。下面是可以报名的课程，请点选：" if shown else "请点选要报名的课程："
         )
         return {"course_id": None, COURSE_CHOICES: None}
 
-    async def _chosen(
-        self, match: CourseMatch, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Slots:
+    async def _chosen(self, match: CourseMatch, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
         course = match.course
         assert course is not None
         if tracker.get_slot(WORKER_REGISTERED):
@@ -597,8 +587,10 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
                 dispatcher.utter_message(
                     text=f"您已经报名了「{course.name}」（报名号 {existing.enrollment_no}，"
                     f"{enrollment_state(existing)}），不用重复报名 🙂",
-                    buttons=[{"title": "我的报名", "payload": "/my_records"},
-                             {"title": "其他课程", "payload": "/ask_course_list"}],
+                    buttons=[
+                        {"title": "我的报名", "payload": "/my_records"},
+                        {"title": "其他课程", "payload": "/ask_course_list"},
+                    ],
                 )
                 return {"course_id": course.id, FORM_OUTCOME: OUTCOME_ABORT}
         return {"course_id": course.id, COURSE_CHOICES: None}
@@ -610,7 +602,6 @@ class ValidateEnrollForm(ProfileSlotsMixin, UnionFormValidationAction):
             not_counted(tracker, "enroll_confirmed")
             return {"enroll_confirmed": None, "profile_confirmed": "edit", "profile_field": None}
         return self.confirm(value, "enroll_confirmed", dispatcher, tracker)
-
 
 
 def _pick_from_choices(kb: Any, text: str, choices: list[str]) -> CourseMatch | None:
@@ -652,7 +643,9 @@ class ValidateReadingForm(ProfileSlotsMixin, UnionFormValidationAction):
                 kind = "district"
         if kind is None:
             return self.reject(
-                tracker, "team_kind", dispatcher,
+                tracker,
+                "team_kind",
+                dispatcher,
                 "请选择按单位还是按地区加入读书团队（点下面的按钮）。",
             )
         return {"team_kind": kind}
@@ -670,9 +663,7 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
     async def validate_school(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return self._clean_answer(
-            "school", lambda v: normalize_school(clean_free_text(v)), value, dispatcher, tracker
-        )
+        return self._clean_answer("school", lambda v: normalize_school(clean_free_text(v)), value, dispatcher, tracker)
 
     async def validate_programme(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -696,9 +687,7 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
     ) -> Slots:
         answer = parse_yes_no(value)
         if answer is None:
-            return self.reject(
-                tracker, "model_worker_class", dispatcher, "请回答“是”或“不是”，也可以点下面的按钮。"
-            )
+            return self.reject(tracker, "model_worker_class", dispatcher, "请回答“是”或“不是”，也可以点下面的按钮。")
         return {"model_worker_class": answer}
 
     async def validate_subsidy_confirmed(
@@ -711,7 +700,6 @@ class ValidateSubsidyForm(ProfileSlotsMixin, UnionFormValidationAction):
             )
             return {"subsidy_confirmed": None, "profile_confirmed": "edit", "profile_field": None}
         return self.confirm(value, "subsidy_confirmed", dispatcher, tracker)
-
 
 
 class ValidateCancelForm(UnionFormValidationAction):
@@ -763,7 +751,6 @@ class ValidateCancelForm(UnionFormValidationAction):
         return self.confirm(value, "cancel_confirmed", dispatcher, tracker)
 
 
-
 class ValidateDeleteForm(UnionFormValidationAction):
     """``delete_form``: one confirmation before deleting everything stored about the worker."""
 
@@ -777,7 +764,6 @@ class ValidateDeleteForm(UnionFormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         return self.confirm(value, "delete_confirmed", dispatcher, tracker)
-
 
 
 __all__ = [

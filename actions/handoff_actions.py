@@ -4,6 +4,7 @@ The action does not switch anything itself (helpdesk-assistant pattern): it tell
 worker what happens and sends a custom ``handoff`` payload; the front end (bot/) opens
 the ticket with the operators and pauses the bot meanwhile.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,9 +36,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         reason = handoff_reason(tracker)
         dispatcher.utter_message(text=HANDOFF_TEXT[reason])
         dispatcher.utter_message(json_message={"handoff": {"reason": reason}})
@@ -50,9 +49,7 @@ class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(
             text="抱歉，我没太明白您的意思。可以换个说法，或者点下面的主题：",
             buttons=list(replies.TOPIC_MENU) + [replies.HUMAN_BUTTON],

@@ -3,6 +3,7 @@
 The NLU only tells what kind of question it is; the answer is retrieved here at run time,
 so a new or changed FAQ entry in knowledge/ is answered without retraining.
 """
+
 from __future__ import annotations
 
 import logging
@@ -92,9 +93,7 @@ def _next_step_buttons(kb: KnowledgeBase, hit: Hit, related: list[Hit]) -> list[
     return replies.dedupe(buttons)[:5]
 
 
-def send_answer(
-    dispatcher: CollectingDispatcher, kb: KnowledgeBase, hit: Hit, related: list[Hit]
-) -> None:
+def send_answer(dispatcher: CollectingDispatcher, kb: KnowledgeBase, hit: Hit, related: list[Hit]) -> None:
     dispatcher.utter_message(
         text=replies.with_source(hit.answer, hit.source),
         buttons=_next_step_buttons(kb, hit, related),
@@ -120,9 +119,7 @@ class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = open_kb(dispatcher)
         if kb is None:
             return []
@@ -175,9 +172,7 @@ class ActionAnswerQuestion(Action):
         return kb.get(course.id)
 
     @staticmethod
-    def _not_found(
-        dispatcher: CollectingDispatcher, tracker: Tracker, text: str, hits: list[Hit]
-    ) -> list[EventType]:
+    def _not_found(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, hits: list[Hit]) -> list[EventType]:
         out_of_scope = _latest_intent(tracker) == "out_of_scope"
         try:
             record_gap(text, tracker.sender_id, "out_of_scope" if out_of_scope else "not_found", hits)
@@ -229,18 +224,14 @@ class ActionListCourses(Action):
     def name(self) -> str:
         return "action_list_courses"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = open_kb(dispatcher)
         if kb is None:
             return []
         district = next(tracker.get_latest_entity_values("district"), None)
         courses = kb.list_courses(region=district) if district else []
         if district and not courses:
-            dispatcher.utter_message(
-                text=f"暂时没有找到{district}的专门课程，下面是全市都可以参加的课程："
-            )
+            dispatcher.utter_message(text=f"暂时没有找到{district}的专门课程，下面是全市都可以参加的课程：")
         if not courses:
             courses = kb.list_courses()
         if not courses:

@@ -5,6 +5,7 @@ module (every sign-up module does) puts the ``common.privacy.RedactingFilter`` o
 handlers and on the server's own loggers. :func:`install` is idempotent and cheap, so the
 actions call it again on every run to cover handlers a library adds later.
 """
+
 from __future__ import annotations
 
 from common.privacy import install_redaction

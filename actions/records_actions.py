@@ -12,6 +12,7 @@ cancel). ``action_submit_<x>`` writes to the registry only when the form ended w
 worker's "yes"; a form ended early (``form_outcome``) saves nothing. Registry calls are
 synchronous and run in a worker thread, each on its own connection.
 """
+
 from __future__ import annotations
 
 import logging
@@ -118,9 +119,7 @@ class StartFormAction(Action, ABC):
     def name(self) -> str:
         raise NotImplementedError
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
         events: list[EventType] = list(reset_events())
         try:
@@ -210,9 +209,7 @@ class ActionStartCancel(StartFormAction):
         records = await registry_call(list_records, tracker.sender_id)
         options = record_options(records)
         text = latest_text(tracker)
-        key = record_key(first_entity(tracker, "record") or "") or (
-            None if text.startswith("/") else record_key(text)
-        )
+        key = record_key(first_entity(tracker, "record") or "") or (None if text.startswith("/") else record_key(text))
         if key is not None:
             chosen = next((o for o in options if o.key == key), None)
             if chosen is None:
@@ -294,9 +291,7 @@ class ActionCancelForm(Action):
     def name(self) -> str:
         return "action_cancel_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop_name or ""
         confirm_slot = STOP_MEANS_YES.get(form)
         text = (tracker.latest_message.get("text") or "").strip()
@@ -313,9 +308,7 @@ class ActionCloseForm(Action):
     def name(self) -> str:
         return "action_close_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *reset_events()]
 
 
@@ -341,9 +334,7 @@ class SubmitFormAction(Action, ABC):
     def confirmed(self, tracker: Tracker) -> bool:
         return self.confirm_slot is None or tracker.get_slot(self.confirm_slot) is True
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
         outcome = tracker.get_slot(FORM_OUTCOME)
         extra: list[EventType] = []
@@ -391,9 +382,7 @@ class ActionSubmitEnrollment(SubmitFormAction):
         kb = await knowledge()
         course = kb.get_course(tracker.get_slot("course_id") or "")
         if course is None or not course.enrollable:
-            dispatcher.utter_message(
-                text="抱歉，这门课程刚刚停止报名了，没有为您报名。", buttons=[COURSES_BUTTON]
-            )
+            dispatcher.utter_message(text="抱歉，这门课程刚刚停止报名了，没有为您报名。", buttons=[COURSES_BUTTON])
             return
         profile = Profile.from_slots(tracker)
 
@@ -404,20 +393,24 @@ class ActionSubmitEnrollment(SubmitFormAction):
         result = await registry_call(work)
         enrollment = result.enrollment
         if result.status == "enrolled" and enrollment is not None:
-            text = lines([
-                "报名成功 ✅",
-                f"课程：{course.name}",
-                f"报名号：{enrollment.enrollment_no}",
-                f"开课前工作人员会通过 {mask_phone(profile.phone)} 联系您。" if profile.phone else "",
-                "不能参加时，发“我的报名”就可以取消。",
-            ])
+            text = lines(
+                [
+                    "报名成功 ✅",
+                    f"课程：{course.name}",
+                    f"报名号：{enrollment.enrollment_no}",
+                    f"开课前工作人员会通过 {mask_phone(profile.phone)} 联系您。" if profile.phone else "",
+                    "不能参加时，发“我的报名”就可以取消。",
+                ]
+            )
         elif result.status == "waitlisted" and enrollment is not None:
-            text = lines([
-                "已为您排上候补 ⏳",
-                f"课程：{course.name}（名额已满）",
-                f"候补号：{enrollment.enrollment_no}，目前排第{enrollment.waitlist_position}位。",
-                "有人取消时按顺序递补，递补成功会通知您。",
-            ])
+            text = lines(
+                [
+                    "已为您排上候补 ⏳",
+                    f"课程：{course.name}（名额已满）",
+                    f"候补号：{enrollment.enrollment_no}，目前排第{enrollment.waitlist_position}位。",
+                    "有人取消时按顺序递补，递补成功会通知您。",
+                ]
+            )
         elif result.status == "already" and enrollment is not None:
             text = (
                 f"您已经报名了「{course.name}」（报名号 {enrollment.enrollment_no}，"
@@ -494,13 +487,15 @@ class ActionSubmitSubsidy(SubmitFormAction):
         result = await registry_call(work)
         application = result.application
         if result.status == "created" and application is not None:
-            text = lines([
-                "补贴申请已提交 ✅",
-                f"申请号：{application.application_no}",
-                "状态：审核中",
-                f"工作人员会核对您的毕业证书（编号 {application.masked_certificate}），"
-                "审核结果发“我的申请”就能查到。",
-            ])
+            text = lines(
+                [
+                    "补贴申请已提交 ✅",
+                    f"申请号：{application.application_no}",
+                    "状态：审核中",
+                    f"工作人员会核对您的毕业证书（编号 {application.masked_certificate}），"
+                    "审核结果发“我的申请”就能查到。",
+                ]
+            )
             buttons = [{"title": "我的申请", "payload": "/check_application"}]
         elif result.status == "duplicate" and application is not None:
             text = (
@@ -535,8 +530,7 @@ class ActionSubmitCancel(SubmitFormAction):
                 text = f"已撤回补贴申请 {key}。需要时可以重新申请。"
             elif outcome.status == "not_allowed" and outcome.application is not None:
                 text = (
-                    f"补贴申请 {key} 已经审核完成（{outcome.application.status_label}），不能撤回。"
-                    "如有疑问请转人工。"
+                    f"补贴申请 {key} 已经审核完成（{outcome.application.status_label}），不能撤回。如有疑问请转人工。"
                 )
             elif outcome.status == "already_cancelled":
                 text = f"补贴申请 {key} 已经撤回过了。"
@@ -598,9 +592,7 @@ class RegistryViewAction(Action, ABC):
     async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """Read from the registry and say it."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
         try:
             await self.show(dispatcher, tracker)
@@ -629,8 +621,7 @@ class ActionMyRecords(RegistryViewAction):
         if records.enrollments:
             parts.append("📚 课程报名")
             parts += [
-                f"· {e.course_name}：{enrollment_state(e)}，报名号 {e.enrollment_no}"
-                for e in records.enrollments
+                f"· {e.course_name}：{enrollment_state(e)}，报名号 {e.enrollment_no}" for e in records.enrollments
             ]
         if records.teams:
             parts.append("📖 读书团队")
@@ -727,8 +718,7 @@ class ActionCheckApplication(RegistryViewAction):
             elif a.status == "pending":
                 parts.append("  工作人员审核后，结果会在这里显示。")
         buttons = [
-            {"title": f"撤回申请 {a.application_no}",
-             "payload": f'/cancel_record{{"record":"{a.application_no}"}}'}
+            {"title": f"撤回申请 {a.application_no}", "payload": f'/cancel_record{{"record":"{a.application_no}"}}'}
             for a in applications
             if a.status == "pending"
         ]

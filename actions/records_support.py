@@ -5,6 +5,7 @@ event loop, course resolution, and the texts that describe a worker's profile an
 No Rasa dialogue logic lives here; ``actions.forms`` validates, ``actions.form_prompts``
 asks, ``actions.records_actions`` starts, submits and lists.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,12 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions import logging_setup  # noqa: F401  (redaction on import)
-from actions import replies
+from actions import (
+    logging_setup,  # noqa: F401  (redaction on import)
+    replies,
+)
 from common.privacy import mask_phone
+from knowledge import Course, KnowledgeBase, default_kb
 from registry import (
     Enrollment,
     Worker,
@@ -27,7 +31,6 @@ from registry import (
     normalize_record_number,
     registry,
 )
-from knowledge import Course, KnowledgeBase, default_kb
 
 T = TypeVar("T")
 
@@ -160,9 +163,7 @@ class Profile:
 
     @property
     def complete(self) -> bool:
-        return bool(self.name and self.phone and self.employer and self.district) and (
-            self.union_member is not None
-        )
+        return bool(self.name and self.phone and self.employer and self.district) and (self.union_member is not None)
 
     def slot_events(self) -> list[SlotSet]:
         return [
@@ -289,8 +290,7 @@ def record_options(records: WorkerRecords) -> list[RecordOption]:
         RecordOption(
             key=e.enrollment_no,
             kind="enrollment",
-            label=f"「{e.course_name}」的{'候补' if e.status == 'waitlisted' else '报名'}"
-            f"（{e.enrollment_no}）",
+            label=f"「{e.course_name}」的{'候补' if e.status == 'waitlisted' else '报名'}（{e.enrollment_no}）",
             button_title=f"取消 {e.course_name}",
             course_id=e.course_id,
         )

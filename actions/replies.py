@@ -3,10 +3,12 @@
 Kept apart from the actions so every action offers the same obvious next steps and the
 wording lives in one place.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 Button = dict[str, str]
 

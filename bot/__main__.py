@@ -1,4 +1,5 @@
 """``python -m bot``: the Telegram front end (or the terminal chat without TELEGRAM_TOKEN)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,8 @@ import sys
 from telegram import Update
 
 from bot.app import build_application
-from common.privacy import install_redaction
 from bot.config import ConfigError, load_config
+from common.privacy import install_redaction
 
 
 def main() -> int:
@@ -25,8 +26,7 @@ def main() -> int:
         try:
             from bot.local_chat import main as local_chat_main
         except ImportError:
-            print("TELEGRAM_TOKEN is not set; use `python -m bot.local_chat` to chat in the terminal.",
-                  file=sys.stderr)
+            print("TELEGRAM_TOKEN is not set; use `python -m bot.local_chat` to chat in the terminal.", file=sys.stderr)
             return 2
         return local_chat_main() or 0
     try:

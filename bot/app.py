@@ -4,6 +4,7 @@
 ``config.telegram_base_url`` at a fake Bot API server and ``config.rasa_url`` at a (fake or
 real) Rasa, then ``async with running(app): ...`` inside an async test.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,11 +42,13 @@ def build_application(config: Config, *, clock: Callable[[], datetime] | None = 
         .token(config.telegram_token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .rate_limiter(ResilientRateLimiter(
-            max_retries=config.rate_limit_retries,
-            network_retries=config.send_retries,
-            retry_delay=config.send_retry_delay,
-        ))
+        .rate_limiter(
+            ResilientRateLimiter(
+                max_retries=config.rate_limit_retries,
+                network_retries=config.send_retries,
+                retry_delay=config.send_retry_delay,
+            )
+        )
         .concurrent_updates(CONCURRENT_UPDATES)
         .context_types(ContextTypes(context=BotContext))
         .job_queue(None)  # APScheduler (PTB's job-queue extra) conflicts with Rasa 3.6
@@ -65,7 +68,8 @@ def build_application(config: Config, *, clock: Callable[[], datetime] | None = 
         operators=OperatorDirectory(config.operator_chat_id, config.staff_ids),
         clock=clock or (lambda: datetime.now(tz)),
         notifications=NotificationDelivery(
-            application, RegistryOutbox(config.registry_db_path), config.notify_interval),
+            application, RegistryOutbox(config.registry_db_path), config.notify_interval
+        ),
     )
     register_handlers(application, config.operator_chat_id)
     return application
@@ -94,8 +98,7 @@ async def _post_init(application: Application) -> None:
     await handoff.flush_resumes(svc)
     if svc.notifications is not None:
         svc.notifications.start()  # polls the registry's outbox until post-shutdown
-    log.info("Telegram front end ready: %d open ticket(s), Rasa at %s",
-             tickets.open_count(svc.db), svc.config.rasa_url)
+    log.info("Telegram front end ready: %d open ticket(s), Rasa at %s", tickets.open_count(svc.db), svc.config.rasa_url)
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -119,7 +122,8 @@ async def running(application: Application, *, poll_timeout: int = 1) -> AsyncIt
             await application.post_init(application)
         if application.updater is not None:
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
         await application.start()
         try:
             yield application

@@ -5,6 +5,7 @@ Telegram's 64-byte callback data, so each button carries a short random key (``b
 and the payload stays in ``buttons``. Pressing a button spends its whole keyboard, so a
 second press (or a press on an old message, or forged callback data) is recognised as stale.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -28,9 +29,7 @@ def _is_url(payload: str) -> bool:
     return payload.startswith(("https://", "http://"))
 
 
-def make_keyboard(
-    db: Database, user_id: int, buttons: list[dict], now: datetime
-) -> InlineKeyboardMarkup:
+def make_keyboard(db: Database, user_id: int, buttons: list[dict], now: datetime) -> InlineKeyboardMarkup:
     """Store ``buttons`` (Rasa's ``[{"title", "payload"}]``) and return a keyboard for them."""
     group_id = secrets.token_urlsafe(6)
     rows, records = [], []
@@ -42,8 +41,15 @@ def make_keyboard(
             continue
         key = secrets.token_urlsafe(9)  # 12 characters
         records.append(
-            {"key": key, "group_id": group_id, "user_id": user_id, "payload": payload,
-             "title": title, "created_at": now.isoformat(), "used_at": None}
+            {
+                "key": key,
+                "group_id": group_id,
+                "user_id": user_id,
+                "payload": payload,
+                "title": title,
+                "created_at": now.isoformat(),
+                "used_at": None,
+            }
         )
         rows.append([InlineKeyboardButton(title, callback_data=PREFIX + key)])
     if records:
@@ -55,7 +61,7 @@ def press(db: Database, user_id: int, callback_data: str | None, now: datetime) 
     """Spend the keyboard the pressed button belongs to; ``None`` if stale, used or forged."""
     if not callback_data or not callback_data.startswith(PREFIX):
         return None
-    key = callback_data[len(PREFIX):]
+    key = callback_data[len(PREFIX) :]
     rows = list(db.query("SELECT group_id, user_id, payload, title, used_at FROM buttons WHERE key = ?", [key]))
     if not rows:
         return None
@@ -86,7 +92,5 @@ def title_for_payload(db: Database, user_id: int, payload: str) -> str | None:
 def forget_old(db: Database, now: datetime) -> int:
     """Drop buttons older than :data:`KEEP_FOR` (their messages are long out of sight)."""
     with db.conn:
-        cursor = db.execute(
-            "DELETE FROM buttons WHERE created_at < ?", [(now - KEEP_FOR).isoformat()]
-        )
+        cursor = db.execute("DELETE FROM buttons WHERE created_at < ?", [(now - KEEP_FOR).isoformat()])
     return cursor.rowcount

@@ -3,6 +3,7 @@
 :func:`load_config` takes them from :mod:`common.settings` (the one reader of the
 environment); tests build a :class:`Config` directly or with :func:`load_config` over a dict.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -80,7 +81,7 @@ class Config:
         """The path part of TELEGRAM_WEBHOOK_URL, where the local web server listens."""
         return urlsplit(self.webhook_url or "").path or "/telegram"
 
-    def check(self) -> "Config":
+    def check(self) -> Config:
         """Raise :class:`ConfigError` if the bot cannot start with these settings."""
         if not self.telegram_token:
             raise ConfigError("TELEGRAM_TOKEN is not set")

@@ -3,6 +3,7 @@
 :func:`bot.app.build_application` creates one :class:`Services` per Application and stores it
 in ``bot_data``; the custom :class:`BotContext` exposes it as a typed attribute.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,8 +18,8 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Config
 from bot.flood import FloodGate
 from bot.formatting import shorten
-from common.privacy import redact
 from bot.rasa_client import RasaClient
+from common.privacy import redact
 
 if TYPE_CHECKING:
     from bot.handoff import OperatorDirectory
@@ -33,12 +34,12 @@ class Services:
     rasa: RasaClient
     db: Database
     gate: FloodGate
-    operators: "OperatorDirectory"
+    operators: OperatorDirectory
     clock: Callable[[], datetime]
     # Operators' messages keep their order too (no flood limit for staff).
     ops_lanes: FloodGate = field(default_factory=lambda: FloodGate(max_pending=10_000))
     # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
-    notifications: "NotificationDelivery | None" = None
+    notifications: NotificationDelivery | None = None
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.config.staffed_hours.tz)
@@ -63,6 +64,6 @@ class Worker:
         return f"tg-{self.user_id}"
 
     @classmethod
-    def from_user(cls, user: User, chat_id: int) -> "Worker":
+    def from_user(cls, user: User, chat_id: int) -> Worker:
         name = shorten(redact(user.full_name or user.first_name or ""), 40) or f"用户{user.id}"
         return cls(user_id=user.id, chat_id=chat_id, display_name=name)

@@ -10,6 +10,7 @@ Everything the bot must not forget across a restart lives here:
 * ``activity`` – how many messages each worker sent per day (for ``/stats``; the user id and
   a count, no text).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,7 +96,6 @@ def ensure_db_shape(db: Database) -> None:
     with db.conn:
         # At most one open ticket per worker, enforced by the database itself.
         db.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS idx_tickets_one_open_per_user "
-            "ON tickets(user_id) WHERE status = 'open'"
+            "CREATE UNIQUE INDEX IF NOT EXISTS idx_tickets_one_open_per_user ON tickets(user_id) WHERE status = 'open'"
         )
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -6,6 +6,7 @@ order while other workers are served in parallel. A lane holds at most ``max_pen
 updates (the one in flight plus a small queue); beyond that the update is dropped and the
 worker is told "请慢一点" once, until their queue has drained.
 """
+
 from __future__ import annotations
 
 import asyncio

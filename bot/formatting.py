@@ -4,6 +4,7 @@ Telegram counts message length in UTF-16 code units after entity parsing (4096 f
 text, 1024 for a caption). Rasa's texts are plain text with an occasional Markdown link
 ``[标题](https://…)`` or ``**重点**``; they are sent as HTML so links render as links.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,6 +16,7 @@ SENTENCE_ENDS = "。！？!?\n"
 SOFT_BREAKS = "；;，,、 "
 
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()]+)\)")
+
 
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""

@@ -7,6 +7,7 @@ Three kinds of chats:
 * the operators' group (``TELEGRAM_OPERATOR_CHAT_ID``) – ticket replies and staff commands;
 * any other group – one polite message, then the bot leaves.
 """
+
 from __future__ import annotations
 
 import html
@@ -45,9 +46,19 @@ OPERATOR_COMMANDS = {
     "help": "工作人员帮助",
 }
 MEDIA_KINDS = (
-    ("sticker", "贴纸"), ("photo", "图片"), ("voice", "语音"), ("video_note", "视频消息"),
-    ("video", "视频"), ("animation", "动图"), ("audio", "音频"), ("document", "文件"),
-    ("venue", "地点"), ("location", "位置"), ("contact", "名片"), ("poll", "投票"), ("dice", "骰子"),
+    ("sticker", "贴纸"),
+    ("photo", "图片"),
+    ("voice", "语音"),
+    ("video_note", "视频消息"),
+    ("video", "视频"),
+    ("animation", "动图"),
+    ("audio", "音频"),
+    ("document", "文件"),
+    ("venue", "地点"),
+    ("location", "位置"),
+    ("contact", "名片"),
+    ("poll", "投票"),
+    ("dice", "骰子"),
 )
 #: Never copied to the operators' group: a contact card is a phone number.
 NOT_RELAYED = {"contact"}
@@ -69,6 +80,7 @@ async def _in_lane(context: BotContext, worker: Worker, work) -> None:
 
 
 # --- worker side --------------------------------------------------------------------------
+
 
 async def on_command(update: Update, context: BotContext) -> None:
     """/start /human /cancel /mydata (and /help) in a private chat."""
@@ -178,7 +190,8 @@ async def _remove_keyboard(query, title: str) -> None:
         if isinstance(message, Message) and message.text:
             await query.edit_message_text(
                 f"{message.text_html}\n\n{html.escape(texts.CHOSEN.format(title=title))}",
-                parse_mode=ParseMode.HTML, reply_markup=None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=None,
             )
             return
     except BadRequest as exc:  # e.g. too long with the note added
@@ -191,9 +204,9 @@ async def _remove_keyboard(query, title: str) -> None:
 
 # --- operators' group ---------------------------------------------------------------------
 
+
 async def _is_operator(update: Update, context: BotContext) -> bool:
-    return await context.services.operators.is_operator(
-        context.bot, update.effective_user, update.effective_message)
+    return await context.services.operators.is_operator(context.bot, update.effective_user, update.effective_message)
 
 
 async def _in_operator_lane(update: Update, context: BotContext, work) -> None:
@@ -239,14 +252,24 @@ async def on_done(update: Update, context: BotContext) -> None:
 
 async def on_tickets(update: Update, context: BotContext) -> None:
     if await _is_operator(update, context):
-        await send_text(context.bot, update.effective_chat.id, handoff.open_tickets_text(context.services),
-                        html=False, **_same_topic(update.effective_message))
+        await send_text(
+            context.bot,
+            update.effective_chat.id,
+            handoff.open_tickets_text(context.services),
+            html=False,
+            **_same_topic(update.effective_message),
+        )
 
 
 async def on_stats(update: Update, context: BotContext) -> None:
     if await _is_operator(update, context):
-        await send_text(context.bot, update.effective_chat.id, handoff.stats_text(context.services),
-                        html=False, **_same_topic(update.effective_message))
+        await send_text(
+            context.bot,
+            update.effective_chat.id,
+            handoff.stats_text(context.services),
+            html=False,
+            **_same_topic(update.effective_message),
+        )
 
 
 async def on_operator_help(update: Update, context: BotContext) -> None:
@@ -261,6 +284,7 @@ def _same_topic(message: Message) -> dict:
 
 
 # --- other groups -------------------------------------------------------------------------
+
 
 async def on_foreign_group(update: Update, context: BotContext) -> None:
     """Someone added the bot to a group: say where it works, once, and leave."""
@@ -280,6 +304,7 @@ async def on_foreign_group(update: Update, context: BotContext) -> None:
 
 
 # --- errors -------------------------------------------------------------------------------
+
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log every error; tell the worker something went wrong instead of leaving them waiting."""
@@ -309,22 +334,20 @@ def register_handlers(application: Application, operator_chat_id: int | None) ->
         application.add_handler(CommandHandler("tickets", on_tickets, filters=ops))
         application.add_handler(CommandHandler("stats", on_stats, filters=ops))
         application.add_handler(CommandHandler("help", on_operator_help, filters=ops))
-        application.add_handler(MessageHandler(
-            ops & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_operator_message))
+        application.add_handler(MessageHandler(ops & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_operator_message))
         foreign = filters.ChatType.GROUPS & ~filters.Chat(chat_id=operator_chat_id)
     else:
         foreign = filters.ChatType.GROUPS
-    application.add_handler(ChatMemberHandler(
-        _only_groups(on_foreign_group, operator_chat_id), ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(MessageHandler(
-        foreign & new_message & ~filters.StatusUpdate.ALL, on_foreign_group))
+    application.add_handler(
+        ChatMemberHandler(_only_groups(on_foreign_group, operator_chat_id), ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(foreign & new_message & ~filters.StatusUpdate.ALL, on_foreign_group))
 
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edited))
     application.add_handler(CommandHandler(list(WORKER_COMMANDS), on_command, filters=private & new_message))
     application.add_handler(MessageHandler(private & new_message & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(private & new_message & filters.COMMAND, on_unknown_command))
-    application.add_handler(MessageHandler(
-        private & new_message & ~filters.StatusUpdate.ALL, on_other_message))
+    application.add_handler(MessageHandler(private & new_message & ~filters.StatusUpdate.ALL, on_other_message))
     application.add_handler(CallbackQueryHandler(on_button))
     notifications = application.bot_data[SERVICES_KEY].notifications
     if notifications is not None:  # queued registry messages (a custom update type)

@@ -18,6 +18,7 @@ Rasa for the same. The front end then
 Only members of the operators' group (getChatMember: member/administrator/creator) and
 ``TELEGRAM_STAFF_IDS`` may answer or close tickets.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,10 +33,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import buttons, texts, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
-from common.privacy import redact
 from bot.outbox import send_text
 from bot.rasa_client import RasaUnavailable
 from bot.tickets import Ticket
+from common.privacy import redact
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,15 @@ class OperatorDirectory:
 
 # --- where messages go in the operators' chat ---------------------------------------------
 
+
 def _ops_target(ticket: Ticket) -> dict[str, Any]:
     """send_* keyword arguments that put a message into the ticket's topic / reply chain."""
     if ticket.thread_id:
         return {"message_thread_id": ticket.thread_id}
     if ticket.header_message_id:
-        return {"reply_parameters": ReplyParameters(
-            message_id=ticket.header_message_id, allow_sending_without_reply=True)}
+        return {
+            "reply_parameters": ReplyParameters(message_id=ticket.header_message_id, allow_sending_without_reply=True)
+        }
     return {}
 
 
@@ -122,6 +125,7 @@ def _remember(svc: Services, ticket: Ticket, sent: list[Message] | Message | Any
 
 # --- transcript ---------------------------------------------------------------------------
 
+
 async def transcript(svc: Services, worker: Worker) -> str:
     """The last few user/bot messages of the worker's Rasa conversation, numbers masked."""
     try:
@@ -129,8 +133,9 @@ async def transcript(svc: Services, worker: Worker) -> str:
     except RasaUnavailable as exc:
         log.warning("No transcript for %s: %s", worker.sender_id, exc)
         return texts.TRANSCRIPT_UNAVAILABLE
-    events = [e for e in tracker.get("events") or []
-              if e.get("event") in ("user", "bot") and (e.get("text") or "").strip()]
+    events = [
+        e for e in tracker.get("events") or [] if e.get("event") in ("user", "bot") and (e.get("text") or "").strip()
+    ]
     lines = []
     for event in events[-TRANSCRIPT_MESSAGES:]:
         text = event["text"].strip()
@@ -147,12 +152,12 @@ async def transcript(svc: Services, worker: Worker) -> str:
 
 # --- opening ------------------------------------------------------------------------------
 
+
 def _reason_label(reason: str) -> str:
     return texts.REASONS.get(reason, reason)
 
 
-async def open_ticket(context: BotContext, worker: Worker, reason: str,
-                      notice: str | None = None) -> Ticket | None:
+async def open_ticket(context: BotContext, worker: Worker, reason: str, notice: str | None = None) -> Ticket | None:
     """Open a ticket for ``worker`` (or point them to the one already open)."""
     svc = context.services
     bot = context.bot
@@ -166,8 +171,14 @@ async def open_ticket(context: BotContext, worker: Worker, reason: str,
     staffed = hours.is_staffed(now)
     try:
         ticket = tickets.create(
-            svc.db, user_id=worker.user_id, chat_id=worker.chat_id, sender_id=worker.sender_id,
-            display_name=worker.display_name, reason=reason, opened_at=now, staffed=staffed,
+            svc.db,
+            user_id=worker.user_id,
+            chat_id=worker.chat_id,
+            sender_id=worker.sender_id,
+            display_name=worker.display_name,
+            reason=reason,
+            opened_at=now,
+            staffed=staffed,
             ops_chat_id=ops_chat,
         )
     except tickets.TicketAlreadyOpen:
@@ -194,33 +205,39 @@ async def open_ticket(context: BotContext, worker: Worker, reason: str,
     if staffed:
         await send_text(bot, worker.chat_id, texts.HANDOFF_STAFFED)
     else:
-        await send_text(bot, worker.chat_id, texts.HANDOFF_UNSTAFFED.format(
-            hours=hours.describe(), next_start=hours.describe_next_start(now)))
+        await send_text(
+            bot,
+            worker.chat_id,
+            texts.HANDOFF_UNSTAFFED.format(hours=hours.describe(), next_start=hours.describe_next_start(now)),
+        )
     log.info("Ticket #%s opened for %s (%s)", ticket.id, worker.sender_id, reason)
     return ticket
 
 
-async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffed: bool,
-                       now: datetime) -> Ticket:
+async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffed: bool, now: datetime) -> Ticket:
     svc = context.services
     bot = context.bot
     hours = svc.config.staffed_hours
     thread_id = None
     if await svc.operators.is_forum(bot):
         name = texts.TICKET_TOPIC.format(
-            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or ""))
+            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or "")
+        )
         try:
             topic = await bot.create_forum_topic(ticket.ops_chat_id, name=shorten(name, 128))
             thread_id = topic.message_thread_id
         except (BadRequest, Forbidden) as exc:  # no "manage topics" right, or no longer a forum
             log.warning("createForumTopic failed (%s); using a header message instead", exc)
             svc.operators.forget_forum()
-    staffed_note = "" if staffed else texts.TICKET_UNSTAFFED_NOTE.format(
-        next_start=hours.describe_next_start(now))
+    staffed_note = "" if staffed else texts.TICKET_UNSTAFFED_NOTE.format(next_start=hours.describe_next_start(now))
     header = texts.TICKET_HEADER.format(
-        id=ticket.id, name=ticket.display_name, sender=_SENDER_SLOT,
-        reason=_reason_label(ticket.reason or ""), opened=f"{now:%Y-%m-%d %H:%M}",
-        staffed_note=staffed_note, transcript=history,
+        id=ticket.id,
+        name=ticket.display_name,
+        sender=_SENDER_SLOT,
+        reason=_reason_label(ticket.reason or ""),
+        opened=f"{now:%Y-%m-%d %H:%M}",
+        staffed_note=staffed_note,
+        transcript=history,
         howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
     )
     # Everything is masked except the conversation id: a Telegram user id has 9-10 digits
@@ -228,13 +245,13 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
     header = redact(header).replace(_SENDER_SLOT, ticket.sender_id)
     kwargs = {"message_thread_id": thread_id} if thread_id else {}
     sent = await send_text(bot, ticket.ops_chat_id, header, html=False, **kwargs)
-    ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id,
-                            header_message_id=sent[0].message_id)
+    ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id, header_message_id=sent[0].message_id)
     _remember(svc, ticket, sent, "header")
     return ticket
 
 
 # --- relaying -----------------------------------------------------------------------------
+
 
 async def relay_worker_text(context: BotContext, ticket: Ticket, worker: Worker, text: str) -> None:
     svc = context.services
@@ -249,16 +266,21 @@ async def relay_worker_text(context: BotContext, ticket: Ticket, worker: Worker,
     _remember(svc, ticket, sent, "relay")
 
 
-async def relay_worker_message(context: BotContext, ticket: Ticket, worker: Worker,
-                               message: Message, kind: str) -> None:
+async def relay_worker_message(
+    context: BotContext, ticket: Ticket, worker: Worker, message: Message, kind: str
+) -> None:
     """A photo, voice message, document… during a ticket: copy it to the operators."""
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
     try:
         extra = {"caption": redact(message.caption)} if message.caption else {}
         copied = await context.bot.copy_message(
-            ticket.ops_chat_id, from_chat_id=worker.chat_id, message_id=message.message_id,
-            **extra, **_ops_target(ticket))
+            ticket.ops_chat_id,
+            from_chat_id=worker.chat_id,
+            message_id=message.message_id,
+            **extra,
+            **_ops_target(ticket),
+        )
         _remember(svc, ticket, copied, "relay")
     except BadRequest as exc:  # some messages cannot be copied: say what it was
         log.info("copyMessage failed (%s); relaying a note instead", exc)
@@ -281,8 +303,7 @@ async def relay_operator_message(context: BotContext, ticket: Ticket, message: M
         if text:
             await send_text(bot, ticket.chat_id, texts.OPERATOR_PREFIX + text, html=False)
         else:
-            await bot.copy_message(ticket.chat_id, from_chat_id=message.chat_id,
-                                   message_id=message.message_id)
+            await bot.copy_message(ticket.chat_id, from_chat_id=message.chat_id, message_id=message.message_id)
     except TelegramError as exc:  # the worker blocked the bot, or Telegram kept failing
         log.warning("Operator reply for ticket #%s not delivered: %s", ticket.id, exc)
         await message.reply_text(texts.TICKET_DELIVERY_FAILED.format(id=ticket.id, error=exc))
@@ -291,6 +312,7 @@ async def relay_operator_message(context: BotContext, ticket: Ticket, message: M
 
 
 # --- closing ------------------------------------------------------------------------------
+
 
 async def post_resume(svc: Services, ticket: Ticket) -> bool:
     try:
@@ -309,8 +331,9 @@ async def flush_resumes(svc: Services, user_id: int | None = None) -> None:
             return
 
 
-async def close_ticket(context: BotContext, ticket: Ticket, *, by_worker: bool = False,
-                       operator: User | None = None) -> bool:
+async def close_ticket(
+    context: BotContext, ticket: Ticket, *, by_worker: bool = False, operator: User | None = None
+) -> bool:
     svc = context.services
     bot = context.bot
     closed_by = "worker" if by_worker else f"operator:{operator.id}" if operator else "system"
@@ -319,8 +342,9 @@ async def close_ticket(context: BotContext, ticket: Ticket, *, by_worker: bool =
         return False
     await post_resume(svc, closed)  # before the worker hears it, so their next message is answered
     try:
-        await send_text(bot, closed.chat_id, texts.HANDOFF_CLOSED_BY_WORKER if by_worker
-                        else texts.HANDOFF_CLOSED_BY_OPERATOR)
+        await send_text(
+            bot, closed.chat_id, texts.HANDOFF_CLOSED_BY_WORKER if by_worker else texts.HANDOFF_CLOSED_BY_OPERATOR
+        )
     except TelegramError as exc:
         log.warning("Could not tell the worker that ticket #%s closed: %s", closed.id, exc)
     if by_worker:
@@ -340,6 +364,7 @@ async def close_ticket(context: BotContext, ticket: Ticket, *, by_worker: bool =
 
 # --- operator views -----------------------------------------------------------------------
 
+
 def _topic_link(ticket: Ticket) -> str:
     chat = str(ticket.ops_chat_id)
     if ticket.thread_id and chat.startswith("-100"):
@@ -353,11 +378,16 @@ def open_tickets_text(svc: Services) -> str:
         return texts.NO_OPEN_TICKETS
     lines = [texts.TICKETS_TITLE.format(count=len(open_now))]
     for ticket in open_now:
-        lines.append(texts.TICKET_LINE.format(
-            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or ""),
-            opened=ticket.opened_at[5:16].replace("T", " "),
-            state=texts.TICKET_STATE_ANSWERED if ticket.answered_at else texts.TICKET_STATE_WAITING,
-        ) + _topic_link(ticket))
+        lines.append(
+            texts.TICKET_LINE.format(
+                id=ticket.id,
+                name=ticket.display_name,
+                reason=_reason_label(ticket.reason or ""),
+                opened=ticket.opened_at[5:16].replace("T", " "),
+                state=texts.TICKET_STATE_ANSWERED if ticket.answered_at else texts.TICKET_STATE_WAITING,
+            )
+            + _topic_link(ticket)
+        )
     return "\n".join(lines)
 
 
@@ -371,7 +401,9 @@ def stats_text(svc: Services) -> str:
     else:
         gaps_text = f"今日 {gaps[0]} 条（累计 {gaps[1]} 条）"
     return texts.STATS.format(
-        day=day, conversations=tickets.conversations_on(svc.db, day),
-        handoffs=tickets.handoffs_on(svc.db, day), open_tickets=tickets.open_count(svc.db),
+        day=day,
+        conversations=tickets.conversations_on(svc.db, day),
+        handoffs=tickets.handoffs_on(svc.db, day),
+        open_tickets=tickets.open_count(svc.db),
         gaps=gaps_text,
     )

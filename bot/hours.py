@@ -4,6 +4,7 @@
 lunch break), Monday to Friday, in China Standard Time. ``always`` means round the clock.
 Public holidays are not modelled: on those days the ticket simply waits a little longer.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,12 +33,11 @@ class StaffedHours:
     always: bool = False
 
     @classmethod
-    def parse(cls, spec: str | None, tz: tzinfo | None = None) -> "StaffedHours":
+    def parse(cls, spec: str | None, tz: tzinfo | None = None) -> StaffedHours:
         tz = tz or china_tz()
         spec = (spec or "").strip() or "09:00-17:30"
         if spec.lower() in {"always", "24x7", "24/7"}:
-            return cls(ranges=((time(0, 0), time(23, 59, 59)),), weekdays=frozenset(range(7)),
-                       tz=tz, always=True)
+            return cls(ranges=((time(0, 0), time(23, 59, 59)),), weekdays=frozenset(range(7)), tz=tz, always=True)
         ranges = []
         for part in spec.split(","):
             match = _RANGE.match(part)

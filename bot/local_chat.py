@@ -3,6 +3,7 @@
 Buttons are shown numbered; typing the number presses the button, just as a tap on
 Telegram would send its payload.
 """
+
 from __future__ import annotations
 
 import asyncio

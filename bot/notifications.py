@@ -21,6 +21,7 @@ seconds; a message sent but not marked (the database was locked) is only marked 
 never re-sent. Registry calls run in a worker thread – the action server writes the same
 file and SQLite may wait for its lock.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,7 @@ def chat_id_for(sender_id: str) -> int | None:
     """``tg-12345`` → 12345; ``None`` for a conversation that is not a Telegram one."""
     if not sender_id.startswith(TELEGRAM_PREFIX):
         return None
-    rest = sender_id[len(TELEGRAM_PREFIX):]
+    rest = sender_id[len(TELEGRAM_PREFIX) :]
     return int(rest) if rest.isdigit() else None
 
 
@@ -129,8 +130,13 @@ class _Failure:
 class NotificationDelivery:
     """The poller (a background task) and the ``TypeHandler`` callback that sends."""
 
-    def __init__(self, application: Application, outbox: RegistryOutbox, interval: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        application: Application,
+        outbox: RegistryOutbox,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.application = application
         self.outbox = outbox
         self.interval = interval
@@ -167,7 +173,7 @@ class NotificationDelivery:
                     await self.poll_once()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - a bad poll must not end delivery
+                except Exception:
                     log.exception("Polling the notifications outbox failed")
             await asyncio.sleep(self.interval)
 
@@ -190,14 +196,15 @@ class NotificationDelivery:
                 continue
             chat_id = chat_id_for(note.sender_id)
             if chat_id is None:
-                log.info("Notification %s is for %r, not a Telegram chat; not sending it",
-                         note.id, note.sender_id)
+                log.info("Notification %s is for %r, not a Telegram chat; not sending it", note.id, note.sender_id)
                 self._skipped.add(note.id)
                 continue
             self._in_flight.add(note.id)
-            await self.application.update_queue.put(NotificationUpdate(
-                notification_id=note.id, sender_id=note.sender_id, chat_id=chat_id,
-                text=note.text, kind=note.kind))
+            await self.application.update_queue.put(
+                NotificationUpdate(
+                    notification_id=note.id, sender_id=note.sender_id, chat_id=chat_id, text=note.text, kind=note.kind
+                )
+            )
             queued += 1
         return queued
 
@@ -224,8 +231,7 @@ class NotificationDelivery:
                 self._failed(update, exc)
                 return
             self._failures.pop(update.notification_id, None)
-            log.info("Notification %s (%s) delivered to %s", update.notification_id,
-                     update.kind, update.sender_id)
+            log.info("Notification %s (%s) delivered to %s", update.notification_id, update.kind, update.sender_id)
             self._sent_unmarked.add(update.notification_id)
             await self._mark(update.notification_id)
 
@@ -239,13 +245,19 @@ class NotificationDelivery:
         attempts = previous.attempts + 1 if previous else 1
         delay = min(self.interval * 2 ** (attempts - 1), MAX_RETRY_DELAY)
         self._failures[update.notification_id] = _Failure(attempts, self.clock() + delay)
-        log.warning("Notification %s to %s not delivered (attempt %d: %s); retrying in %.0f s",
-                    update.notification_id, update.sender_id, attempts, exc, delay)
+        log.warning(
+            "Notification %s to %s not delivered (attempt %d: %s); retrying in %.0f s",
+            update.notification_id,
+            update.sender_id,
+            attempts,
+            exc,
+            delay,
+        )
 
     async def _mark(self, notification_id: int) -> None:
         try:
             await self.outbox.mark_delivered(notification_id)
-        except Exception:  # noqa: BLE001 - retried on the next poll, without sending again
+        except Exception:
             log.exception("Could not mark notification %s delivered; will retry", notification_id)
             return
         self._sent_unmarked.discard(notification_id)

@@ -1,4 +1,5 @@
 """Sending to Telegram: long texts split on sentence boundaries, HTML with a plain fallback."""
+
 from __future__ import annotations
 
 import logging
@@ -31,10 +32,16 @@ async def send_text(
             sent.append(await bot.send_message(chat_id, part, reply_markup=markup, **kwargs))
             continue
         try:
-            sent.append(await bot.send_message(
-                chat_id, to_html(part), parse_mode=ParseMode.HTML, reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True), **kwargs,
-            ))
+            sent.append(
+                await bot.send_message(
+                    chat_id,
+                    to_html(part),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    **kwargs,
+                )
+            )
         except BadRequest as exc:
             if "parse" not in str(exc).lower():
                 raise

@@ -4,6 +4,7 @@ The front ends never interpret the dialogue themselves: they relay a worker's te
 Rasa's REST channel and render what comes back. Tracker reads and pause/resume events
 go through Rasa's HTTP API, which needs the server's auth token.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,7 @@ class RasaClient:
     def _params(self) -> dict[str, str]:
         return {"token": self.token} if self.token else {}
 
-    async def send(
-        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Send one worker message; return Rasa's replies (text/buttons/image/custom dicts).
 
         An empty list is treated as a failure: Rasa answers 200 with nothing when the
@@ -65,9 +64,7 @@ class RasaClient:
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         """The conversation's tracker (current session) from Rasa's HTTP API."""
         try:
-            response = await self._http().get(
-                f"/conversations/{sender_id}/tracker", params=self._params()
-            )
+            response = await self._http().get(f"/conversations/{sender_id}/tracker", params=self._params())
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:

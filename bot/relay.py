@@ -6,6 +6,7 @@ payloads kept in SQLite), images (sendPhoto) and the ``handoff`` custom payload,
 hands to :mod:`bot.handoff`. If Rasa (or the action server behind it) fails, the worker gets
 an apology and the offer of a person within a few seconds, never silence.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,8 +64,10 @@ async def typing(bot: Any, chat_id: int) -> AsyncIterator[None]:
 async def offer_person(context: BotContext, worker: Worker, text: str = texts.RASA_DOWN) -> None:
     svc = context.services
     keyboard = buttons.make_keyboard(
-        svc.db, worker.user_id,
-        [{"title": texts.HUMAN_BUTTON_TITLE, "payload": texts.HUMAN_PAYLOAD}], svc.now(),
+        svc.db,
+        worker.user_id,
+        [{"title": texts.HUMAN_BUTTON_TITLE, "payload": texts.HUMAN_PAYLOAD}],
+        svc.now(),
     )
     await send_text(context.bot, worker.chat_id, text, reply_markup=keyboard)
 
@@ -130,18 +133,14 @@ async def converse(context: BotContext, worker: Worker, text: str) -> None:
     tickets.record_activity(svc.db, worker.user_id, svc.now())
     message = for_rasa(text)
     if message is not text:
-        log.info("A %d-character message from %s shortened to %d for Rasa",
-                 len(text), worker.sender_id, len(message))
+        log.info("A %d-character message from %s shortened to %d for Rasa", len(text), worker.sender_id, len(message))
     try:
         async with typing(context.bot, worker.chat_id):
-            replies = await svc.rasa.send(
-                worker.sender_id, message, {"display_name": worker.display_name}
-            )
+            replies = await svc.rasa.send(worker.sender_id, message, {"display_name": worker.display_name})
     except RasaUnavailable as exc:
         log.warning("Rasa unavailable for %s: %s", worker.sender_id, exc)
         if text.strip() == texts.HUMAN_PAYLOAD:  # asked for a person: do it without Rasa
-            await handoff.open_ticket(context, worker, "rasa_unavailable",
-                                      notice=texts.HANDOFF_DEFAULT_NOTICE)
+            await handoff.open_ticket(context, worker, "rasa_unavailable", notice=texts.HANDOFF_DEFAULT_NOTICE)
         else:
             await offer_person(context, worker)
         return

@@ -14,6 +14,7 @@ may already have delivered the message – so it is retried only for idempotent 
 a worker seeing an answer twice is worse than the rare, logged, lost one.
 ``getUpdates`` never passes through the rate limiter; the Updater retries it itself.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,12 +28,25 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 #: Methods that are safe to repeat even if the first attempt might have reached Telegram.
-IDEMPOTENT = frozenset({
-    "getMe", "getChat", "getChatMember", "getWebhookInfo", "getMyCommands",
-    "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
-    "sendChatAction", "setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook",
-    "closeForumTopic", "leaveChat",
-})
+IDEMPOTENT = frozenset(
+    {
+        "getMe",
+        "getChat",
+        "getChatMember",
+        "getWebhookInfo",
+        "getMyCommands",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "sendChatAction",
+        "setMyCommands",
+        "deleteMyCommands",
+        "setWebhook",
+        "deleteWebhook",
+        "closeForumTopic",
+        "leaveChat",
+    }
+)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -50,8 +64,9 @@ def is_retryable(exc: NetworkError, endpoint: str) -> bool:
 class ResilientRateLimiter(AIORateLimiter):
     """``AIORateLimiter`` + bounded exponential back-off on transient network errors."""
 
-    def __init__(self, *, network_retries: int = 5, retry_delay: float = 1.0,
-                 max_delay: float = 30.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *, network_retries: int = 5, retry_delay: float = 1.0, max_delay: float = 30.0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._network_retries = network_retries
         self._retry_delay = retry_delay
@@ -61,17 +76,13 @@ class ResilientRateLimiter(AIORateLimiter):
         attempt = 0
         while True:
             try:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except NetworkError as exc:
                 if attempt >= self._network_retries or not is_retryable(exc, endpoint):
                     if not isinstance(exc, BadRequest):
-                        log.warning("%s failed for good after %d attempt(s): %s",
-                                    endpoint, attempt + 1, exc)
+                        log.warning("%s failed for good after %d attempt(s): %s", endpoint, attempt + 1, exc)
                     raise
-                delay = min(self._retry_delay * (2 ** attempt), self._max_delay)
+                delay = min(self._retry_delay * (2**attempt), self._max_delay)
                 attempt += 1
-                log.info("%s failed (%s); retry %d/%d in %.1fs",
-                         endpoint, exc, attempt, self._network_retries, delay)
+                log.info("%s failed (%s); retry %d/%d in %.1fs", endpoint, exc, attempt, self._network_retries, delay)
                 await asyncio.sleep(delay)

@@ -3,6 +3,7 @@
 Dialogue wording belongs to Rasa (domain responses and actions); these are only the
 front end's own messages: failures, hand-off notices and the operators' views.
 """
+
 from __future__ import annotations
 
 HELP = (
@@ -18,7 +19,9 @@ HELP = (
 # Rasa answered with an error or not in time. The turn may still have been done (a
 # sign-up saved while the answer was late), so never say it failed: point to 我的报名.
 MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
-RASA_DOWN = f"抱歉，小助手暂时出了点问题，没能及时回复您。{MAY_BE_SAVED}其他问题请稍后再试，或者点下面的按钮找工作人员。"
+RASA_DOWN = (
+    f"抱歉，小助手暂时出了点问题，没能及时回复您。{MAY_BE_SAVED}其他问题请稍后再试，或者点下面的按钮找工作人员。"
+)
 HUMAN_BUTTON_TITLE = "转人工"
 HUMAN_PAYLOAD = "/request_human"
 ERROR_APOLOGY = f"抱歉，处理您的消息时出了点问题。{MAY_BE_SAVED}其他问题请稍后再试，或发送 /human 找工作人员。"
@@ -42,7 +45,9 @@ HANDOFF_UNSTAFFED = (
 HANDOFF_ALREADY_OPEN = "您已经在人工服务中了，请直接留言，工作人员会在这里回复您。发送 /cancel 可结束人工服务。"
 HANDOFF_UNAVAILABLE = "抱歉，人工服务暂时无法接通，请稍后再试。"
 HANDOFF_IN_TICKET_COMMAND = "您正在与工作人员对话，请直接留言。发送 /cancel 可结束人工服务。"
-HANDOFF_CLOSED_BY_OPERATOR = "工作人员已结束本次人工服务，感谢您的耐心。您可以继续向小助手提问，发送 /start 查看主菜单。"
+HANDOFF_CLOSED_BY_OPERATOR = (
+    "工作人员已结束本次人工服务，感谢您的耐心。您可以继续向小助手提问，发送 /start 查看主菜单。"
+)
 HANDOFF_CLOSED_BY_WORKER = "已结束人工服务，您回到了小助手。发送 /start 查看主菜单。"
 OPERATOR_PREFIX = "👩‍💼 工作人员："
 

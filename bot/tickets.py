@@ -4,6 +4,7 @@
 module only stores and finds tickets. All state lives in the database, so a restart of the
 front end loses no open ticket and no message mapping.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -40,7 +41,7 @@ class Ticket:
         return self.status == "open"
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Ticket":
+    def from_row(cls, row: dict[str, Any]) -> Ticket:
         return cls(**{f.name: row.get(f.name) for f in fields(cls)})
 
 
@@ -74,10 +75,17 @@ def create(
     ops_chat_id: int,
 ) -> Ticket:
     record = {
-        "user_id": user_id, "chat_id": chat_id, "sender_id": sender_id,
-        "display_name": display_name, "reason": reason, "status": "open",
-        "opened_at": opened_at.isoformat(), "staffed": int(staffed), "ops_chat_id": ops_chat_id,
-        "paused": 0, "resume_pending": 0,
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "sender_id": sender_id,
+        "display_name": display_name,
+        "reason": reason,
+        "status": "open",
+        "opened_at": opened_at.isoformat(),
+        "staffed": int(staffed),
+        "ops_chat_id": ops_chat_id,
+        "paused": 0,
+        "resume_pending": 0,
     }
     try:
         with db.conn:
@@ -139,12 +147,18 @@ def pending_resumes(db: Database, user_id: int | None = None) -> list[Ticket]:
     return [Ticket.from_row(r) for r in db.query(sql + " ORDER BY id", params)]
 
 
-def remember_message(db: Database, ticket_id: int, ops_chat_id: int, ops_message_id: int,
-                     kind: str, when: datetime) -> None:
+def remember_message(
+    db: Database, ticket_id: int, ops_chat_id: int, ops_message_id: int, kind: str, when: datetime
+) -> None:
     with db.conn:
         db["ticket_messages"].insert(
-            {"ops_chat_id": ops_chat_id, "ops_message_id": ops_message_id, "ticket_id": ticket_id,
-             "kind": kind, "created_at": when.isoformat()},
+            {
+                "ops_chat_id": ops_chat_id,
+                "ops_message_id": ops_message_id,
+                "ticket_id": ticket_id,
+                "kind": kind,
+                "created_at": when.isoformat(),
+            },
             pk=("ops_chat_id", "ops_message_id"),
             replace=True,
         )
@@ -169,6 +183,7 @@ def by_thread(db: Database, ops_chat_id: int, thread_id: int) -> Ticket | None:
 
 
 # --- activity and statistics -------------------------------------------------------------
+
 
 def record_activity(db: Database, user_id: int, when: datetime) -> None:
     day = when.date().isoformat()
@@ -216,8 +231,8 @@ def unanswered_questions(gaps_db: Path, day: str) -> tuple[int, int] | None:
         if time_column is None:
             return (-1, total)
         today = conn.execute(
-            f'SELECT COUNT(*) FROM gaps WHERE CASE WHEN typeof("{time_column}") IN (\'integer\', \'real\') '
-            f'THEN date("{time_column}", \'unixepoch\', \'+8 hours\') '
+            f"SELECT COUNT(*) FROM gaps WHERE CASE WHEN typeof(\"{time_column}\") IN ('integer', 'real') "
+            f"THEN date(\"{time_column}\", 'unixepoch', '+8 hours') "
             f'ELSE substr("{time_column}", 1, 10) END = ?',
             [day],
         ).fetchone()[0]

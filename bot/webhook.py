@@ -7,6 +7,7 @@ this follows PTB's ``customwebhookbot`` pattern instead: the Application is buil
 match ``TELEGRAM_WEBHOOK_SECRET``. Put the server behind the HTTPS reverse proxy that
 ``TELEGRAM_WEBHOOK_URL`` points to; ``GET /healthz`` answers 200 for monitoring.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,7 @@ def make_web_app(application: Application, config: Config) -> web.Application:
             return web.Response(status=400)
         try:
             update = Update.de_json(data, application.bot)
-        except Exception:  # noqa: BLE001 - acknowledge it, or Telegram redelivers it for ever
+        except Exception:
             log.exception("Dropping an update PTB cannot parse: %.500s", data)
             return web.Response(status=200)
         await application.update_queue.put(update)
@@ -51,8 +52,7 @@ def make_web_app(application: Application, config: Config) -> web.Application:
     return web_app
 
 
-async def serve_webhook(application: Application, config: Config,
-                        stop: asyncio.Event | None = None) -> None:
+async def serve_webhook(application: Application, config: Config, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (by default: until SIGINT/SIGTERM)."""
     if stop is None:
         stop = asyncio.Event()
@@ -64,14 +64,13 @@ async def serve_webhook(application: Application, config: Config,
         if application.post_init:
             await application.post_init(application)
         await application.bot.set_webhook(
-            url=config.webhook_url, secret_token=config.webhook_secret,
-            allowed_updates=Update.ALL_TYPES)
+            url=config.webhook_url, secret_token=config.webhook_secret, allowed_updates=Update.ALL_TYPES
+        )
         await application.start()
         await runner.setup()
         site = web.TCPSite(runner, config.webhook_listen, config.webhook_port)
         await site.start()
-        log.info("Webhook listening on %s:%s%s", config.webhook_listen, config.webhook_port,
-                 config.webhook_path)
+        log.info("Webhook listening on %s:%s%s", config.webhook_listen, config.webhook_port, config.webhook_path)
         try:
             await stop.wait()
         finally:

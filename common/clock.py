@@ -6,6 +6,7 @@ calling ``datetime.now()`` itself, so a test — or a demo on a fixed day — de
 "today" is. The servers started for tests get their clock from ``UH_TODAY``
 (:func:`common.settings.load`), a unit test passes ``FixedClock(...)`` directly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

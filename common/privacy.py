@@ -9,12 +9,14 @@ confirmation, an operator's transcript, a log line, a staff screen before the au
 * any other personal number (landline, ID card, certificate) keeps 4 + 4 characters when
   it is long (12 or more), 2 + 2 when shorter: ``0574****4321``, ``87****21``,
   ``3302**********123X``;
+* an e-mail address keeps its first character and its domain: ``z***@example.com``;
 * what identifies a record or a conversation, not a person — ``BM2026-000123``,
   ``tg-123456789``, dates and times, small counts — is left alone.
 
 :func:`redact` applies the policy to free text; :class:`RedactingFilter` applies it to
 every log record a handler writes (:func:`install_redaction`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,14 +41,12 @@ _ID_CHARS = r"0-9A-Za-z_\-"
 #: Mainland mobiles, also written "138 1234 5678", "138-1234-5678", "+86 138…", "86138…".
 MOBILE = re.compile(r"(?<![\d+])(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
 #: Landlines with an area code (0574-87654321, 0574 8765 4321) or bare 7–8 digits.
-LANDLINE = re.compile(
-    rf"(?<![{_ID_CHARS}])(?:0\d{{2,3}}[ \-]?\d{{3,4}}[ \-]?\d{{4}}|\d{{7,8}})(?![{_ID_CHARS}])"
-)
+LANDLINE = re.compile(rf"(?<![{_ID_CHARS}])(?:0\d{{2,3}}[ \-]?\d{{3,4}}[ \-]?\d{{4}}|\d{{7,8}})(?![{_ID_CHARS}])")
+#: E-mail addresses: the first character and the domain stay (z***@example.com).
+EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)")
 #: ID-card and certificate numbers: 12+ digits (optional final X), or a short letter
 #: prefix followed by 8+ digits (ZJ12345678).
-CERTIFICATE = re.compile(
-    rf"(?<![{_ID_CHARS}])(?:[A-Za-z]{{1,4}}\d{{8,}}|\d{{12,}})[Xx]?(?![{_ID_CHARS}])"
-)
+CERTIFICATE = re.compile(rf"(?<![{_ID_CHARS}])(?:[A-Za-z]{{1,4}}\d{{8,}}|\d{{12,}})[Xx]?(?![{_ID_CHARS}])")
 
 
 def _compact(value: object) -> str:
@@ -90,6 +90,7 @@ def redact(text: object) -> str:
     result = str(text if text is not None else "").translate(_FULLWIDTH_DIGITS)
     result = MOBILE.sub(lambda m: mask_phone(m.group()), result)
     result = CERTIFICATE.sub(lambda m: mask_number(m.group()), result)
+    result = EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", result)
     return LANDLINE.sub(lambda m: mask_number(m.group()), result)
 
 

@@ -9,6 +9,7 @@ variable sees it at once, and nothing is cached behind anyone's back.
 
 ``.env.example`` documents every variable for the people who set them.
 """
+
 from __future__ import annotations
 
 import os

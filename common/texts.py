@@ -12,6 +12,7 @@ never *what the union offers*.
 Sections are by who reads the text and where it appears; each name says what the text is
 for, not where it happens to be used.
 """
+
 from __future__ import annotations
 
 Button = dict[str, str]

@@ -14,6 +14,7 @@ The action server uses only this API::
 See ``knowledge/README.md`` for the staff workflow and ``knowledge.search`` for
 what the scores mean.
 """
+
 from .kb import KnowledgeBase, default_kb, reset_default_kb
 from .schema import CONFIDENT_SCORE, SAMPLE_NOTE, Course, Entry, Hit, KnowledgeError, MonthlyBook, Problem
 

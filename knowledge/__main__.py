@@ -1,4 +1,5 @@
 """``python -m knowledge ...`` - see :mod:`knowledge.cli`."""
+
 import sys
 
 from .cli import main

@@ -14,6 +14,7 @@ knowledge base on them and prints:
 Targets: search p95 <= 5 ms at 10,000 entries and <= 20 ms at 100,000;
 reload <= 2 s at 10,000.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,22 @@ import jieba
 
 from .kb import KnowledgeBase
 
-KIND_SHARE = (("faq.yml", 0.6), ("courses.yml", 0.2), ("subsidies.yml", 0.1), ("reading.yml", 0.05), ("sports.yml", 0.05))
-TEMPLATES = ("{a}怎么报名", "{a}{b}在哪里", "有没有{a}", "{a}什么时候开始", "我想了解{a}和{b}", "{a}{b}有补贴吗", "{a}要多少钱")
+KIND_SHARE = (
+    ("faq.yml", 0.6),
+    ("courses.yml", 0.2),
+    ("subsidies.yml", 0.1),
+    ("reading.yml", 0.05),
+    ("sports.yml", 0.05),
+)
+TEMPLATES = (
+    "{a}怎么报名",
+    "{a}{b}在哪里",
+    "有没有{a}",
+    "{a}什么时候开始",
+    "我想了解{a}和{b}",
+    "{a}{b}有补贴吗",
+    "{a}要多少钱",
+)
 
 
 def _vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
@@ -143,8 +158,10 @@ def run(n: int, queries: int, seed: int = 7) -> dict[str, float]:
         c50, c95 = _percentiles(ctimes)
         # A typical staff edit: one FAQ entry added at the end of faq.yml.
         with open(kdir / "faq.yml", "a", encoding="utf-8") as fh:
-            fh.write('- id: bench_added\n  title: 新加的问题\n  answer: "这是工作人员刚加的一条回答，用来测重新加载。"\n'
-                     '  questions: ["新加的问题怎么问", "重新加载测试"]\n  source: 合成数据\n')
+            fh.write(
+                '- id: bench_added\n  title: 新加的问题\n  answer: "这是工作人员刚加的一条回答，用来测重新加载。"\n'
+                '  questions: ["新加的问题怎么问", "重新加载测试"]\n  source: 合成数据\n'
+            )
         os.utime(kdir / "faq.yml")
         t0, c0 = time.perf_counter(), time.process_time()
         reloaded = kb.refresh(force=True)

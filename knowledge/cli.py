@@ -3,6 +3,7 @@
 Everything printed is Chinese, for union staff; exit status is non-zero when
 something must be fixed, so the same commands work in CI and in a Makefile.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,8 @@ import logging
 import os
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import paths
 from .faq_csv import export_faq, import_faq
@@ -50,7 +51,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     counts = Counter(e.kind for e in result.entries)
     parts = "、".join(f"{KIND_NAMES.get(k, k)} {n} 条" for k, n in counts.items())
-    print(f"\n检查通过：共 {len(result.entries)} 条知识（{parts}），每月书目 {len(result.books)} 条；{warns} 个提醒（提醒不影响使用）。")
+    print(
+        f"\n检查通过：共 {len(result.entries)} 条知识（{parts}），每月书目 {len(result.books)} 条；{warns} 个提醒（提醒不影响使用）。"
+    )
     return 0
 
 
@@ -76,7 +79,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if hits and hits[0].confident:
         print(f"\n小助手会回答（有把握，得分 {hits[0].score:g}）：\n{hits[0].answer}")
     elif hits:
-        print(f"\n没有把握（最高得分 {hits[0].score:g}，低于 {CONFIDENT_SCORE:g}）。小助手会说没找到确切答案，并推荐这些话题：")
+        print(
+            f"\n没有把握（最高得分 {hits[0].score:g}，低于 {CONFIDENT_SCORE:g}）。小助手会说没找到确切答案，并推荐这些话题："
+        )
         for h in hits[:3]:
             print(f"  · {h.title}")
     else:

@@ -7,6 +7,7 @@ knowledge files exactly like the bot would, and only then replaces
 ``faq.yml`` (atomically, keeping the file's comment header). An invalid CSV
 changes nothing; the problems name the CSV line and column.
 """
+
 from __future__ import annotations
 
 import csv
@@ -112,7 +113,9 @@ def read_faq_csv(csv_path: Path) -> tuple[LList | None, list[Problem]]:
     for cell in header:
         name = _column_name(cell)
         if name is None and cell.strip():
-            problems.append(Problem(ERROR, label, 1, None, None, CsvMsg.UNKNOWN_COLUMN.format(name=cell.strip(), allowed=allowed)))
+            problems.append(
+                Problem(ERROR, label, 1, None, None, CsvMsg.UNKNOWN_COLUMN.format(name=cell.strip(), allowed=allowed))
+            )
         if name is not None and name in names:
             problems.append(Problem(ERROR, label, 1, None, None, CsvMsg.DUP_COLUMN.format(name=name)))
         names.append(name)
@@ -255,7 +258,11 @@ def dump_faq(entries: list[dict[str, Any]]) -> str:
             elif isinstance(value, str) and "\n" in value and not value.endswith("\n"):
                 value += "\n"  # "|" rather than "|-", as staff write it by hand
             out[name] = value
-        blocks.append(yaml.dump([out], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000, default_flow_style=False))
+        blocks.append(
+            yaml.dump(
+                [out], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000, default_flow_style=False
+            )
+        )
     return "\n".join(blocks)
 
 

@@ -9,6 +9,7 @@ per database and never leaves it), which still lets us count *how many people*
 asked without being able to tell *who*. Phone, ID-card and e-mail numbers are
 masked in the question text before it is stored.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,12 +22,14 @@ import re
 import secrets
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import sqlite_utils
 from rapidfuzz import fuzz, process
+
+from common.privacy import redact
 
 from . import paths
 from .schema import Hit
@@ -39,19 +42,9 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 GROUP_THRESHOLD = 70.0
 MAX_TEXT = 500
 
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[邮箱]"),
-    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[证件号]"),
-    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[手机号]"),
-    (re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"), "[电话]"),
-)
-
-
 def mask_personal(text: str) -> str:
-    """Replace phone, ID-card and e-mail numbers with placeholders."""
-    for pattern, replacement in _MASKS:
-        text = pattern.sub(replacement, text)
-    return text
+    """The question as it may be stored: personal numbers masked (:mod:`common.privacy`)."""
+    return redact(text)
 
 
 def _connect(db_path: Path) -> sqlite_utils.Database:
@@ -61,7 +54,16 @@ def _connect(db_path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     if "gaps" not in db.table_names():
         db["gaps"].create(
-            {"id": int, "ts": str, "day": str, "text": str, "norm": str, "conversation": str, "reason": str, "nearest": str},
+            {
+                "id": int,
+                "ts": str,
+                "day": str,
+                "text": str,
+                "norm": str,
+                "conversation": str,
+                "reason": str,
+                "nearest": str,
+            },
             pk="id",
             if_not_exists=True,
         )
@@ -123,7 +125,7 @@ def record_gap(
         finally:
             db.conn.close()
         return True
-    except Exception:  # noqa: BLE001 - recording a gap must never break a conversation
+    except Exception:
         logger.exception("could not record an unanswered question")
         return False
 
@@ -241,3 +243,22 @@ def write_groups_csv(groups: Sequence[GapGroup], path: Path) -> None:
                     " | ".join(f"{i}({s:g})" for i, s in g.nearest_ids()),
                 ]
             )
+
+
+def count_unanswered(day: str, *, db_path: Path | None = None) -> tuple[int, int] | None:
+    """``(on that day, in all)`` unanswered questions; ``None`` when none was ever recorded.
+
+    ``day`` is a Ningbo date, ``YYYY-MM-DD``. For dashboards and the operators' ``/stats``.
+    """
+    path = db_path or paths.gaps_path()
+    if not path.exists():
+        return None
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gaps'").fetchone():
+            return None
+        on_day = con.execute("SELECT COUNT(*) FROM gaps WHERE day = ?", [day]).fetchone()[0]
+        total = con.execute("SELECT COUNT(*) FROM gaps").fetchone()[0]
+        return int(on_day), int(total)
+    finally:
+        con.close()

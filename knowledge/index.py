@@ -10,6 +10,7 @@ place with ``os.replace``, so readers see either the old or the new index,
 never a half-written one. Readers open it read-only and immutable; an open
 connection keeps reading the old file even after it has been replaced.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -38,7 +40,11 @@ def entry_phrases(entry: Entry) -> list[tuple[str, str]]:
     """Everything a worker might type to mean this entry, with its kind."""
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    for kind, text in [(TITLE, entry.title), *((ALIAS, a) for a in entry.aliases), *((QUESTION, q) for q in entry.questions)]:
+    for kind, text in [
+        (TITLE, entry.title),
+        *((ALIAS, a) for a in entry.aliases),
+        *((QUESTION, q) for q in entry.questions),
+    ]:
         key = normalize(text)
         if key and key not in seen:
             seen.add(key)
@@ -81,7 +87,9 @@ class RowCache:
             self.rows = {k: v for k, v in self.rows.items() if k in wanted}
 
 
-def _rows_for(entry: Entry, analyzer: Analyzer) -> tuple[str, str, str, str, tuple[tuple[str, str, str, str], ...], str]:
+def _rows_for(
+    entry: Entry, analyzer: Analyzer
+) -> tuple[str, str, str, str, tuple[tuple[str, str, str, str], ...], str]:
     qtoks: dict[str, None] = {}
     phrases = []
     for kind, text in entry_phrases(entry):
@@ -102,7 +110,7 @@ def build_index(
     analyzer: Analyzer,
     meta: dict[str, Any],
     row_cache: RowCache | None = None,
-) -> "IndexReader":
+) -> IndexReader:
     """Write a complete index to a temporary file, then move it over ``path``.
 
     Returns a reader already connected to the new file (see :class:`IndexReader`).
@@ -161,7 +169,9 @@ def _fill(
         row_cache.keep_only(entries)
     con = db.conn
     con.execute("BEGIN")
-    con.executemany("INSERT INTO entries (n, id, kind, title, doc, anorm, qtoks, atoks) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry_rows)
+    con.executemany(
+        "INSERT INTO entries (n, id, kind, title, doc, anorm, qtoks, atoks) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry_rows
+    )
     con.executemany("INSERT INTO phrases (entry_n, kind, text, norm, content) VALUES (?, ?, ?, ?, ?)", phrase_rows)
     con.executemany(
         "INSERT INTO books (month, doc) VALUES (?, ?)",
@@ -174,7 +184,10 @@ def _fill(
         "n_entries": len(entries),
         "user_words": sorted(analyzer.user_words),
     }
-    con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [(k, json.dumps(v, ensure_ascii=False)) for k, v in full_meta.items()])
+    con.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)",
+        [(k, json.dumps(v, ensure_ascii=False)) for k, v in full_meta.items()],
+    )
     con.execute("COMMIT")
     db["entries"].create_index(["id"], unique=True)
     db["entries"].create_index(["kind"])
@@ -210,7 +223,9 @@ def read_knowledge(path: Path) -> tuple[list[Entry], list[MonthlyBook]]:
     con = _open_ro(path)
     try:
         entries = [Entry.from_doc(json.loads(doc)) for (doc,) in con.execute("SELECT doc FROM entries ORDER BY n")]
-        books = [MonthlyBook.from_doc(json.loads(doc)) for (doc,) in con.execute("SELECT doc FROM books ORDER BY month")]
+        books = [
+            MonthlyBook.from_doc(json.loads(doc)) for (doc,) in con.execute("SELECT doc FROM books ORDER BY month")
+        ]
     finally:
         con.close()
     return entries, books
@@ -260,7 +275,9 @@ class IndexReader:
         marks = ",".join("?" * len(terms))
         return dict(self._rows(f"SELECT term, df FROM terms WHERE term IN ({marks})", terms))
 
-    def candidates(self, terms: Sequence[str], limit: int, kind: str | None = None, *, ranked: bool = True) -> list[int]:
+    def candidates(
+        self, terms: Sequence[str], limit: int, kind: str | None = None, *, ranked: bool = True
+    ) -> list[int]:
         """Entry numbers whose text shares any of ``terms``, best BM25 first
         (``ranked=False``: any matching entries, much faster for common terms)."""
         if not terms:
@@ -268,7 +285,12 @@ class IndexReader:
         match = " OR ".join(f'"{t}"' for t in terms)
         if not ranked:
             if kind is None:
-                return [row[0] for row in self._rows("SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?", (match, limit))]
+                return [
+                    row[0]
+                    for row in self._rows(
+                        "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?", (match, limit)
+                    )
+                ]
             sql = (
                 "SELECT f.rowid FROM entries_fts f JOIN entries e ON e.n = f.rowid "
                 "WHERE entries_fts MATCH ? AND e.kind = ? LIMIT ?"
@@ -292,7 +314,9 @@ class IndexReader:
         marks = ",".join("?" * len(numbers))
         out: dict[int, tuple[str, str, str, list[Phrase]]] = {
             n: (eid, kind, anorm, [])
-            for n, eid, kind, anorm in self._rows(f"SELECT n, id, kind, anorm FROM entries WHERE n IN ({marks})", list(numbers))
+            for n, eid, kind, anorm in self._rows(
+                f"SELECT n, id, kind, anorm FROM entries WHERE n IN ({marks})", list(numbers)
+            )
         }
         for n, kind, text, norm, content in self._rows(
             f"SELECT entry_n, kind, text, norm, content FROM phrases WHERE entry_n IN ({marks})", list(numbers)
@@ -305,7 +329,10 @@ class IndexReader:
         if not numbers:
             return []
         marks = ",".join("?" * len(numbers))
-        found = {n: (eid, kind) for n, eid, kind in self._rows(f"SELECT n, id, kind FROM entries WHERE n IN ({marks})", list(numbers))}
+        found = {
+            n: (eid, kind)
+            for n, eid, kind in self._rows(f"SELECT n, id, kind FROM entries WHERE n IN ({marks})", list(numbers))
+        }
         return [found[n] for n in numbers if n in found]
 
     def close(self) -> None:

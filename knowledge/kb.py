@@ -7,6 +7,7 @@ request sees either the old knowledge or the new one, never a mix. A broken
 edit never replaces good knowledge: it is rejected as a whole and logged in
 the validator's words.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,9 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from . import paths
 from .index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
@@ -109,7 +110,9 @@ class Snapshot:
         return frozenset().union(*(self.tagged.get(k, frozenset()) for k in kind))
 
     @staticmethod
-    def make(entries: list[Entry], books: list[MonthlyBook], reader: IndexReader, analyzer: Analyzer, content_hash: str) -> "Snapshot":
+    def make(
+        entries: list[Entry], books: list[MonthlyBook], reader: IndexReader, analyzer: Analyzer, content_hash: str
+    ) -> Snapshot:
         courses = tuple(e for e in entries if isinstance(e, Course))
         rows = tuple(course_lookup_rows(courses))
         by_id: dict[str, list[tuple[str, str, str]]] = {}
@@ -193,7 +196,7 @@ class KnowledgeBase:
         index_path: Path | None = None,
         *,
         registry_path: Path | None = None,
-    ) -> "KnowledgeBase":
+    ) -> KnowledgeBase:
         """Validate the files and build (or reuse) the search index.
 
         Paths default to ``UH_KNOWLEDGE_DIR`` and ``$UH_DATA_DIR/knowledge_index.db``
@@ -209,14 +212,16 @@ class KnowledgeBase:
             return cls._open(kdir, ipath, rpath, load_cache, row_cache)
 
     @classmethod
-    def _open(cls, kdir: Path, ipath: Path, rpath: Path, load_cache: LoadCache, row_cache: RowCache) -> "KnowledgeBase":
+    def _open(cls, kdir: Path, ipath: Path, rpath: Path, load_cache: LoadCache, row_cache: RowCache) -> KnowledgeBase:
         result = load(kdir, registry_path=rpath, cache=load_cache)
         meta = read_meta(ipath)
         if result.ok:
             if meta is not None and meta.get("content_hash") == result.content_hash:
                 # Unchanged since the index was built: skip the rebuild.
                 analyzer = Analyzer(collect_domain_words(result.entries))
-                snapshot = Snapshot.make(result.entries, result.books, IndexReader(ipath), analyzer, result.content_hash)
+                snapshot = Snapshot.make(
+                    result.entries, result.books, IndexReader(ipath), analyzer, result.content_hash
+                )
             else:
                 snapshot = _build(result, ipath, None, kdir, row_cache)
             return cls(kdir, ipath, rpath, snapshot, result.signature, result.problems, load_cache, row_cache)
@@ -297,8 +302,9 @@ class KnowledgeBase:
         snap = self._snap
         if not text or not text.strip():
             return []
-        found = search_index(snap.reader, snap.analyzer, text, kind=kind, limit=limit,
-                             also_in_topic=snap.tagged_for(kind))
+        found = search_index(
+            snap.reader, snap.analyzer, text, kind=kind, limit=limit, also_in_topic=snap.tagged_for(kind)
+        )
         book = snap.books.get(current_month())
         hits = []
         for s in found:
@@ -365,6 +371,7 @@ class KnowledgeBase:
 
         ``region`` matches the official name or its short form ("奉化" = "奉化区").
         """
+
         def region_ok(course: Course) -> bool:
             if region is None:
                 return True

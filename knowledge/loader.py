@@ -4,6 +4,7 @@ Kept separate from the knowledge base so that the CLI (``validate``,
 ``import-faq``) can check a directory, or a directory with one file swapped
 for an imported one, exactly as the running bot would.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -95,7 +96,9 @@ def load(
     present = {p.name: p for p in knowledge_files(directory)}
     for name, path in present.items():
         if name not in KIND_BY_FILE:
-            problems.append(Problem(WARNING, name, None, None, None, Msg.UNKNOWN_FILE.format(files="、".join(KIND_BY_FILE))))
+            problems.append(
+                Problem(WARNING, name, None, None, None, Msg.UNKNOWN_FILE.format(files="、".join(KIND_BY_FILE)))
+            )
     for name in KIND_BY_FILE:
         if name in overrides:
             sources[name] = overrides[name]

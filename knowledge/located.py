@@ -4,6 +4,7 @@ Staff fix what they can find: every validation message names the file and the
 line. PyYAML's composer keeps each node's position, so we build dicts and lists
 from the node tree ourselves instead of using ``yaml.safe_load``.
 """
+
 from __future__ import annotations
 
 import re
@@ -75,9 +76,15 @@ class LList(list):
 # Chinese explanations for the YAML errors staff actually make. Matched by
 # substring because libyaml and pure PyYAML word them slightly differently.
 _YAML_HINTS: tuple[tuple[str, str], ...] = (
-    ("mapping values are not allowed", "这里不该出现冒号。文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”"),
+    (
+        "mapping values are not allowed",
+        "这里不该出现冒号。文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”",
+    ),
     ("could not find expected ':'", "缺少冒号，应该写成“字段: 值”（冒号后面要有一个空格）"),
-    ("cannot start any token", "有不能出现在这里的字符：常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）"),
+    (
+        "cannot start any token",
+        "有不能出现在这里的字符：常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）",
+    ),
     ("found unexpected end of stream", "引号没有配对，文字从这里开始的引号一直没有结束"),
     ("did not find expected key", "缩进没有对齐，同一级的字段前面要有同样多的空格"),
     ("did not find expected '-' indicator", "缩进没有对齐，列表的每一项都要以同样缩进的“- ”开头"),
@@ -227,7 +234,9 @@ def _convert(node: yaml.Node, constructor: SafeConstructor, problems: list[Probl
                 result.duplicate_keys.append((key, key_node.start_mark.line + 1))
                 continue
             result[key] = _convert(value_node, constructor, problems, file)
-            result.key_lines[key] = value_node.start_mark.line + 1 if _inline(value_node) else key_node.start_mark.line + 1
+            result.key_lines[key] = (
+                value_node.start_mark.line + 1 if _inline(value_node) else key_node.start_mark.line + 1
+            )
         return result
     if isinstance(node, yaml.SequenceNode):
         items = LList(line=line)

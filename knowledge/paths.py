@@ -4,6 +4,7 @@ Every path the package uses is asked for here (from :mod:`common.settings`, whic
 the environment on each call), so that tests — and staff trying an edit on a copy — can
 point everything at another directory without touching the real files.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

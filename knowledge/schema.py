@@ -4,6 +4,7 @@ Everything here is immutable (frozen dataclasses, tuples) because a loaded
 knowledge snapshot is shared by concurrent requests and swapped as a whole on
 reload; nobody may change it in place.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def visible_len(text: str) -> int:
 def strip_sample_prefix(value: str) -> str:
     """Show a sample value without its ``示例：`` marker (the note says it instead)."""
     if value.startswith(SAMPLE_PREFIX):
-        return value[len(SAMPLE_PREFIX):].strip()
+        return value[len(SAMPLE_PREFIX) :].strip()
     if value.startswith("示例:"):
         return value[3:].strip()
     return value
@@ -92,7 +93,7 @@ class Entry:
         """True while the entry still shows values staff must replace."""
         return bool(self.sample_fields)
 
-    def render(self, book: "MonthlyBook | None" = None) -> str:
+    def render(self, book: MonthlyBook | None = None) -> str:
         """The ready-to-send answer text."""
         text = self.answer
         if BOOK_PLACEHOLDER in text:
@@ -113,7 +114,7 @@ class Entry:
         return doc
 
     @staticmethod
-    def from_doc(doc: dict[str, Any]) -> "Entry":
+    def from_doc(doc: dict[str, Any]) -> Entry:
         """Inverse of :meth:`to_doc`; returns a :class:`Course` for courses."""
         cls: type[Entry] = Course if doc.get("kind") == "course" else Entry
         names = {f.name for f in fields(cls)}
@@ -227,7 +228,7 @@ class MonthlyBook:
         return doc
 
     @staticmethod
-    def from_doc(doc: dict[str, Any]) -> "MonthlyBook":
+    def from_doc(doc: dict[str, Any]) -> MonthlyBook:
         names = {f.name for f in fields(MonthlyBook)}
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in names}
         return MonthlyBook(**kwargs)

@@ -38,11 +38,12 @@ first hit outside the hinted topic needs ``OFF_TOPIC_SCORE`` and
 ``OFF_TOPIC_LEAD``. Without a hint (off-topic questions) only ``CONFIDENT_SCORE``
 counts.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Container, Iterable, Sequence
 
 from rapidfuzz import fuzz
 
@@ -71,7 +72,17 @@ ANSWER_SIGNAL_CAP = 65.0
 #: make unrelated questions look alike.
 NORM_RATIO_WEIGHT = 0.95
 
-__all__ = ["CONFIDENT_SCORE", "MIN_SCORE", "KIND_BOOST", "HINTED_SCORE", "LEAD_MARGIN", "Scored", "candidate_ids", "search_index", "course_scores"]
+__all__ = [
+    "CONFIDENT_SCORE",
+    "MIN_SCORE",
+    "KIND_BOOST",
+    "HINTED_SCORE",
+    "LEAD_MARGIN",
+    "Scored",
+    "candidate_ids",
+    "search_index",
+    "course_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -232,7 +243,9 @@ def search_index(
         if reader.n_by_kind.get(hinted):
             # The hint widens the net for its own kind (never narrows it).
             have = set(numbers)
-            numbers.extend(n for n in reader.candidates(terms, CANDIDATES // 2, kind=hinted, ranked=ranked) if n not in have)
+            numbers.extend(
+                n for n in reader.candidates(terms, CANDIDATES // 2, kind=hinted, ranked=ranked) if n not in have
+            )
     if not numbers:
         return []
     weights = _Weights(q, dfs, reader.n_entries)
@@ -245,6 +258,7 @@ def search_index(
         score, matched = score_entry(q, weights, phrases, anorm)
         if score >= MIN_SCORE:
             scored.append(Scored(n, entry_id, entry_kind, score, matched, order))
+
     def rank(s: Scored) -> float:
         return s.score + (KIND_BOOST if in_topic(s) else 0.0)
 

@@ -12,6 +12,7 @@ process and shared (each snapshot only adds an overlay of its own words). Analys
 a dictionary word can only change how texts *containing* that word are split
 (the total frequency is kept constant), so only those are redone.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,8 @@ import math
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import jieba
 
@@ -180,7 +181,7 @@ class Analyzer:
 
     _MAX_CACHE = 400_000
 
-    def __init__(self, user_words: Iterable[str] = (), previous: "Analyzer | None" = None):
+    def __init__(self, user_words: Iterable[str] = (), previous: Analyzer | None = None):
         base = _base()
         self.user_words = frozenset(user_words)
         tokenizer = jieba.Tokenizer()

@@ -7,14 +7,16 @@ keeps the last good knowledge) or ``warning`` (shown, but the edit is used).
 The exact wording of the messages is part of the contract with staff (and is
 asserted in ``tests/knowledge``); change it deliberately.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .located import LList, LMap
 from .schema import (
@@ -112,7 +114,7 @@ class Msg:
     MISSING = "缺少必填字段 {field}"
     EMPTY = "不能为空"
     TYPE = "应该是{expected}，现在是{actual}"
-    QUOTE_HINT = "（全是数字的内容请加引号，例如 \"0574-12345678\"）"
+    QUOTE_HINT = '（全是数字的内容请加引号，例如 "0574-12345678"）'
     ID_FORMAT = "id“{id}”只能用小写英文字母、数字和下划线，并以字母开头，例如 faq_join_union"
     DUP_ID = "id {id} 重复了，{file} 第{line}行已经用过"
     DUP_KEY = "字段 {field} 写了两次"
@@ -148,8 +150,7 @@ class Msg:
         "或者在文件里明确写一行 []"
     )
     EMPTY_SECTION = (
-        "“{key}:”下面一条也没有，可能是缩进错了或内容被误删了。"
-        "如果确实要清空这一部分，请明确写成“{key}: []”"
+        "“{key}:”下面一条也没有，可能是缩进错了或内容被误删了。如果确实要清空这一部分，请明确写成“{key}: []”"
     )
     EMPTY_LIST = "文件里写的是空列表，一条条目也没有：这一类知识暂时是空的"
 
@@ -213,9 +214,7 @@ class _Collector:
 # --- single values -----------------------------------------------------------
 
 
-def _check_value(
-    out: _Collector, raw: LMap, key: str, kind_of: str, entry: str | None
-) -> tuple[bool, Any]:
+def _check_value(out: _Collector, raw: LMap, key: str, kind_of: str, entry: str | None) -> tuple[bool, Any]:
     """Check one present field; returns (ok, normalised value)."""
     value = raw[key]
     line = raw.line_of(key)
@@ -263,7 +262,12 @@ def _check_value(
                 if item is None:
                     out.error(item_line, entry, key, Msg.EMPTY_ITEM.format(n=i + 1))
                 else:
-                    out.error(item_line, entry, key, f"第{i + 1}项" + Msg.TYPE.format(expected=_EXPECTED[TEXT], actual=_type_name(item)))
+                    out.error(
+                        item_line,
+                        entry,
+                        key,
+                        f"第{i + 1}项" + Msg.TYPE.format(expected=_EXPECTED[TEXT], actual=_type_name(item)),
+                    )
                 ok = False
                 continue
             if not item.strip():
@@ -412,7 +416,9 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
         answer = values["answer"]
         for name in PLACEHOLDER_RE.findall(answer):
             if "{" + name + "}" != BOOK_PLACEHOLDER:
-                out.error(raw.line_of("answer"), entry_id, "answer", Msg.PLACEHOLDER.format(name=name, book=BOOK_PLACEHOLDER))
+                out.error(
+                    raw.line_of("answer"), entry_id, "answer", Msg.PLACEHOLDER.format(name=name, book=BOOK_PLACEHOLDER)
+                )
                 return None, raw_id
         title = values.get("title") or values["questions"][0]
         built = Entry(kind=kind, title=title, answer=answer, **common)
@@ -427,7 +433,12 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
     if len(built.questions) == 1:
         out.warn(raw.line_of("questions"), entry_id, "questions", Msg.FEW_QUESTIONS)
     if built.sample_fields:
-        out.warn(raw.line_of("sample_fields"), entry_id, "sample_fields", Msg.SAMPLE_LEFT.format(fields="、".join(built.sample_fields)))
+        out.warn(
+            raw.line_of("sample_fields"),
+            entry_id,
+            "sample_fields",
+            Msg.SAMPLE_LEFT.format(fields="、".join(built.sample_fields)),
+        )
     return built, raw_id
 
 
@@ -470,7 +481,12 @@ def _check_book(out: _Collector, raw: Any, line: int) -> MonthlyBook | None:
         return None
     intro = values.get("intro", "")
     if intro and visible_len(intro) > BOOK_INTRO_MAX_CHARS:
-        out.error(raw.line_of("intro"), label, "intro", Msg.BOOK_INTRO_LONG.format(n=visible_len(intro), max=BOOK_INTRO_MAX_CHARS))
+        out.error(
+            raw.line_of("intro"),
+            label,
+            "intro",
+            Msg.BOOK_INTRO_LONG.format(n=visible_len(intro), max=BOOK_INTRO_MAX_CHARS),
+        )
         return None
     book = MonthlyBook(
         month=values["month"],
@@ -482,7 +498,12 @@ def _check_book(out: _Collector, raw: Any, line: int) -> MonthlyBook | None:
         line=raw.line,
     )
     if book.sample_fields:
-        out.warn(raw.line_of("sample_fields"), label, "sample_fields", Msg.SAMPLE_LEFT.format(fields="、".join(book.sample_fields)))
+        out.warn(
+            raw.line_of("sample_fields"),
+            label,
+            "sample_fields",
+            Msg.SAMPLE_LEFT.format(fields="、".join(book.sample_fields)),
+        )
     return book
 
 
@@ -582,7 +603,9 @@ def check_sources(
                     course_ids_raw.add(raw_id)
                 if raw_id in seen_ids:
                     first_file, first_line = seen_ids[raw_id]
-                    out.error(raw.line_of("id"), raw_id, "id", Msg.DUP_ID.format(id=raw_id, file=first_file, line=first_line))
+                    out.error(
+                        raw.line_of("id"), raw_id, "id", Msg.DUP_ID.format(id=raw_id, file=first_file, line=first_line)
+                    )
                     continue
                 seen_ids[raw_id] = (out.file, raw.line_of("id"))
             if built is not None:
@@ -592,15 +615,18 @@ def check_sources(
             if book is None:
                 continue
             if book.month in book_months:
-                out.error(book.line, f"书目 {book.month}", "month", Msg.BOOK_DUP.format(month=book.month, line=book_months[book.month]))
+                out.error(
+                    book.line,
+                    f"书目 {book.month}",
+                    "month",
+                    Msg.BOOK_DUP.format(month=book.month, line=book_months[book.month]),
+                )
                 continue
             book_months[book.month] = book.line
             books.append(book)
     _cross_checks(entries, problems, labels)
     courses_label = labels.get("courses.yml", "courses.yml")
-    courses_unreadable = "courses.yml" not in sources and any(
-        p.is_error and p.file == courses_label for p in problems
-    )
+    courses_unreadable = "courses.yml" not in sources and any(p.is_error and p.file == courses_label for p in problems)
     # A missing courses.yml is checked too (it removes every course), an unreadable one
     # already has its error.
     if registry_counts is not None and not courses_unreadable:
@@ -630,20 +656,40 @@ def _cross_checks(entries: list[Entry], problems: list[Problem], labels: dict[st
             if other is not None and other != course.id:
                 alias = name
                 problems.append(
-                    Problem(ERROR, course.file, course.line, course.id, "aliases", Msg.ALIAS_CLASH.format(alias=alias, other=other, this=course.id))
+                    Problem(
+                        ERROR,
+                        course.file,
+                        course.line,
+                        course.id,
+                        "aliases",
+                        Msg.ALIAS_CLASH.format(alias=alias, other=other, this=course.id),
+                    )
                 )
                 continue
             owner[key] = course.id
     for course in courses:
         if course.programme and course.programme not in course_by_id:
-            problems.append(Problem(ERROR, course.file, course.line, course.id, "programme", Msg.PROGRAMME.format(ref=course.programme)))
+            problems.append(
+                Problem(
+                    ERROR, course.file, course.line, course.id, "programme", Msg.PROGRAMME.format(ref=course.programme)
+                )
+            )
     asked: dict[str, str] = {}
     for entry in entries:
         for question in entry.questions:
             key = normalize(question)
             other = asked.get(key)
             if other is not None and other != entry.id:
-                problems.append(Problem(WARNING, entry.file, entry.line, entry.id, "questions", Msg.DUP_QUESTION.format(question=question, other=other)))
+                problems.append(
+                    Problem(
+                        WARNING,
+                        entry.file,
+                        entry.line,
+                        entry.id,
+                        "questions",
+                        Msg.DUP_QUESTION.format(question=question, other=other),
+                    )
+                )
             else:
                 asked[key] = entry.id
 

@@ -4,6 +4,7 @@ Rasa imports this package after it configured logging, so this is where the Rasa
 process gets the same log masking as the action server (see :mod:`rasa_ext.redaction`)
 and its CPU savings (see :mod:`rasa_ext.speedups`).
 """
+
 from rasa_ext import redaction as _redaction
 from rasa_ext import speedups as _speedups
 

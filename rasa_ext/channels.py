@@ -16,13 +16,15 @@ What it adds:
   cut to :data:`MAX_MESSAGE_CHARS` (the NLU would stall the server on it). A missing or unusable ``sender`` is a 400, not the
   shared ``default`` conversation of stock Rasa.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as _RasaRestInput
@@ -116,7 +118,7 @@ class RestInput(_RasaRestInput):
         if store is not None:
             try:
                 tracker = await asyncio.wait_for(store.retrieve(sender_id), timeout=5)
-            except Exception:  # noqa: BLE001 - the store may be what failed
+            except Exception:
                 logger.warning("No tracker for the apology of %s", sender_id, exc_info=True)
         if tracker is not None and tracker.is_paused():
             return []  # a person is on it: the bot stays quiet by design
@@ -170,7 +172,7 @@ class RestInput(_RasaRestInput):
             except asyncio.CancelledError:
                 failed = True
                 logger.error("Handling a message of %s timed out", sender_id)
-            except Exception:  # noqa: BLE001 - the worker still gets an answer
+            except Exception:
                 failed = True
                 logger.exception("Handling a message of %s failed", sender_id)
             messages = list(collector.messages)

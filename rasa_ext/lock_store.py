@@ -20,11 +20,13 @@ replica changed the lock in between), and the delete happens in the same transac
 the check that nobody waits. Keys, values and the waiting loop are Rasa's own, so
 replicas with this class and with Rasa's interoperate (but only this one is safe).
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Optional, Tuple, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -34,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 #: (the lock to store, or None to delete it; what the caller gets back)
-Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T]]
+Change = Callable[[TicketLock | None], tuple[TicketLock | None, T]]
 _KEEP = object()
 
 
@@ -65,7 +67,7 @@ class AtomicRedisLockStore(RedisLockStore):
         return self.red.transaction(transaction, key, value_from_callable=True)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        def change(lock: Optional[TicketLock]) -> Tuple[TicketLock, int]:
+        def change(lock: TicketLock | None) -> tuple[TicketLock, int]:
             lock = lock or self.create_lock(conversation_id)
             return lock, lock.issue_ticket(lock_lifetime)
 
@@ -75,7 +77,7 @@ class AtomicRedisLockStore(RedisLockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{e}")
 
     def update_lock(self, conversation_id: str) -> None:
-        def change(lock: Optional[TicketLock]) -> Tuple[Any, None]:
+        def change(lock: TicketLock | None) -> tuple[Any, None]:
             if lock is None:
                 return _KEEP, None
             lock.remove_expired_tickets()
@@ -84,7 +86,7 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, change)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def change(lock: Optional[TicketLock]) -> Tuple[Any, None]:
+        def change(lock: TicketLock | None) -> tuple[Any, None]:
             if lock is None:
                 return _KEEP, None
             lock.remove_ticket_for(ticket_number)
@@ -95,7 +97,7 @@ class AtomicRedisLockStore(RedisLockStore):
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock if nobody waits — in one transaction."""
 
-        def change(lock: Optional[TicketLock]) -> Tuple[Any, bool]:
+        def change(lock: TicketLock | None) -> tuple[Any, bool]:
             if lock is None:
                 return _KEEP, False
             lock.remove_ticket_for(ticket_number)

@@ -25,12 +25,13 @@ On PostgreSQL the deleted row versions are invisible at once and physically recl
 If the purge fails (database error), the turn is saved the ordinary way with the marker
 in it, and the purge is retried by the next save of that conversation.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
@@ -57,7 +58,7 @@ def purge_requested(tracker: DialogueStateTracker) -> bool:
     return any(_is_marker(event) for event in tracker.events)
 
 
-def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> List[Event]:
+def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> list[Event]:
     """The events that replace the conversation: a new session and the confirmation.
 
     The confirmation is every bot message from the action that set the (latest) marker
@@ -69,7 +70,7 @@ def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> Lis
     start = marker
     while start > 0 and not isinstance(events[start], ActionExecuted):
         start -= 1
-    confirmation: List[Event] = [
+    confirmation: list[Event] = [
         BotUttered(text=event.text, data=dict(event.data or {}), metadata=dict(event.metadata or {}), timestamp=now)
         for event in events[start:]
         if isinstance(event, BotUttered)
@@ -82,7 +83,7 @@ def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> Lis
     ]
 
 
-def _row(store: "SQLTrackerStore", sender_id: str, event: Event) -> Any:
+def _row(store: SQLTrackerStore, sender_id: str, event: Event) -> Any:
     """The ``events`` row Rasa's SQLTrackerStore.save would write for ``event``."""
     data = event.as_dict()
     return store.SQLEvent(
@@ -95,14 +96,14 @@ def _row(store: "SQLTrackerStore", sender_id: str, event: Event) -> Any:
     )
 
 
-def _reset_in_memory(tracker: DialogueStateTracker, events: List[Event]) -> None:
+def _reset_in_memory(tracker: DialogueStateTracker, events: list[Event]) -> None:
     tracker.events.clear()
     tracker._reset()  # slots to their initial values, no active loop, not paused
     for event in events:
         tracker.update(event)
 
 
-def purge_conversation(store: "SQLTrackerStore", tracker: DialogueStateTracker) -> int:
+def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) -> int:
     """Replace every stored event of ``tracker.sender_id`` by :func:`fresh_events`.
 
     Returns the number of rows deleted. Raises on database errors (nothing is changed
@@ -134,21 +135,21 @@ def purge_conversation(store: "SQLTrackerStore", tracker: DialogueStateTracker) 
             try:  # in WAL mode the old page images live on in the -wal file until then
                 session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
                 session.commit()
-            except Exception:  # noqa: BLE001 - a busy checkpoint is retried by SQLite later
+            except Exception:
                 logger.debug("WAL checkpoint after a purge did not complete", exc_info=True)
     _reset_in_memory(tracker, list(scratch.events))
     logger.info("Conversation %s purged at the worker's request (%d events deleted)", sender_id, deleted)
     return deleted
 
 
-def try_purge(store: "SQLTrackerStore", tracker: DialogueStateTracker) -> bool:
+def try_purge(store: SQLTrackerStore, tracker: DialogueStateTracker) -> bool:
     """The save hook: purge when asked to. ``True`` when the tracker is stored (purged)
     and the ordinary save must be skipped; ``False`` to save it the ordinary way."""
     if not purge_requested(tracker):
         return False
     try:
         purge_conversation(store, tracker)
-    except Exception:  # noqa: BLE001 - the turn is still saved; the next save retries
+    except Exception:
         logger.exception("Purging conversation %s failed; saved as usual, retried at the next save", tracker.sender_id)
         return False
     return True

@@ -20,6 +20,7 @@ their local variables) and then handed to the standard ``logging`` handlers.
 Rasa imports ``rasa_ext`` (tracker store, REST channel) after it configured logging, so
 importing this package installs both; :func:`install` is idempotent.
 """
+
 from __future__ import annotations
 
 import logging

@@ -21,12 +21,14 @@ Both are installed when the Rasa server imports ``rasa_ext`` (endpoints.yml name
 tracker store) and can be switched off with ``UH_RASA_SPEEDUPS=none`` (or a
 comma-separated subset) to compare or to rule them out when debugging.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _installed: set[str] = set()
 _lock = threading.Lock()

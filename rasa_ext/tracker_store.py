@@ -29,6 +29,7 @@ Two more things make a turn's database work independent of how long the chat is:
 
 Everything else — schema, dialects (SQLite, PostgreSQL), queries — is Rasa's own.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,7 @@ import logging
 import os
 import time
 import weakref
-from typing import Any, List
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -57,7 +58,7 @@ SQLITE_POOL_SIZE = 4
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:  # noqa: ARG001
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in SQLITE_PRAGMAS:
@@ -129,10 +130,10 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         )
 
     @staticmethod
-    def rollover_events(tracker: DialogueStateTracker) -> List[Event]:
+    def rollover_events(tracker: DialogueStateTracker) -> list[Event]:
         """What Rasa's action_session_start writes, with every set slot carried over."""
         now = time.time()
-        slot_events: List[Event] = [
+        slot_events: list[Event] = [
             SlotSet(slot.name, slot.value, timestamp=now)
             for slot in tracker.slots.values()
             if slot.value != slot.initial_value
@@ -144,7 +145,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             ActionExecuted(ACTION_LISTEN_NAME, timestamp=now),
         ]
 
-    def _append(self, sender_id: str, events: List[Event]) -> None:
+    def _append(self, sender_id: str, events: list[Event]) -> None:
         with self.session_scope() as session:
             for event in events:
                 data = event.as_dict()

@@ -1,4 +1,5 @@
 """``python -m registry`` — the staff command line (see cli.py, README.md)."""
+
 from __future__ import annotations
 
 import sys

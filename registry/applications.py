@@ -4,6 +4,7 @@ with a note, the worker sees the status and note.
 Statuses: ``pending`` → ``approved`` | ``rejected`` (staff, may be revised), and
 ``pending`` → ``cancelled`` (withdrawn by the worker, final).
 """
+
 from __future__ import annotations
 
 import re
@@ -90,11 +91,13 @@ def create_application(
     with write_transaction(db):
         if not db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone():
             return ApplicationResult("not_registered")
-        rows = list(db.query(
-            "SELECT * FROM applications WHERE sender_id = ? AND certificate_no = ? "
-            "AND status IN ('pending', 'approved')",
-            [sender_id, clean["certificate_no"]],
-        ))
+        rows = list(
+            db.query(
+                "SELECT * FROM applications WHERE sender_id = ? AND certificate_no = ? "
+                "AND status IN ('pending', 'approved')",
+                [sender_id, clean["certificate_no"]],
+            )
+        )
         if rows:
             return ApplicationResult("duplicate", Application.from_row(rows[0]))
         number = next_number(db, APPLICATION_PREFIX)
@@ -102,9 +105,19 @@ def create_application(
             "INSERT INTO applications (application_no, sender_id, name, phone, school, "
             "programme, graduation_date, certificate_no, model_worker_class, status, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-            [number, sender_id, clean["name"], clean["phone"], clean["school"],
-             clean["programme"], clean["graduation_date"], clean["certificate_no"],
-             clean["model_worker_class"], stamp, stamp],
+            [
+                number,
+                sender_id,
+                clean["name"],
+                clean["phone"],
+                clean["school"],
+                clean["programme"],
+                clean["graduation_date"],
+                clean["certificate_no"],
+                clean["model_worker_class"],
+                stamp,
+                stamp,
+            ],
         )
         bump(db, "applications.created", "all")
         bump(db, "applications.by_status", "pending")
@@ -150,8 +163,7 @@ def cancel_application(db: Database, sender_id: str, number: str) -> Application
         if application.status != "pending":
             return ApplicationResult("not_allowed", application)
         db.execute(
-            "UPDATE applications SET status = 'cancelled', updated_at = ? "
-            "WHERE application_no = ?",
+            "UPDATE applications SET status = 'cancelled', updated_at = ? WHERE application_no = ?",
             [now(), number],
         )
         bump(db, "applications.by_status", "pending", -1)
@@ -169,9 +181,7 @@ def list_applications(db: Database, status: str | None = None) -> list[Applicati
     return [Application.from_row(row) for row in rows]
 
 
-def set_application_status(
-    db: Database, number: str, status: str, note: str = ""
-) -> StatusChangeResult:
+def set_application_status(db: Database, number: str, status: str, note: str = "") -> StatusChangeResult:
     """Staff: decide an application (``approved``/``rejected``, or back to ``pending``)
     with a note the worker will see. Withdrawn or anonymized ones are ``not_allowed``."""
     if status not in STAFF_STATUSES:

@@ -4,6 +4,7 @@ Rosters, waiting lists and subsidy applications on screen (phones masked) and as
 files in UTF-8 with BOM, so Excel shows the Chinese correctly (phones in full: staff
 call the workers). Approve or reject applications with a note the worker will see.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from common.privacy import install_redaction, mask_phone
 from registry.applications import (
     list_applications,
     set_application_status,
@@ -30,18 +32,26 @@ from registry.models import (
     RosterEntry,
 )
 from registry.teams import list_teams
-from common.privacy import install_redaction, mask_phone
 
 __all__ = ["main"]
 
-ROSTER_HEADER = ["序号", "报名号", "姓名", "手机号", "工作单位", "所在区县", "工会会员",
-                 "报名时间", "获得名额时间"]
-WAITLIST_HEADER = ["候补顺序", "报名号", "姓名", "手机号", "工作单位", "所在区县", "工会会员",
-                   "报名时间"]
-APPLICATION_HEADER = ["申请号", "状态", "姓名", "手机号", "毕业学校", "专业", "毕业时间",
-                      "证书编号", "劳模/先进", "审核意见", "提交时间", "审核时间"]
-STATUS_CHOICES = {"pending": "审核中", "approved": "已通过", "rejected": "未通过",
-                  "cancelled": "已撤回"}
+ROSTER_HEADER = ["序号", "报名号", "姓名", "手机号", "工作单位", "所在区县", "工会会员", "报名时间", "获得名额时间"]
+WAITLIST_HEADER = ["候补顺序", "报名号", "姓名", "手机号", "工作单位", "所在区县", "工会会员", "报名时间"]
+APPLICATION_HEADER = [
+    "申请号",
+    "状态",
+    "姓名",
+    "手机号",
+    "毕业学校",
+    "专业",
+    "毕业时间",
+    "证书编号",
+    "劳模/先进",
+    "审核意见",
+    "提交时间",
+    "审核时间",
+]
+STATUS_CHOICES = {"pending": "审核中", "approved": "已通过", "rejected": "未通过", "cancelled": "已撤回"}
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -61,9 +71,7 @@ def _width(text: str) -> int:
 
 
 def _print_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    table = [[str(cell) for cell in header]] + [
-        ["" if cell is None else str(cell) for cell in row] for row in rows
-    ]
+    table = [[str(cell) for cell in header]] + [["" if cell is None else str(cell) for cell in row] for row in rows]
     widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
@@ -95,24 +103,47 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object
 def _roster_row(index: int, entry: RosterEntry, full_phone: bool) -> list[object]:
     e = entry.enrollment
     phone = entry.phone if full_phone else mask_phone(entry.phone or "")
-    return [index, e.enrollment_no, entry.name or "（已删除）", phone, entry.employer,
-            entry.district, _yes_no(entry.union_member), _time(e.created_at),
-            _time(e.enrolled_at)]
+    return [
+        index,
+        e.enrollment_no,
+        entry.name or "（已删除）",
+        phone,
+        entry.employer,
+        entry.district,
+        _yes_no(entry.union_member),
+        _time(e.created_at),
+        _time(e.enrolled_at),
+    ]
 
 
 def _waitlist_row(entry: RosterEntry, full_phone: bool) -> list[object]:
     e = entry.enrollment
     phone = entry.phone if full_phone else mask_phone(entry.phone or "")
-    return [e.waitlist_position, e.enrollment_no, entry.name or "（已删除）", phone,
-            entry.employer, entry.district, _yes_no(entry.union_member), _time(e.created_at)]
+    return [
+        e.waitlist_position,
+        e.enrollment_no,
+        entry.name or "（已删除）",
+        phone,
+        entry.employer,
+        entry.district,
+        _yes_no(entry.union_member),
+        _time(e.created_at),
+    ]
 
 
 def _application_row(a: Application, full: bool) -> list[object]:
     return [
-        a.application_no, a.status_label, a.name or "（已删除）",
-        a.phone if full else a.masked_phone, a.school, a.programme, a.graduation_date,
+        a.application_no,
+        a.status_label,
+        a.name or "（已删除）",
+        a.phone if full else a.masked_phone,
+        a.school,
+        a.programme,
+        a.graduation_date,
         a.certificate_no if full else a.masked_certificate,
-        "是" if a.model_worker_class else "否", a.staff_note, _time(a.created_at),
+        "是" if a.model_worker_class else "否",
+        a.staff_note,
+        _time(a.created_at),
         _time(a.decided_at),
     ]
 
@@ -132,8 +163,14 @@ def cmd_courses(db: Database, args: argparse.Namespace) -> int:
     _print_table(
         ["课程编号", "课程名称", "名额", "已报名", "候补", "剩余名额"],
         [
-            [s.course_id, s.course_name, "不限" if s.capacity is None else s.capacity,
-             s.enrolled, s.waitlisted, "不限" if s.seats_left is None else s.seats_left]
+            [
+                s.course_id,
+                s.course_name,
+                "不限" if s.capacity is None else s.capacity,
+                s.enrolled,
+                s.waitlisted,
+                "不限" if s.seats_left is None else s.seats_left,
+            ]
             for s in summaries
         ],
     )
@@ -155,12 +192,13 @@ def cmd_roster(db: Database, args: argparse.Namespace) -> int:
     assert summary is not None
     entries = roster(db, args.course_id)
     capacity = "不限" if summary.capacity is None else summary.capacity
-    print(f"{summary.course_name}（{summary.course_id}）报名名单：{len(entries)} 人，"
-          f"名额 {capacity}，候补 {summary.waitlisted} 人")
+    print(
+        f"{summary.course_name}（{summary.course_id}）报名名单：{len(entries)} 人，"
+        f"名额 {capacity}，候补 {summary.waitlisted} 人"
+    )
     _print_table(ROSTER_HEADER, [_roster_row(i, e, False) for i, e in enumerate(entries, 1)])
     if args.csv:
-        _write_csv(Path(args.csv), ROSTER_HEADER,
-                   [_roster_row(i, e, True) for i, e in enumerate(entries, 1)])
+        _write_csv(Path(args.csv), ROSTER_HEADER, [_roster_row(i, e, True) for i, e in enumerate(entries, 1)])
         print(f"已导出到 {args.csv}")
     return 0
 
@@ -183,8 +221,7 @@ def cmd_applications(db: Database, args: argparse.Namespace) -> int:
     print(f"补贴申请（{label}）：{len(applications)} 份")
     _print_table(APPLICATION_HEADER, [_application_row(a, False) for a in applications])
     if args.csv:
-        _write_csv(Path(args.csv), APPLICATION_HEADER,
-                   [_application_row(a, True) for a in applications])
+        _write_csv(Path(args.csv), APPLICATION_HEADER, [_application_row(a, True) for a in applications])
         print(f"已导出到 {args.csv}")
     return 0
 
@@ -201,8 +238,10 @@ def _decide(db: Database, number: str, status: str, note: str) -> int:
         print(f"申请 {application.application_no} 不能再审核：{reason}。", file=sys.stderr)
         return 1
     previous = APPLICATION_STATUS_LABELS[result.previous_status or "pending"]
-    print(f"申请 {application.application_no}（{application.name}，{application.masked_phone}）："
-          f"{previous} → {application.status_label}")
+    print(
+        f"申请 {application.application_no}（{application.name}，{application.masked_phone}）："
+        f"{previous} → {application.status_label}"
+    )
     if application.staff_note:
         print(f"审核意见：{application.staff_note}")
     print("职工下次在机器人里查询申请时会看到结果和审核意见。")
@@ -227,26 +266,28 @@ def export_all(db: Database, directory: Path) -> list[Path]:
     written = []
     summaries = course_summaries(db)
     path = directory / "courses.csv"
-    _write_csv(path, ["课程编号", "课程名称", "名额", "已报名", "候补"],
-               [[s.course_id, s.course_name, "不限" if s.capacity is None else s.capacity,
-                 s.enrolled, s.waitlisted] for s in summaries])
+    _write_csv(
+        path,
+        ["课程编号", "课程名称", "名额", "已报名", "候补"],
+        [
+            [s.course_id, s.course_name, "不限" if s.capacity is None else s.capacity, s.enrolled, s.waitlisted]
+            for s in summaries
+        ],
+    )
     written.append(path)
     for s in summaries:
         name = _safe_filename(s.course_id)
         path = directory / f"roster_{name}.csv"
-        _write_csv(path, ROSTER_HEADER,
-                   [_roster_row(i, e, True) for i, e in enumerate(roster(db, s.course_id), 1)])
+        _write_csv(path, ROSTER_HEADER, [_roster_row(i, e, True) for i, e in enumerate(roster(db, s.course_id), 1)])
         written.append(path)
         path = directory / f"waitlist_{name}.csv"
-        _write_csv(path, WAITLIST_HEADER,
-                   [_waitlist_row(e, True) for e in waitlist(db, s.course_id)])
+        _write_csv(path, WAITLIST_HEADER, [_waitlist_row(e, True) for e in waitlist(db, s.course_id)])
         written.append(path)
     path = directory / "applications.csv"
     _write_csv(path, APPLICATION_HEADER, [_application_row(a, True) for a in list_applications(db)])
     written.append(path)
     path = directory / "reading_teams.csv"
-    _write_csv(path, ["读书团队编号", "读书团队", "人数"],
-               [[t.team_id, t.display_name, n] for t, n in list_teams(db)])
+    _write_csv(path, ["读书团队编号", "读书团队", "人数"], [[t.team_id, t.display_name, n] for t, n in list_teams(db)])
     written.append(path)
     return written
 
@@ -309,8 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         "数据库默认在 $UH_DATA_DIR/registry.db（未设置时为仓库下的 var/）。",
         epilog="屏幕上的手机号会打码；导出的 CSV 含完整手机号，请妥善保管。",
     )
-    parser.add_argument("--db", metavar="文件",
-                        help="数据库文件路径（默认 $UH_DATA_DIR/registry.db）")
+    parser.add_argument("--db", metavar="文件", help="数据库文件路径（默认 $UH_DATA_DIR/registry.db）")
     commands = parser.add_subparsers(dest="command", metavar="命令", required=True)
 
     p = commands.add_parser("courses", help="列出所有课程及已报名、候补人数")
@@ -327,9 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_waitlist)
 
     p = commands.add_parser("applications", help="补贴申请列表")
-    p.add_argument("--status", choices=list(STATUS_CHOICES), metavar="状态",
-                   help="只看某种状态：pending 审核中，approved 已通过，rejected 未通过，"
-                   "cancelled 已撤回")
+    p.add_argument(
+        "--status",
+        choices=list(STATUS_CHOICES),
+        metavar="状态",
+        help="只看某种状态：pending 审核中，approved 已通过，rejected 未通过，cancelled 已撤回",
+    )
     p.add_argument("--csv", metavar="文件", help="同时导出为 CSV 文件（含完整手机号和证书编号）")
     p.set_defaults(func=cmd_applications)
 

@@ -15,6 +15,7 @@ Metrics (key in brackets):
 * ``workers.registered`` (district or ``未填写``), ``workers.deleted`` (``all``)
 * ``reading_teams.joined`` (team_id)
 """
+
 from __future__ import annotations
 
 from sqlite_utils import Database
@@ -47,8 +48,7 @@ def next_number(db: Database, prefix: str) -> str:
     """
     name = f"{prefix}{now()[:4]}"
     db.execute(
-        "INSERT INTO sequences (name, value) VALUES (?, 1) "
-        "ON CONFLICT (name) DO UPDATE SET value = value + 1",
+        "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
         [name],
     )
     (value,) = db.execute("SELECT value FROM sequences WHERE name = ?", [name]).fetchone()

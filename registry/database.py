@@ -9,17 +9,20 @@ both see the last free seat, and a crash leaves nothing half-written.
 A ``Database`` (one SQLite connection) must not be used by two threads or tasks at the
 same time; open one per request (:func:`registry`) or per worker thread.
 """
+
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import settings
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from common import settings
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -240,9 +243,7 @@ def open_registry(path: str | os.PathLike[str] | None = None) -> Database:
     """
     target = Path(path) if path is not None else registry_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        str(target), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
-    )
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")

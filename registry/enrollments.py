@@ -4,6 +4,7 @@ Each of :func:`enroll` and :func:`cancel_enrollment` is one ``BEGIN IMMEDIATE``
 transaction: the seat count, the new row, any promotion and the counters commit together
 or not at all, and no other process can take a seat in between.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -93,8 +94,7 @@ def promote_waitlist(db: Database, course_id: str, stamp: str) -> list[Promotion
     promoted = []
     for number, sender_id, course_name in waiting:
         db.execute(
-            "UPDATE enrollments SET status = 'enrolled', enrolled_at = ?, updated_at = ? "
-            "WHERE enrollment_no = ?",
+            "UPDATE enrollments SET status = 'enrolled', enrolled_at = ?, updated_at = ? WHERE enrollment_no = ?",
             [stamp, stamp, number],
         )
         bump(db, "enrollments.promoted", course_id)
@@ -122,9 +122,7 @@ def enroll(
         raise ValueError("course_id and course_name are required")
     stamp = now()
     with write_transaction(db):
-        registered = db.execute(
-            "SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]
-        ).fetchone()
+        registered = db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone()
         if not registered:
             return EnrollmentResult("not_registered")
         db.execute(
@@ -156,8 +154,17 @@ def enroll(
             "INSERT INTO enrollments (enrollment_no, sender_id, course_id, course_name, "
             "status, queue_no, created_at, updated_at, enrolled_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [number, sender_id, course_id, course_name, status, queue_no, stamp, stamp,
-             stamp if status == "enrolled" else None],
+            [
+                number,
+                sender_id,
+                course_id,
+                course_name,
+                status,
+                queue_no,
+                stamp,
+                stamp,
+                stamp if status == "enrolled" else None,
+            ],
         )
         bump(db, "enrollments.created", course_id)
         if status == "waitlisted":
@@ -180,8 +187,7 @@ def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str) -> Cance
         if current.status == "cancelled":
             return CancelResult("already_cancelled", current)
         db.execute(
-            "UPDATE enrollments SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
-            "WHERE enrollment_no = ?",
+            "UPDATE enrollments SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE enrollment_no = ?",
             [stamp, stamp, number],
         )
         bump(db, "enrollments.cancelled", current.course_id)
@@ -202,13 +208,10 @@ def find_active_enrollment(db: Database, sender_id: str, course_id: str) -> Enro
     )
 
 
-def get_enrollments(
-    db: Database, sender_id: str, include_cancelled: bool = False
-) -> list[Enrollment]:
+def get_enrollments(db: Database, sender_id: str, include_cancelled: bool = False) -> list[Enrollment]:
     """The worker's own enrollments, newest first."""
     where = "e.sender_id = ?" + ("" if include_cancelled else " AND e.status != 'cancelled'")
-    rows = db.query(f"{_SELECT} WHERE {where} ORDER BY e.created_at DESC, e.rowid DESC",
-                    [sender_id])
+    rows = db.query(f"{_SELECT} WHERE {where} ORDER BY e.created_at DESC, e.rowid DESC", [sender_id])
     return [Enrollment.from_row(row) for row in rows]
 
 

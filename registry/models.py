@@ -1,4 +1,5 @@
 """The records the registry hands back, as frozen dataclasses (never raw rows)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -232,8 +233,13 @@ class ApplicationResult:
     ``not_found``."""
 
     status: Literal[
-        "created", "duplicate", "not_registered", "cancelled", "already_cancelled",
-        "not_allowed", "not_found",
+        "created",
+        "duplicate",
+        "not_registered",
+        "cancelled",
+        "already_cancelled",
+        "not_allowed",
+        "not_found",
     ]
     application: Application | None = None
 
@@ -280,8 +286,7 @@ class DeleteResult:
     @property
     def anything_deleted(self) -> bool:
         return bool(
-            self.deleted_profile or self.enrollments_anonymized
-            or self.applications_anonymized or self.teams_left
+            self.deleted_profile or self.enrollments_anonymized or self.applications_anonymized or self.teams_left
         )
 
 

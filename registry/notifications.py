@@ -17,6 +17,7 @@ delivered::
 Delivery is at least once: mark a message only after sending it. A worker who deletes
 their data loses their undelivered messages with it.
 """
+
 from __future__ import annotations
 
 from sqlite_utils import Database
@@ -56,8 +57,7 @@ def queue_notification(
 
     def insert() -> int:
         cursor = db.execute(
-            "INSERT INTO notifications (sender_id, kind, ref, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO notifications (sender_id, kind, ref, text, created_at) VALUES (?, ?, ?, ?, ?)",
             [sender_id, kind, ref, text.strip(), now()],
         )
         return int(cursor.lastrowid)
@@ -68,17 +68,13 @@ def queue_notification(
         return insert()
 
 
-def pending_notifications(
-    db: Database, limit: int = 100, sender_id: str | None = None
-) -> list[Notification]:
+def pending_notifications(db: Database, limit: int = 100, sender_id: str | None = None) -> list[Notification]:
     """Undelivered messages, oldest first (optionally only one worker's)."""
     where, params = "delivered_at IS NULL", []
     if sender_id is not None:
         where += " AND sender_id = ?"
         params.append(sender_id)
-    rows = db.query(
-        f"SELECT * FROM notifications WHERE {where} ORDER BY id LIMIT ?", [*params, int(limit)]
-    )
+    rows = db.query(f"SELECT * FROM notifications WHERE {where} ORDER BY id LIMIT ?", [*params, int(limit)])
     return [Notification.from_row(row) for row in rows]
 
 

@@ -1,4 +1,5 @@
 """What a worker can see about themselves, and deleting it ("删除我的数据")."""
+
 from __future__ import annotations
 
 from sqlite_utils import Database
@@ -43,8 +44,7 @@ def delete_worker_data(db: Database, sender_id: str) -> DeleteResult:
     stamp = now()
     with write_transaction(db):
         active = db.execute(
-            "SELECT course_id, status FROM enrollments "
-            "WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",
+            "SELECT course_id, status FROM enrollments WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",
             [sender_id],
         ).fetchall()
         db.execute(
@@ -52,9 +52,7 @@ def delete_worker_data(db: Database, sender_id: str) -> DeleteResult:
             "WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",
             [stamp, stamp, sender_id],
         )
-        enrollments = db.execute(
-            "UPDATE enrollments SET sender_id = NULL WHERE sender_id = ?", [sender_id]
-        ).rowcount
+        enrollments = db.execute("UPDATE enrollments SET sender_id = NULL WHERE sender_id = ?", [sender_id]).rowcount
         for course_id, _ in active:
             bump(db, "enrollments.withdrawn_by_deletion", course_id)
         promoted: list[Promotion] = []

@@ -1,5 +1,6 @@
 """Reading-team memberships. A team is keyed by district or employer:
 ``district:海曙区``, ``employer:宁波XX公司``."""
+
 from __future__ import annotations
 
 from sqlite_utils import Database
@@ -35,9 +36,7 @@ def _check_team_id(team_id: str) -> None:
         raise ValueError(f"team_id must be 'district:<name>' or 'employer:<name>': {team_id!r}")
 
 
-def join_reading_team(
-    db: Database, sender_id: str, team_id: str, display_name: str | None = None
-) -> TeamResult:
+def join_reading_team(db: Database, sender_id: str, team_id: str, display_name: str | None = None) -> TeamResult:
     """Add the worker to a team (created on first use). ``display_name`` names a new team
     and renames an existing one; by default ``district_team``/``employer_team`` naming."""
     _check_team_id(team_id)
@@ -57,9 +56,7 @@ def join_reading_team(
                 "UPDATE reading_teams SET display_name = ? WHERE team_id = ?",
                 [display_name, team_id],
             )
-        (name,) = db.execute(
-            "SELECT display_name FROM reading_teams WHERE team_id = ?", [team_id]
-        ).fetchone()
+        (name,) = db.execute("SELECT display_name FROM reading_teams WHERE team_id = ?", [team_id]).fetchone()
         team = ReadingTeam(team_id, name)
         inserted = db.execute(
             "INSERT INTO team_members (team_id, sender_id, joined_at) VALUES (?, ?, ?) "
@@ -81,9 +78,7 @@ def leave_reading_team(db: Database, sender_id: str, team_id: str) -> TeamResult
         ).fetchone()
         if row is None:
             return TeamResult("not_member")
-        db.execute(
-            "DELETE FROM team_members WHERE team_id = ? AND sender_id = ?", [team_id, sender_id]
-        )
+        db.execute("DELETE FROM team_members WHERE team_id = ? AND sender_id = ?", [team_id, sender_id])
     return TeamResult("left", ReadingTeam(team_id, row[0]))
 
 
@@ -94,10 +89,7 @@ def get_teams(db: Database, sender_id: str) -> list[TeamMembership]:
         "JOIN reading_teams t USING (team_id) WHERE m.sender_id = ? ORDER BY m.joined_at",
         [sender_id],
     )
-    return [
-        TeamMembership(ReadingTeam(r["team_id"], r["display_name"]), r["sender_id"], r["joined_at"])
-        for r in rows
-    ]
+    return [TeamMembership(ReadingTeam(r["team_id"], r["display_name"]), r["sender_id"], r["joined_at"]) for r in rows]
 
 
 def list_teams(db: Database) -> list[tuple[ReadingTeam, int]]:

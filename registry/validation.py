@@ -6,6 +6,7 @@ is a Chinese sentence that can be shown to the worker as it is. The one exceptio
 :func:`normalize_district`, which returns ``None`` for a place it does not know (the
 form then shows :data:`DISTRICT_HINT`).
 """
+
 from __future__ import annotations
 
 import re
@@ -63,17 +64,11 @@ def normalize_phone(text: object) -> str:
     if len(compact) == 13 and compact.startswith("86"):  # "86 138..." without the plus
         compact = compact[2:]
     if not compact.isascii() or not compact.isdigit():
-        raise InvalidInput(
-            "phone", "手机号只能包含数字，请重新输入11位手机号，例如 138 1234 5678。"
-        )
+        raise InvalidInput("phone", "手机号只能包含数字，请重新输入11位手机号，例如 138 1234 5678。")
     if len(compact) != 11:
-        raise InvalidInput(
-            "phone", f"手机号应为11位数字，您输入的是{len(compact)}位，请核对后重新输入。"
-        )
+        raise InvalidInput("phone", f"手机号应为11位数字，您输入的是{len(compact)}位，请核对后重新输入。")
     if not PHONE_RE.match(compact):
-        raise InvalidInput(
-            "phone", "这个号码不像手机号（应以13–19开头），请核对后重新输入。"
-        )
+        raise InvalidInput("phone", "这个号码不像手机号（应以13–19开头），请核对后重新输入。")
     return compact
 
 
@@ -93,9 +88,7 @@ def normalize_certificate_no(text: object) -> str:
         raise InvalidInput("certificate_no", "请输入证书编号（毕业证书上的编号）。")
     compact = _CERT_SEPARATORS.sub("", raw).upper()
     if not compact.isascii() or not compact.isalnum():
-        raise InvalidInput(
-            "certificate_no", "证书编号只能包含数字和字母，请对照证书重新输入。"
-        )
+        raise InvalidInput("certificate_no", "证书编号只能包含数字和字母，请对照证书重新输入。")
     if len(compact) < 6 or len(compact) > 30:
         raise InvalidInput(
             "certificate_no",
@@ -122,9 +115,7 @@ def normalize_name(text: object) -> str:
         raise InvalidInput("name", "请告诉我您的姓名。")
     if any(ch.isdigit() for ch in name):
         raise InvalidInput("name", "姓名里不能有数字，请输入您的真实姓名。")
-    if not all(ch.isalpha() or ch in _NAME_EXTRA_CHARS for ch in name) or not any(
-        ch.isalpha() for ch in name
-    ):
+    if not all(ch.isalpha() or ch in _NAME_EXTRA_CHARS for ch in name) or not any(ch.isalpha() for ch in name):
         raise InvalidInput("name", "姓名里只能有文字，请输入您的真实姓名。")
     if len(name) < 2:
         raise InvalidInput("name", "姓名至少2个字，请输入您的完整姓名。")
@@ -148,22 +139,44 @@ def normalize_employer(text: object) -> str:
 # ---------------------------------------------------------------- districts of Ningbo
 
 DISTRICTS: tuple[str, ...] = (
-    "海曙区", "江北区", "镇海区", "北仑区", "鄞州区",
-    "奉化区", "余姚市", "慈溪市", "宁海县", "象山县",
+    "海曙区",
+    "江北区",
+    "镇海区",
+    "北仑区",
+    "鄞州区",
+    "奉化区",
+    "余姚市",
+    "慈溪市",
+    "宁海县",
+    "象山县",
 )
 DISTRICT_HINT = "请告诉我您所在的区（县、市）：" + "、".join(DISTRICTS) + "。"
 
 _DISTRICT_PINYIN = {
-    "haishu": "海曙区", "jiangbei": "江北区", "zhenhai": "镇海区", "beilun": "北仑区",
-    "yinzhou": "鄞州区", "fenghua": "奉化区", "yuyao": "余姚市", "cixi": "慈溪市",
-    "ninghai": "宁海县", "xiangshan": "象山县",
+    "haishu": "海曙区",
+    "jiangbei": "江北区",
+    "zhenhai": "镇海区",
+    "beilun": "北仑区",
+    "yinzhou": "鄞州区",
+    "fenghua": "奉化区",
+    "yuyao": "余姚市",
+    "cixi": "慈溪市",
+    "ninghai": "宁海县",
+    "xiangshan": "象山县",
 }
 # Short and older names a worker may use: 海曙, 鄞县, 奉化市 (a district since 2016).
 _DISTRICT_SYNONYMS: dict[str, str] = {d[:2]: d for d in DISTRICTS}
 _DISTRICT_SYNONYMS.update({d: d for d in DISTRICTS})
 _DISTRICT_SYNONYMS.update(
-    {"鄞县": "鄞州区", "奉化市": "奉化区", "余姚区": "余姚市", "慈溪区": "慈溪市",
-     "宁海区": "宁海县", "象山区": "象山县", "北仑开发区": "北仑区"}
+    {
+        "鄞县": "鄞州区",
+        "奉化市": "奉化区",
+        "余姚区": "余姚市",
+        "慈溪区": "慈溪市",
+        "宁海区": "宁海县",
+        "象山区": "象山县",
+        "北仑开发区": "北仑区",
+    }
 )
 
 
@@ -219,21 +232,15 @@ def parse_graduation_date(text: object, today: date | None = None) -> str:
     match = _DATE_RE.match(raw)
     if not match:
         if re.fullmatch(r"\d{4}\s*年?", raw):
-            raise InvalidInput(
-                "graduation_date", "请同时告诉我毕业的月份，例如“2024年6月”。"
-            )
-        raise InvalidInput(
-            "graduation_date", "没看懂这个日期，请按“2024年6月”或“2024-06”的格式输入毕业时间。"
-        )
+            raise InvalidInput("graduation_date", "请同时告诉我毕业的月份，例如“2024年6月”。")
+        raise InvalidInput("graduation_date", "没看懂这个日期，请按“2024年6月”或“2024-06”的格式输入毕业时间。")
     year, month = int(match["year"]), int(match["month"])
     if not 1 <= month <= 12:
         raise InvalidInput("graduation_date", "月份应在1到12之间，请核对后重新输入。")
     if year < 1950:
         raise InvalidInput("graduation_date", "这个毕业年份太早了，请核对后重新输入。")
     if (year, month) > (today.year, today.month):
-        raise InvalidInput(
-            "graduation_date", "毕业时间不能晚于本月，补贴只针对已经毕业的学历，请核对后重新输入。"
-        )
+        raise InvalidInput("graduation_date", "毕业时间不能晚于本月，补贴只针对已经毕业的学历，请核对后重新输入。")
     return f"{year:04d}-{month:02d}"
 
 

@@ -1,4 +1,5 @@
 """Worker profiles, keyed by the chat identity (``sender_id``)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,8 +62,7 @@ def save_worker(
     if not sender_id:
         raise ValueError("sender_id is required")
     clean = _clean_profile(
-        {"name": name, "phone": phone, "employer": employer, "district": district,
-         "union_member": union_member}
+        {"name": name, "phone": phone, "employer": employer, "district": district, "union_member": union_member}
     )
     stamp = now()
     with write_transaction(db):
@@ -71,16 +71,31 @@ def save_worker(
             db.execute(
                 "INSERT INTO workers (sender_id, name, phone, employer, district, "
                 "union_member, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [sender_id, clean["name"], clean["phone"], clean["employer"],
-                 clean["district"], clean["union_member"], stamp, stamp],
+                [
+                    sender_id,
+                    clean["name"],
+                    clean["phone"],
+                    clean["employer"],
+                    clean["district"],
+                    clean["union_member"],
+                    stamp,
+                    stamp,
+                ],
             )
             bump(db, "workers.registered", clean["district"] or "未填写")
         else:
             db.execute(
                 "UPDATE workers SET name = ?, phone = ?, employer = ?, district = ?, "
                 "union_member = ?, updated_at = ? WHERE sender_id = ?",
-                [clean["name"], clean["phone"], clean["employer"], clean["district"],
-                 clean["union_member"], stamp, sender_id],
+                [
+                    clean["name"],
+                    clean["phone"],
+                    clean["employer"],
+                    clean["district"],
+                    clean["union_member"],
+                    stamp,
+                    sender_id,
+                ],
             )
         worker = get_worker(db, sender_id)
     assert worker is not None

@@ -24,6 +24,7 @@ the run; the "target" column only says whether a target held this time.
 Results: the table on stdout, docs/benchmarks.md, docs/benchmarks.png, and the raw
 figures in $UH_DATA_DIR/bench/results.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from scripts import bench_infra as infra
 from scripts import bench_load as load
@@ -74,7 +75,7 @@ class Plan:
     levels: tuple[int, ...] = LEVELS
 
     @staticmethod
-    def make(args: argparse.Namespace) -> "Plan":
+    def make(args: argparse.Namespace) -> Plan:
         if args.quick:
             plan = Plan(True, 60, 4, 4.0, 2, 200, 1, (1000, 10000), 200, False)
         else:
@@ -116,7 +117,8 @@ class System:
 
     def cpu_s(self) -> float:
         return infra.tree_cpu_s(self.stack.rasa_proc.pid if self.stack.rasa_proc else None) + infra.tree_cpu_s(
-            self.stack.action_proc.pid if self.stack.action_proc else None)
+            self.stack.action_proc.pid if self.stack.action_proc else None
+        )
 
     def level(self, workers: int) -> dict[str, float]:
         runs = self.levels.get(workers) or []
@@ -133,13 +135,16 @@ class System:
 # --- systems -------------------------------------------------------------------------------------
 
 #: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
-OPTIONS_HELP = ("+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
-                "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
-                "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py)")
+OPTIONS_HELP = (
+    "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
+    "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
+    "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py)"
+)
 
 
-def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, redis_port: int | None,
-                 models: dict[str, Path]) -> list[System]:
+def make_systems(
+    names: list[str], root: Path, baseline: infra.Baseline | None, redis_port: int | None, models: dict[str, Path]
+) -> list[System]:
     """``stock``, ``ours`` (as shipped: endpoints.yml, one Rasa worker) and variants of ours
     (``ours+2w`` …) or of another trained model of ours (``NAME`` from ``--model NAME=PATH``)."""
     systems = []
@@ -147,14 +152,36 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
     for name in names:
         data = root / name
         data.mkdir(parents=True, exist_ok=True)
-        common = dict(data=data, rasa_port=infra.free_port(), action_port=infra.free_port(),
-                      token="bench-token", verbose=False, rasa_workers=None, action_workers=None)
+        common = dict(
+            data=data,
+            rasa_port=infra.free_port(),
+            action_port=infra.free_port(),
+            token="bench-token",
+            verbose=False,
+            rasa_workers=None,
+            action_workers=None,
+        )
         if name == "stock":
             assert baseline is not None
-            stack = Stack(model=baseline.model, endpoints=infra.stock_endpoints(data), with_actions=False,
-                          credentials=baseline.project / "credentials.yml", cwd=baseline.project, **common)
-            systems.append(System(name, "stock Rasa (`rasa init`)", stack, STOCK_TURN, STOCK_TURN_FACT, stock=True,
-                                  notes="1 Sanic worker, in-memory lock store"))
+            stack = Stack(
+                model=baseline.model,
+                endpoints=infra.stock_endpoints(data),
+                with_actions=False,
+                credentials=baseline.project / "credentials.yml",
+                cwd=baseline.project,
+                **common,
+            )
+            systems.append(
+                System(
+                    name,
+                    "stock Rasa (`rasa init`)",
+                    stack,
+                    STOCK_TURN,
+                    STOCK_TURN_FACT,
+                    stock=True,
+                    notes="1 Sanic worker, in-memory lock store",
+                )
+            )
             continue
         model_key, _, variant = name.partition("+")
         if model_key != "ours" and model_key not in models:
@@ -191,13 +218,19 @@ def make_systems(names: list[str], root: Path, baseline: infra.Baseline | None, 
                 log(f"skipping {name}: redis-server is not installed (apt-get install -y redis-server)")
                 continue
             env.update(REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_port), REDIS_DB="0")
-            notes.insert(0, f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore made atomic: rasa_ext/lock_store.py)")
+            notes.insert(
+                0,
+                f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore made atomic: rasa_ext/lock_store.py)",
+            )
         else:
             notes.insert(0, "endpoints.yml, 1 Sanic worker, in-memory lock store")
         if model_key != "ours":
             notes.append(f"model {models[model_key].name}")
-        label = "ours, as shipped" if name == "ours" else (
-            f"ours, {workers} Rasa workers + Redis" if name == f"ours+{workers}w" else f"ours: {name}")
+        label = (
+            "ours, as shipped"
+            if name == "ours"
+            else (f"ours, {workers} Rasa workers + Redis" if name == f"ours+{workers}w" else f"ours: {name}")
+        )
         common.update(rasa_workers=workers if workers > 1 else None)
         stack = Stack(model=model, endpoints=endpoints, extra_env=env, **common)
         systems.append(System(name, label, stack, OUR_TURN, OUR_TURN_FACT, notes=", ".join(notes)))
@@ -222,7 +255,7 @@ def start_system(system: System) -> None:
 def measure_single(systems: list[System], plan: Plan) -> None:
     per_round = max(1, plan.single_messages // plan.single_rounds)
     for r in range(plan.single_rounds):
-        for s in (systems if r % 2 == 0 else systems[::-1]):
+        for s in systems if r % 2 == 0 else systems[::-1]:
             c0 = s.cpu_s()
             res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 1, 60.0, per_round, f"single-{s.key}"))
             s.single_cpu[0] += s.cpu_s() - c0
@@ -235,10 +268,13 @@ def measure_single(systems: list[System], plan: Plan) -> None:
 def measure_levels(systems: list[System], plan: Plan) -> None:
     for workers in plan.levels:
         for r in range(plan.level_rounds):
-            for s in (systems[r % len(systems):] + systems[:r % len(systems)]):  # rotate who goes first
+            for s in systems[r % len(systems) :] + systems[: r % len(systems)]:  # rotate who goes first
                 c0, client0 = s.cpu_s(), time.process_time()
-                res = asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], workers, plan.level_seconds,
-                                                100_000, f"c{workers}-{s.key}"))
+                res = asyncio.run(
+                    load.run_load(
+                        s.stack.rasa_url, [s.turn_text], workers, plan.level_seconds, 100_000, f"c{workers}-{s.key}"
+                    )
+                )
                 cpu = s.cpu_s() - c0
                 s.client_cpu.setdefault(workers, [0.0, 0])
                 s.client_cpu[workers][0] += time.process_time() - client0
@@ -273,6 +309,7 @@ def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
         runs: dict[str, list[list[float]]] = {s.key: [[] for _ in range(k)] for s in systems}
         deadline = time.monotonic() + max_seconds
         async with httpx.AsyncClient(timeout=60.0) as client:
+
             async def one(s: System, sender: str) -> tuple[float, float]:
                 c0 = s.cpu_s()
                 elapsed, _ = await load.turn(client, load.webhook(s.stack.rasa_url), sender, s.turn_text)
@@ -316,7 +353,9 @@ def measure_telegram(system: System, root: Path) -> dict[str, Any]:
     reason = infra.TelegramFrontEnd.unavailable_reason()
     if reason:
         return {"rss": None, "reason": reason}
-    front = infra.TelegramFrontEnd(system.stack.rasa_url, system.stack.token, root / "telegram", root / "telegram" / "logs")
+    front = infra.TelegramFrontEnd(
+        system.stack.rasa_url, system.stack.token, root / "telegram", root / "telegram" / "logs"
+    )
     try:
         front.start()
         times, replies = [], []
@@ -365,8 +404,10 @@ def measure_knowledge(plan: Plan) -> list[dict[str, Any]]:
         ours = kbench.run(n, plan.kb_queries)
         scan = rapidfuzz_scan(n, plan.kb_queries, 20.0 if n >= 100000 else 10.0)
         out.append({"entries": n, "ours": ours, "scan": scan})
-        log(f"knowledge {n}: search p95 {ours['search_p95_ms']:.2f} ms (scan {scan['p95_ms']:.1f} ms), "
-            f"reload {ours['reload_s']:.2f}s (rebuild {ours['build_s']:.1f}s) [{time.perf_counter() - t0:.0f}s]")
+        log(
+            f"knowledge {n}: search p95 {ours['search_p95_ms']:.2f} ms (scan {scan['p95_ms']:.1f} ms), "
+            f"reload {ours['reload_s']:.2f}s (rebuild {ours['build_s']:.1f}s) [{time.perf_counter() - t0:.0f}s]"
+        )
     return out
 
 
@@ -398,47 +439,77 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[
     q = r.get("quality")
     qb = r.get("quality_by") or {}
     if q:
+
         def qv(key: str, scale: float, digits: int, unit: str) -> list[str]:
             return [fmt(qb[s.key][key] * scale, digits, unit) if s.key in qb else "n/a" for s in ours]
 
         add(f"Intent accuracy, held-out ({q['n']} questions, parse API)", "—", qv("accuracy", 100, 1, " %"))
         add("Intent macro-F1, held-out", "—", qv("macro_f1", 1, 3, ""))
         best_q = qb.get(best.key) if best is not None else None
-        add(f"Answer contains the facts ({q['n_facts']} questions, REST, fresh sender)",
+        add(
+            f"Answer contains the facts ({q['n_facts']} questions, REST, fresh sender)",
             f"{fmt(q['fuzz_share'] * 100, 1, ' %')} (rapidfuzz {q['fuzz_scorer']})",
-            qv("facts_share", 100, 1, " %"), "clearly above rapidfuzz (+3 points)",
-            verdict(best_q["facts_share"] >= best_q["fuzz_share"] + 0.03) if best_q else "n/a")
+            qv("facts_share", 100, 1, " %"),
+            "clearly above rapidfuzz (+3 points)",
+            verdict(best_q["facts_share"] >= best_q["fuzz_share"] + 0.03) if best_q else "n/a",
+        )
     if stock:
         sb = stock.single
         base_p50 = load.percentile(sb, 0.5) * 1000
-        add("One turn, 1 worker: p50 / p95 (ms)",
-            f"{fmt(base_p50)} / {fmt(load.percentile(sb, .95) * 1000)}",
-            [f"{fmt(load.percentile(s.single, .5) * 1000)} / {fmt(load.percentile(s.single, .95) * 1000)}" for s in ours],
+        add(
+            "One turn, 1 worker: p50 / p95 (ms)",
+            f"{fmt(base_p50)} / {fmt(load.percentile(sb, 0.95) * 1000)}",
+            [
+                f"{fmt(load.percentile(s.single, 0.5) * 1000)} / {fmt(load.percentile(s.single, 0.95) * 1000)}"
+                for s in ours
+            ],
             "p50 ≤ stock (as shipped)",
-            verdict(shipped is not None and load.percentile(shipped.single, .5) * 1000 <= base_p50))
+            verdict(shipped is not None and load.percentile(shipped.single, 0.5) * 1000 <= base_p50),
+        )
+
         def cpu1(s: System) -> float:
             return s.single_cpu[0] / s.single_cpu[1] * 1000 if s.single_cpu[1] else math.nan
 
-        add("Server CPU per turn, 1 worker (ms; Rasa + action server)", fmt(cpu1(stock), 1),
-            [fmt(cpu1(s), 1) + (f" ({cpu1(s) / cpu1(stock):.2f}×)" if cpu1(stock) else "") for s in ours])
+        add(
+            "Server CPU per turn, 1 worker (ms; Rasa + action server)",
+            fmt(cpu1(stock), 1),
+            [fmt(cpu1(s), 1) + (f" ({cpu1(s) / cpu1(stock):.2f}×)" if cpu1(stock) else "") for s in ours],
+        )
         base50 = stock.level(50)
-        add("50 workers at once: p50 / p95 (ms)", f"{fmt(base50['p50_ms'])} / {fmt(base50['p95_ms'])}",
-            [f"{fmt(s.level(50)['p50_ms'])} / {fmt(s.level(50)['p95_ms'])}" for s in ours])
+        add(
+            "50 workers at once: p50 / p95 (ms)",
+            f"{fmt(base50['p50_ms'])} / {fmt(base50['p95_ms'])}",
+            [f"{fmt(s.level(50)['p50_ms'])} / {fmt(s.level(50)['p95_ms'])}" for s in ours],
+        )
         for w in plan.levels:
             b = stock.level(w)
             tgt, held = "", ""
             if w == 50 and best is not None:
                 ratio = best.level(50)["throughput"] / b["throughput"] if b["throughput"] else math.nan
                 tgt, held = "≥ 2× stock", verdict(ratio >= 2.0) + f" ({ratio:.2f}×)"
-            add(f"Throughput, {w} worker{'s' if w > 1 else ''} (messages/s)", fmt(b["throughput"], 1),
-                [fmt(s.level(w)["throughput"], 1) + (f" ({s.level(w)['throughput'] / b['throughput']:.2f}×)" if b["throughput"] else "")
-                 for s in ours], tgt, held)
-        add("Server CPU per message at 50 workers (ms; Rasa + action server)", fmt(stock.cpu_per_msg_ms.get(50)),
-            [fmt(s.cpu_per_msg_ms.get(50)) for s in ours])
+            add(
+                f"Throughput, {w} worker{'s' if w > 1 else ''} (messages/s)",
+                fmt(b["throughput"], 1),
+                [
+                    fmt(s.level(w)["throughput"], 1)
+                    + (f" ({s.level(w)['throughput'] / b['throughput']:.2f}×)" if b["throughput"] else "")
+                    for s in ours
+                ],
+                tgt,
+                held,
+            )
+        add(
+            "Server CPU per message at 50 workers (ms; Rasa + action server)",
+            fmt(stock.cpu_per_msg_ms.get(50)),
+            [fmt(s.cpu_per_msg_ms.get(50)) for s in ours],
+        )
         errors = sum(s.level(w)["errors"] for s in systems for w in LEVELS)
         if errors:
-            add("Failed requests during the load runs", str(sum(stock.level(w)["errors"] for w in LEVELS)),
-                [str(sum(s.level(w)["errors"] for w in LEVELS)) for s in ours])
+            add(
+                "Failed requests during the load runs",
+                str(sum(stock.level(w)["errors"] for w in LEVELS)),
+                [str(sum(s.level(w)["errors"] for w in LEVELS)) for s in ours],
+            )
 
         def longfig(s: System) -> tuple[float, float, float]:
             a, b = load.mean(s.short), load.mean(s.long_tail)
@@ -450,31 +521,46 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[
 
         if stock.long:
             sa, sb2, sr = longfig(stock)
-            add("Long conversation: mean of turns 1–10 → 190–200 (ms)", f"{fmt(sa)} → {fmt(sb2)} ({sr:.2f}×)",
+            add(
+                "Long conversation: mean of turns 1–10 → 190–200 (ms)",
+                f"{fmt(sa)} → {fmt(sb2)} ({sr:.2f}×)",
                 [f"{fmt(longfig(s)[0])} → {fmt(longfig(s)[1])} ({longfig(s)[2]:.2f}×)" for s in ours],
-                "≤ 1.2× turn 10", verdict(all(longfig(s)[2] <= 1.2 for s in ours)))
-            add("Long conversation: server CPU per turn, turns 1–10 → 190–200 (ms)", longcpu(stock),
-                [longcpu(s) for s in ours])
+                "≤ 1.2× turn 10",
+                verdict(all(longfig(s)[2] <= 1.2 for s in ours)),
+            )
+            add(
+                "Long conversation: server CPU per turn, turns 1–10 → 190–200 (ms)",
+                longcpu(stock),
+                [longcpu(s) for s in ours],
+            )
         add("Stack start → first answered message (s)", fmt(stock.first_s, 1), [fmt(s.first_s, 1) for s in ours])
-        add("Resident memory, Rasa server (MiB, all its processes)", fmt(stock.rss.get("rasa")),
-            [fmt(s.rss.get("rasa")) + (f" ({int(s.rss['rasa_processes'])} proc.)" if s.rss.get("rasa_processes", 1) > 1 else "")
-             for s in ours])
+        add(
+            "Resident memory, Rasa server (MiB, all its processes)",
+            fmt(stock.rss.get("rasa")),
+            [
+                fmt(s.rss.get("rasa"))
+                + (f" ({int(s.rss['rasa_processes'])} proc.)" if s.rss.get("rasa_processes", 1) > 1 else "")
+                for s in ours
+            ],
+        )
         add("Resident memory, action server (MiB)", "— (stock has none)", [fmt(s.rss.get("actions")) for s in ours])
     tg = r.get("telegram") or {}
     blank = [""] * (len(ours) - 1)
     if tg.get("rss") is not None:
         rt = tg.get("round_trip_ms") or []
         add("Resident memory, Telegram front end (MiB)", "—", [fmt(tg["rss"]), *blank])
-        add("Telegram round trip via fake Bot API, p50 (ms, 5 messages)", "—",
-            [fmt(load.percentile(rt, 0.5)), *blank])
+        add("Telegram round trip via fake Bot API, p50 (ms, 5 messages)", "—", [fmt(load.percentile(rt, 0.5)), *blank])
     else:
         add("Resident memory, Telegram front end (MiB)", "—", [f"n/a ({tg.get('reason', 'not measured')})", *blank])
     tr = r.get("training") or {}
     base_train = tr.get("stock_s")
     base_txt = fmt(base_train, 0, " s") + (f" (cached, trained {tr.get('stock_at')})" if tr.get("stock_cached") else "")
+
     def train_txt(s: System) -> str:
         if s.key.startswith("ours"):
-            return fmt(tr.get("ours_s"), 0, " s") if tr.get("ours_s") else f"n/a ({tr.get('ours_reason', 'not measured')})"
+            return (
+                fmt(tr.get("ours_s"), 0, " s") if tr.get("ours_s") else f"n/a ({tr.get('ours_reason', 'not measured')})"
+            )
         return "n/a"
 
     add("Training time from scratch (s, clean training cache)", base_txt, [train_txt(s) for s in ours])
@@ -482,13 +568,21 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[
         n, o, sc = k["entries"], k["ours"], k["scan"]
         target = {10000: 5.0, 100000: 20.0}.get(n)
         cpu95 = o.get("search_cpu_p95_ms")
-        add(f"Knowledge search p95 at {n:,} entries (ms)", f"{fmt(sc['p95_ms'], 1)} (rapidfuzz scan)",
+        add(
+            f"Knowledge search p95 at {n:,} entries (ms)",
+            f"{fmt(sc['p95_ms'], 1)} (rapidfuzz scan)",
             [f"{fmt(o['search_p95_ms'], 2)}" + (f" (CPU {fmt(cpu95, 2)})" if cpu95 is not None else ""), *blank],
-            f"≤ {target:g} ms" if target else "", verdict(o["search_p95_ms"] <= target) if target else "")
+            f"≤ {target:g} ms" if target else "",
+            verdict(o["search_p95_ms"] <= target) if target else "",
+        )
         rcpu = o.get("reload_cpu_s")
-        add(f"Knowledge reload after one edit at {n:,} entries (s)", f"{fmt(o['build_s'], 2)} (full rebuild)",
+        add(
+            f"Knowledge reload after one edit at {n:,} entries (s)",
+            f"{fmt(o['build_s'], 2)} (full rebuild)",
             [f"{fmt(o['reload_s'], 2)}" + (f" (CPU {fmt(rcpu, 2)})" if rcpu is not None else ""), *blank],
-            "≤ 2 s" if n == 10000 else "", verdict(o["reload_s"] <= 2.0) if n == 10000 else "")
+            "≤ 2 s" if n == 10000 else "",
+            verdict(o["reload_s"] <= 2.0) if n == 10000 else "",
+        )
 
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
@@ -504,15 +598,25 @@ def quality_section(q: dict[str, Any]) -> str:
         out += [f"| {g} | {p} | {n} |" for g, p, n in q["confusions"]]
     else:
         out.append("No confusions.")
-    out += ["", "### The ten worst questions", "",
-            "Wrong facts first, then wrong intents; within each, the lower the confidence in the right intent the worse.", "",
-            "| question | gold intent | predicted (confidence) | facts in reply | reply starts |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "### The ten worst questions",
+        "",
+        "Wrong facts first, then wrong intents; within each, the lower the confidence in the right intent the worse.",
+        "",
+        "| question | gold intent | predicted (confidence) | facts in reply | reply starts |",
+        "|---|---|---|---|---|",
+    ]
     for w in q["worst"]:
         facts = "—" if w["facts_ok"] is None else ("yes" if w["facts_ok"] else "NO (" + "、".join(w["facts"]) + ")")
         reply = w["reply"].replace("\n", " ").replace("|", "/")[:40]
         out.append(f"| {w['text']} | {w['intent']} | {w['predicted']} ({w['confidence']:.2f}) | {facts} | {reply} |")
-    out += ["", "rapidfuzz baseline per scorer: " + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items())
-            + f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}."]
+    out += [
+        "",
+        "rapidfuzz baseline per scorer: "
+        + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items())
+        + f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}.",
+    ]
     return "\n".join(out)
 
 
@@ -585,15 +689,26 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run; no training-time measurement")
-    parser.add_argument("--cached-baseline", action="store_true",
-                        help="reuse the stock model of an earlier run (the full run trains it, so both training "
-                             "times come from the same run; --quick always reuses it)")
+    parser.add_argument(
+        "--cached-baseline",
+        action="store_true",
+        help="reuse the stock model of an earlier run (the full run trains it, so both training "
+        "times come from the same run; --quick always reuses it)",
+    )
     parser.add_argument("--skip-train", action="store_true", help="do not time a training of our model")
-    parser.add_argument("--systems", default="stock,ours,ours+2w",
-                        help="comma-separated systems: stock, ours or NAME (a --model), each optionally followed by "
-                             "options: " + OPTIONS_HELP)
-    parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
-                        help="another trained model of ours to measure as system NAME (or NAME+2w)")
+    parser.add_argument(
+        "--systems",
+        default="stock,ours,ours+2w",
+        help="comma-separated systems: stock, ours or NAME (a --model), each optionally followed by "
+        "options: " + OPTIONS_HELP,
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another trained model of ours to measure as system NAME (or NAME+2w)",
+    )
     parser.add_argument("--best", default=None, help="the system the targets are checked on (default: the last)")
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge search benchmark")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out quality evaluation")
@@ -611,8 +726,12 @@ def main(argv: list[str] | None = None) -> int:
     if not DEFAULT_MODEL.exists():
         raise SystemExit(f"no trained model at {DEFAULT_MODEL}: run `make train` first")
 
-    r: dict[str, Any] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                         "machine": infra.machine(), "load_start": infra.load_average(), "plan": plan.__dict__}
+    r: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": infra.machine(),
+        "load_start": infra.load_average(),
+        "plan": plan.__dict__,
+    }
     log(f"{'quick' if plan.quick else 'full'} run; machine {r['machine']['cores']} cores, load {r['load_start']}")
 
     baseline = None
@@ -659,17 +778,25 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"quality: held-out questions through {s.key}")
                     qual = run_quality(s.stack.rasa_url, s.stack.token)
                     by_model[model_id] = {
-                        "n": len(qual.questions), "n_facts": len(qual.with_facts), "accuracy": qual.accuracy,
-                        "macro_f1": qual.macro_f1, "facts_share": qual.facts_share, "fuzz_share": qual.fuzz_share,
-                        "fuzz_scorer": qual.fuzz_scorer, "fuzz_scores": qual.fuzz_scores, "fallbacks": qual.fallbacks,
+                        "n": len(qual.questions),
+                        "n_facts": len(qual.with_facts),
+                        "accuracy": qual.accuracy,
+                        "macro_f1": qual.macro_f1,
+                        "facts_share": qual.facts_share,
+                        "fuzz_share": qual.fuzz_share,
+                        "fuzz_scorer": qual.fuzz_scorer,
+                        "fuzz_scores": qual.fuzz_scores,
+                        "fallbacks": qual.fallbacks,
                         "confusions": qual.confusions(),
                         "worst": [w.__dict__ for w in qual.worst(10)],
                         "ours_only": sum(bool(q.facts_ok) and not q.fuzz_ok for q in qual.with_facts),
                         "fuzz_only": sum(bool(q.fuzz_ok) and not q.facts_ok for q in qual.with_facts),
                         "system": s.key,
                     }
-                    log(f"quality: accuracy {qual.accuracy:.3f}, macro-F1 {qual.macro_f1:.3f}, "
-                        f"facts {qual.facts_share:.3f} vs rapidfuzz {qual.fuzz_share:.3f}")
+                    log(
+                        f"quality: accuracy {qual.accuracy:.3f}, macro-F1 {qual.macro_f1:.3f}, "
+                        f"facts {qual.facts_share:.3f} vs rapidfuzz {qual.fuzz_share:.3f}"
+                    )
                 r["quality_by"][s.key] = by_model[model_id]
             r["quality"] = r["quality_by"][ours[0].key]
         log("warm-up")
@@ -696,13 +823,26 @@ def main(argv: list[str] | None = None) -> int:
     r["duration_s"] = time.monotonic() - T0
 
     raw = {k: v for k, v in r.items() if k != "best"}
-    raw["systems"] = {s.key: {"label": s.label, "notes": s.notes, "start_s": s.start_s, "first_s": s.first_s,
-                              "single": s.single, "single_cpu": s.single_cpu, "long": s.long, "long_tail": s.long_tail, "short": s.short,
-                              "long_cpu": s.long_cpu,
-                              "short_cpu": s.short_cpu, "rss": s.rss, "cpu_per_msg_ms": s.cpu_per_msg_ms,
-                              "client_cpu": s.client_cpu,
-                              "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()}}
-                      for s in systems}
+    raw["systems"] = {
+        s.key: {
+            "label": s.label,
+            "notes": s.notes,
+            "start_s": s.start_s,
+            "first_s": s.first_s,
+            "single": s.single,
+            "single_cpu": s.single_cpu,
+            "long": s.long,
+            "long_tail": s.long_tail,
+            "short": s.short,
+            "long_cpu": s.long_cpu,
+            "short_cpu": s.short_cpu,
+            "rss": s.rss,
+            "cpu_per_msg_ms": s.cpu_per_msg_ms,
+            "client_cpu": s.client_cpu,
+            "levels": {w: [x.as_dict() for x in v] for w, v in s.levels.items()},
+        }
+        for s in systems
+    }
     (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
     table, _ = build_report(r, systems, plan)
     print(table, flush=True)

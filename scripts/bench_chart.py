@@ -1,4 +1,5 @@
 """The benchmark charts (PNG, docs/): latency against turn number, throughput against workers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def _rolling(xs: list[float], k: int = 5) -> list[float]:

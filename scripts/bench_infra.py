@@ -3,6 +3,7 @@ Telegram front end on a fake Bot API, and the memory of a process tree.
 
 Everything listens on 127.0.0.1 only and every wait is bounded.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,10 +16,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -70,7 +72,10 @@ def stock_baseline(fresh: bool, log: Callable[[str], None], timeout: float = 180
         with open(Path(tmp) / "init.log", "wb") as out:
             proc = subprocess.run(
                 [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
-                cwd=project, env=_train_env(Path(tmp) / "cache"), stdout=out, stderr=subprocess.STDOUT,
+                cwd=project,
+                env=_train_env(Path(tmp) / "cache"),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 timeout=timeout,
             )
         train_s = time.perf_counter() - t0
@@ -91,10 +96,14 @@ def stock_baseline(fresh: bool, log: Callable[[str], None], timeout: float = 180
 def stock_endpoints(directory: Path) -> Path:
     """Stock Rasa served like ours: SQLTrackerStore on SQLite, in-memory lock store."""
     path = directory / "endpoints.stock.yml"
-    path.write_text(yaml.safe_dump({
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(directory / "tracker.db")},
-        "lock_store": {"type": "in_memory"},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(directory / "tracker.db")},
+                "lock_store": {"type": "in_memory"},
+            }
+        )
+    )
     return path
 
 
@@ -106,9 +115,28 @@ def train_ours(log: Callable[[str], None], timeout: float = 1800, config: Path |
     t0 = time.perf_counter()
     with open(tmp / "train.log", "wb") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "--data", "nlu_data", "--domain", "domain.yml",
-             "--config", str(config), "--out", str(tmp), "--fixed-model-name", "bench", "--quiet"],
-            cwd=REPO, env=_train_env(tmp / "cache"), stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "train",
+                "--data",
+                "nlu_data",
+                "--domain",
+                "domain.yml",
+                "--config",
+                str(config),
+                "--out",
+                str(tmp),
+                "--fixed-model-name",
+                "bench",
+                "--quiet",
+            ],
+            cwd=REPO,
+            env=_train_env(tmp / "cache"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
         )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -129,14 +157,31 @@ class RedisServer:
     def available() -> str | None:
         return shutil.which("redis-server")
 
-    def start(self, timeout: float = 20.0) -> "RedisServer":
+    def start(self, timeout: float = 20.0) -> RedisServer:
         binary = self.available()
         if not binary:
             raise RuntimeError("redis-server not installed (apt-get install -y redis-server)")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory), "--daemonize", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         import redis
 
@@ -226,7 +271,7 @@ class TelegramFrontEnd:
     def _call(self, coro: Any, timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def start(self) -> "TelegramFrontEnd":
+    def start(self) -> TelegramFrontEnd:
         sys.path.insert(0, str(self.FAKE.parent))
         from fake_bot_api import FakeBotApi  # type: ignore[import-not-found]
 
@@ -234,15 +279,27 @@ class TelegramFrontEnd:
         self.fake = self._call(FakeBotApi().start())
         env = dict(os.environ)
         env.update(quiet_environment(False))
-        env.update({
-            "TELEGRAM_TOKEN": "123456:BENCH-TOKEN", "TELEGRAM_BASE_URL": self.fake.base_url,
-            "RASA_URL": self.rasa_url, "RASA_TOKEN": self.rasa_token, "UH_DATA_DIR": str(self.data),
-            "STAFFED_HOURS": "always", "PYTHONPATH": str(REPO),
-        })
+        env.update(
+            {
+                "TELEGRAM_TOKEN": "123456:BENCH-TOKEN",
+                "TELEGRAM_BASE_URL": self.fake.base_url,
+                "RASA_URL": self.rasa_url,
+                "RASA_TOKEN": self.rasa_token,
+                "UH_DATA_DIR": str(self.data),
+                "STAFFED_HOURS": "always",
+                "PYTHONPATH": str(REPO),
+            }
+        )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / "bot.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def ask(self, user_id: int, text: str, timeout: float = 60.0) -> tuple[float, str]:
@@ -269,6 +326,7 @@ class TelegramFrontEnd:
                 self.proc.kill()
                 self.proc.wait(5)
         if self.fake is not None:
+
             async def shutdown() -> None:
                 await self.fake.stop()
                 pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -321,15 +379,21 @@ def machine() -> dict[str, str]:
         pass
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit, dirty = "?", ""
     return {
-        "cpu": cpu, "cores": str(os.cpu_count()), "memory": f"{mem_gb:.0f} GiB",
-        "python": sys.version.split()[0], "rasa": RASA_VERSION, "rasa_sdk": version("rasa-sdk"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_gb:.0f} GiB",
+        "python": sys.version.split()[0],
+        "rasa": RASA_VERSION,
+        "rasa_sdk": version("rasa-sdk"),
         "commit": commit + (" + uncommitted changes" if dirty else ""),
     }
 

@@ -1,4 +1,5 @@
 """Load generators for the REST channel (asyncio + httpx), every loop bounded in count and time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,15 @@ class LoadResult:
         return percentile(self.latencies, 0.95) * 1000
 
     def as_dict(self) -> dict[str, Any]:
-        return {"workers": self.workers, "count": self.count, "errors": self.errors, "wall_s": self.wall_s,
-                "throughput": self.throughput, "p50_ms": self.p50_ms, "p95_ms": self.p95_ms}
+        return {
+            "workers": self.workers,
+            "count": self.count,
+            "errors": self.errors,
+            "wall_s": self.wall_s,
+            "throughput": self.throughput,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+        }
 
 
 def webhook(rasa_url: str) -> str:
@@ -75,8 +83,15 @@ def reply_text(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies if r.get("text"))
 
 
-async def _worker(client: httpx.AsyncClient, url: str, texts: list[str], tag: str, result: LoadResult,
-                  deadline: float, budget: list[int]) -> None:
+async def _worker(
+    client: httpx.AsyncClient,
+    url: str,
+    texts: list[str],
+    tag: str,
+    result: LoadResult,
+    deadline: float,
+    budget: list[int],
+) -> None:
     cycle = itertools.cycle(texts)
     sender, turns = new_sender(tag), 0
     while time.monotonic() < deadline and budget[0] > 0:
@@ -93,8 +108,15 @@ async def _worker(client: httpx.AsyncClient, url: str, texts: list[str], tag: st
         turns += 1
 
 
-async def run_load(rasa_url: str, texts: list[str], workers: int, seconds: float, max_messages: int,
-                   tag: str = "load", timeout: float = 60.0) -> LoadResult:
+async def run_load(
+    rasa_url: str,
+    texts: list[str],
+    workers: int,
+    seconds: float,
+    max_messages: int,
+    tag: str = "load",
+    timeout: float = 60.0,
+) -> LoadResult:
     """``workers`` concurrent chats sending as fast as they get answers, for at most
     ``seconds`` and ``max_messages`` messages in all."""
     result = LoadResult(workers)
@@ -104,8 +126,12 @@ async def run_load(rasa_url: str, texts: list[str], workers: int, seconds: float
         t0 = time.perf_counter()
         deadline = time.monotonic() + seconds
         await asyncio.wait_for(
-            asyncio.gather(*(_worker(client, webhook(rasa_url), texts, f"{tag}{w}", result, deadline, budget)
-                             for w in range(workers))),
+            asyncio.gather(
+                *(
+                    _worker(client, webhook(rasa_url), texts, f"{tag}{w}", result, deadline, budget)
+                    for w in range(workers)
+                )
+            ),
             seconds + timeout + 10,
         )
         result.wall_s = time.perf_counter() - t0
@@ -133,8 +159,11 @@ def first_answer(rasa_url: str, text: str, timeout: float = 120.0) -> tuple[floa
     last = ""
     while time.monotonic() < deadline:
         try:
-            response = httpx.post(webhook(rasa_url), json={"sender": new_sender("first"), "message": text},
-                                  timeout=max(1.0, deadline - time.monotonic()))
+            response = httpx.post(
+                webhook(rasa_url),
+                json={"sender": new_sender("first"), "message": text},
+                timeout=max(1.0, deadline - time.monotonic()),
+            )
             if response.status_code == 200 and response.json():
                 return time.perf_counter() - t0, reply_text(response.json())
             last = f"HTTP {response.status_code}: {response.text[:100]}"

@@ -12,6 +12,7 @@ held-out set only to check.
 * Baseline: the knowledge base's own entry phrasings (questions and titles) matched with
   rapidfuzz alone; the best-matching entry's answer must contain the facts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -96,16 +97,19 @@ class Quality:
 
     def worst(self, n: int = 10) -> list[Question]:
         """Wrong facts first, then wrong intents; the lower the confidence in the right intent, the worse."""
+
         def badness(q: Question) -> tuple:
             return (q.facts_ok is False, not q.intent_ok, -q.gold_confidence)
+
         bad = [q for q in self.questions if q.facts_ok is False or not q.intent_ok]
         return sorted(bad, key=badness, reverse=True)[:n]
 
 
 def load_questions(path: Path = HELDOUT) -> list[Question]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Question(str(q["text"]), str(q["intent"]), [str(f) for f in q.get("facts") or []])
-            for q in data["questions"]]
+    return [
+        Question(str(q["text"]), str(q["intent"]), [str(f) for f in q.get("facts") or []]) for q in data["questions"]
+    ]
 
 
 def has_facts(text: str, facts: list[str]) -> bool:
@@ -122,10 +126,12 @@ async def _bounded(limit: int, jobs: list[Any]) -> list[Any]:
     return await asyncio.gather(*(one(j) for j in jobs))
 
 
-async def evaluate_rasa(rasa_url: str, token: str, questions: list[Question], concurrency: int = 4,
-                        timeout: float = 60.0) -> None:
+async def evaluate_rasa(
+    rasa_url: str, token: str, questions: list[Question], concurrency: int = 4, timeout: float = 60.0
+) -> None:
     """Fill predicted intent (parse API) and the end-to-end reply (REST, fresh sender) of each question."""
     async with httpx.AsyncClient(timeout=timeout) as client:
+
         async def parse(q: Question) -> None:
             r = await client.post(f"{rasa_url}/model/parse", params={"token": token}, json={"text": q.text})
             r.raise_for_status()
@@ -214,9 +220,11 @@ def report(qual: Quality, worst: int = 15) -> str:
         lines.append("worst questions:")
     for q in bad:
         reply = " ".join(q.reply.split())[:70]
-        lines.append(f"  {q.text}  [{q.intent}->{q.predicted} {q.gold_confidence:.2f}] "
-                     f"facts {q.facts} {'ok' if q.facts_ok else 'MISSING' if q.facts else '-'} "
-                     f"(rapidfuzz {q.fuzz_entry or '-'}: {'ok' if q.fuzz_ok else '-'})\n      -> {reply}")
+        lines.append(
+            f"  {q.text}  [{q.intent}->{q.predicted} {q.gold_confidence:.2f}] "
+            f"facts {q.facts} {'ok' if q.facts_ok else 'MISSING' if q.facts else '-'} "
+            f"(rapidfuzz {q.fuzz_entry or '-'}: {'ok' if q.fuzz_ok else '-'})\n      -> {reply}"
+        )
     return "\n".join(lines)
 
 
@@ -230,8 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Answer quality on held-out questions (starts its own stack)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--questions", type=Path, action="append",
-                        help=f"question files (default: {HELDOUT.relative_to(REPO)}); may be repeated")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        action="append",
+        help=f"question files (default: {HELDOUT.relative_to(REPO)}); may be repeated",
+    )
     parser.add_argument("--worst", type=int, default=15, help="how many of the worst questions to show")
     parser.add_argument("--json", type=Path, help="also write every question's result here")
     args = parser.parse_args(argv)
@@ -247,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {path}")
             print(report(qual, args.worst), flush=True)
             results[str(path)] = {
-                "accuracy": qual.accuracy, "macro_f1": qual.macro_f1, "facts_share": qual.facts_share,
-                "fuzz_share": qual.fuzz_share, "questions": [q.__dict__ for q in qual.questions],
+                "accuracy": qual.accuracy,
+                "macro_f1": qual.macro_f1,
+                "facts_share": qual.facts_share,
+                "fuzz_share": qual.fuzz_share,
+                "questions": [q.__dict__ for q in qual.questions],
             }
     finally:
         stack.stop()

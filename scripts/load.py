@@ -31,6 +31,7 @@ Afterwards the script checks that every confirmed enrollment is in the database 
 status it must have, that no course holds more enrolled workers than its capacity, and
 that no seat is free while someone waits. Exit status 1 if anything failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,16 @@ import httpx
 from scripts.stack import DEFAULT_MODEL, REPO, Stack
 
 ANSWERABLE = [
-    "劳模先进班的学费谁出", "拿到毕业证以后工会有补贴吗", "和电大合作的学历提升班是什么",
-    "plc编成在哪学", "工业机械人培训有吗", "职工书屋示范点有几家", "读书团队是干嘛的",
-    "文体联赛办了几届", "宁海有什么课", "学历提升补贴怎么申请",
+    "劳模先进班的学费谁出",
+    "拿到毕业证以后工会有补贴吗",
+    "和电大合作的学历提升班是什么",
+    "plc编成在哪学",
+    "工业机械人培训有吗",
+    "职工书屋示范点有几家",
+    "读书团队是干嘛的",
+    "文体联赛办了几届",
+    "宁海有什么课",
+    "学历提升补贴怎么申请",
 ]
 UNANSWERABLE = ["工会会员卡丢了怎么补办", "工会发的购物卡怎么激活", "年假一共有几天"]
 BUTTONS = ["/ask_subsidy", "/ask_course_list", "/ask_reading", "/greet"]
@@ -102,15 +110,14 @@ def load_courses(knowledge_dir: Path, data_dir: Path, how_many: int) -> list[Cou
     """The ``how_many`` enrollable courses with the smallest capacity (they fill up)."""
     from knowledge import KnowledgeBase
 
-    kb = KnowledgeBase.open(knowledge_dir, data_dir / "load_knowledge_index.db",
-                            registry_path=data_dir / "registry.db")
+    kb = KnowledgeBase.open(knowledge_dir, data_dir / "load_knowledge_index.db", registry_path=data_dir / "registry.db")
     courses = [Course(c.id, c.name, c.capacity) for c in kb.list_courses() if c.enrollable and c.capacity]
     courses.sort(key=lambda c: (c.capacity, c.id))
     return courses[:how_many]
 
 
 class Worker:
-    def __init__(self, index: int, run: "LoadRun") -> None:
+    def __init__(self, index: int, run: LoadRun) -> None:
         self.index = index
         self.run = run
         self.sender = f"load-{run.tag}-{index:04d}"
@@ -170,8 +177,14 @@ class Worker:
         buttons = [b for r in replies for b in (r.get("buttons") or [])]
 
         def press(*words: str) -> str | None:
-            return next((b["payload"] for b in buttons
-                         if any(w and w in (b.get("title") or "") + (b.get("payload") or "") for w in words)), None)
+            return next(
+                (
+                    b["payload"]
+                    for b in buttons
+                    if any(w and w in (b.get("title") or "") + (b.get("payload") or "") for w in words)
+                ),
+                None,
+            )
 
         slot = slot or ""
         if slot == "course_id" and course is not None:
@@ -303,8 +316,15 @@ def _enroll(db, sender: str, index: int, course: Course, register: bool) -> tupl
     from registry import enroll, save_worker
 
     if register:
-        save_worker(db, sender, name="测试职工", phone=f"139{index:08d}", employer="宁波负载测试有限公司",
-                    district="海曙区", union_member=True)
+        save_worker(
+            db,
+            sender,
+            name="测试职工",
+            phone=f"139{index:08d}",
+            employer="宁波负载测试有限公司",
+            district="海曙区",
+            union_member=True,
+        )
     result = enroll(db, sender, course.id, course.name, capacity=course.capacity)
     return result.status, result.number
 
@@ -375,8 +395,12 @@ def check_registry(path: Path, stats: Stats, courses: list[Course]) -> list[str]
         return problems
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
-        rows = {no: (sender, course, status) for no, sender, course, status in con.execute(
-            "SELECT enrollment_no, sender_id, course_id, status FROM enrollments")}
+        rows = {
+            no: (sender, course, status)
+            for no, sender, course, status in con.execute(
+                "SELECT enrollment_no, sender_id, course_id, status FROM enrollments"
+            )
+        }
         for number, (sender, course, _) in stats.confirmed.items():
             stored = rows.get(number)
             if stored is None:
@@ -448,12 +472,18 @@ def summarise(run: LoadRun, elapsed: float, problems: list[str], extra: dict[str
         "requests": len(lat) + sum(v for k, v in stats.errors.items() if k in ("timeout", "http")),
         "throughput_rps": round(len(lat) / elapsed, 2) if elapsed else 0.0,
         "latency_ms": {
-            "p50": round(percentile(lat, 0.50) * 1000), "p95": round(percentile(lat, 0.95) * 1000),
-            "p99": round(percentile(lat, 0.99) * 1000), "max": round(max(lat, default=0) * 1000),
+            "p50": round(percentile(lat, 0.50) * 1000),
+            "p95": round(percentile(lat, 0.95) * 1000),
+            "p99": round(percentile(lat, 0.99) * 1000),
+            "max": round(max(lat, default=0) * 1000),
             "mean": round(statistics.fmean(lat) * 1000) if lat else 0,
         },
-        "registry_ms": {"p50": round(percentile(reg, 0.5) * 1000), "p95": round(percentile(reg, 0.95) * 1000),
-                        "max": round(max(reg, default=0) * 1000), "calls": len(reg)},
+        "registry_ms": {
+            "p50": round(percentile(reg, 0.5) * 1000),
+            "p95": round(percentile(reg, 0.95) * 1000),
+            "max": round(max(reg, default=0) * 1000),
+            "calls": len(reg),
+        },
         "operations": dict(stats.operations),
         "errors": sum(stats.errors.values()),
         "errors_by_kind": dict(stats.errors),
@@ -463,8 +493,11 @@ def summarise(run: LoadRun, elapsed: float, problems: list[str], extra: dict[str
         "enrollments_by_status": by_status,
         "courses": [asdict(c) for c in run.courses],
         "checks": problems or "ok",
-        "enrollment_path": ("the sign-up conversation (enroll_form / cancel_form)" if run.via_conversation
-                            else "registry directly, in parallel with the conversation"),
+        "enrollment_path": (
+            "the sign-up conversation (enroll_form / cancel_form)"
+            if run.via_conversation
+            else "registry directly, in parallel with the conversation"
+        ),
         **extra,
     }
 
@@ -511,11 +544,17 @@ def registry_benchmark(path: Path, courses: list[Course], threads: int, duration
         thread.join(duration + 120)
     elapsed = time.monotonic() - started
     return {
-        "threads": threads, "elapsed_s": round(elapsed, 1), "signups": len(latencies),
+        "threads": threads,
+        "elapsed_s": round(elapsed, 1),
+        "signups": len(latencies),
         "signups_per_s": round(len(latencies) / elapsed, 1),
-        "ms": {"p50": round(percentile(latencies, 0.5) * 1000, 1), "p95": round(percentile(latencies, 0.95) * 1000, 1),
-               "max": round(max(latencies, default=0) * 1000, 1)},
-        "errors": len(errors), "error_samples": errors[:5],
+        "ms": {
+            "p50": round(percentile(latencies, 0.5) * 1000, 1),
+            "p95": round(percentile(latencies, 0.95) * 1000, 1),
+            "max": round(max(latencies, default=0) * 1000, 1),
+        },
+        "errors": len(errors),
+        "error_samples": errors[:5],
     }
 
 
@@ -524,23 +563,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=200)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--quick", action="store_true", help="50 workers for 15 s")
-    parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"),
-                        help="seconds a worker waits between two actions (uniform)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(5.0, 15.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a worker waits between two actions (uniform)",
+    )
     parser.add_argument("--courses", type=int, default=4, help="enroll into the N smallest courses")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as failed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--enroll-via", choices=["auto", "conversation", "registry"], default="auto")
-    parser.add_argument("--replicas", type=int, default=1,
-                        help="Rasa replicas; >1: PostgreSQL + Redis (scripts.scale_services, "
-                             "endpoints.production.yml) and one shared action server")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="Rasa replicas; >1: PostgreSQL + Redis (scripts.scale_services, "
+        "endpoints.production.yml) and one shared action server",
+    )
     parser.add_argument("--rasa-url", help="use this running Rasa (loopback) instead of starting a stack")
     parser.add_argument("--token", default="", help="with --rasa-url: its HTTP API token")
     parser.add_argument("--data-dir", type=Path, help="with --rasa-url: its UH_DATA_DIR (registry.db)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--json", type=Path, help="write the summary here too")
     parser.add_argument("--keep-logs", type=Path, help="copy the started stack's logs here")
-    parser.add_argument("--registry-only", action="store_true",
-                        help="no servers: --workers threads write sign-ups to a fresh registry.db for --duration s")
+    parser.add_argument(
+        "--registry-only",
+        action="store_true",
+        help="no servers: --workers threads write sign-ups to a fresh registry.db for --duration s",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.workers, args.duration = 50, 15.0
@@ -584,11 +636,27 @@ def main(argv: list[str] | None = None) -> int:
                 services = ScaleServices().start()
                 env.update(services.environment())
                 common["endpoints"] = REPO / "endpoints.production.yml"
-            stack = Stack(model=args.model, data=root / "var", rasa_port=free_port(), action_port=free_port(),
-                          extra_env=env, **common)
-            replicas = [Stack(model=args.model, data=root / f"replica{i}", rasa_port=free_port(),
-                              action_port=stack.action_port, token=stack.token, with_actions=False,
-                              extra_env=env, **common) for i in range(1, args.replicas)]
+            stack = Stack(
+                model=args.model,
+                data=root / "var",
+                rasa_port=free_port(),
+                action_port=free_port(),
+                extra_env=env,
+                **common,
+            )
+            replicas = [
+                Stack(
+                    model=args.model,
+                    data=root / f"replica{i}",
+                    rasa_port=free_port(),
+                    action_port=stack.action_port,
+                    token=stack.token,
+                    with_actions=False,
+                    extra_env=env,
+                    **common,
+                )
+                for i in range(1, args.replicas)
+            ]
             print(f"starting {args.replicas} Rasa server(s) and the action server (logs in {root}) …", flush=True)
             t0 = time.monotonic()
             for each in (stack, *replicas):
@@ -603,19 +671,31 @@ def main(argv: list[str] | None = None) -> int:
         courses = load_courses(knowledge_dir, data_dir, args.courses)
         via_conversation = args.enroll_via == "conversation"
         if args.enroll_via == "auto":
-            domain = httpx.get(f"{rasa_url}/domain", params={"token": token},
-                               headers={"Accept": "application/json"}, timeout=60).json()
+            domain = httpx.get(
+                f"{rasa_url}/domain", params={"token": token}, headers={"Accept": "application/json"}, timeout=60
+            ).json()
             via_conversation = "enroll_form" in (domain.get("forms") or {})
-        run = LoadRun(rasa_url=rasa_url, token=token, via_conversation=via_conversation,
-                      registry_path=data_dir / "registry.db",
-                      courses=courses, workers=args.workers, duration=args.duration,
-                      think=tuple(args.think), seed=args.seed, timeout=args.timeout,
-                      replica_urls=tuple(r.rasa_url for r in replicas))
+        run = LoadRun(
+            rasa_url=rasa_url,
+            token=token,
+            via_conversation=via_conversation,
+            registry_path=data_dir / "registry.db",
+            courses=courses,
+            workers=args.workers,
+            duration=args.duration,
+            think=tuple(args.think),
+            seed=args.seed,
+            timeout=args.timeout,
+            replica_urls=tuple(r.rasa_url for r in replicas),
+        )
         # one warm-up turn (loads the knowledge index in the action server)
         httpx.post(run.webhook, json={"sender": "load-warmup", "message": ANSWERABLE[0]}, timeout=300)
-        print(f"{args.workers} workers for {args.duration:.0f}s, think {args.think[0]}–{args.think[1]}s, "
-              f"courses {[c.id for c in courses]}, enrollments via "
-              f"{'the sign-up conversation' if via_conversation else 'the registry'} …", flush=True)
+        print(
+            f"{args.workers} workers for {args.duration:.0f}s, think {args.think[0]}–{args.think[1]}s, "
+            f"courses {[c.id for c in courses]}, enrollments via "
+            f"{'the sign-up conversation' if via_conversation else 'the registry'} …",
+            flush=True,
+        )
         procs = {}
         if stack is not None:
             procs = {"rasa": stack.rasa_proc.pid, "actions": stack.action_proc.pid}
@@ -626,15 +706,19 @@ def main(argv: list[str] | None = None) -> int:
         problems = check_registry(run.registry_path, run.stats, courses)
         alive = {}
         if stack is not None:
-            alive = {"rasa_alive": all(r.rasa_proc.poll() is None for r in (stack, *replicas)),
-                     "actions_alive": stack.action_proc.poll() is None}
+            alive = {
+                "rasa_alive": all(r.rasa_proc.poll() is None for r in (stack, *replicas)),
+                "actions_alive": stack.action_proc.poll() is None,
+            }
             if not all(alive.values()):
                 problems.append(f"a server died: {alive}")
         turns = len(run.stats.latencies)
         if turns and cpu:
             rasa_total = sum(v for k, v in cpu.items() if k.startswith("cpu_s_rasa"))
-            cpu["cpu_ms_per_turn"] = {"rasa": round(1000 * rasa_total / turns),
-                                      "actions": round(1000 * cpu["cpu_s_actions"] / turns)}
+            cpu["cpu_ms_per_turn"] = {
+                "rasa": round(1000 * rasa_total / turns),
+                "actions": round(1000 * cpu["cpu_s_actions"] / turns),
+            }
         summary = summarise(run, elapsed, problems, {"replicas": args.replicas, **alive, **cpu})
     finally:
         for each in replicas:

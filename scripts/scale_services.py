@@ -17,6 +17,7 @@ password (scram-sha-256) as production would. Durability is switched off (``fsyn
 because the cluster is deleted afterwards. Redis runs with ``--save ''`` (nothing on disk).
 Every wait is bounded; :meth:`ScaleServices.stop` always removes the directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 APT_PACKAGES = ("postgresql", "redis-server")
 DB_NAME = "union_helper"
@@ -56,9 +57,7 @@ def postgres_bin() -> Path | None:
 
 
 def redis_bin() -> str | None:
-    return shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
+    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
 
 
 def missing_packages() -> list[str]:
@@ -88,7 +87,9 @@ def install(timeout: float = 900.0) -> None:
         subprocess.run(["apt-get", *lock, "update", "-q"], check=True, env=env, timeout=timeout)
         subprocess.run(
             ["apt-get", *lock, "install", "-y", "-q", "--no-install-recommends", *missing],
-            check=True, env=env, timeout=timeout,
+            check=True,
+            env=env,
+            timeout=timeout,
         )
     if missing_packages():
         raise SystemExit(f"安装后仍找不到 {' '.join(missing_packages())}")
@@ -173,8 +174,12 @@ class ScaleServices:
         import psycopg2
 
         return psycopg2.connect(
-            host="127.0.0.1", port=self.pg_port, dbname=DB_NAME, user=DB_USER,
-            password=self.password, connect_timeout=5,
+            host="127.0.0.1",
+            port=self.pg_port,
+            dbname=DB_NAME,
+            user=DB_USER,
+            password=self.password,
+            connect_timeout=5,
         )
 
     def redis(self):
@@ -190,12 +195,10 @@ class ScaleServices:
             return ["runuser", "-u", "postgres", "--", *args]
         return args
 
-    def start(self, timeout: float = 60.0) -> "ScaleServices":
+    def start(self, timeout: float = 60.0) -> ScaleServices:
         missing = missing_packages()
         if missing:
-            raise RuntimeError(
-                f"{' '.join(missing)} not installed: run `python -m scripts.scale_services install`"
-            )
+            raise RuntimeError(f"{' '.join(missing)} not installed: run `python -m scripts.scale_services install`")
         if self.root is None:
             self.root = Path(tempfile.mkdtemp(prefix="uh-scale-"))
             self._own_root = True
@@ -228,10 +231,26 @@ class ScaleServices:
         assert self.root is not None
         log = open(self.root / "redis.log", "ab")
         self._redis = subprocess.Popen(
-            [redis_bin(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes",
-             "--dir", str(self.root), "--daemonize", "no"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                redis_bin(),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+                "--dir",
+                str(self.root),
+                "--daemonize",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
 
@@ -253,32 +272,70 @@ class ScaleServices:
             shutil.chown(pwfile, "postgres", "postgres")
         os.chmod(pwfile, 0o600)
         subprocess.run(
-            self._as_postgres([
-                str(bindir / "initdb"), "-D", str(self.pg_data), "-U", DB_USER,
-                f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
-                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
-            ]),
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+            self._as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.pg_data),
+                    "-U",
+                    DB_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
         )
         pwfile.unlink()
-        options = " ".join([
-            "-c listen_addresses=127.0.0.1", f"-p {self.pg_port}",
-            f"-c unix_socket_directories={self.root}",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
-            "-c max_connections=200", "-c shared_buffers=64MB",
-        ])
+        options = " ".join(
+            [
+                "-c listen_addresses=127.0.0.1",
+                f"-p {self.pg_port}",
+                f"-c unix_socket_directories={self.root}",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=200",
+                "-c shared_buffers=64MB",
+            ]
+        )
         subprocess.run(
-            self._as_postgres([
-                str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-l", str(self.root / "postgres.log"),
-                "-o", options, "-w", "-t", str(int(timeout)), "start",
-            ]),
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout + 5,
+            self._as_postgres(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(self.pg_data),
+                    "-l",
+                    str(self.root / "postgres.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=timeout + 5,
         )
         self._pg_started = True
         env = dict(os.environ, PGPASSWORD=self.password)
         subprocess.run(
             [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", DB_USER, DB_NAME],
-            check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30,
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=30,
         )
 
     def stop(self) -> None:
@@ -286,9 +343,12 @@ class ScaleServices:
             bindir = postgres_bin()
             try:
                 subprocess.run(
-                    self._as_postgres([str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast",
-                                       "-w", "-t", "30", "stop"]),
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=40,
+                    self._as_postgres(
+                        [str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "30", "stop"]
+                    ),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=40,
                 )
             except (subprocess.SubprocessError, OSError):
                 self._kill_postgres()
@@ -306,7 +366,7 @@ class ScaleServices:
         except (OSError, ValueError, IndexError):
             pass
 
-    def __enter__(self) -> "ScaleServices":
+    def __enter__(self) -> ScaleServices:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -6,6 +6,7 @@ One place knows how the two processes are launched (ports, environment, quiet lo
     python -m scripts.stack serve          # both servers in the foreground until Ctrl-C
     python -m scripts.stack run            # both servers + Telegram bot or terminal chat
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,7 @@ class Stack:
     action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
     token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24))
     verbose: bool = field(default_factory=lambda: bool(os.environ.get("UH_VERBOSE")))
-    endpoints: Path = field(
-        default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
-    )
+    endpoints: Path = field(default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml"))
     extra_env: dict[str, str] = field(default_factory=dict)
     # Options for benchmarks and deployments; the defaults keep the behaviour above.
     # Sanic workers of the Rasa server (Rasa uses >1 only with a Redis or custom lock
@@ -111,9 +110,7 @@ class Stack:
                 # transport") and the worker got an apology instead of an answer. A server
                 # timeout longer than the client's leaves the closing to the client.
                 "SANIC_KEEP_ALIVE_TIMEOUT": os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
-                "PYTHONPATH": os.pathsep.join(
-                    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
-                ),
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
             }
         )
         # The embedded default keeps conversations in <data>/tracker.db. With another
@@ -155,7 +152,11 @@ class Stack:
         return isinstance(tracker, dict) and str(tracker.get("dialect", "")) == "sqlite"
 
     def _spawn(
-        self, name: str, args: list[str], workers: int | None = None, env_extra: dict[str, str] | None = None,
+        self,
+        name: str,
+        args: list[str],
+        workers: int | None = None,
+        env_extra: dict[str, str] | None = None,
         workers_variable: str = "SANIC_WORKERS",
     ) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -177,8 +178,7 @@ class Stack:
         level = "-v" if self.verbose else "--quiet"
         self.action_proc = self._spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-             "-p", str(self.action_port), level],
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.action_port), level],
             self.action_workers,
             self.action_env,
             workers_variable="ACTION_SERVER_SANIC_WORKERS",  # what rasa-sdk reads
@@ -190,18 +190,31 @@ class Stack:
         level = ["-v"] if self.verbose else []
         self.rasa_proc = self._spawn(
             "rasa",
-            [sys.executable, "-m", "rasa", "run",
-             "--model", str(self.model),
-             "--endpoints", str(self.endpoints),
-             "--credentials", str(self.credentials),
-             "--enable-api", "--auth-token", self.token,
-             "-i", os.environ.get("RASA_HOST", "127.0.0.1"), "-p", str(self.rasa_port),
-             *level],
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(self.credentials),
+                "--enable-api",
+                "--auth-token",
+                self.token,
+                "-i",
+                os.environ.get("RASA_HOST", "127.0.0.1"),
+                "-p",
+                str(self.rasa_port),
+                *level,
+            ],
             self.rasa_workers,
             self.rasa_env,
         )
 
-    def start(self, timeout: float = 240.0) -> "Stack":
+    def start(self, timeout: float = 240.0) -> Stack:
         self.check()
         self.data.mkdir(parents=True, exist_ok=True)
         if self.with_actions:
@@ -246,7 +259,7 @@ class Stack:
         self.stop_process(self.rasa_proc)
         self.stop_process(self.action_proc)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

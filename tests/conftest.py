@@ -1,9 +1,10 @@
 """Shared fixtures. `rasa_stack` runs the real action server and Rasa server once per
 test session, on free ports, with a temporary data directory and knowledge copy."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -1,4 +1,5 @@
 """Helpers for tests that talk to the real servers (trained model + action server)."""
+
 from __future__ import annotations
 
 import shutil
@@ -29,7 +30,7 @@ def copy_knowledge(target: Path) -> Path:
     return target
 
 
-def stack_on_free_ports(root: Path, token: str, **options: Any) -> "Stack":
+def stack_on_free_ports(root: Path, token: str, **options: Any) -> Stack:
     """A stack of the trained model on free ports, with its own data folder and its own
     copy of the knowledge files (``stack.knowledge_dir``), not started yet."""
     import pytest
@@ -60,9 +61,7 @@ class RestChat:
         self.sender_id = sender_id
 
     def send(self, text: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-        response = httpx.post(
-            self.url, json={"sender": self.sender_id, "message": text}, timeout=timeout
-        )
+        response = httpx.post(self.url, json={"sender": self.sender_id, "message": text}, timeout=timeout)
         response.raise_for_status()
         return response.json()
 

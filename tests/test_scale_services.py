@@ -1,6 +1,7 @@
 """scripts/scale_services.py without installing anything: `install` is idempotent, waits
 for a busy apt instead of failing, and does not leave system-wide PostgreSQL/Redis
 services running after installing the packages."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """The stack reads operators' settings from .env without overriding the environment."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,9 @@ from scripts.stack import Stack, load_dotenv
 
 def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("# comment\nRASA_PORT=6123\nTELEGRAM_TOKEN=\nACTION_PORT='6124'\nUH_VERBOSE=1\n", encoding="utf-8")
+    env_file.write_text(
+        "# comment\nRASA_PORT=6123\nTELEGRAM_TOKEN=\nACTION_PORT='6124'\nUH_VERBOSE=1\n", encoding="utf-8"
+    )
     monkeypatch.delenv("RASA_PORT", raising=False)
     monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
     monkeypatch.setenv("ACTION_PORT", "7000")
@@ -21,6 +24,7 @@ def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.M
     assert stack.action_port == 7000  # the environment wins over .env
     assert stack.verbose is True
     import os
+
     assert "TELEGRAM_TOKEN" not in os.environ  # empty values do not set anything
 
 

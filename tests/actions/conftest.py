@@ -9,6 +9,7 @@
   sign-up actions are pointed at the session's knowledge base, so a test does not rebuild
   the index.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -22,8 +23,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlite_utils import Database
 
 from actions import records_support
-from registry import enrollments, open_registry
 from knowledge import KnowledgeBase, reset_default_kb
+from registry import enrollments, open_registry
 from tests.support import copy_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,15 +81,11 @@ def domain() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     root = tmp_path_factory.mktemp("kb")
-    return KnowledgeBase.open(
-        REPO / "knowledge", root / "knowledge_index.db", registry_path=root / "registry.db"
-    )
+    return KnowledgeBase.open(REPO / "knowledge", root / "knowledge_index.db", registry_path=root / "registry.db")
 
 
 @pytest.fixture(autouse=True)
-def signup_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase
-) -> Iterator[Path]:
+def signup_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase) -> Iterator[Path]:
     """Every test gets its own registry file; the sign-up actions use the session's
     knowledge base (``data_dir``, when also used, takes over ``UH_DATA_DIR``)."""
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))

@@ -1,5 +1,6 @@
 """Real ``rasa_sdk.Tracker`` objects for form turns, the way Rasa sends them to the
 action server (importable as ``tests.actions.helpers``)."""
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,11 @@ SENDER = "tg-1001"
 
 def register(db: Database, sender_id: str = SENDER, **overrides: Any) -> None:
     profile = {
-        "name": "张三", "phone": "13812341234", "employer": "宁波永发机械有限公司",
-        "district": "海曙区", "union_member": True,
+        "name": "张三",
+        "phone": "13812341234",
+        "employer": "宁波永发机械有限公司",
+        "district": "海曙区",
+        "union_member": True,
     }
     profile.update(overrides)
     save_worker(db, sender_id, **profile)
@@ -26,9 +30,10 @@ def register(db: Database, sender_id: str = SENDER, **overrides: Any) -> None:
 
 def user_event(text: str, intent: str = "inform", entities: list[dict] | None = None) -> dict:
     return {
-        "event": "user", "timestamp": time.time(), "text": text,
-        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                       "entities": entities or []},
+        "event": "user",
+        "timestamp": time.time(),
+        "text": text,
+        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []},
     }
 
 
@@ -51,12 +56,17 @@ def make_tracker(
     all_slots = {name: None for name in domain["slots"]}
     all_slots["requested_slot"] = None
     all_slots.update(slots or {})
-    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
-              "entities": entities or []}
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
     history = [user_event(text, intent, entities)] + list(events or [])
     return Tracker(
-        sender_id, all_slots, latest, history, False, None,
-        {"name": active_loop} if active_loop else {}, "action_listen",
+        sender_id,
+        all_slots,
+        latest,
+        history,
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
     )
 
 
@@ -106,29 +116,46 @@ class FormDriver:
     async def activate(self, **prefilled: Any) -> Turn:
         self.slots.update(prefilled)
         candidates = {k: v for k, v in self.slots.items() if v is not None and k in self._form_slots()}
-        events = [{"event": "active_loop", "name": self.form},
-                  {"event": "slot", "name": "requested_slot", "value": None},
-                  {"event": "action", "name": self.form}]
+        events = [
+            {"event": "active_loop", "name": self.form},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "action", "name": self.form},
+        ]
         events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
         tracker = make_tracker(
-            self.domain, slots={**self.slots, "requested_slot": None},
-            events=events, active_loop=self.form, sender_id=self.sender_id,
+            self.domain,
+            slots={**self.slots, "requested_slot": None},
+            events=events,
+            active_loop=self.form,
+            sender_id=self.sender_id,
         )
         return await self._run(tracker)
 
     async def answer(
-        self, value: Any, *, text: str | None = None, intent: str = "inform",
+        self,
+        value: Any,
+        *,
+        text: str | None = None,
+        intent: str = "inform",
         entities: list[dict] | None = None,
     ) -> Turn:
         asked = self.slots.get("requested_slot")
         assert asked, "the form is not asking anything"
         text = text if text is not None else (value if isinstance(value, str) else "")
-        events = [{"event": "slot", "name": "requested_slot", "value": asked},
-                  {"event": "action", "name": self.form},
-                  {"event": "slot", "name": asked, "value": value}]
+        events = [
+            {"event": "slot", "name": "requested_slot", "value": asked},
+            {"event": "action", "name": self.form},
+            {"event": "slot", "name": asked, "value": value},
+        ]
         tracker = make_tracker(
-            self.domain, slots={**self.slots, asked: value}, text=text, intent=intent,
-            entities=entities, events=events, active_loop=self.form, sender_id=self.sender_id,
+            self.domain,
+            slots={**self.slots, asked: value},
+            text=text,
+            intent=intent,
+            entities=entities,
+            events=events,
+            active_loop=self.form,
+            sender_id=self.sender_id,
         )
         return await self._run(tracker)
 

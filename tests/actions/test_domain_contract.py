@@ -1,5 +1,6 @@
 """domain.yml and the sign-up actions agree: every action exists on both sides, every
 form slot lets 算了 / 转人工 through to the rules, the offer of a person works."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,10 @@ from rasa_sdk.executor import ActionExecutor
 from actions.records_support import CONTROL_SLOTS, FORM_SLOTS
 
 REPO = Path(__file__).resolve().parents[2]
-OURS = re.compile(r"^(validate_\w+_form|action_(start|submit|ask)_\w+|action_(cancel|close)_form|"
-                  r"action_my_records|action_my_data|action_check_application)$")
+OURS = re.compile(
+    r"^(validate_\w+_form|action_(start|submit|ask)_\w+|action_(cancel|close)_form|"
+    r"action_my_records|action_my_data|action_check_application)$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +26,7 @@ def registered() -> set[str]:
     return set(executor.actions)
 
 
-def test_every_domain_action_is_served_and_every_served_action_declared(
-    domain: dict, registered: set[str]
-) -> None:
+def test_every_domain_action_is_served_and_every_served_action_declared(domain: dict, registered: set[str]) -> None:
     declared = {a for a in domain["actions"] if OURS.match(a)}
     served = {a for a in registered if OURS.match(a)}
     assert declared == served
@@ -41,9 +42,7 @@ def test_forms_ask_what_the_validators_may_ask(domain: dict) -> None:
 def test_every_question_has_an_ask_action(domain: dict, registered: set[str]) -> None:
     for form, slots in FORM_SLOTS.items():
         for slot in [*slots, "form_help"]:
-            assert f"action_ask_{slot}" in registered or f"utter_ask_{slot}" in domain.get(
-                "responses", {}
-            ), slot
+            assert f"action_ask_{slot}" in registered or f"utter_ask_{slot}" in domain.get("responses", {}), slot
 
 
 def _form_mappings(domain: dict):
@@ -79,8 +78,14 @@ def test_a_yes_to_the_offer_of_a_person_is_not_extracted(domain: dict) -> None:
 def test_rules_cover_every_form() -> None:
     rules = yaml.safe_load((REPO / "nlu_data/rules/forms.yml").read_text(encoding="utf-8"))["rules"]
     for form in FORM_SLOTS:
-        mine = [r for r in rules if any(s.get("action") == form or s.get("active_loop") == form
-                                        for s in r.get("steps", []) + r.get("condition", []))]
+        mine = [
+            r
+            for r in rules
+            if any(
+                s.get("action") == form or s.get("active_loop") == form
+                for s in r.get("steps", []) + r.get("condition", [])
+            )
+        ]
         steps = [[s.get("intent") or s.get("action") for s in r["steps"]] for r in mine]
         assert ["stop", "action_cancel_form", None] in steps, form
         assert ["request_human", "action_handoff", "action_close_form", None] in steps, form

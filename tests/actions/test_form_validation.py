@@ -1,5 +1,6 @@
 """The sign-up forms' validation, one rule at a time, with real rasa_sdk trackers and a
 CollectingDispatcher (financial-demo tests/test_actions.py style)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -49,8 +50,7 @@ async def test_a_new_worker_is_asked_every_field_in_order(domain: dict) -> None:
         turn = await driver.answer(value)
         asked.append(turn.requested)
         assert turn.messages == []  # every answer was accepted silently
-    assert asked == ["worker_phone", "worker_employer", "worker_district",
-                     "worker_union_member", None]
+    assert asked == ["worker_phone", "worker_employer", "worker_district", "worker_union_member", None]
     assert driver.slots["worker_name"] == "张伟"
     assert driver.slots["worker_phone"] == "13812345678"
     assert driver.slots["worker_employer"] == "宁波东方电器"
@@ -84,8 +84,14 @@ async def test_a_bad_name_is_explained_and_asked_again(domain: dict, typed: str,
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("王芳", "王芳"), ("叫我马春燕就行", "马春燕"), ("名字是郑小军", "郑小军"),
-     ("买买提·艾力", "买买提·艾力"), ("Li Ming", "Li Ming"), ("张 三", "张三")],
+    [
+        ("王芳", "王芳"),
+        ("叫我马春燕就行", "马春燕"),
+        ("名字是郑小军", "郑小军"),
+        ("买买提·艾力", "买买提·艾力"),
+        ("Li Ming", "Li Ming"),
+        ("张 三", "张三"),
+    ],
 )
 async def test_names_as_workers_type_them(domain: dict, typed: str, expected: str) -> None:
     driver = profile_driver(domain)
@@ -114,8 +120,15 @@ async def test_a_bad_phone_is_explained_and_asked_again(domain: dict, typed: str
 
 
 @pytest.mark.parametrize(
-    "typed", ["13812345678", "手机号13812345678", "138 1234 5678", "138-1234-5678",
-              "+86 138 1234 5678", "１３８１２３４５６７８"],
+    "typed",
+    [
+        "13812345678",
+        "手机号13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "１３８１２３４５６７８",
+    ],
 )
 async def test_phones_as_workers_type_them(domain: dict, typed: str) -> None:
     driver = profile_driver(domain)
@@ -137,8 +150,10 @@ async def test_an_unknown_district_shows_the_ten_districts(domain: dict) -> None
     assert turn.slots["worker_district"] == "海曙区"
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("宁波鄞州", "鄞州区"), ("yuyao", "余姚市"),
-                                                  ("我在北仑上班", "北仑区"), ("奉化市", "奉化区")])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("宁波鄞州", "鄞州区"), ("yuyao", "余姚市"), ("我在北仑上班", "北仑区"), ("奉化市", "奉化区")],
+)
 async def test_district_synonyms(domain: dict, typed: str, expected: str) -> None:
     driver = profile_driver(domain)
     await driver.activate(**NEW_WORKER)
@@ -146,8 +161,9 @@ async def test_district_synonyms(domain: dict, typed: str, expected: str) -> Non
     assert (await driver.answer(typed)).slots["worker_district"] == expected
 
 
-@pytest.mark.parametrize(("answer", "expected"), [(True, True), (False, False), ("是会员", True),
-                                                   ("不是", False), ("还没入会", False)])
+@pytest.mark.parametrize(
+    ("answer", "expected"), [(True, True), (False, False), ("是会员", True), ("不是", False), ("还没入会", False)]
+)
 async def test_union_member_yes_no(domain: dict, answer, expected: bool) -> None:
     driver = profile_driver(domain)
     await driver.activate(**NEW_WORKER)
@@ -233,8 +249,11 @@ async def test_failures_of_one_slot_reset_after_a_right_answer(domain: dict) -> 
 
 def returning(domain: dict, form_action, form: str, **slots) -> FormDriver:
     prefilled = {
-        "worker_registered": True, "worker_name": "张三", "worker_phone": "13812341234",
-        "worker_employer": "宁波永发机械有限公司", "worker_district": "海曙区",
+        "worker_registered": True,
+        "worker_name": "张三",
+        "worker_phone": "13812341234",
+        "worker_employer": "宁波永发机械有限公司",
+        "worker_district": "海曙区",
         "worker_union_member": True,
     }
     prefilled.update(slots)
@@ -274,9 +293,17 @@ async def test_nothing_to_change(domain: dict) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "field"),
-    [("姓名", "worker_name"), ("手机号", "worker_phone"), ("换电话了", "worker_phone"),
-     ("工作单位", "worker_employer"), ("所在区", "worker_district"), ("搬到鄞州了", "worker_district"),
-     ("会员身份", "worker_union_member"), ("不用改了", "none"), ("啥", None)],
+    [
+        ("姓名", "worker_name"),
+        ("手机号", "worker_phone"),
+        ("换电话了", "worker_phone"),
+        ("工作单位", "worker_employer"),
+        ("所在区", "worker_district"),
+        ("搬到鄞州了", "worker_district"),
+        ("会员身份", "worker_union_member"),
+        ("不用改了", "none"),
+        ("啥", None),
+    ],
 )
 def test_which_field_to_change(typed: str, field: str | None) -> None:
     assert profile_field_from_text(typed) == field
@@ -284,8 +311,7 @@ def test_which_field_to_change(typed: str, field: str | None) -> None:
 
 async def test_a_stored_profile_is_not_re_cleaned(domain: dict) -> None:
     # "在…" would be stripped from a typed answer, never from the stored employer
-    driver = returning(domain, ValidateReadingForm(), "reading_form",
-                       worker_employer="在线科技有限公司")
+    driver = returning(domain, ValidateReadingForm(), "reading_form", worker_employer="在线科技有限公司")
     await driver.activate()
     assert driver.slots["worker_employer"] == "在线科技有限公司"
 
@@ -294,14 +320,20 @@ async def test_a_stored_profile_is_not_re_cleaned(domain: dict) -> None:
 
 
 def enroll_driver(domain: dict, sender_id: str = SENDER, **slots) -> FormDriver:
-    return FormDriver(ValidateEnrollForm(), "enroll_form", domain, sender_id=sender_id,
-                      slots={**NEW_WORKER, **slots})
+    return FormDriver(ValidateEnrollForm(), "enroll_form", domain, sender_id=sender_id, slots={**NEW_WORKER, **slots})
 
 
-@pytest.mark.parametrize(("mention", "course_id"), [
-    ("PLC编程", "jxgf_plc"), ("plc编成", "jxgf_plc"), ("汽修班", "jxgf_auto_repair"),
-    ("工业机械人", "jxgf_robot"), ("jxgf_plc", "jxgf_plc"), ("变频器维休", "jxgf_inverter"),
-])
+@pytest.mark.parametrize(
+    ("mention", "course_id"),
+    [
+        ("PLC编程", "jxgf_plc"),
+        ("plc编成", "jxgf_plc"),
+        ("汽修班", "jxgf_auto_repair"),
+        ("工业机械人", "jxgf_robot"),
+        ("jxgf_plc", "jxgf_plc"),
+        ("变频器维休", "jxgf_inverter"),
+    ],
+)
 async def test_a_course_mention_is_resolved(domain: dict, mention: str, course_id: str) -> None:
     driver = enroll_driver(domain)
     turn = await driver.activate(course_id=mention)
@@ -316,8 +348,9 @@ async def test_several_plausible_courses_are_offered(domain: dict) -> None:
     assert set(driver.slots["course_choices"]) == {"jxgf_inverter", "jxgf_auto_repair"}
     assert "可能是" in turn.text
     assert not driver.slots.get("form_failures")  # not the worker's mistake
-    turn = await driver.answer("jxgf_auto_repair", text='/enroll_course{"course":"jxgf_auto_repair"}',
-                               intent="enroll_course")
+    turn = await driver.answer(
+        "jxgf_auto_repair", text='/enroll_course{"course":"jxgf_auto_repair"}', intent="enroll_course"
+    )
     assert driver.slots["course_id"] == "jxgf_auto_repair" and turn.requested == "worker_name"
 
 
@@ -354,8 +387,7 @@ async def test_already_enrolled_is_refused_with_the_number(domain: dict, db: Dat
 
 
 async def test_saying_no_at_the_end_cancels_the_enrollment(domain: dict) -> None:
-    driver = returning(domain, ValidateEnrollForm(), "enroll_form", course_id="jxgf_plc",
-                       profile_confirmed="yes")
+    driver = returning(domain, ValidateEnrollForm(), "enroll_form", course_id="jxgf_plc", profile_confirmed="yes")
     turn = await driver.activate()
     assert turn.requested == "enroll_confirmed"
     turn = await driver.answer(False, text="/deny", intent="deny")
@@ -382,8 +414,10 @@ async def test_edit_profile_from_the_final_question(domain: dict) -> None:
 # ---------------------------------------------------------------- reading team
 
 
-@pytest.mark.parametrize(("typed", "kind"), [("单位读书会", "employer"), ("地区读书会", "district"),
-                                              ("按公司", "employer"), ("海曙那个", "district")])
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [("单位读书会", "employer"), ("地区读书会", "district"), ("按公司", "employer"), ("海曙那个", "district")],
+)
 async def test_team_kind(domain: dict, typed: str, kind: str) -> None:
     driver = returning(domain, ValidateReadingForm(), "reading_form", profile_confirmed="yes")
     await driver.activate()
@@ -420,25 +454,34 @@ async def test_a_future_graduation_date_is_refused(domain: dict) -> None:
     assert "不能晚于本月" in turn.text and turn.requested == "graduation_date"
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("2024年6月", "2024-06"), ("2024.6", "2024-06"), ("二〇二二年七月", "2022-07"),
-    ("24年7月", "2024-07"), ("去年7月", "2025-07"), ("今年6月份拿的证", "2026-06"),
-    ("2023年1月毕业", "2023-01"),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2024年6月", "2024-06"),
+        ("2024.6", "2024-06"),
+        ("二〇二二年七月", "2022-07"),
+        ("24年7月", "2024-07"),
+        ("去年7月", "2025-07"),
+        ("今年6月份拿的证", "2026-06"),
+        ("2023年1月毕业", "2023-01"),
+    ],
+)
 def test_graduation_dates_as_workers_type_them(typed: str, expected: str) -> None:
     assert clean_graduation_date(typed, today=date(2026, 11, 27)) == expected
 
 
-@pytest.mark.parametrize(("typed", "reason"), [("2020年", "月份"), ("下个月", "没看懂"),
-                                                ("2026年12月", "不能晚于本月")])
+@pytest.mark.parametrize(
+    ("typed", "reason"), [("2020年", "月份"), ("下个月", "没看懂"), ("2026年12月", "不能晚于本月")]
+)
 def test_bad_graduation_dates(typed: str, reason: str) -> None:
     with pytest.raises(InvalidInput) as error:
         clean_graduation_date(typed, today=date(2026, 11, 27))
     assert reason in error.value.message
 
 
-@pytest.mark.parametrize(("typed", "reason"), [("abcdefgh", "不像证书编号"), ("12345", "5位"),
-                                                ("证书编号：一二三", "只能包含数字和字母")])
+@pytest.mark.parametrize(
+    ("typed", "reason"), [("abcdefgh", "不像证书编号"), ("12345", "5位"), ("证书编号：一二三", "只能包含数字和字母")]
+)
 async def test_a_bad_certificate_number(domain: dict, typed: str, reason: str) -> None:
     driver = subsidy_driver(domain)
     await driver.activate()
@@ -486,10 +529,13 @@ async def test_a_team_and_a_course_name_as_cancel_targets(domain: dict, db: Data
     assert driver.requested == "cancel_confirmed"
 
 
-@pytest.mark.parametrize(("form_action", "form", "slot"), [
-    (ValidateCancelForm(), "cancel_form", "cancel_confirmed"),
-    (ValidateDeleteForm(), "delete_form", "delete_confirmed"),
-])
+@pytest.mark.parametrize(
+    ("form_action", "form", "slot"),
+    [
+        (ValidateCancelForm(), "cancel_form", "cancel_confirmed"),
+        (ValidateDeleteForm(), "delete_form", "delete_confirmed"),
+    ],
+)
 async def test_confirmations(domain: dict, db: Database, form_action, form: str, slot: str) -> None:
     register(db)
     join_reading_team(db, SENDER, "district:海曙区")

@@ -1,4 +1,5 @@
 """The knowledge actions against the real knowledge files, with real trackers."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -33,8 +34,9 @@ async def test_typo_in_course_name_still_finds_course_and_offers_enrollment(data
 
 
 async def test_kb_id_button_answers_exactly_that_entry(data_dir, dispatcher, make_tracker):
-    tracker = make_tracker('/ask_general{"kb_id":"reading_teams"}', "ask_general",
-                           [{"entity": "kb_id", "value": "reading_teams"}])
+    tracker = make_tracker(
+        '/ask_general{"kb_id":"reading_teams"}', "ask_general", [{"entity": "kb_id", "value": "reading_teams"}]
+    )
     await run(ActionAnswerQuestion(), dispatcher, tracker)
     assert "1000" in dispatcher.messages[0]["text"]
 
@@ -114,7 +116,9 @@ async def test_default_fallback_reverts_the_turn(dispatcher, make_tracker):
     assert events == [{"event": "rewind", "timestamp": None}] or events[0]["event"] == "rewind"
 
 
-async def test_broken_knowledge_without_a_good_index_gives_an_apology(data_dir, dispatcher, make_tracker, tmp_path: Path):
+async def test_broken_knowledge_without_a_good_index_gives_an_apology(
+    data_dir, dispatcher, make_tracker, tmp_path: Path
+):
     (tmp_path / "knowledge" / "faq.yml").write_text("- id: [broken\n", encoding="utf-8")
     events = await run(ActionAnswerQuestion(), dispatcher, make_tracker("劳模班学费谁出", "ask_subsidy"))
     assert events == []
@@ -128,7 +132,9 @@ async def test_out_of_scope_without_a_match_declines_politely(data_dir, dispatch
     assert not any(e.get("name") == "unanswered_streak" and e.get("value") for e in events)
 
 
-async def test_out_of_scope_question_that_staff_added_to_the_faq_is_answered(data_dir, dispatcher, make_tracker, tmp_path: Path):
+async def test_out_of_scope_question_that_staff_added_to_the_faq_is_answered(
+    data_dir, dispatcher, make_tracker, tmp_path: Path
+):
     with (tmp_path / "knowledge" / "faq.yml").open("a", encoding="utf-8") as faq:
         faq.write(
             "\n- id: faq_canteen_test\n  title: 职工食堂\n"

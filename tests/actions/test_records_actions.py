@@ -1,5 +1,6 @@
 """Start, submit, leave and list actions of the sign-up forms, writing real rows into a
 registry under tmp_path."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,8 @@ from actions.form_prompts import (
 )
 from actions.records_actions import (
     ActionCancelForm,
-    ActionCloseForm,
     ActionCheckApplication,
+    ActionCloseForm,
     ActionMyData,
     ActionMyRecords,
     ActionStartCancel,
@@ -54,11 +55,21 @@ from tests.actions.helpers import (
 )
 
 PROFILE_SLOTS = {
-    "worker_name": "张三", "worker_phone": "13812341234", "worker_employer": "宁波永发机械有限公司",
-    "worker_district": "海曙区", "worker_union_member": True, "profile_confirmed": "yes",
+    "worker_name": "张三",
+    "worker_phone": "13812341234",
+    "worker_employer": "宁波永发机械有限公司",
+    "worker_district": "海曙区",
+    "worker_union_member": True,
+    "profile_confirmed": "yes",
 }
-APPLICATION = dict(name="张三", phone="13812341234", school="宁波开放大学", programme="会计学",
-                   graduation_date="2024-06", certificate_no="106471202405001234")
+APPLICATION = dict(
+    name="张三",
+    phone="13812341234",
+    school="宁波开放大学",
+    programme="会计学",
+    graduation_date="2024-06",
+    certificate_no="106471202405001234",
+)
 
 
 async def run(action, domain: dict, sender_id: str = SENDER, **kwargs: Any) -> tuple[dict, str, list]:
@@ -76,7 +87,10 @@ def rows(db: Database, table: str) -> list[dict]:
 async def test_start_forgets_old_slots_and_prefills_a_returning_worker(domain: dict, db: Database) -> None:
     register(db)
     slots, _, _ = await run(
-        ActionStartEnrollment(), domain, text="我想报名PLC编程", intent="enroll_course",
+        ActionStartEnrollment(),
+        domain,
+        text="我想报名PLC编程",
+        intent="enroll_course",
         entities=[{"entity": "course", "value": "PLC编程"}],
         slots={"school": "旧学校", "form_outcome": "abort", "enroll_confirmed": True},
     )
@@ -88,8 +102,7 @@ async def test_start_forgets_old_slots_and_prefills_a_returning_worker(domain: d
 
 
 async def test_start_for_a_new_worker(domain: dict) -> None:
-    slots, _, _ = await run(ActionStartEnrollment(), domain, text="帮我报个汽修班",
-                            intent="enroll_course")
+    slots, _, _ = await run(ActionStartEnrollment(), domain, text="帮我报个汽修班", intent="enroll_course")
     assert slots["worker_registered"] is False and slots["worker_name"] is None
     assert slots["course_id"] == "jxgf_auto_repair"  # found in the sentence without an entity
     _, messages = await run_action(ActionAskWorkerName(), make_tracker(domain, slots=slots), domain)
@@ -100,8 +113,9 @@ async def test_update_profile_asks_which_field(domain: dict, db: Database) -> No
     register(db)
     slots, _, _ = await run(ActionStartProfile(), domain, intent="update_profile")
     assert slots["profile_confirmed"] == "edit"
-    slots, _, _ = await run(ActionStartProfile(), domain, intent="update_profile",
-                            entities=[{"entity": "district", "value": "北仑区"}])
+    slots, _, _ = await run(
+        ActionStartProfile(), domain, intent="update_profile", entities=[{"entity": "district", "value": "北仑区"}]
+    )
     assert slots["worker_district"] == "北仑区" and slots["profile_confirmed"] is None
 
 
@@ -124,8 +138,7 @@ async def test_returning_worker_is_shown_masked(domain: dict) -> None:
 
 
 async def test_questions_say_what_the_worker_is_doing(domain: dict) -> None:
-    slots = {**PROFILE_SLOTS, "profile_confirmed": None, "worker_registered": True,
-             "course_id": "jxgf_robot"}
+    slots = {**PROFILE_SLOTS, "profile_confirmed": None, "worker_registered": True, "course_id": "jxgf_robot"}
     _, messages = await run_action(
         ActionAskProfileConfirmed(), make_tracker(domain, slots=slots, active_loop="enroll_form"), domain
     )
@@ -173,9 +186,14 @@ async def test_the_enrollment_question_when_full(domain: dict, db: Database, kb)
 
 
 async def test_subsidy_summary_masks_phone_and_certificate(domain: dict) -> None:
-    slots = {**PROFILE_SLOTS, "school": "宁波开放大学", "programme": "会计学",
-             "graduation_date": "2024-06", "certificate_no": "106471202405001234",
-             "model_worker_class": False}
+    slots = {
+        **PROFILE_SLOTS,
+        "school": "宁波开放大学",
+        "programme": "会计学",
+        "graduation_date": "2024-06",
+        "certificate_no": "106471202405001234",
+        "model_worker_class": False,
+    }
     _, messages = await run_action(ActionAskSubsidyConfirmed(), make_tracker(domain, slots=slots), domain)
     text = texts(messages)
     assert "1064**********1234" in text and "106471202405001234" not in text
@@ -192,8 +210,9 @@ async def test_team_choice_names_both_teams(domain: dict) -> None:
 
 
 async def test_submit_enrollment_registers_and_enrolls(domain: dict, db: Database) -> None:
-    slots, text, _ = await run(ActionSubmitEnrollment(), domain,
-                               slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "enroll_confirmed": True})
+    slots, text, _ = await run(
+        ActionSubmitEnrollment(), domain, slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "enroll_confirmed": True}
+    )
     assert "报名成功" in text and "BM" in text and "138****1234" in text
     assert slots["worker_phone"] is None  # personal slots forgotten after saving
     worker = get_worker(db, SENDER)
@@ -202,8 +221,9 @@ async def test_submit_enrollment_registers_and_enrolls(domain: dict, db: Databas
     assert (row["sender_id"], row["course_id"], row["status"]) == (SENDER, "jxgf_plc", "enrolled")
     assert row["enrollment_no"] in text
 
-    _, again, _ = await run(ActionSubmitEnrollment(), domain,
-                            slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "enroll_confirmed": True})
+    _, again, _ = await run(
+        ActionSubmitEnrollment(), domain, slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "enroll_confirmed": True}
+    )
     assert "不用重复报名" in again and row["enrollment_no"] in again
     assert len(rows(db, "enrollments")) == 1
 
@@ -213,8 +233,9 @@ async def test_submit_enrollment_on_a_full_course_waitlists(domain: dict, db: Da
     for i in range(course.capacity):
         register(db, f"tg-{i}", phone=f"139{i:08d}")
         enroll(db, f"tg-{i}", course.id, course.name, capacity=course.capacity)
-    _, text, _ = await run(ActionSubmitEnrollment(), domain,
-                           slots={**PROFILE_SLOTS, "course_id": course.id, "enroll_confirmed": True})
+    _, text, _ = await run(
+        ActionSubmitEnrollment(), domain, slots={**PROFILE_SLOTS, "course_id": course.id, "enroll_confirmed": True}
+    )
     assert "候补" in text and "第1位" in text
     mine = [r for r in rows(db, "enrollments") if r["sender_id"] == SENDER]
     assert [r["status"] for r in mine] == ["waitlisted"]
@@ -222,8 +243,9 @@ async def test_submit_enrollment_on_a_full_course_waitlists(domain: dict, db: Da
 
 @pytest.mark.parametrize("outcome", ["cancelled", "abort"])
 async def test_nothing_is_saved_when_the_form_ended_early(domain: dict, db: Database, outcome: str) -> None:
-    _, text, _ = await run(ActionSubmitEnrollment(), domain,
-                           slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "form_outcome": outcome})
+    _, text, _ = await run(
+        ActionSubmitEnrollment(), domain, slots={**PROFILE_SLOTS, "course_id": "jxgf_plc", "form_outcome": outcome}
+    )
     assert rows(db, "enrollments") == [] and rows(db, "workers") == []
     assert ("没有保存任何内容" in text) == (outcome == "cancelled")
 
@@ -245,9 +267,15 @@ async def test_submit_reading_joins_the_team_and_names_the_book(domain: dict, db
 
 
 async def test_submit_subsidy_files_a_pending_application(domain: dict, db: Database) -> None:
-    slots = {**PROFILE_SLOTS, "school": "宁波开放大学", "programme": "会计学",
-             "graduation_date": "2024-06", "certificate_no": "106471202405001234",
-             "model_worker_class": True, "subsidy_confirmed": True}
+    slots = {
+        **PROFILE_SLOTS,
+        "school": "宁波开放大学",
+        "programme": "会计学",
+        "graduation_date": "2024-06",
+        "certificate_no": "106471202405001234",
+        "model_worker_class": True,
+        "subsidy_confirmed": True,
+    }
     _, text, _ = await run(ActionSubmitSubsidy(), domain, slots=slots)
     (row,) = rows(db, "applications")
     assert row["status"] == "pending" and row["application_no"] in text
@@ -265,8 +293,7 @@ async def test_cancel_promotes_and_queues_a_notification(domain: dict, db: Datab
     register(db, "tg-waiting", phone="13900000001")
     mine = enroll(db, SENDER, "c1", "小班课", capacity=1).number
     waiting = enroll(db, "tg-waiting", "c1", "小班课", capacity=1).number
-    _, text, _ = await run(ActionSubmitCancel(), domain,
-                           slots={"cancel_target": mine, "cancel_confirmed": True})
+    _, text, _ = await run(ActionSubmitCancel(), domain, slots={"cancel_target": mine, "cancel_confirmed": True})
     assert f"已取消「小班课」的报名（{mine}）" in text and "递补" in text
     assert "tg-waiting" not in text  # who got the seat is not told to the canceller
     (note,) = pending_notifications(db)
@@ -277,11 +304,11 @@ async def test_cancel_a_team_and_an_application(domain: dict, db: Database) -> N
     register(db)
     join_reading_team(db, SENDER, "district:海曙区")
     number = create_application(db, SENDER, **APPLICATION).number
-    _, text, _ = await run(ActionSubmitCancel(), domain,
-                           slots={"cancel_target": "district:海曙区", "cancel_confirmed": True})
+    _, text, _ = await run(
+        ActionSubmitCancel(), domain, slots={"cancel_target": "district:海曙区", "cancel_confirmed": True}
+    )
     assert "已退出读书团队「海曙区职工读书会」" in text and rows(db, "team_members") == []
-    _, text, _ = await run(ActionSubmitCancel(), domain,
-                           slots={"cancel_target": number, "cancel_confirmed": True})
+    _, text, _ = await run(ActionSubmitCancel(), domain, slots={"cancel_target": number, "cancel_confirmed": True})
     assert "已撤回" in text and rows(db, "applications")[0]["status"] == "cancelled"
 
 
@@ -289,14 +316,16 @@ async def test_a_typed_payload_cannot_touch_someone_elses_record(domain: dict, d
     register(db, "tg-victim", phone="13900000002")
     theirs = enroll(db, "tg-victim", "jxgf_plc", "PLC编程", capacity=30).number
     slots, text, _ = await run(
-        ActionStartCancel(), domain, text=f'/cancel_record{{"record":"{theirs}"}}',
-        intent="cancel_record", entities=[{"entity": "record", "value": theirs}],
+        ActionStartCancel(),
+        domain,
+        text=f'/cancel_record{{"record":"{theirs}"}}',
+        intent="cancel_record",
+        entities=[{"entity": "record", "value": theirs}],
     )
     assert "没有在您的记录里找到" in text and slots["form_outcome"] == "abort"
     assert slots.get("cancel_target") is None
     # even if a confirmed form somehow named it, the registry refuses
-    _, text, _ = await run(ActionSubmitCancel(), domain,
-                           slots={"cancel_target": theirs, "cancel_confirmed": True})
+    _, text, _ = await run(ActionSubmitCancel(), domain, slots={"cancel_target": theirs, "cancel_confirmed": True})
     assert "没有在您的记录里找到" in text
     assert rows(db, "enrollments")[0]["status"] == "enrolled"
 
@@ -306,23 +335,34 @@ async def test_start_cancel_finds_the_record_the_message_means(domain: dict, db:
     plc = enroll(db, SENDER, "jxgf_plc", "PLC编程", capacity=30).number
     enroll(db, SENDER, "jxgf_robot", "工业机器人", capacity=30)
     join_reading_team(db, SENDER, "district:海曙区")
-    slots, _, _ = await run(ActionStartCancel(), domain, text="取消PLC的报名", intent="cancel_record",
-                            entities=[{"entity": "course", "value": "PLC"}])
+    slots, _, _ = await run(
+        ActionStartCancel(),
+        domain,
+        text="取消PLC的报名",
+        intent="cancel_record",
+        entities=[{"entity": "course", "value": "PLC"}],
+    )
     assert slots["cancel_target"] == plc
     slots, _, _ = await run(ActionStartCancel(), domain, text="退掉读书团队", intent="cancel_record")
     assert slots["cancel_target"] == "district:海曙区"
     slots, _, _ = await run(ActionStartCancel(), domain, text="取消我的报名", intent="cancel_record")
     assert slots.get("cancel_target") is None and len(slots["record_choices"]) == 2
-    slots, text, _ = await run(ActionStartCancel(), domain, text="汽修不去了", intent="cancel_record",
-                               entities=[{"entity": "course", "value": "汽修"}])
+    slots, text, _ = await run(
+        ActionStartCancel(),
+        domain,
+        text="汽修不去了",
+        intent="cancel_record",
+        entities=[{"entity": "course", "value": "汽修"}],
+    )
     assert "您没有报名「汽车维修」" in text and slots["form_outcome"] == "abort"
 
 
 async def test_the_cancel_question_says_what_happens(domain: dict, db: Database) -> None:
     register(db)
     number = enroll(db, SENDER, "jxgf_plc", "PLC编程", capacity=30).number
-    _, messages = await run_action(ActionAskCancelConfirmed(),
-                                   make_tracker(domain, slots={"cancel_target": number}), domain)
+    _, messages = await run_action(
+        ActionAskCancelConfirmed(), make_tracker(domain, slots={"cancel_target": number}), domain
+    )
     assert f"确认取消「PLC编程」的报名（{number}）吗？" in texts(messages)
     assert [b["payload"] for b in buttons(messages)] == ["/affirm", "/deny"]
 
@@ -340,8 +380,7 @@ async def test_delete_my_data(domain: dict, db: Database) -> None:
     _, messages = await run_action(ActionAskDeleteConfirmed(), make_tracker(domain), domain)
     assert "1条报名" in texts(messages) and "1份补贴申请" in texts(messages)
 
-    slots, text, _ = await run(ActionSubmitDelete(), domain,
-                               slots={**PROFILE_SLOTS, "delete_confirmed": True})
+    slots, text, _ = await run(ActionSubmitDelete(), domain, slots={**PROFILE_SLOTS, "delete_confirmed": True})
     assert "已删除" in text and slots["worker_phone"] is None
     assert "对话内容也一并删除了" in text
     assert slots["purge_conversation"] is True  # the Rasa server then deletes the conversation
@@ -361,8 +400,7 @@ async def test_delete_with_nothing_stored(domain: dict) -> None:
 @pytest.mark.parametrize("confirmed", [False, None])
 async def test_delete_not_confirmed_keeps_the_conversation(domain: dict, db: Database, confirmed) -> None:
     register(db)
-    slots, text, _ = await run(ActionSubmitDelete(), domain,
-                               slots={**PROFILE_SLOTS, "delete_confirmed": confirmed})
+    slots, text, _ = await run(ActionSubmitDelete(), domain, slots={**PROFILE_SLOTS, "delete_confirmed": confirmed})
     assert "不删除了" in text and "purge_conversation" not in slots
     assert get_worker(db, SENDER) is not None
 
@@ -376,8 +414,7 @@ async def test_a_failed_delete_keeps_the_conversation(domain: dict, db: Database
 
     register(db)
     monkeypatch.setattr(records_actions, "delete_worker_data", broken)
-    slots, text, _ = await run(ActionSubmitDelete(), domain,
-                               slots={**PROFILE_SLOTS, "delete_confirmed": True})
+    slots, text, _ = await run(ActionSubmitDelete(), domain, slots={**PROFILE_SLOTS, "delete_confirmed": True})
     assert "系统暂时出了点问题" in text and "purge_conversation" not in slots
 
 
@@ -394,9 +431,7 @@ def test_the_purge_slot_is_the_one_the_rasa_server_watches(domain: dict) -> None
 
 
 @pytest.mark.parametrize("form", sorted(FORM_SLOTS))
-async def test_stop_at_any_question_leaves_the_form_and_saves_nothing(
-    domain: dict, db: Database, form: str
-) -> None:
+async def test_stop_at_any_question_leaves_the_form_and_saves_nothing(domain: dict, db: Database, form: str) -> None:
     for asked in FORM_SLOTS[form]:
         slots = {**PROFILE_SLOTS, "course_id": "jxgf_plc", "requested_slot": asked}
         events, messages = await run_action(
@@ -410,8 +445,7 @@ async def test_stop_at_any_question_leaves_the_form_and_saves_nothing(
         ]
         values = slot_values(events)
         assert values["requested_slot"] is None and values["worker_phone"] is None
-    assert all(rows(db, table) == [] for table in ("workers", "enrollments", "applications",
-                                                    "team_members"))
+    assert all(rows(db, table) == [] for table in ("workers", "enrollments", "applications", "team_members"))
 
 
 @pytest.mark.parametrize("text", ["取消", "确认取消", "取消吧", "要取消", "取消报名！"])
@@ -430,16 +464,21 @@ async def test_typing_cancel_at_the_cancel_confirmation_means_yes(domain: dict, 
     ]
 
 
-@pytest.mark.parametrize(("text", "asked", "form"), [
-    ("算了", "cancel_confirmed", "cancel_form"),          # 算了 still leaves
-    ("取消了不想弄了", "cancel_confirmed", "cancel_form"),  # not a bare 取消
-    ("取消", "record", "cancel_form"),                      # not at the confirmation
-    ("取消", "enroll_confirmed", "enroll_form"),            # 取消 at "确认报名吗" is stop
-])
+@pytest.mark.parametrize(
+    ("text", "asked", "form"),
+    [
+        ("算了", "cancel_confirmed", "cancel_form"),  # 算了 still leaves
+        ("取消了不想弄了", "cancel_confirmed", "cancel_form"),  # not a bare 取消
+        ("取消", "record", "cancel_form"),  # not at the confirmation
+        ("取消", "enroll_confirmed", "enroll_form"),  # 取消 at "确认报名吗" is stop
+    ],
+)
 async def test_cancel_elsewhere_still_leaves_the_form(domain: dict, text: str, asked: str, form: str) -> None:
     slots = {**PROFILE_SLOTS, "course_id": "jxgf_plc", "requested_slot": asked}
     events, messages = await run_action(
-        ActionCancelForm(), make_tracker(domain, slots=slots, text=text, intent="stop", active_loop=form), domain,
+        ActionCancelForm(),
+        make_tracker(domain, slots=slots, text=text, intent="stop", active_loop=form),
+        domain,
     )
     assert texts(messages) == CANCELLED_TEXT[form]
     assert not any(e["event"] == "followup" for e in events)
@@ -448,7 +487,8 @@ async def test_cancel_elsewhere_still_leaves_the_form(domain: dict, text: str, a
 async def test_a_person_taking_over_closes_the_form_silently(domain: dict) -> None:
     slots = {**PROFILE_SLOTS, "requested_slot": "form_help", "form_failures": {"worker_phone": 3}}
     events, messages = await run_action(
-        ActionCloseForm(), make_tracker(domain, slots=slots, intent="affirm", active_loop="enroll_form"),
+        ActionCloseForm(),
+        make_tracker(domain, slots=slots, intent="affirm", active_loop="enroll_form"),
         domain,
     )
     assert messages == []

@@ -1,4 +1,5 @@
 """Fixtures for the Telegram front end: a fake Bot API, a fake Rasa and the real Application."""
+
 from __future__ import annotations
 
 import sys
@@ -20,7 +21,6 @@ from fake_rasa import FakeRasa  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.hours import StaffedHours  # noqa: E402
-
 
 
 @pytest.fixture

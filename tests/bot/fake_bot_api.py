@@ -9,24 +9,44 @@ the test pushes updates into (:meth:`push` and the ``user_*`` helpers), and can 
 Like Telegram it rejects texts over 4096 UTF-16 units, captions over 1024, callback data
 over 64 bytes, edits of unknown messages, and a callback query answered twice.
 """
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
-BOT_USER = {"id": 900000001, "is_bot": True, "first_name": "工会小助手", "username": "uh_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": True,
-            "supports_inline_queries": False}
+BOT_USER = {
+    "id": 900000001,
+    "is_bot": True,
+    "first_name": "工会小助手",
+    "username": "uh_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": True,
+    "supports_inline_queries": False,
+}
 # Values PTB sends as plain strings (everything else arrives JSON-encoded).
-STRING_PARAMS = {"text", "caption", "name", "callback_query_id", "url", "secret_token", "photo",
-                 "action", "parse_mode", "description", "title", "icon_custom_emoji_id"}
+STRING_PARAMS = {
+    "text",
+    "caption",
+    "name",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "photo",
+    "action",
+    "parse_mode",
+    "description",
+    "title",
+    "icon_custom_emoji_id",
+}
 ANSWERED = object()
 
 
@@ -98,7 +118,7 @@ class FakeBotApi:
 
     # --- server ---------------------------------------------------------------------------
 
-    async def start(self) -> "FakeBotApi":
+    async def start(self) -> FakeBotApi:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -124,14 +144,24 @@ class FakeBotApi:
         if fault is not None:
             status = fault.status
             if fault.status == 429:
-                body = {"ok": False, "error_code": 429,
-                        "description": f"Too Many Requests: retry after {fault.retry_after}",
-                        "parameters": {"retry_after": fault.retry_after}}
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after},
+                }
             else:
-                descriptions = {400: "Bad Request: not enough rights", 403: "Forbidden: bot was blocked by the user",
-                                502: "Bad Gateway", 503: "Service Unavailable"}
-                body = {"ok": False, "error_code": fault.status,
-                        "description": descriptions.get(fault.status, "Internal Server Error")}
+                descriptions = {
+                    400: "Bad Request: not enough rights",
+                    403: "Forbidden: bot was blocked by the user",
+                    502: "Bad Gateway",
+                    503: "Service Unavailable",
+                }
+                body = {
+                    "ok": False,
+                    "error_code": fault.status,
+                    "description": descriptions.get(fault.status, "Internal Server Error"),
+                }
         else:
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
@@ -180,15 +210,26 @@ class FakeBotApi:
 
     # --- test controls --------------------------------------------------------------------
 
-    def fail_next(self, times: int, status: int = 429, *, methods: set[str] | str | None = None,
-                  retry_after: int = 1) -> None:
+    def fail_next(
+        self, times: int, status: int = 429, *, methods: set[str] | str | None = None, retry_after: int = 1
+    ) -> None:
         """Answer the next ``times`` calls (of ``methods``; getUpdates excluded) with an error."""
         if isinstance(methods, str):
             methods = {methods}
         if methods is None:
-            methods = {"sendMessage", "sendPhoto", "copyMessage", "editMessageText",
-                       "editMessageReplyMarkup", "answerCallbackQuery", "createForumTopic",
-                       "sendChatAction", "getChat", "getChatMember", "closeForumTopic"}
+            methods = {
+                "sendMessage",
+                "sendPhoto",
+                "copyMessage",
+                "editMessageText",
+                "editMessageReplyMarkup",
+                "answerCallbackQuery",
+                "createForumTopic",
+                "sendChatAction",
+                "getChat",
+                "getChatMember",
+                "closeForumTopic",
+            }
         self._faults.append(Fault(times, status, methods, retry_after))
 
     def add_group(self, chat_id: int, title: str = "群", *, forum: bool = False) -> dict:
@@ -239,20 +280,28 @@ class FakeBotApi:
     # --- what the bot did -----------------------------------------------------------------
 
     def calls_of(self, method: str, ok: bool | None = True, **match: Any) -> list[Call]:
-        return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)
-                and all(c.params.get(k) == v for k, v in match.items())]
+        return [
+            c
+            for c in self.calls
+            if c.method == method and (ok is None or c.ok == ok) and all(c.params.get(k) == v for k, v in match.items())
+        ]
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         """Messages the bot delivered to ``chat_id``, in order (texts plain, HTML stripped)."""
-        return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[1]["seq"])
-                if c == chat_id and m.get("from", {}).get("id") == BOT_USER["id"]]
+        return [
+            m
+            for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[1]["seq"])
+            if c == chat_id and m.get("from", {}).get("id") == BOT_USER["id"]
+        ]
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.sent_to(chat_id)]
 
     def summary(self) -> list[str]:
-        return [f"{c.method}:{c.status}:{str(c.params.get('text') or c.params.get('chat_id') or '')[:40]}"
-                for c in self.calls[-30:]]
+        return [
+            f"{c.method}:{c.status}:{str(c.params.get('text') or c.params.get('chat_id') or '')[:40]}"
+            for c in self.calls[-30:]
+        ]
 
     # --- building updates -----------------------------------------------------------------
 
@@ -283,13 +332,25 @@ class FakeBotApi:
     def _public(self, message: dict) -> dict:
         return {k: v for k, v in message.items() if k != "seq"}
 
-    def user_message(self, user: dict, *, chat_id: int | None = None, thread_id: int | None = None,
-                     reply_to: dict | None = None, **content: Any) -> dict:
+    def user_message(
+        self,
+        user: dict,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: dict | None = None,
+        **content: Any,
+    ) -> dict:
         """A message from ``user`` (in their private chat unless ``chat_id``) as an update."""
         chat_id = user["id"] if chat_id is None else chat_id
         chat = self._chat_for(chat_id, user)
-        message = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
-                   "chat": chat, "from": user, **content}
+        message = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            **content,
+        }
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             if chat.get("is_forum"):
@@ -308,14 +369,25 @@ class FakeBotApi:
         return self.user_message(user, text=text, **kwargs)
 
     def user_sticker(self, user: dict) -> dict:
-        return self.user_message(user, sticker={
-            "file_id": "stk1", "file_unique_id": "stk1u", "type": "regular", "width": 512,
-            "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"})
+        return self.user_message(
+            user,
+            sticker={
+                "file_id": "stk1",
+                "file_unique_id": "stk1u",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": "👍",
+            },
+        )
 
     def user_photo(self, user: dict, caption: str | None = None) -> dict:
         extra = {"caption": caption} if caption else {}
-        return self.user_message(user, photo=[
-            {"file_id": "ph1", "file_unique_id": "ph1u", "width": 90, "height": 90}], **extra)
+        return self.user_message(
+            user, photo=[{"file_id": "ph1", "file_unique_id": "ph1u", "width": 90, "height": 90}], **extra
+        )
 
     def user_edit(self, user: dict, message: dict, text: str) -> dict:
         edited = {**self._public(message), "text": text, "edit_date": int(time.time())}
@@ -326,15 +398,30 @@ class FakeBotApi:
         query_id = str(next(self._callback_ids))
         self._callbacks[query_id] = None
         current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
-        return self.push({"callback_query": {
-            "id": query_id, "from": user, "chat_instance": "ci", "data": callback_data,
-            "message": self._public(current)}})
+        return self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": "ci",
+                    "data": callback_data,
+                    "message": self._public(current),
+                }
+            }
+        )
 
     def bot_added_to_group(self, chat: dict, by: dict) -> dict:
-        return self.push({"my_chat_member": {
-            "chat": chat, "from": by, "date": int(time.time()),
-            "old_chat_member": {"status": "left", "user": BOT_USER},
-            "new_chat_member": {"status": "member", "user": BOT_USER}}})
+        return self.push(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": by,
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": "left", "user": BOT_USER},
+                    "new_chat_member": {"status": "member", "user": BOT_USER},
+                }
+            }
+        )
 
     # --- Bot API methods ------------------------------------------------------------------
 
@@ -374,8 +461,13 @@ class FakeBotApi:
     def _bot_message(self, params: dict, **content: Any) -> dict:
         chat_id = int(params["chat_id"])
         chat = self._chat_for(chat_id, {"first_name": "用户", "id": chat_id})
-        message = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
-                   "chat": chat, "from": BOT_USER, **content}
+        message = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            **content,
+        }
         thread_id = params.get("message_thread_id")
         if thread_id:
             message["message_thread_id"] = thread_id
@@ -422,16 +514,22 @@ class FakeBotApi:
         if tg_len(caption) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         extra = {"caption": caption} if caption else {}
-        return self._bot_message(params, photo=[
-            {"file_id": "sent", "file_unique_id": "sentu", "width": 1, "height": 1}],
-            photo_url=params.get("photo"), **extra)
+        return self._bot_message(
+            params,
+            photo=[{"file_id": "sent", "file_unique_id": "sentu", "width": 1, "height": 1}],
+            photo_url=params.get("photo"),
+            **extra,
+        )
 
     def api_copyMessage(self, params: dict) -> dict:
         source = self.messages.get((int(params["from_chat_id"]), int(params["message_id"])))
         if source is None:
             raise ApiError(400, "Bad Request: message to copy not found")
-        content = {k: v for k, v in source.items()
-                   if k in ("text", "photo", "sticker", "voice", "document", "caption", "location")}
+        content = {
+            k: v
+            for k, v in source.items()
+            if k in ("text", "photo", "sticker", "voice", "document", "caption", "location")
+        }
         if "caption" in params:
             content["caption"] = params["caption"]
         message = self._bot_message(params, copied_from=[source["chat"]["id"], source["message_id"]], **content)
@@ -481,10 +579,18 @@ class FakeBotApi:
     def api_getChat(self, params: dict) -> dict:
         chat_id = int(params["chat_id"])
         chat = self.chats.get(chat_id) or {"id": chat_id, "type": "private", "first_name": "用户"}
-        return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
-                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False,
-                                        "gifts_from_channels": False}}
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
 
     def api_getChatMember(self, params: dict) -> dict:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
@@ -494,18 +600,51 @@ class FakeBotApi:
         if status == "creator":
             member["is_anonymous"] = False
         elif status == "administrator":
-            member.update({k: False for k in (
-                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-                "can_delete_stories")})
+            member.update(
+                {
+                    k: False
+                    for k in (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    )
+                }
+            )
         elif status == "restricted":
-            member.update({k: False for k in (
-                "is_member", "can_change_info", "can_invite_users", "can_pin_messages",
-                "can_send_messages", "can_send_polls", "can_send_other_messages",
-                "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
-                "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
-                "can_send_voice_notes", "can_edit_tag", "can_react_to_messages")}, until_date=0)
+            member.update(
+                {
+                    k: False
+                    for k in (
+                        "is_member",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_pin_messages",
+                        "can_send_messages",
+                        "can_send_polls",
+                        "can_send_other_messages",
+                        "can_add_web_page_previews",
+                        "can_manage_topics",
+                        "can_send_audios",
+                        "can_send_documents",
+                        "can_send_photos",
+                        "can_send_videos",
+                        "can_send_video_notes",
+                        "can_send_voice_notes",
+                        "can_edit_tag",
+                        "can_react_to_messages",
+                    )
+                },
+                until_date=0,
+            )
         elif status == "kicked":
             member["until_date"] = 0
         return member

@@ -7,12 +7,14 @@ paused. ``mode`` simulates trouble: ``"error"`` (500), ``"empty"`` (200 with no 
 when the action server is down) and ``"hang"`` (never answers in time). Stopping the server
 simulates Rasa being down; :meth:`FakeRasa.start` on the same port brings it back.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -31,22 +33,36 @@ def default_script(sender: str, message: str) -> list[dict[str, Any]]:
     if message == "/greet":
         return [{"text": "您好！我是工会小助手。想了解什么？", "buttons": TOPIC_MENU}]
     if message == "/request_human":
-        return [{"text": "好的，已为您转接工会工作人员，请稍候，工作人员会在这里回复您。"},
-                {"custom": {"handoff": {"reason": "request_human"}}}]
+        return [
+            {"text": "好的，已为您转接工会工作人员，请稍候，工作人员会在这里回复您。"},
+            {"custom": {"handoff": {"reason": "request_human"}}},
+        ]
     if message == "/stop":
         return [{"text": "好的，已取消。还有什么可以帮您？"}]
     if message == "/my_data":
-        return [{"text": "我们保存了您的这些资料：姓名、所在区。"},
-                {"text": "需要删除吗？", "buttons": [{"title": "删除我的资料", "payload": "/delete_my_data"}]}]
+        return [
+            {"text": "我们保存了您的这些资料：姓名、所在区。"},
+            {"text": "需要删除吗？", "buttons": [{"title": "删除我的资料", "payload": "/delete_my_data"}]},
+        ]
     if message.startswith("/ask_subsidy"):
-        return [{"text": "补贴政策有这些：", "buttons": [
-            {"title": "职工技能提升补贴",
-             "payload": '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明"}'},
-            {"title": "困难职工帮扶", "payload": '/ask_general{"kb_id":"faq_困难职工帮扶"}'},
-            {"title": "转人工", "payload": "/request_human"}]}]
+        return [
+            {
+                "text": "补贴政策有这些：",
+                "buttons": [
+                    {
+                        "title": "职工技能提升补贴",
+                        "payload": '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明"}',
+                    },
+                    {"title": "困难职工帮扶", "payload": '/ask_general{"kb_id":"faq_困难职工帮扶"}'},
+                    {"title": "转人工", "payload": "/request_human"},
+                ],
+            }
+        ]
     if message.startswith("/ask_general"):
-        return [{"text": "技能提升补贴：取得职业资格证书后12个月内申请。"},
-                {"text": "详见[宁波市总工会](https://www.nbzgh.gov.cn/)。"}]
+        return [
+            {"text": "技能提升补贴：取得职业资格证书后12个月内申请。"},
+            {"text": "详见[宁波市总工会](https://www.nbzgh.gov.cn/)。"},
+        ]
     if message == "长答案":
         return [{"text": LONG_ANSWER}]
     if message == "图片":
@@ -55,8 +71,9 @@ def default_script(sender: str, message: str) -> list[dict[str, Any]]:
 
 
 class FakeRasa:
-    def __init__(self, token: str = "rasa-secret",
-                 script: Callable[[str, str], list[dict[str, Any]]] = default_script) -> None:
+    def __init__(
+        self, token: str = "rasa-secret", script: Callable[[str, str], list[dict[str, Any]]] = default_script
+    ) -> None:
         self.token = token
         self.script = script
         self.mode = "ok"
@@ -69,7 +86,7 @@ class FakeRasa:
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
-    async def start(self) -> "FakeRasa":
+    async def start(self) -> FakeRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)

@@ -1,4 +1,5 @@
 """A worker talking to the bot: the real Application against the fake Bot API and fake Rasa."""
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,9 @@ async def test_pressing_a_button_sends_its_payload_and_removes_the_keyboard(tg, 
     long_button = keyboard(subsidies[0])[0]
     assert len(long_button["callback_data"].encode()) <= 64
     tg.press(worker, subsidies[0], long_button["callback_data"])
-    await tg.wait_for(lambda: rasa.messages_from(f"tg-{W}")[-1]
-                      == '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明"}')
+    await tg.wait_for(
+        lambda: rasa.messages_from(f"tg-{W}")[-1] == '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明"}'
+    )
     answer = await tg.wait_for(lambda: [m for m in tg.sent_to(W) if "宁波市总工会" in m.get("text", "")])
     # the two Rasa texts arrive as one message, the Markdown link rendered as a link
     assert answer[0]["text"].startswith("技能提升补贴")
@@ -91,9 +93,15 @@ async def test_a_stale_or_forged_button_is_refused(tg, rasa, app, worker):
     assert len(rasa.received) == sent_before
 
 
-@pytest.mark.parametrize("command, payload", [
-    ("/start", "/greet"), ("/human", "/request_human"), ("/cancel", "/stop"), ("/mydata", "/my_data"),
-])
+@pytest.mark.parametrize(
+    "command, payload",
+    [
+        ("/start", "/greet"),
+        ("/human", "/request_human"),
+        ("/cancel", "/stop"),
+        ("/mydata", "/my_data"),
+    ],
+)
 async def test_commands_reach_rasa_as_intents(tg, rasa, app, worker, command, payload):
     await ask(tg, worker, command)
     assert rasa.messages_from(f"tg-{W}") == [payload]
@@ -210,8 +218,13 @@ async def test_an_unexpected_error_is_logged_and_the_worker_gets_an_apology(tg, 
 
 
 async def test_webhook_mode_feeds_updates_from_telegram_posts(tg, rasa, config, make_app, worker):
-    webhook_config = replace(config, mode="webhook", webhook_url="https://bot.example.org/tg/hook",
-                             webhook_port=_free_port(), webhook_secret="s3cret")
+    webhook_config = replace(
+        config,
+        mode="webhook",
+        webhook_url="https://bot.example.org/tg/hook",
+        webhook_port=_free_port(),
+        webhook_secret="s3cret",
+    )
     application = make_app(webhook_config)
     assert application.updater is None
     stop = asyncio.Event()
@@ -219,9 +232,16 @@ async def test_webhook_mode_feeds_updates_from_telegram_posts(tg, rasa, config, 
     await tg.wait_for(lambda: tg.webhook is not None)
     assert tg.webhook["url"] == "https://bot.example.org/tg/hook"
     assert tg.webhook["secret_token"] == "s3cret"
-    update = {"update_id": 1, "message": {
-        "message_id": 1, "date": int(time.time()), "chat": {"id": W, "type": "private", "first_name": "张"},
-        "from": worker, "text": "你好"}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": W, "type": "private", "first_name": "张"},
+            "from": worker,
+            "text": "你好",
+        },
+    }
     url = f"http://127.0.0.1:{webhook_config.webhook_port}/tg/hook"
     async with aiohttp.ClientSession() as session:
         for _ in range(50):  # wait for the server socket
@@ -253,12 +273,29 @@ async def test_application_can_be_restarted_from_the_same_config(tg, rasa, confi
 
 async def test_unhandled_update_types_do_not_disturb_the_bot(tg, rasa, app, worker):
     now = int(time.time())
-    tg.push({"channel_post": {"message_id": 1, "date": now, "text": "频道消息",
-                              "chat": {"id": -100777, "type": "channel", "title": "频道"}}})
+    tg.push(
+        {
+            "channel_post": {
+                "message_id": 1,
+                "date": now,
+                "text": "频道消息",
+                "chat": {"id": -100777, "type": "channel", "title": "频道"},
+            }
+        }
+    )
     tg.push({"inline_query": {"id": "iq1", "from": worker, "query": "补贴", "offset": ""}})
     tg.push({"chosen_inline_result": {"result_id": "r1", "from": worker, "query": "补贴"}})
-    tg.push({"edited_channel_post": {"message_id": 1, "date": now, "edit_date": now, "text": "改",
-                                     "chat": {"id": -100777, "type": "channel", "title": "频道"}}})
+    tg.push(
+        {
+            "edited_channel_post": {
+                "message_id": 1,
+                "date": now,
+                "edit_date": now,
+                "text": "改",
+                "chat": {"id": -100777, "type": "channel", "title": "频道"},
+            }
+        }
+    )
     tg.user_message(worker, new_chat_title="x")  # a service message in a private chat
     replies = await ask(tg, worker, "还在吗")
     assert replies[-1]["text"] == "收到：还在吗"
@@ -266,8 +303,13 @@ async def test_unhandled_update_types_do_not_disturb_the_bot(tg, rasa, app, work
 
 
 async def test_webhook_drops_an_update_it_cannot_parse(tg, rasa, config, make_app):
-    webhook_config = replace(config, mode="webhook", webhook_url="https://bot.example.org/hook",
-                             webhook_port=_free_port(), webhook_secret="s")
+    webhook_config = replace(
+        config,
+        mode="webhook",
+        webhook_url="https://bot.example.org/hook",
+        webhook_port=_free_port(),
+        webhook_secret="s",
+    )
     stop = asyncio.Event()
     server = asyncio.create_task(serve_webhook(make_app(webhook_config), webhook_config, stop))
     await tg.wait_for(lambda: tg.webhook is not None)
@@ -275,8 +317,9 @@ async def test_webhook_drops_an_update_it_cannot_parse(tg, rasa, config, make_ap
     async with aiohttp.ClientSession() as session:
         for _ in range(50):
             try:
-                async with session.post(url, json={"update_id": 5, "poll": {"id": "x"}},
-                                        headers={SECRET_HEADER: "s"}) as response:
+                async with session.post(
+                    url, json={"update_id": 5, "poll": {"id": "x"}}, headers={SECRET_HEADER: "s"}
+                ) as response:
                     assert response.status == 200  # acknowledged, not redelivered for ever
                 break
             except aiohttp.ClientConnectionError:

@@ -1,4 +1,5 @@
 """Telegram's bad moments (429, 5xx) and flooding workers."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Hand-off to the operators' group: tickets, relaying both ways, closing, restarts, staff commands."""
+
 from __future__ import annotations
 
 import re
@@ -186,11 +187,13 @@ async def test_only_operators_answer_and_close(tg, rasa, app, worker, operator):
 async def test_tickets_and_stats(tg, rasa, config, app, worker, other_worker, operator):
     gaps = Database(config.data_dir / "gaps.db")
     today = datetime.now(china_tz()).date().isoformat()
-    gaps["gaps"].insert_all([
-        {"question": "工会卡丢了怎么办", "created_at": f"{today}T10:00:00+08:00"},
-        {"question": "疗休养", "created_at": f"{today}T11:00:00+08:00"},
-        {"question": "旧问题", "created_at": "2020-01-01T09:00:00+08:00"},
-    ])
+    gaps["gaps"].insert_all(
+        [
+            {"question": "工会卡丢了怎么办", "created_at": f"{today}T10:00:00+08:00"},
+            {"question": "疗休养", "created_at": f"{today}T11:00:00+08:00"},
+            {"question": "旧问题", "created_at": "2020-01-01T09:00:00+08:00"},
+        ]
+    )
     gaps.close()
 
     tg.user_text(other_worker, "你好")
@@ -219,8 +222,7 @@ async def test_stats_without_a_gaps_database(tg, rasa, app, operator):
 
 async def test_outside_staffed_hours_the_worker_is_told_when(tg, rasa, config, make_app, worker):
     saturday = datetime(2024, 5, 11, 10, 0, tzinfo=china_tz())
-    application = make_app(config, clock=lambda: saturday,
-                           staffed_hours=StaffedHours.parse("09:00-17:30"))
+    application = make_app(config, clock=lambda: saturday, staffed_hours=StaffedHours.parse("09:00-17:30"))
     async with running(application):
         tg.user_text(worker, "/human")
         notice = texts.HANDOFF_UNSTAFFED.format(hours="周一至周五 09:00-17:30", next_start="周一 09:00")
@@ -250,7 +252,8 @@ async def test_a_second_request_while_open_does_not_open_another_ticket(tg, rasa
 async def test_rasa_fallback_handoff_reason(tg, rasa, app, worker):
     rasa.script = lambda sender, message: [
         {"text": "抱歉，这个问题我暂时答不好，已为您转接工会工作人员，请稍候。"},
-        {"custom": {"handoff": {"reason": "fallback"}}}]
+        {"custom": {"handoff": {"reason": "fallback"}}},
+    ]
     tg.user_text(worker, "疗休养怎么安排")
     await tg.wait_for(lambda: texts.HANDOFF_STAFFED in tg.texts_to(W))
     assert tg.calls_of("createForumTopic")[0].params["name"] == "#1 张 三·小助手连续答不上来"
@@ -282,8 +285,10 @@ async def test_tickets_survive_in_sqlite_with_an_explicit_schema(tg, rasa, confi
         row = conn.execute("SELECT user_id, sender_id, status, reason, paused FROM tickets").fetchone()
         assert row == (W, SENDER, "open", "request_human", 1)
         with pytest.raises(sqlite3.IntegrityError):  # one open ticket per worker
-            conn.execute("INSERT INTO tickets (user_id, chat_id, sender_id, status, opened_at) "
-                         "VALUES (?, ?, ?, 'open', 'x')", (W, W, SENDER))
+            conn.execute(
+                "INSERT INTO tickets (user_id, chat_id, sender_id, status, opened_at) VALUES (?, ?, ?, 'open', 'x')",
+                (W, W, SENDER),
+            )
 
 
 async def test_operator_messages_arrive_in_order_and_media_is_copied(tg, rasa, app, worker, operator):
@@ -296,8 +301,13 @@ async def test_operator_messages_arrive_in_order_and_media_is_copied(tg, rasa, a
     await tg.wait_for(lambda: [t for t in tg.texts_to(W) if t.startswith(texts.OPERATOR_PREFIX)] == expected)
 
     tg.user_photo(operator, caption="报名表样例")  # in the operator's private chat: not a ticket
-    photo = tg.user_message(operator, chat_id=OPS_CHAT, thread_id=thread, caption="报名表样例",
-                            photo=[{"file_id": "p", "file_unique_id": "pu", "width": 9, "height": 9}])
+    photo = tg.user_message(
+        operator,
+        chat_id=OPS_CHAT,
+        thread_id=thread,
+        caption="报名表样例",
+        photo=[{"file_id": "p", "file_unique_id": "pu", "width": 9, "height": 9}],
+    )
     copied = await tg.wait_for(lambda: tg.calls_of("copyMessage", chat_id=W))
     assert copied[0].params["from_chat_id"] == OPS_CHAT
     assert copied[0].params["message_id"] == photo["message_id"]
@@ -322,5 +332,7 @@ async def test_operators_hear_when_a_reply_cannot_be_delivered(tg, rasa, app, wo
     header = await open_ticket(tg, rasa, worker, phone_first=False)
     tg.fail_next(1, 403, methods="sendMessage")  # the worker blocked the bot
     tg.user_text(operator, "您好？", chat_id=OPS_CHAT, thread_id=header["message_thread_id"])
-    note = await tg.wait_for(lambda: [t for t in tg.texts_to(OPS_CHAT) if t.startswith("⚠️ 消息没能送达用户（工单 #1）")])
+    note = await tg.wait_for(
+        lambda: [t for t in tg.texts_to(OPS_CHAT) if t.startswith("⚠️ 消息没能送达用户（工单 #1）")]
+    )
     assert "blocked" in note[0]

@@ -1,4 +1,5 @@
 """Real Telegram user ids have 9-10 digits: the ticket still names the worker's conversation."""
+
 from __future__ import annotations
 
 from bot_test_ids import OPS_CHAT

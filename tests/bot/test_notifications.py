@@ -3,6 +3,7 @@
 The real Application against the fake Bot API, with a real registry database in the
 test's data directory (``config.data_dir/registry.db``, as ``$UH_DATA_DIR`` in production).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,8 @@ import pytest
 from bot_test_ids import OTHER_WORKER_ID, WORKER_ID
 from sqlite_utils import Database
 
+from bot.app import running, services_of
+from bot.notifications import NotificationUpdate, chat_id_for
 from registry import (
     cancel_enrollment,
     enroll,
@@ -21,8 +24,6 @@ from registry import (
     queue_notification,
     save_worker,
 )
-from bot.app import running, services_of
-from bot.notifications import NotificationUpdate, chat_id_for
 
 W = WORKER_ID
 FAST = 0.1  # seconds between polls in these tests
@@ -51,8 +52,9 @@ def count(tg, chat_id: int, text: str) -> int:
 def promote(db: Database, waiting: str, leaving: str = "tg-999") -> str:
     """A real promotion: ``leaving`` takes the only seat, ``waiting`` waits, ``leaving`` cancels."""
     for i, sender in enumerate((leaving, waiting)):
-        save_worker(db, sender, name=("王五", "张三")[i], phone=f"1380000000{i}", employer="宁波测试有限公司",
-                    district="海曙区")
+        save_worker(
+            db, sender, name=("王五", "张三")[i], phone=f"1380000000{i}", employer="宁波测试有限公司", district="海曙区"
+        )
     first = enroll(db, leaving, "jxgf_plc", "PLC编程入门", capacity=1)
     second = enroll(db, waiting, "jxgf_plc", "PLC编程入门", capacity=1)
     assert (first.status, second.status) == ("enrolled", "waitlisted")
@@ -197,7 +199,7 @@ async def test_no_registry_no_file_and_the_poller_stops_with_the_app(tg, make_ap
     delivery = services_of(app).notifications
     async with running(app):
         await asyncio.sleep(FAST * 3)
-        task = delivery._task  # noqa: SLF001
+        task = delivery._task
         assert task is not None and not task.done()
         tg.user_text(worker, "你好")  # the rest of the bot is unaffected
         await tg.wait_for(lambda: "收到：你好" in tg.texts_to(W))
@@ -207,6 +209,5 @@ async def test_no_registry_no_file_and_the_poller_stops_with_the_app(tg, make_ap
 
 async def test_a_notification_update_put_in_the_queue_is_sent(tg, app):
     """A NotificationUpdate put into the queue by hand is sent like a polled one."""
-    await app.update_queue.put(NotificationUpdate(notification_id=1, sender_id=f"tg-{W}",
-                                                  chat_id=W, text="手工推送"))
+    await app.update_queue.put(NotificationUpdate(notification_id=1, sender_id=f"tg-{W}", chat_id=W, text="手工推送"))
     await tg.wait_for(lambda: "手工推送" in tg.texts_to(W))

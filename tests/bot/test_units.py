@@ -1,4 +1,5 @@
 """Pure functions and small classes of the front end (no servers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ TZ = china_tz()
 
 
 # --- splitting and rendering --------------------------------------------------------------
+
 
 def test_split_keeps_short_text_whole():
     assert split_text("你好。") == ["你好。"]
@@ -64,6 +66,7 @@ def test_text_is_escaped_and_never_interpreted_as_markup():
 
 # --- staffed hours ------------------------------------------------------------------------
 
+
 def test_staffed_hours_weekdays_only():
     hours = StaffedHours.parse("09:00-17:30")
     monday_10 = datetime(2024, 5, 6, 10, 0, tzinfo=TZ)
@@ -96,22 +99,35 @@ def test_bad_staffed_hours_are_rejected(spec):
 
 # --- configuration ------------------------------------------------------------------------
 
+
 def test_telegram_urls_accept_root_or_bot_prefix():
     assert telegram_urls(None) == ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot")
     assert telegram_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
-    assert telegram_urls("http://127.0.0.1:8081/bot/") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+    assert telegram_urls("http://127.0.0.1:8081/bot/") == (
+        "http://127.0.0.1:8081/bot",
+        "http://127.0.0.1:8081/file/bot",
+    )
 
 
 def test_load_config_reads_every_variable(tmp_path):
-    config = load_config({
-        "TELEGRAM_TOKEN": "1:x", "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
-        "TELEGRAM_OPERATOR_CHAT_ID": "-10042", "TELEGRAM_STAFF_IDS": "1, 2;3",
-        "RASA_URL": "http://rasa:5005/", "RASA_TOKEN": "t", "RASA_TIMEOUT": "3",
-        "UH_DATA_DIR": str(tmp_path), "STAFFED_HOURS": "08:30-17:00",
-        "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
-        "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0", "TELEGRAM_WEBHOOK_PORT": "8081",
-        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
-    })
+    config = load_config(
+        {
+            "TELEGRAM_TOKEN": "1:x",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+            "TELEGRAM_OPERATOR_CHAT_ID": "-10042",
+            "TELEGRAM_STAFF_IDS": "1, 2;3",
+            "RASA_URL": "http://rasa:5005/",
+            "RASA_TOKEN": "t",
+            "RASA_TIMEOUT": "3",
+            "UH_DATA_DIR": str(tmp_path),
+            "STAFFED_HOURS": "08:30-17:00",
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
+            "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0",
+            "TELEGRAM_WEBHOOK_PORT": "8081",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        }
+    )
     assert config.operator_chat_id == -10042
     assert config.staff_ids == {1, 2, 3}
     assert config.rasa_url == "http://rasa:5005"
@@ -127,11 +143,13 @@ def test_config_errors_name_the_variable():
     with pytest.raises(ConfigError, match="TELEGRAM_TOKEN"):
         load_config({}).check()
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
-        load_config({"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "webhook",
-                     "TELEGRAM_WEBHOOK_URL": "https://x.org/h"}).check()
+        load_config(
+            {"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://x.org/h"}
+        ).check()
 
 
 # --- buttons ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def db():
@@ -144,9 +162,16 @@ def test_buttons_carry_short_keys_and_spend_the_whole_keyboard(db):
     now = datetime.now(TZ)
     long_payload = '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明和材料清单"}'
     assert len(long_payload.encode()) > 64
-    markup = buttons.make_keyboard(db, 1, [
-        {"title": "补贴", "payload": long_payload}, {"title": "课程", "payload": "/ask_course_list"},
-        {"title": "官网", "payload": "https://www.nbzgh.gov.cn/"}], now)
+    markup = buttons.make_keyboard(
+        db,
+        1,
+        [
+            {"title": "补贴", "payload": long_payload},
+            {"title": "课程", "payload": "/ask_course_list"},
+            {"title": "官网", "payload": "https://www.nbzgh.gov.cn/"},
+        ],
+        now,
+    )
     rows = markup.inline_keyboard
     assert all(len(b.callback_data.encode()) <= 64 for row in rows[:2] for b in row)
     assert rows[2][0].url == "https://www.nbzgh.gov.cn/"
@@ -168,6 +193,7 @@ def test_old_buttons_are_forgotten(db):
 
 
 # --- flood gate ---------------------------------------------------------------------------
+
 
 async def test_flood_gate_serialises_one_worker_and_drops_beyond_the_burst():
     gate = FloodGate(max_pending=3)
@@ -195,6 +221,7 @@ async def test_flood_gate_serialises_one_worker_and_drops_beyond_the_burst():
 
 
 # --- retry classification -----------------------------------------------------------------
+
 
 def _wrapped(exc_type, cause):
     try:

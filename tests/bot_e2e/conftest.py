@@ -6,6 +6,7 @@ Every test gets fresh Telegram user ids (so its Rasa conversations ``tg-<id>`` a
 session-wide tracker store), a fresh fake Bot API and its own ``UH_DATA_DIR`` for the front
 end's ``handoff.db``.
 """
+
 from __future__ import annotations
 
 import itertools

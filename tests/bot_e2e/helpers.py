@@ -1,4 +1,5 @@
 """Helpers of the end-to-end tests (importable as ``tests.bot_e2e.helpers``)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,7 @@ class RasaApi:
         self.token = token
 
     def tracker(self, sender_id: str) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/conversations/{sender_id}/tracker",
-                             params={"token": self.token}, timeout=30)
+        response = httpx.get(f"{self.url}/conversations/{sender_id}/tracker", params={"token": self.token}, timeout=30)
         response.raise_for_status()
         return response.json()
 

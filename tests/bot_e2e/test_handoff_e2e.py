@@ -1,4 +1,5 @@
 """Hand-off to a person end to end: the real action_handoff, the real tracker, the operators' group."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,19 +56,17 @@ async def test_ticket_round_trip_through_the_real_rasa(tg, app, worker, operator
     tracker = rasa_api.tracker(sid)
     assert tracker["paused"]
     events = [e["event"] for e in tracker["events"]]
-    assert events[-1] == "pause" and "user" not in events[events.index("pause"):]
+    assert events[-1] == "pause" and "user" not in events[events.index("pause") :]
     users_before = rasa_api.user_texts(sid)
     assert users_before == ["PLC编程在哪学", "转人工"]
 
     # an operator answers in the ticket's topic → the worker gets it
     tg.user_text(operator, "您好，我是工会的王老师，请问有什么可以帮您？", chat_id=OPS_CHAT, thread_id=thread)
-    await tg.wait_for(
-        lambda: texts.OPERATOR_PREFIX + "您好，我是工会的王老师，请问有什么可以帮您？" in tg.texts_to(W))
+    await tg.wait_for(lambda: texts.OPERATOR_PREFIX + "您好，我是工会的王老师，请问有什么可以帮您？" in tg.texts_to(W))
 
     # the worker answers → relayed to the operators, NOT to Rasa
     tg.user_text(worker, "PLC课程可以周六上吗？")
-    relayed = await tg.wait_for(
-        lambda: [m for m in tg.sent_to(OPS_CHAT) if "PLC课程可以周六上吗" in m.get("text", "")])
+    relayed = await tg.wait_for(lambda: [m for m in tg.sent_to(OPS_CHAT) if "PLC课程可以周六上吗" in m.get("text", "")])
     assert relayed[0]["text"] == "💬 张 三（#1）：\nPLC课程可以周六上吗？"
     assert relayed[0]["message_thread_id"] == thread
     await tg.settle(0.5)
@@ -86,8 +85,7 @@ async def test_ticket_round_trip_through_the_real_rasa(tg, app, worker, operator
     # the worker's next question is answered by the bot again
     before = len(tg.sent_to(W))
     tg.user_text(worker, "PLC编程在哪学")
-    answer = await tg.wait_for(lambda: [m for m in tg.sent_to(W)[before:] if m.get("reply_markup")],
-                               timeout=WAIT)
+    answer = await tg.wait_for(lambda: [m for m in tg.sent_to(W)[before:] if m.get("reply_markup")], timeout=WAIT)
     assert "PLC" in answer[0]["text"] and "依据" in answer[0]["text"]
     assert rasa_api.user_texts(sid) == users_before + ["PLC编程在哪学"]
     assert_sane_delivery(tg, W)
@@ -114,7 +112,8 @@ async def test_restarting_the_front_end_mid_ticket_keeps_it(tg, config, make_app
 
         tg.user_text(worker, "我想申请学历提升补贴")
         relayed = await tg.wait_for(
-            lambda: [m for m in tg.sent_to(OPS_CHAT) if "我想申请学历提升补贴" in m.get("text", "")])
+            lambda: [m for m in tg.sent_to(OPS_CHAT) if "我想申请学历提升补贴" in m.get("text", "")]
+        )
         assert relayed[0]["message_thread_id"] == thread
         await tg.settle(0.5)
         assert rasa_api.user_texts(sid) == ["/request_human"]  # still not to Rasa
@@ -125,8 +124,7 @@ async def test_restarting_the_front_end_mid_ticket_keeps_it(tg, config, make_app
 
         before = len(tg.sent_to(W))
         tg.user_text(worker, "PLC编程在哪学")
-        await tg.wait_for(lambda: [m for m in tg.sent_to(W)[before:] if "PLC" in m.get("text", "")],
-                          timeout=WAIT)
+        await tg.wait_for(lambda: [m for m in tg.sent_to(W)[before:] if "PLC" in m.get("text", "")], timeout=WAIT)
     assert len(tg.calls_of("createForumTopic")) == 1  # the same ticket, not a new one
     assert_sane_delivery(tg, W)
 

@@ -5,6 +5,7 @@ whose ``registry.db`` the actions write), with the production poll interval. The
 has no enrollment conversation yet, so the promotion is made with the registry's own functions
 (what the enrollment actions call): worker A takes the last seat, B waits, A cancels.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.app import running
 from registry import (
     cancel_enrollment,
     enroll,
@@ -19,14 +21,15 @@ from registry import (
     registry,
     save_worker,
 )
-from bot.app import running
 from tests.bot_e2e.conftest import new_user_id
 from tests.bot_e2e.helpers import WAIT, sender, with_keyboard
 
 pytestmark = pytest.mark.slow
 
 
-async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(tg, config, make_app, worker, rasa_stack, rasa_api, tmp_path):
+async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(
+    tg, config, make_app, worker, rasa_stack, rasa_api, tmp_path
+):
     W = worker["id"]
     leaving = f"tg-{new_user_id()}"
     course = f"e2e_course_{W}"
@@ -36,8 +39,9 @@ async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(tg, config,
     db_path = config.registry_db_path
     with registry(db_path) as db:
         save_worker(db, leaving, name="王五", phone="13800000001", employer="宁波测试有限公司", district="海曙区")
-        save_worker(db, sender(worker), name="张三", phone="13800000002", employer="宁波测试有限公司",
-                    district="鄞州区")
+        save_worker(
+            db, sender(worker), name="张三", phone="13800000002", employer="宁波测试有限公司", district="鄞州区"
+        )
         seat = enroll(db, leaving, course, "PLC编程（端到端测试）", capacity=1)
         waiting = enroll(db, sender(worker), course, "PLC编程（端到端测试）", capacity=1)
         assert (seat.status, waiting.status) == ("enrolled", "waitlisted")

@@ -1,4 +1,5 @@
 """A worker and the real bot: the Telegram front end, the trained model and the action server."""
+
 from __future__ import annotations
 
 import pytest
@@ -93,7 +94,7 @@ async def test_a_10000_character_message_is_answered_and_relayed_whole_in_a_tick
 
     def relayed_parts() -> list[str]:
         ops = tg.texts_to(OPS_CHAT)
-        return ops[ops.index(header["text"]) + 1:]
+        return ops[ops.index(header["text"]) + 1 :]
 
     await tg.wait_for(lambda: sum(map(len, relayed_parts())) >= len(prefix + text) - 10, timeout=WAIT)
     await tg.settle(0.5)

@@ -1,4 +1,5 @@
 """One masking policy: replies, log lines and operators' transcripts mask the same numbers."""
+
 from __future__ import annotations
 
 import io

@@ -1,6 +1,7 @@
 """删除我的数据 forgets what the worker typed, end to end: the trained model, the action
 server deleting the registry rows, and the Rasa server's tracker store (rasa_ext/purge.py)
 deleting the conversation from tracker.db."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from registry import get_worker, open_registry
 from tests.support import RestChat, buttons
 
@@ -78,7 +80,8 @@ def test_deleting_my_data_removes_the_conversation_from_the_tracker_store(rasa_s
             assert PHONE.encode() not in path.read_bytes(), path
     events = httpx.get(
         f"{rasa_stack.rasa_url}/conversations/{chat.sender_id}/tracker",
-        params={"token": rasa_stack.token, "include_events": "ALL"}, timeout=30,
+        params={"token": rasa_stack.token, "include_events": "ALL"},
+        timeout=30,
     ).json()["events"]
     assert [e["event"] for e in events] == ["action", "session_started", "action", "bot"]
     assert "已删除" in events[-1]["text"]

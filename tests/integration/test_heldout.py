@@ -4,6 +4,7 @@ A question counts as answered correctly when the NLU gives the expected intent (
 Rasa's HTTP API) and, where the set names facts, the REST reply contains every one of
 them. The threshold guards against regressions; `make bench` reports the full set.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """Staff edits reach the running bot within 5 s, without restart or retraining, and a
 broken edit never replaces the last good knowledge."""
+
 from __future__ import annotations
 
 import time

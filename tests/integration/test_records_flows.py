@@ -5,6 +5,7 @@ Buttons are pressed the way the front end does it (their payload is sent as the
 message); values are typed. Some workers are registered or enrolled directly through the
 registry to set the scene.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -69,9 +70,15 @@ def worker(rasa_stack) -> Worker:
 
 def registered(db: Database, rasa_stack, phone: str = "13812341234", **profile: Any) -> Worker:
     chat = Worker(rasa_stack.rasa_url)
-    save_worker(db, chat.sender_id, name=profile.get("name", "张三"), phone=phone,
-                employer=profile.get("employer", "宁波永发机械有限公司"),
-                district=profile.get("district", "北仑区"), union_member=True)
+    save_worker(
+        db,
+        chat.sender_id,
+        name=profile.get("name", "张三"),
+        phone=phone,
+        employer=profile.get("employer", "宁波永发机械有限公司"),
+        district=profile.get("district", "北仑区"),
+        union_member=True,
+    )
     return chat
 
 
@@ -100,8 +107,7 @@ def test_a_new_worker_enrolls_then_a_second_enrollment_is_refused(worker: Worker
     assert (row["course_id"], row["status"]) == ("jxgf_plc", "enrolled")
     assert row["enrollment_no"] in reply
     saved = get_worker(db, worker.sender_id)
-    assert (saved.name, saved.phone, saved.district, saved.union_member) == (
-        "张伟", "13812345678", "北仑区", True)
+    assert (saved.name, saved.phone, saved.district, saved.union_member) == ("张伟", "13812345678", "北仑区", True)
 
     reply = worker.say("帮我报名PLC编程")
     assert "不用重复报名" in reply and row["enrollment_no"] in reply
@@ -128,16 +134,13 @@ def test_enroll_button_and_choosing_among_similar_courses(rasa_stack, db: Databa
     assert row["course_id"] == "jxgf_auto_repair"
 
 
-def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(
-    rasa_stack, db: Database
-) -> None:
+def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(rasa_stack, db: Database) -> None:
     holder = registered(db, rasa_stack, phone="13812340002")
     holder.say('/enroll_course{"course":"gjsl"}')  # 工匠沙龙, 100 seats in the knowledge base
     holder.press("是")
     assert "报名成功" in holder.press("确认报名")
     seats = rows(db, "SELECT capacity FROM courses WHERE course_id = 'gjsl'")[0]["capacity"]
-    taken = rows(db, "SELECT COUNT(*) AS n FROM enrollments WHERE course_id = 'gjsl' "
-                     "AND status = 'enrolled'")[0]["n"]
+    taken = rows(db, "SELECT COUNT(*) AS n FROM enrollments WHERE course_id = 'gjsl' AND status = 'enrolled'")[0]["n"]
     for i in range(seats - taken):  # fill the remaining seats directly
         save_worker(db, f"filler-{i}", name="填充职工", phone=f"137{i:08d}")
         enroll(db, f"filler-{i}", "gjsl", "工匠沙龙", capacity=seats)
@@ -167,7 +170,7 @@ def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(
 
 
 def test_typing_cancel_at_the_confirmation_cancels(rasa_stack, db: Database) -> None:
-    """"确认取消…吗？" answered by typing 取消 (the NLU hears stop) cancels; 算了 keeps it."""
+    """ "确认取消…吗？" answered by typing 取消 (the NLU hears stop) cancels; 算了 keeps it."""
     worker = registered(db, rasa_stack, phone="13812340013")
     first = enroll(db, worker.sender_id, "jxgf_plc", "PLC编程", capacity=30).number
     second = enroll(db, worker.sender_id, "jxgf_inverter", "变频器维修", capacity=30).number
@@ -176,8 +179,10 @@ def test_typing_cancel_at_the_confirmation_cancels(rasa_stack, db: Database) -> 
     assert "已取消" in worker.say("取消")
     assert "确认取消「变频器维修」的报名" in worker.say(f'/cancel_record{{"record":"{second}"}}')
     assert "已取消" not in worker.say("算了")
-    statuses = {r["enrollment_no"]: r["status"] for r in rows(
-        db, "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ?", worker.sender_id)}
+    statuses = {
+        r["enrollment_no"]: r["status"]
+        for r in rows(db, "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ?", worker.sender_id)
+    }
     assert statuses == {first: "cancelled", second: "enrolled"}
     assert "PLC" in worker.say("PLC编程是什么"), "the conversation goes on normally afterwards"
 
@@ -246,7 +251,11 @@ def test_apply_for_the_degree_subsidy_and_check_it(rasa_stack, db: Database) -> 
 
     (row,) = rows(db, "SELECT * FROM applications WHERE sender_id = ?", worker.sender_id)
     assert (row["status"], row["school"], row["graduation_date"], row["certificate_no"]) == (
-        "pending", "宁波开放大学", "2024-06", "106471202405001234")
+        "pending",
+        "宁波开放大学",
+        "2024-06",
+        "106471202405001234",
+    )
     assert row["application_no"] in reply
 
     set_application_status(db, row["application_no"], "approved", "材料齐全，补贴下月发放")

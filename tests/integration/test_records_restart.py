@@ -5,6 +5,7 @@ answer to the question asked before the restart.
 Runs its own stack on its own data directory, so the session's ``rasa_stack`` (and the
 tests using it) are not disturbed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

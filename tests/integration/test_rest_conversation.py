@@ -1,4 +1,5 @@
 """Conversations through the REST channel, the trained model and the action server."""
+
 from __future__ import annotations
 
 import uuid

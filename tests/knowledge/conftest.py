@@ -3,6 +3,7 @@
 Every test works on copies in ``tmp_path``: nothing here may write into the
 real ``knowledge/`` directory or ``var/``.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,5 +1,6 @@
 """FAQ <-> CSV round trip for Excel: every field and character survives; invalid
 imports are refused with messages that name the CSV line."""
+
 from __future__ import annotations
 
 import csv
@@ -9,7 +10,7 @@ from knowledge.cli import main
 from knowledge.faq_csv import COLUMNS, export_faq, import_faq
 from knowledge.loader import load
 
-TRICKY = '''
+TRICKY = """
 # 头部注释要保留
 - id: faq_tricky
   title: "标点、引号和换行：都要保留"
@@ -30,7 +31,7 @@ TRICKY = '''
   questions: [只有问题和回答, 第二个问法]
   answer: 没有标题、没有标签的普通条目。
   source: 测试
-'''
+"""
 
 
 def faq_entries(kdir: Path):
@@ -63,7 +64,7 @@ def test_round_trip_keeps_every_field_and_character(kdir: Path, tmp_path: Path, 
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
     header = rows[0]
     assert header[0] == "id 编号" and header[2] == "questions 问法（多个用 | 分隔）"
-    assert rows[1][2] == "逗号,分号;冒号:问号? | “中文引号”和\"英文引号\" | 井号#和百分号%以及😀"
+    assert rows[1][2] == '逗号,分号;冒号:问号? | “中文引号”和"英文引号" | 井号#和百分号%以及😀'
     assert rows[2][1] == "" and rows[2][4] == ""  # absent fields stay absent
     result = import_faq(kdir, out)
     assert result.written, [str(p) for p in result.problems]
@@ -137,7 +138,9 @@ def test_cross_file_duplicate_is_found_on_import(kdir: Path, tmp_path: Path, wri
     )
     write_yaml(kdir, "faq.yml", "[]\n")
     out = tmp_path / "faq.csv"
-    out.write_text("id,questions,answer,source\nsports_walk,问一下,这条的编号和文体里的重复了。,测试\n", encoding="utf-8-sig")
+    out.write_text(
+        "id,questions,answer,source\nsports_walk,问一下,这条的编号和文体里的重复了。,测试\n", encoding="utf-8-sig"
+    )
     result = import_faq(kdir, out)
     assert [str(p) for p in result.errors] == [
         "[错误] sports.yml 第1行（条目 sports_walk，字段 id）：id sports_walk 重复了，faq.csv 第2行已经用过"

@@ -1,4 +1,5 @@
 """Unanswered questions: recording (privacy), grouping, CSV and the CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from knowledge import Hit
 from knowledge.cli import main
-from knowledge.gaps import group_gaps, list_gaps, mask_personal, record_gap, write_groups_csv
+from knowledge.gaps import count_unanswered, group_gaps, list_gaps, mask_personal, record_gap, write_groups_csv
 
 UTC = dt.timezone.utc
 
@@ -20,7 +21,14 @@ def hit(entry_id: str, score: float) -> Hit:
 def test_record_stores_text_time_nearest_and_an_opaque_conversation(data_dir: Path):
     db = data_dir / "gaps.db"
     when = dt.datetime(2026, 11, 20, 17, 30, tzinfo=UTC)  # 01:30 next day in Ningbo
-    assert record_gap("社保怎么交？", "tg-123456789", "low_score", [hit("faq_fees", 41.5), hit("faq_contact", 33.0)], db_path=db, now=when)
+    assert record_gap(
+        "社保怎么交？",
+        "tg-123456789",
+        "low_score",
+        [hit("faq_fees", 41.5), hit("faq_contact", 33.0)],
+        db_path=db,
+        now=when,
+    )
     con = sqlite3.connect(db)
     row = con.execute("SELECT ts, day, text, norm, conversation, reason, nearest FROM gaps").fetchone()
     assert row[0] == "2026-11-20T17:30:00+00:00"
@@ -42,18 +50,19 @@ def test_same_conversation_same_hash_different_conversations_differ(data_dir: Pa
 
 
 def test_personal_numbers_are_masked():
-    assert mask_personal("我的电话13812345678，身份证33020319900101123X") == "我的电话[手机号]，身份证[证件号]"
-    assert mask_personal("电话 138-1234-5678 找我") == "电话 [手机号] 找我"
-    assert mask_personal("身份证号330203199001011234") == "身份证号[证件号]"
-    assert mask_personal("座机0574-87654321") == "座机[电话]"
-    assert mask_personal("邮箱 a.b@example.com") == "邮箱 [邮箱]"
+    # the one policy of common.privacy, as in logs and transcripts
+    assert mask_personal("我的电话13812345678，身份证33020319900101123X") == "我的电话138****5678，身份证3302**********123X"
+    assert mask_personal("电话 138-1234-5678 找我") == "电话 138****5678 找我"
+    assert mask_personal("身份证号330203199001011234") == "身份证号3302**********1234"
+    assert mask_personal("座机0574-87654321") == "座机0574****4321"
+    assert mask_personal("邮箱 a.b@example.com") == "邮箱 a***@example.com"
     assert mask_personal("PLC编程有30个名额吗") == "PLC编程有30个名额吗"
 
 
 def test_masking_happens_before_storing(data_dir: Path):
     db = data_dir / "gaps.db"
     record_gap("我是13812345678，帮我查一下报名", "tg-9", "low_score", db_path=db)
-    assert list_gaps(db_path=db)[0].text == "我是[手机号]，帮我查一下报名"
+    assert list_gaps(db_path=db)[0].text == "我是138****5678，帮我查一下报名"
 
 
 def test_record_never_raises(tmp_path: Path):
@@ -75,8 +84,14 @@ def test_grouping_similar_questions_most_frequent_first(data_dir: Path):
         ("工资怎么算呢", "tg-5"),
     ]
     for i, (text, conv) in enumerate(rows):
-        record_gap(text, conv, "low_score", [hit("jxgf_auto_repair", 60.0 + i)], db_path=db,
-                   now=dt.datetime(2026, 11, 1 + i, 3, 0, tzinfo=UTC))
+        record_gap(
+            text,
+            conv,
+            "low_score",
+            [hit("jxgf_auto_repair", 60.0 + i)],
+            db_path=db,
+            now=dt.datetime(2026, 11, 1 + i, 3, 0, tzinfo=UTC),
+        )
     groups = group_gaps(list_gaps(db_path=db))
     assert [(g.representative, g.count, g.people) for g in groups] == [
         ("汽修班什么时候开课", 4, 4),
@@ -99,7 +114,14 @@ def test_since_filters_by_ningbo_date(data_dir: Path):
 
 def test_groups_csv_opens_in_excel(data_dir: Path, tmp_path: Path):
     db = data_dir / "gaps.db"
-    record_gap("汽修班什么时候开课", "a", "low_score", [hit("jxgf_auto_repair", 66.0)], db_path=db, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    record_gap(
+        "汽修班什么时候开课",
+        "a",
+        "low_score",
+        [hit("jxgf_auto_repair", 66.0)],
+        db_path=db,
+        now=dt.datetime(2026, 11, 2, tzinfo=UTC),
+    )
     record_gap("汽修班啥时候开课", "b", "no_hit", db_path=db, now=dt.datetime(2026, 11, 3, tzinfo=UTC))
     out = tmp_path / "gaps.csv"
     write_groups_csv(group_gaps(list_gaps(db_path=db)), out)
@@ -109,14 +131,30 @@ def test_groups_csv_opens_in_excel(data_dir: Path, tmp_path: Path):
     assert rows == [
         ["次数", "提问人数", "代表问法", "其他问法", "最早日期", "最近日期", "原因", "最接近的条目"],
         # equally frequent wordings: the shorter one represents the group
-        ["2", "2", "汽修班啥时候开课", "汽修班什么时候开课", "2026-11-02", "2026-11-03", "no_hit×1 | low_score×1", "jxgf_auto_repair(66)"],
+        [
+            "2",
+            "2",
+            "汽修班啥时候开课",
+            "汽修班什么时候开课",
+            "2026-11-02",
+            "2026-11-03",
+            "no_hit×1 | low_score×1",
+            "jxgf_auto_repair(66)",
+        ],
     ]
 
 
 def test_cli_gaps(data_dir: Path, tmp_path: Path, capsys):
     db = data_dir / "gaps.db"  # UH_DATA_DIR points at data_dir
     for conv in ("a", "b", "c"):
-        record_gap("食堂几点开饭", conv, "low_score", [hit("faq_contact", 35.0)], db_path=db, now=dt.datetime(2026, 11, 5, tzinfo=UTC))
+        record_gap(
+            "食堂几点开饭",
+            conv,
+            "low_score",
+            [hit("faq_contact", 35.0)],
+            db_path=db,
+            now=dt.datetime(2026, 11, 5, tzinfo=UTC),
+        )
     record_gap("十月的问题", "d", "no_hit", db_path=db, now=dt.datetime(2026, 10, 5, tzinfo=UTC))
     out_csv = tmp_path / "out.csv"
     assert main(["gaps", "--since", "2026-11-01", "--csv", str(out_csv)]) == 0
@@ -138,3 +176,13 @@ def test_cli_gaps_bad_date(capsys):
 def test_cli_gaps_empty(capsys):
     assert main(["gaps"]) == 0
     assert capsys.readouterr().out.strip() == "全部记录中没有答不上的问题。"
+
+
+def test_count_unanswered_by_day(data_dir: Path):
+    db = data_dir / "gaps.db"
+    assert count_unanswered("2026-11-16", db_path=db) is None
+    day = dt.datetime(2026, 11, 16, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Ningbo
+    record_gap("股票怎么买", "tg-1", "no_hit", db_path=db, now=day)
+    record_gap("天气怎么样", "tg-2", "no_hit", db_path=db, now=day - dt.timedelta(days=1))
+    assert count_unanswered("2026-11-16", db_path=db) == (1, 2)
+    assert count_unanswered("2026-11-17", db_path=db) == (0, 2)

@@ -1,5 +1,6 @@
 """The real knowledge files: they load, cover the article, and search finds the
 right answers for the ways workers actually ask (typos included)."""
+
 from __future__ import annotations
 
 import re
@@ -90,7 +91,12 @@ def test_list_courses_filters(real_kb: KnowledgeBase):
     assert [c.id for c in real_kb.list_courses(region="奉化")] == ["region_fenghua_tailoring"]
     assert [c.id for c in real_kb.list_courses(region="宁海县")] == ["region_ninghai_mould"]
     assert {c.id for c in real_kb.list_courses(programme="jxgf")} == {
-        "jxgf_robot", "jxgf_plc", "jxgf_inverter", "jxgf_fixture", "jxgf_auto_repair"}
+        "jxgf_robot",
+        "jxgf_plc",
+        "jxgf_inverter",
+        "jxgf_fixture",
+        "jxgf_auto_repair",
+    }
     online = real_kb.list_courses(category="线上学习")
     assert online and all(not c.enrollable for c in online)
     assert all(c.enrollable for c in real_kb.list_courses(enrollable=True))
@@ -142,7 +148,16 @@ def test_search_finds_the_right_entry(real_kb: KnowledgeBase, query: str, expect
 
 @pytest.mark.parametrize(
     "query",
-    ["今天天气怎么样", "股票怎么买", "工资怎么算", "明天会下雨吗", "哪里有好吃的火锅", "手机屏幕碎了", "房贷利率多少", "你好"],
+    [
+        "今天天气怎么样",
+        "股票怎么买",
+        "工资怎么算",
+        "明天会下雨吗",
+        "哪里有好吃的火锅",
+        "手机屏幕碎了",
+        "房贷利率多少",
+        "你好",
+    ],
 )
 def test_off_topic_questions_are_not_confident(real_kb: KnowledgeBase, query: str):
     hits = real_kb.search(query)
@@ -268,11 +283,18 @@ def test_search_is_fast_at_the_real_size(real_kb: KnowledgeBase):
     assert per_query_ms < 20, per_query_ms  # generous: measured ~1 ms
 
 
-def test_find_courses_large_catalogue_path_gives_the_same_answers(real_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch):
+def test_find_courses_large_catalogue_path_gives_the_same_answers(
+    real_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+):
     import knowledge.kb as kbmod
 
     monkeypatch.setattr(kbmod, "BRUTE_FORCE_COURSES", 0)  # as if there were thousands of courses
-    for text, expected in [("plc编成", "jxgf_plc"), ("工业机械人", "jxgf_robot"), ("我想报名汽修班", "jxgf_auto_repair"), ("磨具设计", "region_ninghai_mould")]:
+    for text, expected in [
+        ("plc编成", "jxgf_plc"),
+        ("工业机械人", "jxgf_robot"),
+        ("我想报名汽修班", "jxgf_auto_repair"),
+        ("磨具设计", "region_ninghai_mould"),
+    ]:
         course, score = real_kb.find_courses(text)[0]
         assert course.id == expected and score >= CONFIDENT_SCORE, text
 

@@ -1,4 +1,5 @@
 """Staff edit the files while the bot runs: reloads, rejected edits, atomic swaps."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Every validation check, with the exact Chinese message staff see."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -199,7 +200,9 @@ def test_duplicate_ids_across_files(kdir, write_yaml):
 def test_course_alias_claimed_by_two_courses(kdir, write_yaml):
     text = GOOD_COURSE.format(n=1) + GOOD_COURSE.format(n=2).replace("aliases: [别名2]", "aliases: [别名2, 别名1]")
     write_yaml(kdir, "courses.yml", text)
-    assert errors(kdir) == ["[错误] courses.yml 第11行（条目 c_2，字段 aliases）：别名“别名1”同时属于课程 c_1 和 c_2，请只留在一门课程里"]
+    assert errors(kdir) == [
+        "[错误] courses.yml 第11行（条目 c_2，字段 aliases）：别名“别名1”同时属于课程 c_1 和 c_2，请只留在一门课程里"
+    ]
 
 
 def test_alias_equal_to_another_course_name_and_too_short_alias(kdir, write_yaml):
@@ -208,12 +211,18 @@ def test_alias_equal_to_another_course_name_and_too_short_alias(kdir, write_yaml
     assert errors(kdir) == ["[错误] courses.yml 第13行（条目 c_2，字段 aliases）：别名“修”太短，至少要2个字"]
     first = GOOD_COURSE.format(n=1).replace("别名1", "plc")
     write_yaml(kdir, "courses.yml", first + GOOD_COURSE.format(n=2).replace("aliases: [别名2]", "aliases: [ＰＬＣ]"))
-    assert errors(kdir) == ["[错误] courses.yml 第11行（条目 c_2，字段 aliases）：别名“ＰＬＣ”同时属于课程 c_1 和 c_2，请只留在一门课程里"]
+    assert errors(kdir) == [
+        "[错误] courses.yml 第11行（条目 c_2，字段 aliases）：别名“ＰＬＣ”同时属于课程 c_1 和 c_2，请只留在一门课程里"
+    ]
 
 
 def test_dates_that_are_not_dates(kdir, write_yaml):
-    course = GOOD_COURSE.format(n=1).replace("  source: 测试\n", "  start_date: 2026-13-01\n  end_date: 明年三月\n  source: 测试\n")
-    ordered = GOOD_COURSE.format(n=2).replace("  source: 测试\n", "  start_date: 2026-12-05\n  end_date: 2026-11-01\n  source: 测试\n")
+    course = GOOD_COURSE.format(n=1).replace(
+        "  source: 测试\n", "  start_date: 2026-13-01\n  end_date: 明年三月\n  source: 测试\n"
+    )
+    ordered = GOOD_COURSE.format(n=2).replace(
+        "  source: 测试\n", "  start_date: 2026-12-05\n  end_date: 2026-11-01\n  source: 测试\n"
+    )
     write_yaml(kdir, "courses.yml", course + ordered)
     write_yaml(
         kdir,
@@ -241,24 +250,31 @@ def test_dates_that_are_not_dates(kdir, write_yaml):
 def test_answer_too_long_for_a_phone_screen(kdir, write_yaml):
     long_answer = "工" * 301
     write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", long_answer))
-    assert errors(kdir) == ["[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答有301个字，超过手机一屏的上限300字，请缩短或拆成两条"]
+    assert errors(kdir) == [
+        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答有301个字，超过手机一屏的上限300字，请缩短或拆成两条"
+    ]
     # The sample note counts too: 290 characters + the 14-character note is too long.
-    write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "工" * 290) + "  sample_fields: [answer]\n")
-    assert errors(kdir) == ["[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答有304个字，超过手机一屏的上限300字，请缩短或拆成两条"]
+    write_yaml(
+        kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "工" * 290) + "  sample_fields: [answer]\n"
+    )
+    assert errors(kdir) == [
+        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答有304个字，超过手机一屏的上限300字，请缩短或拆成两条"
+    ]
     write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "工" * 300))
     assert errors(kdir) == []
 
 
 def test_course_answer_is_checked_as_rendered(kdir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1).replace("这是课程1的介绍。", "介" * 290))
-    assert errors(kdir) == ["[错误] courses.yml 第7行（条目 c_1，字段 description）：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"]
+    assert errors(kdir) == [
+        "[错误] courses.yml 第7行（条目 c_1，字段 description）：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"
+    ]
 
 
 def test_sample_fields_checks(kdir, write_yaml):
-    text = (
-        GOOD_COURSE.format(n=1).replace("  source: 测试\n", "  contact: 示例：0574-0000 0000\n  source: 测试\n")
-        + GOOD_COURSE.format(n=2).replace("  source: 测试\n", "  sample_fields: [teacher]\n  source: 测试\n")
-    )
+    text = GOOD_COURSE.format(n=1).replace(
+        "  source: 测试\n", "  contact: 示例：0574-0000 0000\n  source: 测试\n"
+    ) + GOOD_COURSE.format(n=2).replace("  source: 测试\n", "  sample_fields: [teacher]\n  source: 测试\n")
     write_yaml(kdir, "courses.yml", text)
     assert errors(kdir) == [
         "[错误] courses.yml 第9行（条目 c_1，字段 contact）：内容以“示例”开头，请把 contact 写进 sample_fields（上线前换成真实信息）",
@@ -267,7 +283,9 @@ def test_sample_fields_checks(kdir, write_yaml):
 
 
 def test_programme_must_exist_and_placeholders_are_checked(kdir, write_yaml):
-    write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1).replace("  source: 测试\n", "  programme: jxgf\n  source: 测试\n"))
+    write_yaml(
+        kdir, "courses.yml", GOOD_COURSE.format(n=1).replace("  source: 测试\n", "  programme: jxgf\n  source: 测试\n")
+    )
     write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "本月的书是{本月的书}，欢迎阅读。"))
     assert errors(kdir) == [
         "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答里的“{本月的书}”不是可用的占位符（目前只能用 {本月书目}）",
@@ -333,11 +351,25 @@ def test_warnings_do_not_fail(kdir, write_yaml, capsys):
     (kdir / "notes.yml").write_text("- 随便写写\n", encoding="utf-8")
     assert errors(kdir) == []
     found = warnings(kdir)
-    assert "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、subsidies.yml、reading.yml、sports.yml、organizations.yml）" in found
-    assert "[提醒] faq.yml 第3行（条目 faq_a，字段 answer）：回答只有3个字，可能说不清楚，建议补充" not in found  # 3 + sample note
-    assert "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）" in found
-    assert "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）：还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉" in found
-    assert "[提醒] faq.yml 第6行（条目 faq_b，字段 questions）：问法“甲问题怎么办”和条目 faq_a 重复，小助手可能答错" in found
+    assert (
+        "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、subsidies.yml、reading.yml、sports.yml、organizations.yml）"
+        in found
+    )
+    assert (
+        "[提醒] faq.yml 第3行（条目 faq_a，字段 answer）：回答只有3个字，可能说不清楚，建议补充" not in found
+    )  # 3 + sample note
+    assert (
+        "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）"
+        in found
+    )
+    assert (
+        "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）：还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉"
+        in found
+    )
+    assert (
+        "[提醒] faq.yml 第6行（条目 faq_b，字段 questions）：问法“甲问题怎么办”和条目 faq_a 重复，小助手可能答错"
+        in found
+    )
     assert main(["validate"]) == 0
     out = capsys.readouterr().out
     assert "检查通过：共 2 条知识（常见问题 2 条），每月书目 0 条；" in out
@@ -355,7 +387,10 @@ def test_cli_validate_lists_all_errors_and_fails(kdir, write_yaml, capsys):
     out = capsys.readouterr().out.splitlines()
     assert "[错误] faq.yml 第8行（条目 faq_a，字段 id）：id faq_a 重复了，faq.yml 第1行已经用过" in out
     assert "[错误] faq.yml 第12行（条目 faq_a，字段 answer）：回答不能为空" in out
-    assert "[错误] sports.yml 第3行：YAML 格式错误：这里缺少内容：常见原因是方括号、引号没有配对，或者“- ”后面什么都没写" in out
+    assert (
+        "[错误] sports.yml 第3行：YAML 格式错误：这里缺少内容：常见原因是方括号、引号没有配对，或者“- ”后面什么都没写"
+        in out
+    )
     assert not any(line.startswith("[提醒]") for line in out)  # -q hides warnings
     assert out[-1].startswith("检查没有通过：3 个错误")
 

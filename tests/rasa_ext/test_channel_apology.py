@@ -1,6 +1,7 @@
 """The REST channel's apology when Rasa produced no reply must not tell a worker whose
 sign-up may have been saved that it failed (the action server can finish an enrollment
 while Rasa's call to it fails or times out)."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

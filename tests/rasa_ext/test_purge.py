@@ -1,5 +1,6 @@
 """删除我的数据 on the Rasa side: the tracker store forgets the whole conversation
 (rasa_ext/purge.py), on SQLite through the store Rasa loads from endpoints.yml."""
+
 from __future__ import annotations
 
 import json
@@ -115,7 +116,9 @@ async def test_the_marker_deletes_every_earlier_event_of_the_sender(store, domai
     stored = rows(db, SENDER)
     assert [type_name for _, type_name, _ in stored] == ["action", "session_started", "action", "bot"]
     assert [json.loads(data).get("name") for _, _, data in stored][:3] == [
-        ACTION_SESSION_START_NAME, None, ACTION_LISTEN_NAME,
+        ACTION_SESSION_START_NAME,
+        None,
+        ACTION_LISTEN_NAME,
     ]
     assert json.loads(stored[3][2])["text"] == CONFIRMATION
     assert json.loads(stored[3][2])["data"]["buttons"][0]["payload"] == "/ask_course_list"
@@ -168,4 +171,3 @@ async def test_a_failed_purge_saves_the_turn_and_the_next_save_retries(store, do
     stored = rows(db, SENDER)
     assert not any(PHONE in data for _, _, data in stored)
     assert json.loads(stored[-1][2])["text"] == CONFIRMATION
-

@@ -1,5 +1,6 @@
 """The Rasa-server speed-ups keep Rasa's behaviour: bad action replies are still refused,
 events resolve to the same classes, and they can be switched off."""
+
 from __future__ import annotations
 
 import jsonschema
@@ -34,8 +35,14 @@ def test_event_classes_resolve_as_before() -> None:
 
 @pytest.mark.parametrize(
     ("setting", "expected"),
-    [(None, ["fastval", "evcache"]), ("all", ["fastval", "evcache"]), ("none", []), ("off", []),
-     ("fastval", ["fastval"]), (" evcache , fastval ", ["evcache", "fastval"])],
+    [
+        (None, ["fastval", "evcache"]),
+        ("all", ["fastval", "evcache"]),
+        ("none", []),
+        ("off", []),
+        ("fastval", ["fastval"]),
+        (" evcache , fastval ", ["evcache", "fastval"]),
+    ],
 )
 def test_selection_from_the_environment(setting: str | None, expected: list[str]) -> None:
     assert speedups.selected(setting) == expected

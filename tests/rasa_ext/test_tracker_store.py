@@ -1,5 +1,6 @@
 """The bounded tracker store: sessions roll over with slots kept, and a turn's queries
 use the indexes whatever the chat's length."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -26,8 +27,9 @@ slots:
 
 @pytest.fixture
 def store(tmp_path: Path) -> BoundedSQLTrackerStore:
-    return BoundedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"),
-                                  max_session_events=10)
+    return BoundedSQLTrackerStore(
+        domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"), max_session_events=10
+    )
 
 
 def _turns(tracker: DialogueStateTracker, n: int) -> None:
@@ -103,7 +105,8 @@ async def test_sqlite_connections_are_pooled_and_shared_safely(tmp_path: Path) -
     for i in range(20):
         store = first if i % 2 == 0 else second
         tracker = await store.retrieve("shared") or DialogueStateTracker.from_events(
-            "shared", [ActionExecuted("action_listen")], DOMAIN.slots)
+            "shared", [ActionExecuted("action_listen")], DOMAIN.slots
+        )
         _turns(tracker, 1)
         await store.save(tracker)
     loaded = await first.retrieve("shared")

@@ -1,4 +1,5 @@
 """Fixtures for the registrations database: a fresh file under tmp_path per test."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Helpers shared by the registry tests (importable as ``tests.registry.helpers``)."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,14 @@ def phone_for(i: int) -> str:
 def register(db: Database, *sender_ids: str) -> None:
     """Give each sender a valid profile (enrolling needs one)."""
     for i, sender_id in enumerate(sender_ids):
-        save_worker(db, sender_id, name=f"职工{chr(0x4E00 + i)}", phone=phone_for(i),
-                    employer="宁波测试有限公司", district="海曙区")
+        save_worker(
+            db,
+            sender_id,
+            name=f"职工{chr(0x4E00 + i)}",
+            phone=phone_for(i),
+            employer="宁波测试有限公司",
+            district="海曙区",
+        )
 
 
 def child_env(data_dir: Path | None = None) -> dict[str, str]:
@@ -39,8 +46,12 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``python -m registry ARGS`` with UH_DATA_DIR=data_dir."""
     return subprocess.run(
         [sys.executable, "-m", "registry", *args],
-        cwd=REPO, env=child_env(data_dir), capture_output=True, text=True,
-        encoding="utf-8", timeout=120,
+        cwd=REPO,
+        env=child_env(data_dir),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
     )
 
 

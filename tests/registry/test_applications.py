@@ -1,4 +1,5 @@
 """Subsidy applications: filing, the staff decision flow, withdrawal and ownership."""
+
 from __future__ import annotations
 
 import re
@@ -41,18 +42,26 @@ def test_create_stores_clean_values(db: Database) -> None:
     application = result.application
     assert re.fullmatch(r"BT\d{4}-\d{6}", application.application_no)
     assert (application.phone, application.certificate_no, application.graduation_date) == (
-        "13812345678", "106471202405001234", "2024-06")
+        "13812345678",
+        "106471202405001234",
+        "2024-06",
+    )
     assert application.model_worker_class is True
-    assert (application.status, application.status_label, application.staff_note) == (
-        "pending", "审核中", "")
+    assert (application.status, application.status_label, application.staff_note) == ("pending", "审核中", "")
     assert application.masked_phone == "138****5678"
     assert application.masked_certificate == "1064**********1234"
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("phone", "1381234567a"), ("name", ""), ("graduation_date", "2099年1月"),
-     ("certificate_no", "12"), ("school", ""), ("programme", "1")],
+    [
+        ("phone", "1381234567a"),
+        ("name", ""),
+        ("graduation_date", "2099年1月"),
+        ("certificate_no", "12"),
+        ("school", ""),
+        ("programme", "1"),
+    ],
 )
 def test_create_validates_every_field(db: Database, field: str, value: str) -> None:
     register(db, "tg-1")
@@ -90,16 +99,14 @@ def test_staff_decision_flow_and_the_worker_sees_the_note(db: Database) -> None:
     rejected = set_application_status(db, number, "rejected", "  证书照片不清晰，请重新提交 ")
     assert rejected.status == "updated" and rejected.previous_status == "pending"
     seen = get_application(db, "tg-1", number)
-    assert (seen.status, seen.status_label, seen.staff_note) == (
-        "rejected", "未通过", "证书照片不清晰，请重新提交")
+    assert (seen.status, seen.status_label, seen.staff_note) == ("rejected", "未通过", "证书照片不清晰，请重新提交")
     assert seen.decided_at is not None
 
     approved = set_application_status(db, number.lower(), "approved", "复核通过")
     assert approved.previous_status == "rejected"
     assert get_applications(db, "tg-1")[0].status == "approved"
     assert list_applications(db, "pending") == []
-    assert get_stats(db)["applications.by_status"] == {"pending": 0, "rejected": 0,
-                                                      "approved": 1}
+    assert get_stats(db)["applications.by_status"] == {"pending": 0, "rejected": 0, "approved": 1}
 
     # once decided, the worker can no longer withdraw it
     assert cancel_application(db, "tg-1", number).status == "not_allowed"

@@ -1,4 +1,5 @@
 """The staff command line, run as ``python -m registry`` in a subprocess."""
+
 from __future__ import annotations
 
 import csv
@@ -26,19 +27,23 @@ def data_dir(tmp_path: Path) -> Path:
     """UH_DATA_DIR with a course (2 seats, 1 waiting) and two applications."""
     directory = tmp_path / "data"
     db = open_registry(directory / "registry.db")
-    save_worker(db, "tg-1", name="张三", phone="13812345678", employer="宁波甬江机械有限公司",
-                district="海曙", union_member=True)
-    save_worker(db, "tg-2", name="李四", phone="13987654321", employer="=HYPERLINK(\"x\")",
-                district="北仑")
+    save_worker(
+        db,
+        "tg-1",
+        name="张三",
+        phone="13812345678",
+        employer="宁波甬江机械有限公司",
+        district="海曙",
+        union_member=True,
+    )
+    save_worker(db, "tg-2", name="李四", phone="13987654321", employer='=HYPERLINK("x")', district="北仑")
     save_worker(db, "tg-3", name="王五", phone="13711112222", district="余姚")
     for sender in ("tg-1", "tg-2", "tg-3"):
         enroll(db, sender, "jxgf_plc", "PLC编程入门", 2)
     enroll(db, "tg-1", "hg_basic", "焊工基础", None)
     form = dict(school="宁波大学", programme="机械工程", graduation_date="2024年6月")
-    create_application(db, "tg-1", name="张三", phone="13812345678",
-                       certificate_no=CERTIFICATE, **form)
-    create_application(db, "tg-2", name="李四", phone="13987654321",
-                       certificate_no="ZJ2024000002", **form)
+    create_application(db, "tg-1", name="张三", phone="13812345678", certificate_no=CERTIFICATE, **form)
+    create_application(db, "tg-2", name="李四", phone="13987654321", certificate_no="ZJ2024000002", **form)
     join_reading_team(db, "tg-1", "district:海曙区")
     db.close()
     return directory
@@ -77,7 +82,7 @@ def test_roster_masks_on_screen_and_exports_full_csv(data_dir: Path, tmp_path: P
     assert [row[2] for row in table[1:]] == ["张三", "李四"]
     assert table[1][3] == "13812345678"  # staff need the full number
     assert table[1][4:7] == ["宁波甬江机械有限公司", "海曙区", "是"]
-    assert table[2][4] == "'=HYPERLINK(\"x\")"  # no formula injection into Excel
+    assert table[2][4] == '\'=HYPERLINK("x")'  # no formula injection into Excel
 
 
 def test_waitlist(data_dir: Path, tmp_path: Path) -> None:
@@ -139,9 +144,15 @@ def test_export_writes_every_file_with_bom(data_dir: Path, tmp_path: Path) -> No
     result = run_cli(data_dir, "export", str(out))
     assert result.returncode == 0, result.stderr
     names = {p.name for p in out.iterdir()}
-    assert names == {"courses.csv", "roster_jxgf_plc.csv", "waitlist_jxgf_plc.csv",
-                     "roster_hg_basic.csv", "waitlist_hg_basic.csv", "applications.csv",
-                     "reading_teams.csv"}
+    assert names == {
+        "courses.csv",
+        "roster_jxgf_plc.csv",
+        "waitlist_jxgf_plc.csv",
+        "roster_hg_basic.csv",
+        "waitlist_hg_basic.csv",
+        "applications.csv",
+        "reading_teams.csv",
+    }
     for path in out.iterdir():
         read_csv(path)
     assert [row[2] for row in read_csv(out / "roster_jxgf_plc.csv")[1:]] == ["张三", "李四"]

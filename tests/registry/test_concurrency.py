@@ -4,6 +4,7 @@ The enrollment transaction has a test hook between counting the seats and insert
 row; the tests use it to hold that window open, so a missing write lock would show up as
 too many seats handed out (or as "database is locked" errors) instead of passing by luck.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,15 +54,30 @@ print(json.dumps({"sender_id": sender_id, "status": result.status, "number": res
 """
 
 
-def _start_together(db_path: Path, senders: list[str], course_id: str, capacity: int,
-                    pause: float = 0.0, crash: bool = False) -> list[subprocess.CompletedProcess]:
+def _start_together(
+    db_path: Path, senders: list[str], course_id: str, capacity: int, pause: float = 0.0, crash: bool = False
+) -> list[subprocess.CompletedProcess]:
     """Run one process per sender; release them all at once; return their outcomes."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(db_path), sender, course_id, str(capacity),
-             str(pause), "1" if crash else "0"],
-            cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(db_path),
+                sender,
+                course_id,
+                str(capacity),
+                str(pause),
+                "1" if crash else "0",
+            ],
+            cwd=REPO,
+            env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
         )
         for sender in senders
     ]
@@ -102,8 +118,7 @@ def _assert_ten_seats_forty_waiting(db: Database, results: list[dict], course_id
     assert [r["position"] for r in by_queue[CAPACITY:]] == list(range(1, 41))
     summary = get_course_summary(db, course_id)
     assert (summary.enrolled, summary.waitlisted) == (CAPACITY, 40)
-    assert [e.enrollment.enrollment_no for e in waitlist(db, course_id)] == [
-        r["number"] for r in by_queue[CAPACITY:]]
+    assert [e.enrollment.enrollment_no for e in waitlist(db, course_id)] == [r["number"] for r in by_queue[CAPACITY:]]
     assert [e.enrollment.waitlist_position for e in waitlist(db, course_id)] == list(range(1, 41))
     assert db["enrollments"].count == len(WORKERS)
 
@@ -114,7 +129,8 @@ def _cancel_one_promotes_exactly_one(db: Database, course_id: str) -> None:
     result = cancel_enrollment(db, holder.sender_id, holder.enrollment_no)
     assert result.status == "cancelled"
     assert [(p.sender_id, p.enrollment_no) for p in result.promoted] == [
-        (first_waiting.sender_id, first_waiting.enrollment_no)]
+        (first_waiting.sender_id, first_waiting.enrollment_no)
+    ]
     summary = get_course_summary(db, course_id)
     assert (summary.enrolled, summary.waitlisted) == (CAPACITY, 39)
     assert [e.enrollment.waitlist_position for e in waitlist(db, course_id)] == list(range(1, 40))
@@ -137,9 +153,15 @@ def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
             finally:
                 own.close()
             with lock:
-                results.append({"sender_id": sender_id, "status": r.status, "number": r.number,
-                                "position": r.waitlist_position,
-                                "queue_no": r.enrollment.queue_no})
+                results.append(
+                    {
+                        "sender_id": sender_id,
+                        "status": r.status,
+                        "number": r.number,
+                        "position": r.waitlist_position,
+                        "queue_no": r.enrollment.queue_no,
+                    }
+                )
         except BaseException as error:  # reported below, not swallowed
             with lock:
                 errors.append(error)
@@ -167,15 +189,13 @@ def test_two_processes_racing_for_the_last_seat(db: Database, db_path: Path) -> 
         course_id = f"last-seat-{round_no}"
         for sender in WORKERS[2:11]:  # 9 of 10 seats already taken
             assert enroll(db, sender, course_id, "并发课程", CAPACITY).status == "enrolled"
-        results = _results(_start_together(db_path, WORKERS[:2], course_id, CAPACITY,
-                                           pause=0.05))
+        results = _results(_start_together(db_path, WORKERS[:2], course_id, CAPACITY, pause=0.05))
         assert sorted(r["status"] for r in results) == ["enrolled", "waitlisted"], results
         summary = get_course_summary(db, course_id)
         assert (summary.enrolled, summary.waitlisted) == (CAPACITY, 1)
 
 
-def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database,
-                                                                db_path: Path) -> None:
+def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, db_path: Path) -> None:
     """Cancellations (each promoting) racing with new enrollments: the course stays exactly
     full, and every freed seat goes to exactly one waiting worker."""
     register(db, *WORKERS)
@@ -220,8 +240,7 @@ def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database,
     assert positions == list(range(1, summary.waitlisted + 1))
 
 
-def test_a_process_killed_mid_enrollment_leaves_nothing_half_written(db: Database,
-                                                                     db_path: Path) -> None:
+def test_a_process_killed_mid_enrollment_leaves_nothing_half_written(db: Database, db_path: Path) -> None:
     register(db, *WORKERS[:3])
     enroll(db, WORKERS[0], "c-crash", "并发课程", 1)
     before = [list(db.query(f"SELECT * FROM {t}")) for t in ("enrollments", "stats", "sequences")]

@@ -1,4 +1,5 @@
 """Enrolling, the waiting list, cancelling, promotion and ownership."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,7 @@ def test_full_course_puts_workers_on_the_waiting_list_in_order(db: Database) -> 
     assert [e.enrollment.sender_id for e in waitlist(db, "c1")] == ["c", "d"]
     assert [e.enrollment.waitlist_position for e in waitlist(db, "c1")] == [1, 2]
     again = enroll(db, "d", "c1", "课程", 2)
-    assert (again.status, again.enrollment.status, again.waitlist_position) == (
-        "already", "waitlisted", 2)
+    assert (again.status, again.enrollment.status, again.waitlist_position) == ("already", "waitlisted", 2)
 
 
 def test_unlimited_capacity_never_waitlists(db: Database) -> None:
@@ -100,8 +100,7 @@ def test_cancelling_a_seat_promotes_the_first_waiting(db: Database) -> None:
     assert (promoted.sender_id, promoted.enrollment_no) == ("c", numbers["c"])
     assert promoted.course_name == "课程"
     assert [e.enrollment.sender_id for e in roster(db, "c1")] == ["b", "c"]
-    assert [(e.enrollment.sender_id, e.enrollment.waitlist_position)
-            for e in waitlist(db, "c1")] == [("d", 1)]
+    assert [(e.enrollment.sender_id, e.enrollment.waitlist_position) for e in waitlist(db, "c1")] == [("d", 1)]
     assert find_active_enrollment(db, "c", "c1").status == "enrolled"
 
 
@@ -111,8 +110,7 @@ def test_cancelling_a_waiting_place_promotes_nobody(db: Database) -> None:
     result = cancel_enrollment(db, "b", numbers["b"])
     assert result.status == "cancelled" and result.promoted == ()
     assert [e.enrollment.sender_id for e in roster(db, "c1")] == ["a"]
-    assert [(e.enrollment.sender_id, e.enrollment.waitlist_position)
-            for e in waitlist(db, "c1")] == [("c", 1)]
+    assert [(e.enrollment.sender_id, e.enrollment.waitlist_position) for e in waitlist(db, "c1")] == [("c", 1)]
 
 
 def test_cancel_twice_and_re_enroll(db: Database) -> None:
@@ -172,18 +170,19 @@ def test_course_summaries_and_roster_details(db: Database) -> None:
     enroll(db, "a", "c2", "焊工", 1)
     enroll(db, "b", "c2", "焊工", 1)
     enroll(db, "a", "c1", "PLC", None)
-    assert [(s.course_id, s.enrolled, s.waitlisted) for s in course_summaries(db)] == [
-        ("c1", 1, 0), ("c2", 1, 1)]
+    assert [(s.course_id, s.enrolled, s.waitlisted) for s in course_summaries(db)] == [("c1", 1, 0), ("c2", 1, 1)]
     entry = roster(db, "c2")[0]
-    assert (entry.name, entry.phone, entry.district, entry.union_member) == (
-        "职工一", phone_for(0), "海曙区", False)
+    assert (entry.name, entry.phone, entry.district, entry.union_member) == ("职工一", phone_for(0), "海曙区", False)
 
 
 def test_a_failure_inside_enroll_leaves_nothing_behind(db: Database) -> None:
     register(db, "a", "b")
     enroll(db, "a", "c1", "课程", 1)
-    before = (rows(db, "SELECT * FROM enrollments"), rows(db, "SELECT * FROM stats"),
-              rows(db, "SELECT * FROM sequences"))
+    before = (
+        rows(db, "SELECT * FROM enrollments"),
+        rows(db, "SELECT * FROM stats"),
+        rows(db, "SELECT * FROM sequences"),
+    )
 
     def crash() -> None:
         raise RuntimeError("power cut")
@@ -194,8 +193,11 @@ def test_a_failure_inside_enroll_leaves_nothing_behind(db: Database) -> None:
     with pytest.raises(RuntimeError, match="power cut"):
         cancel_enrollment(db, "a", find_active_enrollment(db, "a", "c1").enrollment_no)
     enrollments_module.TEST_HOOKS.clear()
-    after = (rows(db, "SELECT * FROM enrollments"), rows(db, "SELECT * FROM stats"),
-             rows(db, "SELECT * FROM sequences"))
+    after = (
+        rows(db, "SELECT * FROM enrollments"),
+        rows(db, "SELECT * FROM stats"),
+        rows(db, "SELECT * FROM sequences"),
+    )
     assert after == before
     assert not db.conn.in_transaction
     assert enroll(db, "b", "c1", "课程", 1).status == "waitlisted"

@@ -1,5 +1,6 @@
 """The notifications outbox: promoted waiting-list workers are told, in the same
 transaction as the promotion."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Creating, re-opening and migrating the registrations database."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,8 +15,14 @@ from registry.database import MIGRATIONS, TransactionInProgress, write_transacti
 from tests.registry.helpers import REPO, child_env, register
 
 TABLES = {
-    "workers", "courses", "enrollments", "reading_teams", "team_members", "applications",
-    "sequences", "stats",
+    "workers",
+    "courses",
+    "enrollments",
+    "reading_teams",
+    "team_members",
+    "applications",
+    "sequences",
+    "stats",
 }
 ALL_MIGRATIONS = ["0001_tables", "0002_indexes", "0003_notifications"]
 
@@ -27,8 +34,14 @@ def test_new_database_has_the_explicit_schema(db: Database) -> None:
     assert db["team_members"].pks == ["team_id", "sender_id"]
     assert db["stats"].pks == ["metric", "key"]
     assert db["workers"].columns_dict == {
-        "sender_id": str, "name": str, "phone": str, "employer": str, "district": str,
-        "union_member": int, "created_at": str, "updated_at": str,
+        "sender_id": str,
+        "name": str,
+        "phone": str,
+        "employer": str,
+        "district": str,
+        "union_member": int,
+        "created_at": str,
+        "updated_at": str,
     }
     foreign = {(fk.table, fk.column, fk.other_table) for t in TABLES for fk in db[t].foreign_keys}
     assert foreign == {
@@ -39,8 +52,12 @@ def test_new_database_has_the_explicit_schema(db: Database) -> None:
         ("applications", "sender_id", "workers"),
     }
     indexes = {i.name for t in TABLES for i in db[t].indexes}
-    assert {"enrollments_one_active", "enrollments_by_course", "applications_by_status",
-            "applications_one_live_per_certificate"} <= indexes
+    assert {
+        "enrollments_one_active",
+        "enrollments_by_course",
+        "applications_by_status",
+        "applications_one_live_per_certificate",
+    } <= indexes
 
 
 def test_connection_settings(db: Database) -> None:
@@ -67,9 +84,16 @@ def test_opening_twice_is_idempotent_and_keeps_data(db_path: Path) -> None:
 def test_an_older_database_is_migrated_on_open(db_path: Path) -> None:
     old = Database(db_path)
     MIGRATIONS.apply(old, stop_before="0002_indexes")
-    old["workers"].insert({"sender_id": "tg-old", "name": "老职工", "phone": "13812345678",
-                           "union_member": 1, "created_at": "2025-01-01T00:00:00+08:00",
-                           "updated_at": "2025-01-01T00:00:00+08:00"})
+    old["workers"].insert(
+        {
+            "sender_id": "tg-old",
+            "name": "老职工",
+            "phone": "13812345678",
+            "union_member": 1,
+            "created_at": "2025-01-01T00:00:00+08:00",
+            "updated_at": "2025-01-01T00:00:00+08:00",
+        }
+    )
     assert "enrollments_one_active" not in {i.name for i in old["enrollments"].indexes}
     old.close()
 
@@ -80,8 +104,7 @@ def test_an_older_database_is_migrated_on_open(db_path: Path) -> None:
     db.close()
 
 
-def test_default_path_comes_from_uh_data_dir(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_path_comes_from_uh_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path / "data"))
     assert registry_path() == tmp_path / "data" / "registry.db"
     with registry() as db:
@@ -135,9 +158,15 @@ def test_many_processes_opening_a_new_file_at_once(tmp_path: Path) -> None:
         "sys.stdin.readline(); db = open_registry(sys.argv[1]); print('ok'); db.close()"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=REPO, env=child_env(),
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path)],
+            cwd=REPO,
+            env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(8)
     ]
     for proc in procs:

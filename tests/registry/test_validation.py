@@ -1,4 +1,5 @@
 """The form helpers: every one with answers it must accept and answers it must refuse."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -222,9 +223,6 @@ def test_certificate_refuses(text: str) -> None:
     with pytest.raises(InvalidInput) as error:
         normalize_certificate_no(text)
     assert error.value.field == "certificate_no"
-
-
-
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """Profiles, reading teams, "my records" and deleting a worker's data."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,10 +33,10 @@ CERTIFICATE = "330203199001011234"
 
 
 def test_save_worker_validates_and_updates(db: Database) -> None:
-    worker = save_worker(db, "tg-1", name=" 王 芳 ", phone="139-8765-4321",
-                         employer="宁波港集团", district="北仑", union_member=True)
-    assert (worker.name, worker.phone, worker.district, worker.union_member) == (
-        "王芳", PHONE, "北仑区", True)
+    worker = save_worker(
+        db, "tg-1", name=" 王 芳 ", phone="139-8765-4321", employer="宁波港集团", district="北仑", union_member=True
+    )
+    assert (worker.name, worker.phone, worker.district, worker.union_member) == ("王芳", PHONE, "北仑区", True)
     assert worker.masked_phone == "139****4321"
     changed = save_worker(db, "tg-1", name="王芳", phone="13812345678")
     assert changed.created_at == worker.created_at
@@ -75,11 +76,9 @@ def test_reading_teams(db: Database) -> None:
     assert joined.status == "joined" and joined.team.display_name == "海曙区职工读书会"
     assert join_reading_team(db, "a", team.team_id).status == "already"
     employer = employer_team("宁波XX公司")
-    assert join_reading_team(db, "b", employer.team_id, "XX公司书友会").team.display_name == (
-        "XX公司书友会")
+    assert join_reading_team(db, "b", employer.team_id, "XX公司书友会").team.display_name == ("XX公司书友会")
     assert join_reading_team(db, "nobody", team.team_id).status == "not_registered"
-    assert [(t.team_id, n) for t, n in list_teams(db)] == [
-        ("district:海曙区", 1), ("employer:宁波XX公司", 1)]
+    assert [(t.team_id, n) for t, n in list_teams(db)] == [("district:海曙区", 1), ("employer:宁波XX公司", 1)]
     assert [name for name, _, _ in team_members(db, team.team_id)] == ["职工一"]
     assert leave_reading_team(db, "b", team.team_id).status == "not_member"
     assert leave_reading_team(db, "a", team.team_id).status == "left"
@@ -101,8 +100,7 @@ def test_list_records_shows_only_the_workers_own(db: Database) -> None:
 
 
 def _seed_worker_with_everything(db: Database) -> dict[str, str]:
-    save_worker(db, "victim", name="赵六", phone=PHONE, employer="宁波赵氏公司",
-                district="鄞州")
+    save_worker(db, "victim", name="赵六", phone=PHONE, employer="宁波赵氏公司", district="鄞州")
     register(db, "w1", "w2")
     numbers = {
         "seat": enroll(db, "victim", "c1", "课程一", 1).number,
@@ -113,12 +111,17 @@ def _seed_worker_with_everything(db: Database) -> dict[str, str]:
     numbers["waiting"] = enroll(db, "victim", "c2", "课程二", 1).number
     numbers["cancelled"] = enroll(db, "victim", "c3", "课程三", None).number
     cancel_enrollment(db, "victim", numbers["cancelled"])
-    form = dict(name="赵六", phone=PHONE, school="宁波工程学院", programme="电气工程",
-                graduation_date="2023-07", certificate_no=CERTIFICATE)
+    form = dict(
+        name="赵六",
+        phone=PHONE,
+        school="宁波工程学院",
+        programme="电气工程",
+        graduation_date="2023-07",
+        certificate_no=CERTIFICATE,
+    )
     numbers["approved"] = create_application(db, "victim", **form).number
     set_application_status(db, numbers["approved"], "approved", "赵六的材料齐全")
-    numbers["pending"] = create_application(
-        db, "victim", **{**form, "certificate_no": "ZJ2023000777"}).number
+    numbers["pending"] = create_application(db, "victim", **{**form, "certificate_no": "ZJ2023000777"}).number
     join_reading_team(db, "victim", "district:鄞州区")
     join_reading_team(db, "w1", "district:鄞州区")
     return numbers
@@ -131,8 +134,7 @@ def test_delete_worker_data_removes_personal_fields_and_keeps_counts(db: Databas
     result = delete_worker_data(db, "victim")
 
     assert result.deleted_profile and result.anything_deleted
-    assert (result.enrollments_anonymized, result.applications_anonymized,
-            result.teams_left) == (3, 2, 1)
+    assert (result.enrollments_anonymized, result.applications_anonymized, result.teams_left) == (3, 2, 1)
     # the seat the victim held goes to the waiting worker, who is told
     assert [(p.sender_id, p.course_id) for p in result.promoted] == [("w1", "c1")]
     assert [e.enrollment.sender_id for e in roster(db, "c1")] == ["w1"]
@@ -144,22 +146,26 @@ def test_delete_worker_data_removes_personal_fields_and_keeps_counts(db: Databas
     for table in db.table_names():
         for row in rows(db, f"SELECT * FROM [{table}]"):
             text = " ".join(str(v) for v in row.values())
-            for secret in ("victim", "赵六", PHONE, CERTIFICATE, "ZJ2023000777", "宁波赵氏公司",
-                           "宁波工程学院"):
+            for secret in ("victim", "赵六", PHONE, CERTIFICATE, "ZJ2023000777", "宁波赵氏公司", "宁波工程学院"):
                 assert secret not in text, (table, row)
 
     # the anonymous remainder: numbers, statuses and the counters
     enrollment_rows = {r["enrollment_no"]: r for r in rows(db, "SELECT * FROM enrollments")}
-    assert {enrollment_rows[numbers[k]]["status"] for k in ("seat", "waiting", "cancelled")} == {
-        "cancelled"}
+    assert {enrollment_rows[numbers[k]]["status"] for k in ("seat", "waiting", "cancelled")} == {"cancelled"}
     apps = {r["application_no"]: r for r in rows(db, "SELECT * FROM applications")}
     assert apps[numbers["approved"]]["status"] == "approved"
     assert apps[numbers["pending"]]["status"] == "cancelled"
     assert apps[numbers["approved"]]["programme"] == "电气工程"
 
     stats = get_stats(db)
-    for metric in ("enrollments.created", "enrollments.waitlisted", "enrollments.cancelled",
-                   "applications.created", "workers.registered", "reading_teams.joined"):
+    for metric in (
+        "enrollments.created",
+        "enrollments.waitlisted",
+        "enrollments.cancelled",
+        "applications.created",
+        "workers.registered",
+        "reading_teams.joined",
+    ):
         assert stats[metric] == stats_before[metric], metric
     assert stats["enrollments.withdrawn_by_deletion"] == {"c1": 1, "c2": 1}
     assert stats["applications.by_status"]["approved"] == 1
@@ -184,8 +190,7 @@ def test_deleting_one_worker_leaves_the_others_alone(db: Database) -> None:
     delete_worker_data(db, "w2")
     after = list_records(db, "w1", include_cancelled=True)
     assert after.worker == w1_before.worker
-    assert [e.enrollment_no for e in after.enrollments] == [
-        e.enrollment_no for e in w1_before.enrollments]
+    assert [e.enrollment_no for e in after.enrollments] == [e.enrollment_no for e in w1_before.enrollments]
     assert len(after.teams) == 1
 
 

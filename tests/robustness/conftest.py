@@ -6,12 +6,13 @@ Rasa can write), because some tests kill and restart its servers and the shared
 ``rasa_stack`` must not be disturbed. It is launched as soon as collection ends when a
 selected test needs it, so its model loads while other tests run; the fixture only waits.
 """
+
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -35,8 +36,7 @@ def _launch_private_stack() -> Stack:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     wanted = any(
-        "private_stack" in getattr(item, "fixturenames", ())
-        and HERE in Path(str(item.fspath)).resolve().parents
+        "private_stack" in getattr(item, "fixturenames", ()) and HERE in Path(str(item.fspath)).resolve().parents
         for item in session.items
     )
     if wanted and MODEL.exists() and "stack" not in _private and not session.config.option.collectonly:

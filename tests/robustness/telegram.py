@@ -1,5 +1,6 @@
 """The real Telegram front end (``python -m bot``, its own logging set-up) as a child
 process, against the front end's fake Bot API on 127.0.0.1 and a real Rasa stack."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,9 +8,9 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
 
 from scripts.stack import REPO, Stack
 
@@ -43,8 +44,12 @@ class FrontEnd:
 
 @contextlib.asynccontextmanager
 async def telegram_front_end(
-    stack: Stack, workdir: Path, timeout: float = 60.0, *,
-    rasa_url: str | None = None, rasa_timeout: float = 120.0,
+    stack: Stack,
+    workdir: Path,
+    timeout: float = 60.0,
+    *,
+    rasa_url: str | None = None,
+    rasa_timeout: float = 120.0,
 ) -> AsyncIterator[FrontEnd]:
     """The front end against ``stack`` (or ``rasa_url``, e.g. a proxy in front of it)."""
     tg = await FakeBotApi().start()
@@ -67,13 +72,20 @@ async def telegram_front_end(
     )
     with open(log, "ab") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=str(REPO), env=env,
-            stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=str(REPO),
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         # ready once polling started (the fake API does not record empty getUpdates calls)
-        await tg.wait_for(lambda: tg.calls_of("deleteWebhook", ok=None) or process.returncode is not None,
-                          timeout=timeout)
+        await tg.wait_for(
+            lambda: tg.calls_of("deleteWebhook", ok=None) or process.returncode is not None, timeout=timeout
+        )
         deadline = asyncio.get_running_loop().time() + timeout
         while "Application started" not in log.read_text(encoding="utf-8", errors="replace"):
             if process.returncode is not None or asyncio.get_running_loop().time() > deadline:

@@ -1,6 +1,7 @@
 """Bad input through the REST channel with the real model and action server: the bot
 answers, nothing crashes, nothing is lost. Plus names full of SQL and markup (registry and
 reply level), forged button payloads, and malformed knowledge files."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from scripts.stack import REPO, Stack
-from tests.support import RestChat, buttons
+from tests.support import RestChat
 
 QUESTION = "劳模先进班的学费谁出"
 BOT_TESTS = REPO / "tests" / "bot"
@@ -35,8 +36,7 @@ def post_raw(stack: Stack, body: bytes, content_type: str = "application/json") 
 
 
 def tracker(stack: Stack, sender: str) -> dict:
-    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                         params={"token": stack.token}, timeout=30)
+    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.token}, timeout=30)
     response.raise_for_status()
     return response.json()
 
@@ -141,8 +141,17 @@ def test_a_lone_surrogate_escape_is_answered(private_stack: Stack) -> None:
         json.dumps({"sender": "s" * 300, "message": "long sender"}).encode(),
         b'{"sender": "truncated", "message": "\xe8\xa1',
     ],
-    ids=["text", "empty", "array", "string", "no-sender", "empty-sender", "object-sender",
-         "long-sender", "truncated-json"],
+    ids=[
+        "text",
+        "empty",
+        "array",
+        "string",
+        "no-sender",
+        "empty-sender",
+        "object-sender",
+        "long-sender",
+        "truncated-json",
+    ],
 )
 def test_unusable_requests_get_a_clear_400(private_stack: Stack, body: bytes) -> None:
     response = post_raw(private_stack, body)
@@ -155,8 +164,7 @@ def test_unusable_requests_get_a_clear_400(private_stack: Stack, body: bytes) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("message", [12345, None, {"text": "补贴"}, ["补贴"], True])
 def test_a_message_that_is_not_a_string_is_answered(private_stack: Stack, message: object) -> None:
-    response = httpx.post(webhook(private_stack), json={"sender": new_sender("types"), "message": message},
-                          timeout=60)
+    response = httpx.post(webhook(private_stack), json={"sender": new_sender("types"), "message": message}, timeout=60)
     assert response.status_code == 200, response.text
     assert_answered(response.json())
 
@@ -212,8 +220,12 @@ def custom_slots(domain: dict) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_typed_entities_cannot_set_slots_with_custom_mappings(private_stack: Stack) -> None:
-    domain = httpx.get(f"{private_stack.rasa_url}/domain", params={"token": private_stack.token},
-                       headers={"Accept": "application/json"}, timeout=30).json()
+    domain = httpx.get(
+        f"{private_stack.rasa_url}/domain",
+        params={"token": private_stack.token},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    ).json()
     slots = custom_slots(domain)
     assert "unanswered_streak" in slots, slots
     sender = new_sender("slots")
@@ -233,14 +245,16 @@ def test_typed_entities_cannot_set_slots_with_custom_mappings(private_stack: Sta
 def test_a_typed_enrollment_payload_for_an_unknown_course_enrolls_nobody(private_stack: Stack) -> None:
     sender = new_sender("enroll")
     chat = RestChat(private_stack.rasa_url, sender)
-    for payload in ('/enroll_course{"course":"x"}', '/enroll_course{"course":"../../x","course_id":"x"}',
-                    '/enroll_course{"course_id":"jxgf_plc","enroll_confirmed":true}'):
+    for payload in (
+        '/enroll_course{"course":"x"}',
+        '/enroll_course{"course":"../../x","course_id":"x"}',
+        '/enroll_course{"course_id":"jxgf_plc","enroll_confirmed":true}',
+    ):
         assert_answered(chat.send(payload))
     registry = private_stack.data / "registry.db"
     if registry.exists():
         with sqlite3.connect(registry) as con:
-            rows = con.execute("SELECT course_id, status FROM enrollments WHERE sender_id = ?",
-                               [sender]).fetchall()
+            rows = con.execute("SELECT course_id, status FROM enrollments WHERE sender_id = ?", [sender]).fetchall()
         assert rows == [], rows
     assert_still_works(private_stack, sender)
 
@@ -255,12 +269,21 @@ def _registry_names():
 
 
 PROFILE = {"phone": "13812345678", "district": "海曙区", "union_member": True}
-NAMES = ["O'Brien", "Robert'); DROP TABLE workers;--", "<b>张三</b>", "*张三*", "_张三_",
-         "张三<script>", "[张三](https://example.com)", "阿依古丽·买买提", "Li Ming"]
+NAMES = [
+    "O'Brien",
+    "Robert'); DROP TABLE workers;--",
+    "<b>张三</b>",
+    "*张三*",
+    "_张三_",
+    "张三<script>",
+    "[张三](https://example.com)",
+    "阿依古丽·买买提",
+    "Li Ming",
+]
 EMPLOYERS = [
     "宁波'; DROP TABLE workers;-- 有限公司",
     "<b>宁波</b><script>alert(1)</script>机械公司",
-    "宁波 & 舟山 <港口> \"集团\"",
+    '宁波 & 舟山 <港口> "集团"',
     "宁波`code`_斜体_公司",
 ]
 # Markdown that bot.formatting.to_html renders: shown as bold text or a link, not verbatim.
@@ -302,8 +325,16 @@ async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
     with open_registry(tmp_path / "registry.db") as db:
         save_worker(db, "tg-markup", name="张三", employer=employer, **PROFILE)
-    tracker = Tracker("tg-markup", {}, {"text": "我的数据", "intent": {"name": "my_data"}, "entities": []},
-                      [], False, None, {}, "action_listen")
+    tracker = Tracker(
+        "tg-markup",
+        {},
+        {"text": "我的数据", "intent": {"name": "my_data"}, "entities": []},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
     dispatcher = CollectingDispatcher()
     await records_actions.ActionMyData().run(dispatcher, tracker, {})
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
@@ -340,8 +371,11 @@ MALFORMED = {
     "yaml syntax": ("faq.yml", lambda text: text + "\n- id: [broken\n"),
     "not utf-8": ("sports.yml", lambda text: None),
     "not a list": ("reading.yml", lambda text: "标题: 读书活动\n内容: 这不是条目列表\n"),
-    "missing answer": ("faq.yml", lambda text: text + "\n- id: faq_robust\n  title: 测试\n  questions: [测试]\n  source: 测试\n"),
-    "duplicate id": ("faq.yml", lambda text: text + "\n" + text[text.index("- id:"):]),
+    "missing answer": (
+        "faq.yml",
+        lambda text: text + "\n- id: faq_robust\n  title: 测试\n  questions: [测试]\n  source: 测试\n",
+    ),
+    "duplicate id": ("faq.yml", lambda text: text + "\n" + text[text.index("- id:") :]),
     "wrong type": ("courses.yml", lambda text: text.replace("capacity: 30", "capacity: 三十", 1)),
 }
 
@@ -362,7 +396,10 @@ def test_the_validator_explains_malformed_knowledge_in_chinese(tmp_path: Path, c
     directory = copy_knowledge(tmp_path / "knowledge")
     _break(directory, *MALFORMED[case])
     result = subprocess.run(
-        [sys.executable, "-m", "knowledge", "validate"], cwd=REPO, capture_output=True, text=True,
+        [sys.executable, "-m", "knowledge", "validate"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
         env={**os.environ, "UH_KNOWLEDGE_DIR": str(directory), "UH_DATA_DIR": str(tmp_path / "var")},
         timeout=120,
     )

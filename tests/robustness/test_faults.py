@@ -1,6 +1,7 @@
 """Faults: the action server dies mid-conversation; the registrations database is locked
 or its disk is full. Real servers (a private stack, so the shared one is not disturbed)
 or the real registry on a real (tiny, full) file system."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,9 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.rasa_client import RasaClient
 from registry import database as registry_database
 from registry import enroll, get_worker, open_registry, save_worker
-from bot.rasa_client import RasaClient
 from scripts.stack import Stack
 from tests.robustness.conftest import ensure_actions_running
 from tests.robustness.telegram import keyboard, telegram_front_end
@@ -66,8 +67,11 @@ def test_action_server_dies_mid_conversation_rest(private_stack: Stack) -> None:
         assert "工作人员" in text_of(replies)
         # the Rasa server's log says what went wrong (in English, for the maintainer)
         rasa_log = (private_stack.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
-        assert "action server down" in rasa_log or "Couldn't connect to the server" in rasa_log \
+        assert (
+            "action server down" in rasa_log
+            or "Couldn't connect to the server" in rasa_log
             or "Failed to execute custom action" in rasa_log
+        )
     finally:
         ensure_actions_running(private_stack)
     # the next turn after the restart works, in the same conversation
@@ -113,8 +117,9 @@ def _get_health(sock) -> bytes:
             return data  # the server closed the connection
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length")), b"0"))
+    length = int(
+        next((line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), b"0")
+    )
     while len(body) < length:
         body += sock.recv(65536)
     return head
@@ -139,14 +144,22 @@ def test_the_action_server_outlives_rasas_idle_connections(private_stack: Stack)
 
 
 def profile(**changes: object) -> dict[str, object]:
-    return {"name": "张三", "phone": "13812345678", "employer": "宁波永发机械有限公司",
-            "district": "海曙区", "union_member": True, **changes}
+    return {
+        "name": "张三",
+        "phone": "13812345678",
+        "employer": "宁波永发机械有限公司",
+        "district": "海曙区",
+        "union_member": True,
+        **changes,
+    }
 
 
 def table_counts(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as con:
-        return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("workers", "enrollments", "courses", "sequences", "stats")}
+        return {
+            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("workers", "enrollments", "courses", "sequences", "stats")
+        }
 
 
 class ExclusiveLock:
@@ -156,7 +169,7 @@ class ExclusiveLock:
     def __init__(self, path: Path) -> None:
         self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
-    def __enter__(self) -> "ExclusiveLock":
+    def __enter__(self) -> ExclusiveLock:
         self.con.execute("BEGIN EXCLUSIVE")
         return self
 
@@ -195,9 +208,16 @@ def test_a_short_lock_is_waited_out(tmp_path: Path) -> None:
 
 
 def _enrollment_slots() -> dict[str, object]:
-    return {"worker_name": "张三", "worker_phone": "13812345678", "worker_employer": "宁波永发机械有限公司",
-            "worker_district": "海曙区", "worker_union_member": True, "course_id": "jxgf_plc",
-            "enroll_confirmed": True, "requested_slot": None}
+    return {
+        "worker_name": "张三",
+        "worker_phone": "13812345678",
+        "worker_employer": "宁波永发机械有限公司",
+        "worker_district": "海曙区",
+        "worker_union_member": True,
+        "course_id": "jxgf_plc",
+        "enroll_confirmed": True,
+        "requested_slot": None,
+    }
 
 
 def _kb_off(directory: Path, monkeypatch):
@@ -207,13 +227,12 @@ def _kb_off(directory: Path, monkeypatch):
 
     index_dir = directory.parent / "index"
     index_dir.mkdir(exist_ok=True)
-    return KnowledgeBase.open(REPO / "knowledge", index_dir / "knowledge_index.db",
-                              registry_path=index_dir / "registry.db")
+    return KnowledgeBase.open(
+        REPO / "knowledge", index_dir / "knowledge_index.db", registry_path=index_dir / "registry.db"
+    )
 
 
-async def test_enrollment_action_with_a_locked_database_tells_the_worker(
-    tmp_path: Path, monkeypatch, caplog
-) -> None:
+async def test_enrollment_action_with_a_locked_database_tells_the_worker(tmp_path: Path, monkeypatch, caplog) -> None:
     records_actions = pytest.importorskip("actions.records_actions")
     from actions import records_support
 
@@ -225,8 +244,16 @@ async def test_enrollment_action_with_a_locked_database_tells_the_worker(
     before = table_counts(path)
     kb = _kb_off(tmp_path, monkeypatch)
     monkeypatch.setattr(records_support, "default_kb", lambda: kb)
-    tracker = Tracker("tg-locked", _enrollment_slots(), {"text": "是", "intent": {"name": "affirm"}, "entities": []},
-                      [], False, None, {}, "action_listen")
+    tracker = Tracker(
+        "tg-locked",
+        _enrollment_slots(),
+        {"text": "是", "intent": {"name": "affirm"}, "entities": []},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
     dispatcher = CollectingDispatcher()
     with caplog.at_level(logging.ERROR), ExclusiveLock(path):
         await records_actions.ActionSubmitEnrollment().run(dispatcher, tracker, {})
@@ -248,8 +275,9 @@ def full_disk(tmp_path: Path):
         pytest.skip("mounting a tiny tmpfs needs root")
     mount = tmp_path / "tiny"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
     try:
@@ -300,8 +328,16 @@ async def test_enrollment_action_on_a_full_disk_tells_the_worker(full_disk: Path
     monkeypatch.setenv("UH_DATA_DIR", str(full_disk))
     kb = _kb_off(full_disk, monkeypatch)
     monkeypatch.setattr(records_support, "default_kb", lambda: kb)
-    tracker = Tracker("tg-full", _enrollment_slots(), {"text": "是", "intent": {"name": "affirm"}, "entities": []},
-                      [], False, None, {}, "action_listen")
+    tracker = Tracker(
+        "tg-full",
+        _enrollment_slots(),
+        {"text": "是", "intent": {"name": "affirm"}, "entities": []},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
     dispatcher = CollectingDispatcher()
     with caplog.at_level(logging.ERROR):
         await records_actions.ActionSubmitEnrollment().run(dispatcher, tracker, {})
@@ -337,9 +373,16 @@ async def test_full_disk_while_recording_a_gap_still_answers(full_disk: Path, mo
     assert "could not record" in caplog.text and "13812345678" not in caplog.text
 
     text = "宿舍空调坏了找谁修"
-    tracker = Tracker("tg-full", {"unanswered_streak": 0},
-                      {"text": text, "intent": {"name": "ask_general", "confidence": 0.9}, "entities": []},
-                      [], False, None, {}, "action_listen")
+    tracker = Tracker(
+        "tg-full",
+        {"unanswered_streak": 0},
+        {"text": text, "intent": {"name": "ask_general", "confidence": 0.9}, "entities": []},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert dispatcher.messages, "no answer on a full disk"

@@ -6,6 +6,7 @@ may already be saved and how to check it (“我的报名”), not that it faile
 Real stack, the real Telegram front end (as a child process, against the fake Bot API),
 and a small proxy between the front end and Rasa that lets Rasa finish the turn and then
 answers late or with an error."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from registry import open_registry
 from bot import texts
+from registry import open_registry
 from scripts.stack import Stack
 from tests.robustness.conftest import ensure_actions_running
 from tests.robustness.telegram import FrontEnd, keyboard, telegram_front_end
@@ -46,7 +47,7 @@ class LateProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "LateProxy":
+    async def start(self) -> LateProxy:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -110,8 +111,9 @@ async def test_a_sign_up_saved_while_the_answer_was_late(private_stack: Stack, t
     await asyncio.to_thread(ensure_actions_running, private_stack)
     proxy = await LateProxy(private_stack.rasa_url).start()
     try:
-        async with telegram_front_end(private_stack, tmp_path / "bot", rasa_url=proxy.url,
-                                      rasa_timeout=RASA_TIMEOUT) as front:
+        async with telegram_front_end(
+            private_stack, tmp_path / "bot", rasa_url=proxy.url, rasa_timeout=RASA_TIMEOUT
+        ) as front:
             worker = front.tg.make_user(5301, "周", "七")
             sender = f"tg-{worker['id']}"
             assert "姓名" in joined(await front.ask(worker, "我想报名PLC编程"))
@@ -135,9 +137,12 @@ async def test_a_sign_up_saved_while_the_answer_was_late(private_stack: Stack, t
             # it was saved, and 我的报名 shows it (as the apology says)
             registry = await asyncio.to_thread(open_registry, private_stack.data / "registry.db")
             try:
-                (row,) = list(registry.query(
-                    "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ? AND course_id = 'jxgf_plc'",
-                    [sender]))
+                (row,) = list(
+                    registry.query(
+                        "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ? AND course_id = 'jxgf_plc'",
+                        [sender],
+                    )
+                )
             finally:
                 registry.close()
             assert row["status"] in ("enrolled", "waitlisted")

@@ -5,6 +5,7 @@ Operators'/staff commands are refused to everyone else: covered by the front end
 (tests/bot/test_handoff.py::test_only_operators_answer_and_close and
 tests/bot/test_conversation.py::test_a_stale_or_forged_button_is_refused).
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,10 @@ def listening_addresses(port: int) -> list[str]:
 
 @pytest.mark.slow
 def test_rasa_and_the_action_server_listen_on_loopback_only(private_stack: Stack) -> None:
-    for name, port in (("Rasa (REST channel + HTTP API)", private_stack.rasa_port),
-                       ("action server", private_stack.action_port)):
+    for name, port in (
+        ("Rasa (REST channel + HTTP API)", private_stack.rasa_port),
+        ("action server", private_stack.action_port),
+    ):
         addresses = listening_addresses(port)
         assert addresses, f"nothing listens on the {name} port {port}"
         assert set(addresses) <= LOOPBACK, f"the {name} listens on {addresses}, not only 127.0.0.1"
@@ -87,8 +90,9 @@ def test_the_http_api_refuses_requests_without_the_token(private_stack: Stack, m
         response = httpx.request(method, url, params=params, json=body, timeout=30)
         assert response.status_code in (401, 403), (method, path, params, response.status_code, response.text[:200])
     # the worker's conversation was not touched by any of it
-    tracker = httpx.get(f"{private_stack.rasa_url}/conversations/{sender}/tracker",
-                        params={"token": private_stack.token}, timeout=30).json()
+    tracker = httpx.get(
+        f"{private_stack.rasa_url}/conversations/{sender}/tracker", params={"token": private_stack.token}, timeout=30
+    ).json()
     assert not tracker.get("paused") and not [e for e in tracker["events"] if e["event"] in ("pause", "user")]
 
 
@@ -113,7 +117,10 @@ def files_git_would_commit() -> list[Path]:
     """Tracked files plus untracked files that .gitignore does not exclude."""
     result = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+        timeout=60,
     )
     return [REPO / name for name in result.stdout.decode().split("\0") if name and (REPO / name).is_file()]
 
@@ -146,8 +153,9 @@ def test_the_secret_scan_finds_a_token() -> None:
 def test_no_database_would_be_committed() -> None:
     """Databases hold workers' personal data: none may end up in a commit (e.g. a stray
     SQLite file a misconfigured run created under an odd name)."""
-    databases = [str(p.relative_to(REPO)) for p in files_git_would_commit()
-                 if p.read_bytes()[:16] == b"SQLite format 3\x00"]
+    databases = [
+        str(p.relative_to(REPO)) for p in files_git_would_commit() if p.read_bytes()[:16] == b"SQLite format 3\x00"
+    ]
     assert not databases, databases
 
 
@@ -161,7 +169,7 @@ MESSAGES = [
     f"我的手机号是{PHONE}",
     f"电话 {SPACED_PHONE}，证书编号{CERTIFICATE}",
     f"我叫张三，手机138-1234-5678，毕业证书编号{CERTIFICATE}，想申请学历补贴",
-    f"/inform{{\"phone\":\"{PHONE}\",\"certificate_no\":\"{CERTIFICATE}\"}}",
+    f'/inform{{"phone":"{PHONE}","certificate_no":"{CERTIFICATE}"}}',
     f"食堂饭卡丢了怎么补 {PHONE}",  # an unanswerable question: the gaps path
     f"夜班津贴怎么算 {CERTIFICATE}",  # the second: the hand-off path
     ("补贴" * 600) + PHONE,  # cut before the NLU: the number sits past the cut

@@ -6,12 +6,13 @@ test-scale``): they need Debian's postgresql and redis-server packages, which
 ``python -m scripts.scale_services install`` installs. Everywhere else (``make test``)
 they are deselected, so the default test run needs nothing but Python.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -65,8 +66,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     token = "scale-token"
     env = {**services.environment(), "UH_KNOWLEDGE_DIR": str(knowledge)}
     action_port = free_port()
-    common = dict(model=MODEL, action_port=action_port, token=token,
-                  endpoints=REPO / "endpoints.production.yml", extra_env=env)
+    common = dict(
+        model=MODEL, action_port=action_port, token=token, endpoints=REPO / "endpoints.production.yml", extra_env=env
+    )
     a = Stack(data=root / "a", rasa_port=free_port(), **common)
     b = Stack(data=root / "b", rasa_port=free_port(), with_actions=False, **common)
     try:

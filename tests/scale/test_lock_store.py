@@ -1,6 +1,7 @@
 """rasa_ext.lock_store.AtomicRedisLockStore against a real Redis: two "replicas" (two
 store instances, each in its own thread) taking turns of one conversation at once get
 distinct tickets and strictly one turn at a time, with no LockError."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,13 @@ pytestmark = pytest.mark.scale
 
 def store_for(cluster) -> AtomicRedisLockStore:
     # as Rasa builds it from endpoints.production.yml
-    config = EndpointConfig(url="127.0.0.1", type="rasa_ext.lock_store.AtomicRedisLockStore",
-                            port=str(cluster.services.redis_port), db="0", key_prefix="unionhelper")
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="rasa_ext.lock_store.AtomicRedisLockStore",
+        port=str(cluster.services.redis_port),
+        db="0",
+        key_prefix="unionhelper",
+    )
     return AtomicRedisLockStore(endpoint_config=config)
 
 

@@ -1,6 +1,7 @@
 """删除我的数据 on PostgreSQL with two replicas: the sign-up happens on both, the deletion
 on one, and no row of the conversation with the worker's phone number is left in the
 shared tracker database (rasa_ext/purge.py). Run with ``make test-scale``."""
+
 from __future__ import annotations
 
 import uuid

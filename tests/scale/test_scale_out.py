@@ -1,6 +1,7 @@
 """Two Rasa replicas on PostgreSQL (SQLTrackerStore) and Redis (RedisLockStore), one shared
 action server: a conversation moves between replicas turn by turn, and concurrent turns of
 one conversation are serialised. Run with ``make test-scale``."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,15 +25,21 @@ pytestmark = pytest.mark.scale
 # not-found path; the second in a row hands the worker to a person). Which of them the NLU
 # sends there depends on the trained model, so the tests pick them at run time.
 UNANSWERABLE_CANDIDATES = [
-    "夜班津贴怎么算", "工会会员卡丢了怎么补办", "工会发的购物卡怎么激活", "厂里的班车几点发车",
-    "补贴申请表在哪里下载打印", "工伤报销要准备什么材料", "食堂饭卡丢了怎么补", "年假一共有几天",
-    "停车位怎么申请", "宿舍热水几点供应",
+    "夜班津贴怎么算",
+    "工会会员卡丢了怎么补办",
+    "工会发的购物卡怎么激活",
+    "厂里的班车几点发车",
+    "补贴申请表在哪里下载打印",
+    "工伤报销要准备什么材料",
+    "食堂饭卡丢了怎么补",
+    "年假一共有几天",
+    "停车位怎么申请",
+    "宿舍热水几点供应",
 ]
 
 
 def tracker(stack: Stack, sender: str, token: str) -> dict:
-    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                         params={"token": token}, timeout=30)
+    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30)
     response.raise_for_status()
     return response.json()
 
@@ -60,12 +66,18 @@ def unanswerable(cluster, count: int = 2) -> list[str]:
 
 def test_the_turn_checker_sees_interleaving() -> None:
     ok = [
-        {"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
         {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "a"}, {"event": "action", "name": "action_answer_question"},
-        {"event": "bot", "text": "A"}, {"event": "slot"}, {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "b"}, {"event": "action", "name": "utter_greet"},
-        {"event": "bot", "text": "B"}, {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "a"},
+        {"event": "action", "name": "action_answer_question"},
+        {"event": "bot", "text": "A"},
+        {"event": "slot"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "b"},
+        {"event": "action", "name": "utter_greet"},
+        {"event": "bot", "text": "B"},
+        {"event": "action", "name": "action_listen"},
     ]
     assert turn_problems(ok) == []
     interleaved = ok[:4] + [{"event": "user", "text": "b"}] + ok[4:8]
@@ -137,8 +149,12 @@ def test_a_conversation_continues_across_replicas(cluster) -> None:
 
 
 def test_a_form_started_on_one_replica_is_active_on_the_other(cluster) -> None:
-    domain = httpx.get(f"{cluster.a.rasa_url}/domain", params={"token": cluster.token},
-                       headers={"Accept": "application/json"}, timeout=30).json()
+    domain = httpx.get(
+        f"{cluster.a.rasa_url}/domain",
+        params={"token": cluster.token},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    ).json()
     if "enroll_form" not in (domain.get("forms") or {}):
         pytest.skip("the served model has no enroll_form yet (sign-up forms not trained)")
     sender = f"scale-form-{uuid.uuid4().hex[:8]}"
@@ -172,8 +188,9 @@ def test_concurrent_turns_of_one_conversation_are_serialised(cluster) -> None:
     def turn(index: int) -> list[dict]:
         replica = cluster.replicas[index % 2]
         start.wait(timeout=30)
-        response = httpx.post(f"{replica.rasa_url}/webhooks/rest/webhook",
-                              json={"sender": sender, "message": turns[index]}, timeout=180)
+        response = httpx.post(
+            f"{replica.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": turns[index]}, timeout=180
+        )
         response.raise_for_status()
         return response.json()
 

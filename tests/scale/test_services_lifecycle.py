@@ -1,5 +1,6 @@
 """The throw-away PostgreSQL and Redis of scripts/scale_services.py: private servers on
 free loopback ports, and nothing left behind once stopped (processes, ports, files)."""
+
 from __future__ import annotations
 
 import os

@@ -1,8 +1,9 @@
 """Checks on a conversation's stored events: are its turns whole and in order?"""
+
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 LISTEN = "action_listen"
 # What BoundedSQLTrackerStore (and Rasa's session start) may append after a turn's listen.
