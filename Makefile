@@ -8,6 +8,7 @@ RASA    := $(PY) -m rasa
 STAMP   := $(VENV)/.stamp-setup
 MODEL   := models/union_helper.tar.gz
 NLU_SRC := $(shell find nlu_data -type f 2>/dev/null | sort)
+DOMAIN  := $(shell find domain -type f 2>/dev/null | sort)
 # Python 3.10: Rasa 3.6 supports 3.8-3.10 only. pyenv picks 3.10.x from .python-version.
 PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo python3)
 # Keep TensorFlow, SQLAlchemy and telemetry quiet (UH_VERBOSE=1 brings the logs back).
@@ -43,14 +44,14 @@ $(STAMP): requirements.txt constraints.txt
 # (shown when training fails, or always with UH_VERBOSE=1).
 TRAIN_LOG := var/logs/train.log
 train: $(MODEL)
-$(MODEL): $(STAMP) config.yml domain.yml $(NLU_SRC)
+$(MODEL): $(STAMP) config.yml $(DOMAIN) $(NLU_SRC)
 	@mkdir -p $(dir $(TRAIN_LOG))
 	@echo "训练模型（2 核约 5 分钟；日志 $(TRAIN_LOG)）…"
 	@start=$$(date +%s); \
 	if [ -n "$(UH_VERBOSE)" ]; then \
-	  $(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper; \
+	  $(RASA) train --data nlu_data --domain domain --config config.yml --out models --fixed-model-name union_helper; \
 	else \
-	  $(RASA) train --data nlu_data --domain domain.yml --config config.yml --out models --fixed-model-name union_helper --quiet > $(TRAIN_LOG) 2>&1 \
+	  $(RASA) train --data nlu_data --domain domain --config config.yml --out models --fixed-model-name union_helper --quiet > $(TRAIN_LOG) 2>&1 \
 	    || { tail -40 $(TRAIN_LOG); echo "训练失败，完整日志：$(TRAIN_LOG)"; exit 1; }; \
 	fi; \
 	echo "训练完成，用时 $$(( $$(date +%s) - start )) 秒：$(MODEL)"
@@ -72,7 +73,7 @@ knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate
 
 data-validate: $(STAMP)
-	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings --quiet
+	$(RASA) data validate --data nlu_data --domain domain --config config.yml --fail-on-warnings --quiet
 
 # The scale-out tests come last (PostgreSQL + Redis from Debian's packages, installed if
 # missing); SKIP_SCALE=1 leaves them out (no root / no apt).

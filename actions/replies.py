@@ -1,7 +1,7 @@
-"""Building blocks for what a worker reads: buttons, source lines, topic menus.
+"""How the actions shape what a worker reads: buttons, payloads, source lines.
 
-Kept apart from the actions so every action offers the same obvious next steps and the
-wording lives in one place.
+The words themselves are in ``common.texts``; this module only builds messages from
+them, so every action offers buttons of the same form and length.
 """
 
 from __future__ import annotations
@@ -10,17 +10,19 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-Button = dict[str, str]
+from common import texts
 
-TOPIC_MENU: list[Button] = [
-    {"title": "补贴政策", "payload": "/ask_subsidy"},
-    {"title": "课程培训", "payload": "/ask_course_list"},
-    {"title": "读书活动", "payload": "/ask_reading"},
-]
-HUMAN_BUTTON: Button = {"title": "转人工", "payload": "/request_human"}
+Button = texts.Button
 
 # Telegram shows at most a few dozen characters on a button; keep titles readable.
 MAX_BUTTON_TITLE = 24
+
+
+def button_title(title: str) -> str:
+    """``title`` cut to fit on a button (with an ellipsis)."""
+    if len(title) > MAX_BUTTON_TITLE:
+        return title[: MAX_BUTTON_TITLE - 1] + "…"
+    return title
 
 
 def payload(intent: str, **entities: Any) -> str:
@@ -31,9 +33,13 @@ def payload(intent: str, **entities: Any) -> str:
 
 
 def button(title: str, intent: str, **entities: Any) -> Button:
-    if len(title) > MAX_BUTTON_TITLE:
-        title = title[: MAX_BUTTON_TITLE - 1] + "…"
-    return {"title": title, "payload": payload(intent, **entities)}
+    """A button that sends an intent (with entities) as if the worker had said it."""
+    return {"title": button_title(title), "payload": payload(intent, **entities)}
+
+
+def text_button(title: str, answer: str) -> Button:
+    """A button that sends ``answer`` as typed text (read by the form's own parsing)."""
+    return {"title": button_title(title), "payload": answer}
 
 
 def entry_button(entry_id: str, title: str) -> Button:
@@ -41,19 +47,29 @@ def entry_button(entry_id: str, title: str) -> Button:
     return button(title, "ask_general", kb_id=entry_id)
 
 
+def buttons(*groups: Iterable[Button]) -> list[Button]:
+    """Fresh copies of the buttons, in order (the catalogue's own stay untouched)."""
+    return [dict(item) for group in groups for item in group]
+
+
 def with_source(answer: str, source: str | None) -> str:
     """Every answer names what it is based on, so workers can check it."""
     answer = answer.strip()
     if source:
-        return f"{answer}\n\n📄 依据：{source}"
+        return f"{answer}\n\n{texts.SOURCE_LINE.format(source=source)}"
     return answer
 
 
-def dedupe(buttons: Iterable[Button]) -> list[Button]:
+def dedupe(items: Iterable[Button]) -> list[Button]:
     seen: set[str] = set()
     unique = []
-    for item in buttons:
+    for item in items:
         if item["payload"] not in seen:
             seen.add(item["payload"])
             unique.append(item)
     return unique
+
+
+def lines(items: Iterable[str]) -> str:
+    """One message from several lines, leaving out the empty ones."""
+    return "\n".join(item for item in items if item)

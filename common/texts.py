@@ -43,3 +43,345 @@ HANDOFF_NOTICE: dict[str, str] = {
 #: saved while the answer was late), so never say it failed: point to 我的报名.
 MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
 NO_TIMELY_REPLY = "抱歉，小助手暂时出了点问题，没能及时回复您。"
+
+# ---------------------------------------------------------------- sign-ups, records and answers (actions/)
+# What the custom actions say. Grouped by feature, in the order of actions/: answers,
+# hand-off, then the sign-up forms (actions/signup/<feature>.py), then 我的报名/我的数据/我的申请.
+# Placeholders in braces are filled with str.format by the action that says the text.
+# Policy facts (who pays, which class) are not here: the actions read them from knowledge/.
+
+# · shared by the actions
+YES_NO_WORD: dict[bool, str] = {True: "是", False: "否"}
+SOURCE_LINE = "📄 依据：{source}"
+TECHNICAL_PROBLEM = "抱歉，系统暂时出了点问题，这次没有办成 🙏 请稍后再试，或者说“转人工”找工作人员。"
+NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。可以换个说法，或者点下面的主题："
+COURSES_BUTTON: Button = {"title": "课程培训", "payload": "/ask_course_list"}
+OTHER_COURSES_BUTTON: Button = {"title": "其他课程", "payload": "/ask_course_list"}
+READING_BUTTON: Button = {"title": "读书活动", "payload": "/ask_reading"}
+MY_APPLICATIONS_BUTTON: Button = {"title": "我的申请", "payload": "/check_application"}
+APPLY_SUBSIDY_BUTTON: Button = {"title": "申请学历补贴", "payload": "/apply_subsidy"}
+#: What a worker with no records can start.
+NOTHING_YET_BUTTONS: tuple[Button, ...] = (
+    {"title": "课程培训", "payload": "/ask_course_list"},
+    {"title": "加入读书团队", "payload": "/join_reading_team"},
+    APPLY_SUBSIDY_BUTTON,
+)
+
+# · answers from the knowledge base (actions/answers.py)
+KNOWLEDGE_UNAVAILABLE = "抱歉，资料库正在维护，暂时回答不了。请稍后再问，或者转人工。"
+ENTRY_GONE = "这条内容已经更新或下线了，请换个说法再问我一次。"
+TOPIC_HEADING = "关于{topic}，您可以点选想了解的内容，或者直接打字问我："
+#: The name of each topic a bare topic button lists, by knowledge kind.
+TOPIC_NAMES: dict[str, str] = {
+    "subsidy": "补贴政策",
+    "reading": "读书活动",
+    "sports": "文体健身",
+    "course": "课程培训",
+    "faq": "常见问题",
+}
+NOT_SURE = "这个问题我还不太确定 🤔 您是想问下面哪一个？也可以换个说法再问。"
+CANNOT_ANSWER = "这个问题我暂时答不上来 🤔 您可以换个说法，或者看看下面的常见主题。"
+ENROLL_THIS_COURSE = "我要报名"
+COURSES_NONE_IN_DISTRICT = "暂时没有找到{district}的专门课程，下面是全市都可以参加的课程："
+COURSES_UPDATING = "课程信息正在更新，请稍后再问，或者说“转人工”。"
+COURSES_IN_DISTRICT = "{district}的课程："
+COURSES_ALL = "工会的课程和培训项目："
+COURSES_CATEGORY_LINE = "· {category}：{names}"
+COURSES_OTHER_CATEGORY = "其他"
+COURSES_PROGRAMME_LINE = "（{programme}：{facts}）"
+COURSES_HOW_TO_PICK = "点一个课程看详情，或直接说“我想报名PLC编程”。"
+
+# · every sign-up form (actions/signup/base.py, actions/signup/leave.py)
+STOP_BUTTON: Button = {"title": "算了", "payload": "/stop"}
+EDIT_PROFILE_BUTTON: Button = {"title": "修改信息", "payload": "修改信息"}
+YES_OR_NO_BUTTONS: tuple[Button, ...] = ({"title": "是", "payload": "/affirm"}, {"title": "不是", "payload": "/deny"})
+ASK_FALLBACK = "请回答上面的问题，或者说“算了”退出。"
+ANSWER_FIRST = "请先回答上面的问题，或者说“算了”退出当前办理。"
+PRESS_A_BUTTON = "请点下面的按钮回答 🙂"
+YES_OR_NO = "请回答“是”或“不是”，也可以点下面的按钮。"
+#: The buttons of the form_help question (after three wrong answers to one question).
+#: 转人工 is /affirm, which that question does not extract: the form rejects it and a
+#: rule runs action_handoff inside the form.
+FORM_HELP_BUTTONS: tuple[Button, ...] = (
+    {"title": "转人工", "payload": "/affirm"},
+    {"title": "再试一次", "payload": "/deny"},
+    STOP_BUTTON,
+)
+#: What a worker reads when a form is left without saving (算了, or "no" at the end).
+FORM_CANCELLED: dict[str, str] = {
+    "profile_form": "好的，已取消，您的资料没有改动。",
+    "enroll_form": "好的，已取消报名，没有保存任何内容。",
+    "reading_form": "好的，已取消，没有加入读书团队，也没有保存任何内容。",
+    "subsidy_form": "好的，已取消补贴申请，没有保存任何内容。",
+    "cancel_form": "好的，不取消了，您的记录保持不变。",
+    "delete_form": "好的，不删除了，您的数据保持不变。",
+}
+FORM_CANCELLED_DEFAULT = "好的，已取消，没有保存任何内容。"
+#: The same question every time it is asked, by slot (actions/signup/*: StaticAskAction).
+QUESTIONS: dict[str, str] = {
+    "worker_phone": "请输入您的手机号（11位），方便工作人员联系您：",
+    "worker_employer": "您在哪个单位工作？请输入单位名称，例如“宁波XX有限公司”：",
+    "worker_district": "您的单位在哪个区（县、市）？",
+    "worker_union_member": "您是工会会员吗？",
+    "school": "毕业学校是？请输入全称，例如“宁波开放大学”：",
+    "programme": "所学专业是？可以加上层次，例如“机电一体化技术（大专）”：",
+    "graduation_date": "哪年哪月毕业的？例如“2024年6月”：",
+    "certificate_no": "请输入毕业证书编号（证书上的编号，一般是18位数字）：",
+    "form_help": "这一项好像不太好填 🙏 需要请工会工作人员帮您办理吗？",
+}
+#: Asked instead when the worker chose to change that field of their profile.
+EDIT_QUESTIONS: dict[str, str] = {
+    "worker_name": "请输入新的姓名：",
+    "worker_phone": "请输入新的手机号（11位）：",
+    "worker_employer": "请输入新的工作单位名称：",
+    "worker_district": "您的单位现在在哪个区（县、市）？",
+    "worker_union_member": "您现在是工会会员吗？",
+}
+CONFIRMATION_EXPLANATION = "同意就点第一个按钮（或回答“是”）；不办了就回答“不”或“算了”，什么都不会改动。"
+#: Said after the second wrong answer in a row to a question, by slot. The subsidy
+#: form's model_worker_class explanation starts with the knowledge base's own answer.
+EXPLANATIONS: dict[str, str] = {
+    "worker_name": (
+        "只需要输入姓名本身，2到5个汉字（少数民族姓名可以带“·”），例如“王芳”或“买买提·艾力”。"
+        "姓名用于工作人员联系和核对，不会公开。"
+    ),
+    "worker_phone": (
+        "手机号是11位数字，以1开头，例如 13812345678，中间可以有空格。"
+        "固定电话和带字母的号码不行。号码只用于工作人员联系您，回复里会打码显示。"
+    ),
+    "worker_employer": "请输入您工作单位的名称（2到60个字），例如“宁波永发机械有限公司”，简称也可以。",
+    "worker_district": (
+        "这里问的是您单位所在的区县（宁波市的{count}个区、县、市之一），例如“海曙”“北仑”“余姚”。"
+        "如果单位不在宁波，请选离您最近的一个。"
+    ),
+    "worker_union_member": "加入了工会、有工会会员身份的请点“是”，没有入会或不清楚的请点“不是”。不是会员也可以报名。",
+    "profile_confirmed": "上面是我们登记的您的信息。信息都对就点“是”；有哪一项要改，就点“修改”。",
+    "profile_field": "每次改一项：点要改的那一项，输入新内容，改完会再给您确认一遍。都不用改就点“不用改了”。",
+    "course_id": (
+        "点下面课程的按钮就能选中；也可以输入课程名称，例如“PLC编程”“汽车维修”。"
+        "想先了解课程，可以说“算了”，再问我“有哪些课程”。"
+    ),
+    "team_kind": (
+        "单位读书会由您单位的职工组成；地区读书会由同一个区县的职工组成。选一个就行，以后还可以再加入另一个。"
+    ),
+    "school": "请输入毕业证书上的学校名称，例如“宁波开放大学”“浙江工商职业技术学院”。",
+    "programme": "请输入毕业证书上的专业名称，可以加上层次，例如“机电一体化技术（大专）”“会计学（本科）”。",
+    "graduation_date": (
+        "请写毕业证书上的毕业年月，例如“2024年6月”“2024-06”。在这里申请要先拿到毕业证，所以不能晚于本月。"
+    ),
+    "certificate_no": (
+        "证书编号印在毕业证书的右下方，一般是18位数字（有的证书带字母前缀）。"
+        "请照着证书输入，可以带空格。编号只用于工作人员核对，回复里会打码显示。"
+    ),
+    "model_worker_class": "如果您读的是普通学历提升班或其他学校，请点“不是”。",
+    "cancel_target": "下面每个按钮是您的一条记录，点哪一条就取消哪一条（取消前还会再确认一次）。",
+    "enroll_confirmed": CONFIRMATION_EXPLANATION,
+    "subsidy_confirmed": CONFIRMATION_EXPLANATION,
+    "cancel_confirmed": CONFIRMATION_EXPLANATION,
+    "delete_confirmed": CONFIRMATION_EXPLANATION,
+}
+
+# · the worker's profile (actions/signup/profile.py, actions/signup/parsing.py)
+NAME_MISSING = "请告诉我您的姓名。"
+NOT_A_NAME = "这好像不是姓名 🙂 请输入您的真实姓名，例如“张伟”。"
+NAME_TOO_LONG = "姓名一般是2到5个字，请只输入姓名，例如“张伟”。"
+NOT_AN_EMPLOYER = "请输入您工作单位的名称，例如“宁波XX有限公司”。"
+DISTRICT_NOT_FOUND = "没有找到这个区县。{hint}也可以直接点下面的按钮。"
+PROFILE_CONFIRM_OR_EDIT = "请点“是”确认，或者点“修改”更改信息。"
+PROFILE_PICK_FIELD = "请点要修改的一项：姓名、手机号、工作单位、所在区或会员身份。"
+PROFILE_MEMBER = "工会会员"
+PROFILE_NOT_MEMBER = "非工会会员"
+PROFILE_NO_NAME = "（未填姓名）"
+PROFILE_SUMMARY = "{name}（{details}）"
+ASK_NAME = "请问您的姓名是？"
+ASK_NAME_FIRST_TIME = "{first}几项基本信息（只需登记一次），说“算了”可以随时退出。\n请问您的姓名是？"
+REGISTER_FOR = "{purpose}需要先登记"
+REGISTER_FIRST_TIME = "第一次办理需要登记"
+#: What the worker is doing, heading the profile questions, by form.
+FORM_PURPOSE: dict[str, str] = {
+    "reading_form": "加入读书团队",
+    "subsidy_form": "申请学历提升补贴",
+    "enroll_form": "报名",
+}
+ENROLL_PURPOSE = "报名「{course}」"
+PROFILE_IS_IT_YOU = "{purpose}您是{summary}吗？"
+PROFILE_CONFIRM = "请确认您的信息：{summary}，对吗？"
+PROFILE_CONFIRM_FALLBACK = "您的信息对吗？"
+PROFILE_CONFIRM_BUTTONS: tuple[Button, ...] = (
+    {"title": "是", "payload": "/affirm"},
+    {"title": "修改", "payload": "/deny"},
+)
+PROFILE_WHICH_FIELD = "您现在登记的信息：{summary}\n要修改哪一项？"
+PROFILE_WHICH_FIELD_FALLBACK = "要修改哪一项？姓名、手机号、工作单位、所在区还是会员身份？"
+#: The profile fields a worker can change, as the button titles (the titles are typed back).
+PROFILE_FIELD_TITLES: tuple[str, ...] = ("姓名", "手机号", "工作单位", "所在区", "会员身份")
+PROFILE_NO_CHANGE_BUTTON: Button = {"title": "不用改了", "payload": "/affirm"}
+PROFILE_SAVED = "已保存 ✅ 您的信息：{summary}"
+PROFILE_UNCHANGED = "好的，您的信息没有变化：{summary}"
+
+# · course enrollment (actions/signup/enrollment.py)
+ENROLL_PICK_FIRST = "请先选择要报名的课程，或者说“算了”退出报名。"
+ENROLL_PROGRAMME_CHOICES = "「{programme}」包括下面几门课程，您想报名哪一门？"
+ENROLL_CHOICES = "您说的可能是下面几门课程中的一门："
+ENROLL_NOT_HERE = "「{course}」不需要在小助手里报名（详情可以问我“{course}是什么”）。下面是可以在这里报名的课程："
+ENROLL_NOT_FOUND = "没有找到“{mention}”这门课程。下面是可以报名的课程，请点选："
+ENROLL_PICK = "请点选要报名的课程："
+ENROLL_WHICH = "您想报名哪门课程？请点选，也可以直接输入课程名称："
+ENROLL_WHICH_FALLBACK = "您想报名哪门课程？请输入课程名称，例如“PLC编程”。"
+ENROLL_ALREADY = "您已经报名了「{course}」（报名号 {number}，{state}），不用重复报名 🙂"
+ENROLL_WAITLIST_PLACE = "候补第{position}位"
+ENROLL_WHO = "报名人：{summary}"
+ENROLL_FULL = "「{course}」的{capacity}个名额已经报满了 😥"
+ENROLL_CAN_WAIT = "可以排候补：现在有{waiting}人在候补，您会是第{position}位。"
+WAITLIST_PROMISE = "有人取消时按顺序递补，递补成功会通知您。"
+ENROLL_WANT_TO_WAIT = "要排候补吗？"
+ENROLL_CONFIRM = "确认报名「{course}」吗？{seats}"
+ENROLL_SEATS_LEFT = "（还剩{left}个名额）"
+ENROLL_CONFIRM_FALLBACK = "确认报名吗？"
+ENROLL_YES = "确认报名"
+ENROLL_YES_WAIT = "排候补"
+ENROLL_CLOSED = "抱歉，这门课程刚刚停止报名了，没有为您报名。"
+ENROLL_MORE_COURSES_BUTTON: Button = {"title": "看看其他课程", "payload": "/ask_course_list"}
+ENROLL_DONE = "报名成功 ✅"
+ENROLL_COURSE = "课程：{course}"
+ENROLL_NUMBER = "报名号：{number}"
+ENROLL_CONTACT = "开课前工作人员会通过 {phone} 联系您。"
+ENROLL_HOW_TO_CANCEL = "不能参加时，发“我的报名”就可以取消。"
+ENROLL_WAITLISTED = "已为您排上候补 ⏳"
+ENROLL_COURSE_FULL = "课程：{course}（名额已满）"
+ENROLL_WAITLIST_NUMBER = "候补号：{number}，目前排第{position}位。"
+
+# · reading teams (actions/signup/reading_team.py)
+TEAM_PICK_KIND = "请选择按单位还是按地区加入读书团队（点下面的按钮）。"
+TEAM_WHICH = "您想加入哪个读书团队？可以按单位加入，也可以按所在地区加入："
+TEAM_WHICH_FALLBACK = "按单位还是按地区加入读书团队？"
+#: The team buttons: a title naming the team, and the words the button sends back.
+TEAM_BY_EMPLOYER = ("单位：{employer}读书会", "单位读书会")
+TEAM_BY_DISTRICT = ("地区：{district}职工读书会", "地区读书会")
+TEAM_JOINED = "已加入「{team}」✅ 团队负责人会联系您参加活动。"
+TEAM_ALREADY = "您已经是「{team}」的成员了 🙂"
+TEAM_BOOK = "📖 {book}"
+
+# · the degree-subsidy application (actions/signup/subsidy.py)
+SUBSIDY_INTRO = (
+    "申请学历提升补贴需要毕业证书：我会依次问毕业学校、专业、毕业时间和证书编号，大约两分钟。说“算了”可以随时退出。"
+)
+SUBSIDY_ASK_MODEL_WORKER_CLASS = "您读的是劳模先进班吗？"
+SUBSIDY_FACT = "（{fact}）"
+SUBSIDY_EDIT = "好的。个人信息可以现在修改；学校、专业等毕业信息填错了，请说“算了”后重新申请。"
+SUBSIDY_MONTH = "{year}年{month}月"
+SUBSIDY_CHECK = (
+    "请核对您的学历提升补贴申请：",
+    "申请人：{applicant}",
+    "毕业学校：{school}",
+    "专业：{programme}",
+    "毕业时间：{graduated}",
+    "证书编号：{certificate}",
+    "劳模先进班：{model_worker_class}",
+    "确认提交吗？",
+)
+SUBSIDY_CHECK_FALLBACK = "确认提交补贴申请吗？"
+SUBSIDY_SUBMIT_BUTTON: Button = {"title": "确认提交", "payload": "/affirm"}
+SUBSIDY_FILED = (
+    "补贴申请已提交 ✅",
+    "申请号：{number}",
+    "状态：审核中",
+    "工作人员会核对您的毕业证书（编号 {certificate}），审核结果发“我的申请”就能查到。",
+)
+SUBSIDY_DUPLICATE = "这本证书（编号 {certificate}）已经有一份申请 {number}（{status}），不用重复申请 🙂"
+
+# · cancelling one of one's records (actions/signup/cancel.py)
+RECORD_ENROLLMENT = "「{course}」的{kind}（{number}）"
+RECORD_ENROLLMENT_KIND: dict[str, str] = {"waitlisted": "候补", "enrolled": "报名"}
+RECORD_CANCEL_ENROLLMENT = "取消 {course}"
+RECORD_TEAM = "读书团队「{team}」"
+RECORD_LEAVE_TEAM = "退出 {team}"
+RECORD_APPLICATION = "学历提升补贴申请（{number}）"
+RECORD_WITHDRAW_APPLICATION = "撤回申请 {number}"
+CANCEL_NOT_YOURS = "没有在您的记录里找到这一条（可能已经取消了）。"
+CANCEL_PICK = "请点选要取消的那一条。"
+CANCEL_NOT_ENROLLED = "您没有报名「{course}」，不需要取消。"
+CANCEL_NOTHING = "您目前没有可以取消的报名、读书团队或审核中的补贴申请。"
+CANCEL_WHICH = "您要取消哪一项？"
+CANCEL_NONE_BUTTON: Button = {"title": "都不取消", "payload": "/stop"}
+CANCEL_CONFIRM: dict[str, str] = {
+    "enrollment": "确认取消{record}吗？取消后名额会让给候补的职工。",
+    "team": "确认退出{record}吗？",
+    "application": "确认撤回{record}吗？撤回后如需补贴要重新申请。",
+}
+CANCEL_CONFIRM_FALLBACK = "确认取消吗？"
+CANCEL_CONFIRM_BUTTONS: tuple[Button, ...] = (
+    {"title": "确认取消", "payload": "/affirm"},
+    {"title": "不取消", "payload": "/deny"},
+)
+CANCEL_LEFT_TEAM = "已退出读书团队「{team}」。想再加入随时告诉我。"
+CANCEL_NOT_IN_TEAM = "您已经不在这个读书团队里了。"
+CANCEL_WITHDRAWN = "已撤回补贴申请 {number}。需要时可以重新申请。"
+CANCEL_ALREADY_DECIDED = "补贴申请 {number} 已经审核完成（{status}），不能撤回。如有疑问请转人工。"
+CANCEL_ALREADY_WITHDRAWN = "补贴申请 {number} 已经撤回过了。"
+CANCEL_NO_SUCH_APPLICATION = "没有在您的记录里找到这份申请。"
+CANCEL_ENROLLMENT_DONE = "已取消「{course}」的报名（{number}）。"
+CANCEL_SEAT_PASSED_ON = "名额已按顺序递补给候补的职工。"
+CANCEL_ALREADY_CANCELLED = "报名 {number} 已经取消过了。"
+CANCEL_NO_SUCH_ENROLLMENT = "没有在您的记录里找到这条报名。"
+
+# · deleting one's data (actions/signup/delete_data.py)
+DELETE_NOTHING_STORED = "我们没有保存您的任何登记信息（个人资料、报名、申请都没有）。您在这里发过的对话内容也已删除 🙂"
+DELETE_CONFIRM = "确认删除您的全部个人数据吗？将删除："
+DELETE_ITEM_PROFILE = "· 个人资料（姓名、手机号、单位、所在区、会员身份）"
+DELETE_ITEM_ENROLLMENTS = "· {count}条报名（会被取消，名额让给候补的职工）"
+DELETE_ITEM_TEAMS = "· {count}个读书团队的成员身份"
+DELETE_ITEM_APPLICATIONS = "· {count}份补贴申请里的个人信息（审核中的会撤回）"
+DELETE_WHAT_REMAINS = "删除后无法恢复。报名号、申请号和匿名统计数字会保留，但不再能对应到您。"
+DELETE_CONFIRM_FALLBACK = "确认删除您的全部个人数据吗？删除后无法恢复。"
+DELETE_CONFIRM_BUTTONS: tuple[Button, ...] = (
+    {"title": "确认删除", "payload": "/affirm"},
+    {"title": "不删了", "payload": "/deny"},
+)
+DELETED_PROFILE = "个人资料"
+DELETED_ENROLLMENTS = "{count}条报名记录"
+DELETED_TEAMS = "{count}个读书团队"
+DELETED_APPLICATIONS = "{count}份补贴申请里的个人信息"
+DELETED_EVERYTHING = "全部个人信息"
+DELETED = (
+    "已删除您的{deleted} ✅ 有效的报名已取消，名额让给了候补的职工。"
+    "您在这里发过的对话内容也一并删除了。以后再报名时需要重新登记。"
+)
+
+# · 我的报名 / 我的数据 / 我的申请 (actions/my_records.py)
+RECORDS_NONE = "您还没有报名课程、加入读书团队或申请补贴。想办哪一项？"
+RECORDS_HEADING = "您的记录："
+RECORDS_ENROLLMENTS = "📚 课程报名"
+RECORDS_ENROLLMENT_LINE = "· {course}：{state}，报名号 {number}"
+RECORDS_TEAMS = "📖 读书团队"
+RECORDS_TEAM_LINE = "· {team}（{day} 加入）"
+RECORDS_APPLICATIONS = "📝 学历提升补贴申请"
+RECORDS_APPLICATION_LINE = "· {number}：{status}（{day} 提交）"
+RECORDS_STAFF_NOTE = "  审核意见：{note}"
+RECORDS_HOW_TO_CANCEL = "要取消哪一项，点下面的按钮（取消前会再确认一次）。"
+MY_DATA_NONE = "我们还没有保存您的任何个人信息。报名课程、加入读书团队或申请补贴时才需要登记。"
+MY_DATA = (
+    "我们保存的您的信息：",
+    "姓名：{name}",
+    "手机号：{phone}",
+    "工作单位：{employer}",
+    "所在区县：{district}",
+    "工会会员：{member}",
+    "登记时间：{day}",
+)
+MY_DATA_NOT_GIVEN = "（未填）"
+MY_DATA_ALSO = "另有{counts}（发“我的报名”查看）。"
+MY_DATA_ENROLLMENTS = "{count}条报名"
+MY_DATA_TEAMS = "{count}个读书团队"
+MY_DATA_APPLICATIONS = "{count}份补贴申请"
+MY_DATA_PURPOSE = "这些信息只用于工会联系您、办理报名和补贴。"
+MY_DATA_BUTTONS: tuple[Button, ...] = (
+    {"title": "修改信息", "payload": "/update_profile"},
+    MY_RECORDS_BUTTON,
+    {"title": "删除我的数据", "payload": "/delete_my_data"},
+)
+APPLICATION_NOT_FOUND = "没有在您的记录里找到申请 {number}。"
+APPLICATIONS_NONE = "您还没有提交过学历提升补贴申请。拿到毕业证后，发“申请学历补贴”就能申请。"
+APPLICATION_LINE = "📝 {number}：{status}（{day} 提交）"
+APPLICATION_DETAILS = "  {school} {programme}，证书编号 {certificate}"
+APPLICATION_PENDING = "  工作人员审核后，结果会在这里显示。"

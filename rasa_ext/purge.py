@@ -4,7 +4,7 @@ The action server deletes the worker's registry rows (``action_submit_delete``),
 conversation itself — every message with the phone and certificate numbers the worker
 typed into the forms — lives in Rasa's tracker store, which only the Rasa server writes.
 So the action server asks for it: after the registry forgot the worker, the action sets
-the slot :data:`PURGE_SLOT` (``purge_conversation``, in domain.yml). When the tracker
+the slot :data:`PURGE_SLOT` (``purge_conversation``, in domain/delete_data.yml). When the tracker
 store saves a tracker holding that marker, :func:`purge_conversation` replaces, in one
 transaction, **every** stored event of the sender (all sessions) with a fresh session:
 
@@ -43,8 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-#: The slot the action server sets to ask for the purge (declared in domain.yml; the
-#: action side has the same name in actions.records_support.PURGE_SLOT).
+#: The slot the action server sets to ask for the purge (declared in domain/delete_data.yml;
+#: the action side has the same name in actions.signup.delete_data.PURGE_SLOT).
 PURGE_SLOT = "purge_conversation"
 
 

@@ -123,7 +123,7 @@ def train_ours(log: Callable[[str], None], timeout: float = 1800, config: Path |
                 "--data",
                 "nlu_data",
                 "--domain",
-                "domain.yml",
+                "domain",
                 "--config",
                 str(config),
                 "--out",

@@ -33,7 +33,7 @@ CONFIRMATION = "已删除您的个人资料、1条报名记录 ✅ 您在这里�
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(REPO / "domain.yml"))
+    return Domain.load(str(REPO / "domain"))
 
 
 @pytest.fixture

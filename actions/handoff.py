@@ -7,25 +7,19 @@ the ticket with the operators and pauses the bot meanwhile.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import replies
-
-HANDOFF_TEXT = {
-    "request_human": "好的，已为您转接工会工作人员，请稍候，工作人员会在这里回复您。",
-    "fallback": "抱歉，这个问题我暂时答不好，已为您转接工会工作人员，请稍候。",
-    "form_failures": "看起来填写遇到了困难，已为您转接工会工作人员协助办理，请稍候。",
-}
+from actions.signup.parsing import latest_intent
+from common import texts
 
 
 def handoff_reason(tracker: Tracker) -> str:
     """Why the worker is handed over: asked for it, or the bot failed them."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent == "request_human":
+    if latest_intent(tracker) == "request_human":
         return "request_human"
     if tracker.active_loop_name or tracker.get_slot("requested_slot"):
         return "form_failures"
@@ -36,9 +30,9 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reason = handoff_reason(tracker)
-        dispatcher.utter_message(text=HANDOFF_TEXT[reason])
+        dispatcher.utter_message(text=texts.HANDOFF_NOTICE[reason])
         dispatcher.utter_message(json_message={"handoff": {"reason": reason}})
         return [SlotSet("unanswered_streak", 0)]
 
@@ -49,9 +43,8 @@ class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(
-            text="抱歉，我没太明白您的意思。可以换个说法，或者点下面的主题：",
-            buttons=list(replies.TOPIC_MENU) + [replies.HUMAN_BUTTON],
+            text=texts.NOT_UNDERSTOOD, buttons=replies.buttons(texts.TOPIC_MENU, [texts.HUMAN_BUTTON])
         )
         return [UserUtteranceReverted()]

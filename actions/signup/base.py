@@ -1,0 +1,443 @@
+"""The shared base of the sign-up forms.
+
+Every form runs the same way (six rules each in ``nlu_data/rules/signup/<x>.yml``)::
+
+    intent → action_start_<x> → <x>_form … → action_submit_<x>
+
+Inside a form, 算了/取消 (stop) leaves it and nothing is saved (``action_cancel_form``);
+转人工 hands over (``action_handoff``, then ``action_close_form``); after three wrong
+answers to one question the form offers a person, and "yes" to that (affirm, which that
+question does not extract) runs ``action_handoff`` while the form is still active, so
+its reason is "form_failures". The start action may end the form at once (already
+enrolled, nothing to cancel …): the form then asks nothing and the submit action saves
+nothing.
+
+Each form is one module of this package (profile, enrollment, reading_team, subsidy, cancel,
+delete_data) holding all four parts, built on the bases here:
+
+* :class:`StartFormAction` — ``action_start_<x>``: forget the slots of any earlier form,
+  then do what the first message already says;
+* :class:`SignupFormValidationAction` — ``validate_<x>_form``: which question is next,
+  what an answer means, what a wrong answer gets;
+* :class:`AskAction` / :class:`StaticAskAction` — ``action_ask_<slot>``: the questions;
+* :class:`SubmitFormAction` — ``action_submit_<x>``: save only after the worker's "yes".
+
+Each form module declares its :class:`FormSpec` with :func:`register`; the package's
+``__init__`` imports every form module, so :data:`FORMS` always lists them all.
+Leaving a form (算了, a person taking over) is :mod:`actions.signup.leave`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import logging_setup, replies
+from actions.signup.parsing import is_payload, parse_yes_no
+from common import texts
+from registry import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+Slots = dict[str, Any]
+
+# ---------------------------------------------------------------- slots every form uses
+
+REQUESTED_SLOT = "requested_slot"
+FORM_HELP = "form_help"  # asked after repeated failures: a person, or try again
+FORM_FAILURES = "form_failures"  # {slot: failures in a row}
+FORM_OUTCOME = "form_outcome"  # set when a form ends early: see the outcomes below
+WORKER_REGISTERED = "worker_registered"  # the registry knows this sender_id
+
+# Why a form ended before its last question; the submit action then saves nothing.
+OUTCOME_ABORT = "abort"  # nothing to do (already enrolled, no records, …): already said
+OUTCOME_CANCELLED = "cancelled"  # the worker said no at the final confirmation
+
+CONTROL_SLOTS: tuple[str, ...] = (FORM_HELP, FORM_FAILURES, FORM_OUTCOME, WORKER_REGISTERED)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """What the domain declares for one form, as the actions need to know it.
+
+    ``questions`` are every slot the form may ask, in the domain's ``required_slots``
+    order (without ``form_help``, which every form has); ``working_slots`` are custom
+    slots the form keeps between turns (choices offered as buttons); ``stop_means_yes``
+    names a final question at which a typed 取消 is the answer "yes" (确认取消…吗？).
+    """
+
+    name: str
+    questions: tuple[str, ...]
+    working_slots: tuple[str, ...] = ()
+    stop_means_yes: str | None = None
+
+
+#: Every form by name, filled by the form modules (:func:`register`).
+FORMS: dict[str, FormSpec] = {}
+
+
+def register(spec: FormSpec) -> FormSpec:
+    FORMS[spec.name] = spec
+    return spec
+
+
+def signup_slots() -> list[str]:
+    """Every slot a form fills or keeps, once each."""
+    seen: dict[str, None] = {}
+    for spec in FORMS.values():
+        seen.update(dict.fromkeys((*spec.questions, *spec.working_slots)))
+    seen.update(dict.fromkeys(CONTROL_SLOTS))
+    return list(seen)
+
+
+def reset_events() -> list[SlotSet]:
+    """Forget every sign-up slot (and the personal data in them)."""
+    return [SlotSet(slot, None) for slot in signup_slots()]
+
+
+def say_technical_problem(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(text=texts.TECHNICAL_PROBLEM, buttons=replies.buttons([texts.HUMAN_BUTTON]))
+
+
+def cancelled_text(form: str | None) -> str:
+    return texts.FORM_CANCELLED.get(form or "", texts.FORM_CANCELLED_DEFAULT)
+
+
+# ---------------------------------------------------------------- validating answers
+
+#: Slots whose rejection in the current request is not the worker's mistake (a button
+#: from an old message, "which of these courses?"). One set per request: rasa-sdk runs
+#: each request in its own task, and one action object serves them all.
+_NOT_COUNTED: ContextVar[set[str] | None] = ContextVar("not_counted", default=None)
+
+
+class SignupFormValidationAction(FormValidationAction, ABC):
+    """Validates a form's slots and handles repeated failures of one slot.
+
+    What the domain must declare for a form ``<form>`` validated by a subclass:
+
+    * the action ``validate_<form>`` (the subclass's ``name()``) and the form, whose
+      ``required_slots`` list every slot ``form_slots`` may return, plus ``form_help``
+      (the form module's :class:`FormSpec` says the same, and a test compares them);
+    * the slots ``form_failures`` (any: ``{slot: failures in a row}``), ``form_help`` and
+      ``form_outcome`` (text), all with ``influence_conversation: false``;
+    * ``form_help`` mapped ``from_intent deny`` (value ``retry``) and ``from_text`` with
+      ``not_intent: [affirm, deny, stop, request_human]`` under the form's
+      ``active_loop``/``requested_slot: form_help`` condition — so ``affirm`` at that
+      question is *not* extracted: the form rejects it and the rule "<form>: a person
+      after repeated failures" runs ``action_handoff`` while the form is still active
+      (reason ``form_failures``);
+    * an ``action_ask_form_help`` offering 转人工 (/affirm), 再试一次 (/deny), 算了 (/stop);
+    * every text slot mapped with ``not_intent: [stop, request_human]``, so 算了 and 转人工
+      are never taken as an answer (the form rejects them and the stop / person rules run).
+
+    Subclasses implement ``name()``, ``form_slots(tracker)`` (the slots to fill, in
+    order) and ``validate_<slot>`` for each slot. A validator rejects a value with
+    :meth:`reject` (counted as a wrong answer) or :meth:`not_an_answer` (not counted); one
+    that wants to end the form sets ``form_outcome`` (the form then asks nothing more and
+    its submit action saves nothing). After the second wrong answer in a row the form
+    says :meth:`explanation`; after the third it offers a person.
+
+    :meth:`not_an_answer` is the one place for a message that does not answer the
+    question asked (today: a button pressed in an old message).
+    """
+
+    MAX_FAILURES = 3  # this many wrong answers in a row: offer a person
+    EXPLAIN_AFTER = 2  # this many: explain the question in more detail
+
+    # Keep this base out of the action server's registry (rasa-sdk registers every
+    # concrete Action subclass it finds).
+    @abstractmethod
+    def name(self) -> str:
+        raise NotImplementedError("a form validation action must implement name()")
+
+    @abstractmethod
+    def form_slots(self, tracker: Tracker) -> list[str]:
+        """The slots this form still needs, in the order they are asked."""
+
+    async def explanation(self, slot: str) -> str | None:
+        """The longer explanation of a question, said after the second wrong answer."""
+        return texts.EXPLANATIONS.get(slot)
+
+    # -------------------------------------------------------- which slot comes next
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(FORM_OUTCOME):
+            return []
+        slots = self.form_slots(tracker)
+        if self.failing_slot(tracker, slots):
+            return [FORM_HELP, *slots]
+        return slots
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType:
+        """Always say which slot is next (``None`` ends the form)."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        return SlotSet(REQUESTED_SLOT, missing)
+
+    def failing_slot(self, tracker: Tracker, slots: list[str] | None = None) -> str | None:
+        """The empty slot that failed MAX_FAILURES times in a row, if any."""
+        failures = tracker.get_slot(FORM_FAILURES) or {}
+        for slot, count in failures.items():
+            if count >= self.MAX_FAILURES and tracker.get_slot(slot) is None and (slots is None or slot in slots):
+                return slot
+        return None
+
+    # -------------------------------------------------------- counting failures
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        logging_setup.install()
+        token = _NOT_COUNTED.set(set())
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        finally:
+            _NOT_COUNTED.reset(token)
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        asked = tracker.get_slot(REQUESTED_SLOT)
+        answered = tracker.slots_to_validate()
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        events.extend(await self._count_failures(asked, answered, events, dispatcher, tracker))
+        return events
+
+    async def _count_failures(
+        self,
+        asked: str | None,
+        answered: Slots,
+        events: list[EventType],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> list[EventType]:
+        if not asked or asked == FORM_HELP or asked not in answered:
+            return []
+        if tracker.get_slot(FORM_OUTCOME):
+            return []
+        values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        failures = dict(tracker.get_slot(FORM_FAILURES) or {})
+        if values.get(asked) is not None:
+            failures.pop(asked, None)
+        elif asked in (_NOT_COUNTED.get() or set()):
+            pass  # not the worker's mistake
+        else:
+            failures[asked] = failures.get(asked, 0) + 1
+            if failures[asked] == self.EXPLAIN_AFTER:
+                explanation = await self.explanation(asked)
+                if explanation:
+                    dispatcher.utter_message(text=explanation)
+        return [SlotSet(FORM_FAILURES, failures or None)]
+
+    def reject(self, slot: str, dispatcher: CollectingDispatcher, message: str) -> Slots:
+        """Say why an answer is not accepted; the form asks the question again."""
+        dispatcher.utter_message(text=message)
+        return {slot: None}
+
+    def not_an_answer(self, slot: str, dispatcher: CollectingDispatcher, message: str = texts.ANSWER_FIRST) -> Slots:
+        """The message does not answer the question: say so and ask again, without
+        counting it as a wrong answer."""
+        self.dont_count(slot)
+        dispatcher.utter_message(text=message)
+        return {slot: None}
+
+    def dont_count(self, slot: str) -> None:
+        """The question is asked again in this turn, but not because of a wrong answer."""
+        not_counted = _NOT_COUNTED.get()
+        if not_counted is not None:
+            not_counted.add(slot)
+
+    def clean_answer(
+        self,
+        slot: str,
+        clean: Callable[[Any], Any],
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        plain: Callable[[Any], Any] | None = None,
+    ) -> Slots:
+        """``clean`` an answer the worker typed; a value prefilled from the registry
+        (validated when the form starts, nothing asked yet) only gets the registry's
+        ``plain`` normalizer."""
+        if plain is not None and tracker.get_slot(REQUESTED_SLOT) is None:
+            clean = plain
+        if is_payload(value):
+            return self.not_an_answer(slot, dispatcher)
+        try:
+            return {slot: clean(value)}
+        except InvalidInput as error:
+            return self.reject(slot, dispatcher, error.message)
+
+    # -------------------------------------------------------- after too many failures
+
+    async def validate_form_help(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """再试一次 (deny): ask the failed question again. Typed text is taken as a new
+        answer to it. (转人工 is not extracted at all: see the class docstring.)"""
+        failed = self.failing_slot(tracker)
+        failures = dict(tracker.get_slot(FORM_FAILURES) or {})
+        if failed:
+            failures.pop(failed, None)
+        result: Slots = {FORM_HELP: None, FORM_FAILURES: failures or None}
+        if failed and value != "retry" and value is not None:
+            validate: Callable[..., Awaitable[Slots]] | None = getattr(self, f"validate_{failed}", None)
+            if validate is not None:
+                answer = await validate(value, dispatcher, tracker, domain)
+                result.update(answer)
+                if answer.get(failed) is None:
+                    failures[failed] = 1
+                    result[FORM_FAILURES] = failures
+        return result
+
+    # -------------------------------------------------------- yes / no questions
+
+    def yes_or_no(self, value: Any, slot: str, dispatcher: CollectingDispatcher) -> Slots:
+        """A question answered 是 or 不是 (buttons or typed)."""
+        answer = parse_yes_no(value)
+        if answer is None:
+            return self.reject(slot, dispatcher, texts.YES_OR_NO)
+        return {slot: answer}
+
+    def confirm(self, value: Any, slot: str, dispatcher: CollectingDispatcher) -> Slots:
+        """The last question of a form: yes → go on, no → end without saving."""
+        answer = parse_yes_no(value)
+        if answer is True:
+            return {slot: True}
+        if answer is False:
+            return {slot: None, FORM_OUTCOME: OUTCOME_CANCELLED}
+        return self.reject(slot, dispatcher, texts.PRESS_A_BUTTON)
+
+
+# ---------------------------------------------------------------- asking
+
+
+class AskAction(Action, ABC):
+    """An ``action_ask_<slot>``: never fails the turn — a plain question if anything breaks."""
+
+    fallback_text = texts.ASK_FALLBACK
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot asked for (subclasses set it as a class attribute)."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        logging_setup.install()
+        try:
+            await self.ask(dispatcher, tracker)
+        except Exception:
+            logger.exception("asking for %s failed", self.slot)
+            dispatcher.utter_message(text=self.fallback_text)
+        return []
+
+    @abstractmethod
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Say the question (with buttons)."""
+
+
+class StaticAskAction(AskAction, ABC):
+    """A question that is always the same: ``texts.QUESTIONS[slot]``, or
+    ``texts.EDIT_QUESTIONS[slot]`` when the worker chose to change this field of their
+    profile. (Not a domain response: a response used only by a form counts as unused
+    for ``rasa data validate``.)"""
+
+    buttons: ClassVar[tuple[replies.Button, ...]] = ()
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        editing = tracker.get_slot("profile_field") == self.slot and self.slot in texts.EDIT_QUESTIONS
+        text = texts.EDIT_QUESTIONS[self.slot] if editing else texts.QUESTIONS[self.slot]
+        dispatcher.utter_message(text=text, buttons=replies.buttons(self.buttons))
+
+
+def failures_of(tracker: Tracker, slot: str) -> int:
+    """How many wrong answers in a row this question has had."""
+    return int((tracker.get_slot(FORM_FAILURES) or {}).get(slot, 0))
+
+
+# ---------------------------------------------------------------- starting and submitting
+
+
+class StartFormAction(Action, ABC):
+    """Forget the slots of any earlier form, then ``prepare`` from the first message.
+
+    A failure becomes the technical-problem apology and ends the form at once.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        raise NotImplementedError
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        logging_setup.install()
+        events: list[EventType] = list(reset_events())
+        try:
+            events.extend(await self.prepare(dispatcher, tracker))
+        except Exception:
+            logger.exception("%s failed", self.name())
+            say_technical_problem(dispatcher)
+            events.append(SlotSet(FORM_OUTCOME, OUTCOME_ABORT))
+        return events
+
+    async def prepare(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """What the first message already says (slots to set); nothing by default."""
+        return []
+
+
+class SubmitFormAction(Action, ABC):
+    """Runs when a form is done. Saves only after the worker's final "yes"; forgets the
+    form's slots either way."""
+
+    confirm_slot: ClassVar[str | None] = None
+
+    @property
+    @abstractmethod
+    def form(self) -> FormSpec:
+        """The form this action submits (subclasses set it as a class attribute)."""
+
+    @abstractmethod
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @abstractmethod
+    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Write to the registry and tell the worker the result (events to add)."""
+
+    def confirmed(self, tracker: Tracker) -> bool:
+        return self.confirm_slot is None or tracker.get_slot(self.confirm_slot) is True
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        logging_setup.install()
+        outcome = tracker.get_slot(FORM_OUTCOME)
+        extra: list[EventType] = []
+        try:
+            if outcome == OUTCOME_ABORT:
+                pass  # the reason was said when the form ended
+            elif outcome == OUTCOME_CANCELLED or not self.confirmed(tracker):
+                dispatcher.utter_message(text=cancelled_text(self.form.name))
+            else:
+                extra = await self.submit(dispatcher, tracker)
+        except Exception:
+            logger.exception("%s failed", self.name())
+            say_technical_problem(dispatcher)
+        return [*reset_events(), *extra]
