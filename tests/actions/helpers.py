@@ -1,5 +1,6 @@
-"""Real ``rasa_sdk.Tracker`` objects for form turns, the way Rasa sends them to the
-action server (importable as ``tests.actions.helpers``)."""
+"""Real ``rasa_sdk.Tracker`` objects for action turns, the way Rasa sends them to the
+action server, and a driver that plays Rasa's part for a form (importable as
+``tests.actions.helpers``)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,34 @@ from registry import save_worker
 
 SENDER = "tg-1001"
 
+#: The profile of the worker ``register`` stores, as the form's slots hold it.
+PROFILE_SLOTS: dict[str, Any] = {
+    "worker_name": "张三",
+    "worker_phone": "13812341234",
+    "worker_employer": "宁波永发机械有限公司",
+    "worker_district": "海曙区",
+    "worker_union_member": True,
+    "profile_confirmed": "yes",
+}
+#: A subsidy application as ``registry.create_application`` takes it.
+APPLICATION: dict[str, Any] = dict(
+    name="张三",
+    phone="13812341234",
+    school="宁波开放大学",
+    programme="会计学",
+    graduation_date="2024-06",
+    certificate_no="106471202405001234",
+)
+
 
 def register(db: Database, sender_id: str = SENDER, **overrides: Any) -> None:
+    """Store the worker of ``PROFILE_SLOTS`` (or another one) in the registry."""
     profile = {
-        "name": "张三",
-        "phone": "13812341234",
-        "employer": "宁波永发机械有限公司",
-        "district": "海曙区",
-        "union_member": True,
+        "name": PROFILE_SLOTS["worker_name"],
+        "phone": PROFILE_SLOTS["worker_phone"],
+        "employer": PROFILE_SLOTS["worker_employer"],
+        "district": PROFILE_SLOTS["worker_district"],
+        "union_member": PROFILE_SLOTS["worker_union_member"],
     }
     profile.update(overrides)
     save_worker(db, sender_id, **profile)
@@ -74,6 +95,16 @@ async def run_action(action: Action, tracker: Tracker, domain: dict) -> tuple[li
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, domain)
     return events, dispatcher.messages
+
+
+async def run(action: Action, domain: dict, sender_id: str = SENDER, **kwargs: Any) -> tuple[dict, str, list]:
+    """Run one action on a tracker made of ``kwargs``: (slots set, text said, buttons)."""
+    events, messages = await run_action(action, make_tracker(domain, sender_id=sender_id, **kwargs), domain)
+    return slot_values(events), texts(messages), buttons(messages)
+
+
+def rows(db: Database, table: str) -> list[dict]:
+    return list(db[table].rows)
 
 
 def texts(messages: list[dict]) -> str:
@@ -171,3 +202,10 @@ class FormDriver:
 
     def _form_slots(self) -> list[str]:
         return self.domain["forms"][self.form]["required_slots"]
+
+
+def returning(domain: dict[str, Any], form_action: Any, form: str, **slots: Any) -> FormDriver:
+    """A form for a worker the registry knows: the start action filled their profile."""
+    prefilled = {"worker_registered": True, **{k: v for k, v in PROFILE_SLOTS.items() if k != "profile_confirmed"}}
+    prefilled.update(slots)
+    return FormDriver(form_action, form, domain, slots=prefilled)
