@@ -72,14 +72,16 @@ class FormSpec:
 
     ``questions`` are every slot the form may ask, in the domain's ``required_slots``
     order (without ``form_help``, which every form has); ``working_slots`` are custom
-    slots the form keeps between turns (choices offered as buttons); ``stop_means_yes``
-    names a final question at which a typed 取消 is the answer "yes" (确认取消…吗？).
+    slots the form keeps between turns (choices offered as buttons); ``confirmation`` is
+    the final yes/no question: the submit action saves only after a yes to it. With
+    ``cancel_confirms`` a typed 取消 at that question is the yes (确认取消…吗？).
     """
 
     name: str
     questions: tuple[str, ...]
     working_slots: tuple[str, ...] = ()
-    stop_means_yes: str | None = None
+    confirmation: str | None = None
+    cancel_confirms: bool = False
 
 
 #: Every form by name, filled by the form modules (:func:`register`).
@@ -405,10 +407,9 @@ class StartFormAction(Action, ABC):
 
 
 class SubmitFormAction(Action, ABC):
-    """Runs when a form is done. Saves only after the worker's final "yes"; forgets the
-    form's slots either way."""
-
-    confirm_slot: ClassVar[str | None] = None
+    """Runs when a form is done. Saves only after the worker's final "yes" (to the form's
+    ``confirmation``, unless ``confirmed`` says otherwise); forgets the form's slots
+    either way."""
 
     @property
     @abstractmethod
@@ -424,7 +425,8 @@ class SubmitFormAction(Action, ABC):
         """Write to the registry and tell the worker the result (events to add)."""
 
     def confirmed(self, tracker: Tracker) -> bool:
-        return self.confirm_slot is None or tracker.get_slot(self.confirm_slot) is True
+        slot = self.form.confirmation
+        return slot is None or tracker.get_slot(slot) is True
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()

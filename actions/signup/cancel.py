@@ -50,7 +50,8 @@ CANCEL_FORM = register(
         "cancel_form",
         ("cancel_target", "cancel_confirmed"),
         working_slots=(RECORD_CHOICES,),
-        stop_means_yes="cancel_confirmed",
+        confirmation="cancel_confirmed",
+        cancel_confirms=True,
     )
 )
 
@@ -241,7 +242,6 @@ class ValidateCancelForm(SignupFormValidationAction):
 
 class ActionSubmitCancel(SubmitFormAction):
     form = CANCEL_FORM
-    confirm_slot = "cancel_confirmed"
 
     def name(self) -> str:
         return "action_submit_cancel"

@@ -34,7 +34,7 @@ from registry import delete_worker_data, list_records
 #: the whole conversation (rasa_ext/purge.py watches the same name). Set by nothing else.
 PURGE_SLOT = "purge_conversation"
 
-DELETE_FORM = register(FormSpec("delete_form", ("delete_confirmed",)))
+DELETE_FORM = register(FormSpec("delete_form", ("delete_confirmed",), confirmation="delete_confirmed"))
 
 
 class ActionStartDelete(StartFormAction):
@@ -87,7 +87,6 @@ class ValidateDeleteForm(SignupFormValidationAction):
 
 class ActionSubmitDelete(SubmitFormAction):
     form = DELETE_FORM
-    confirm_slot = "delete_confirmed"
 
     def name(self) -> str:
         return "action_submit_delete"

@@ -48,7 +48,12 @@ from registry import Enrollment, EnrollmentResult, Worker, enroll, find_active_e
 COURSE_CHOICES = "course_choices"
 
 ENROLL_FORM = register(
-    FormSpec("enroll_form", ("course_id", *PROFILE_QUESTIONS, "enroll_confirmed"), working_slots=(COURSE_CHOICES,))
+    FormSpec(
+        "enroll_form",
+        ("course_id", *PROFILE_QUESTIONS, "enroll_confirmed"),
+        working_slots=(COURSE_CHOICES,),
+        confirmation="enroll_confirmed",
+    )
 )
 
 
@@ -206,7 +211,6 @@ class ValidateEnrollForm(ProfileFormValidation):
 
 class ActionSubmitEnrollment(SubmitFormAction):
     form = ENROLL_FORM
-    confirm_slot = "enroll_confirmed"
 
     def name(self) -> str:
         return "action_submit_enrollment"

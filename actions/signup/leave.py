@@ -24,7 +24,7 @@ def leave_events() -> list[EventType]:
 class ActionCancelForm(Action):
     """算了 / 取消 inside any sign-up form: leave it, say nothing was saved.
 
-    Except at a form's "确认取消…吗？" (``FormSpec.stop_means_yes``): a typed 取消 there is
+    Except at a form's "确认取消…吗？" (``FormSpec.cancel_confirms``): a typed 取消 there is
     the answer "yes", although the NLU hears it as stop like everywhere else.
     """
 
@@ -34,10 +34,10 @@ class ActionCancelForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop_name or ""
         spec = FORMS.get(form)
-        confirm_slot = spec.stop_means_yes if spec is not None else None
-        if confirm_slot and tracker.get_slot(REQUESTED_SLOT) == confirm_slot and is_bare_cancel(latest_text(tracker)):
+        asked = tracker.get_slot(REQUESTED_SLOT)
+        if spec and spec.cancel_confirms and asked == spec.confirmation and is_bare_cancel(latest_text(tracker)):
             # The form goes on with the answer set; its validation and submit run as for "确认取消".
-            return [SlotSet(confirm_slot, True), FollowupAction(form)]
+            return [SlotSet(asked, True), FollowupAction(form)]
         dispatcher.utter_message(text=cancelled_text(form))
         return leave_events()
 

@@ -41,7 +41,9 @@ SUBSIDY_QUESTIONS: tuple[str, ...] = (
     "model_worker_class",
     "subsidy_confirmed",
 )
-SUBSIDY_FORM = register(FormSpec("subsidy_form", (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS)))
+SUBSIDY_FORM = register(
+    FormSpec("subsidy_form", (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS), confirmation="subsidy_confirmed")
+)
 
 #: The knowledge entry that says what the model-worker class is and who pays for it.
 MODEL_WORKER_CLASS_ENTRY = "subsidy_model_worker_class"
@@ -195,7 +197,6 @@ class ValidateSubsidyForm(ProfileFormValidation):
 
 class ActionSubmitSubsidy(SubmitFormAction):
     form = SUBSIDY_FORM
-    confirm_slot = "subsidy_confirmed"
 
     def name(self) -> str:
         return "action_submit_subsidy"
