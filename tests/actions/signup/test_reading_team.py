@@ -68,3 +68,17 @@ async def test_submit_reading_joins_the_team_and_names_the_book(domain: dict, db
     assert [(r["team_id"], r["sender_id"]) for r in rows(db, "team_members")] == [("district:海曙区", SENDER)]
     _, text, _ = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
     assert "已经是" in text and len(rows(db, "team_members")) == 1
+
+
+async def test_no_team_is_joined_when_the_confirmation_cannot_be_worded(
+    domain: dict, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The book is worded before the registry is written: a failure leaves nothing half done."""
+
+    def broken(self: KnowledgeBase, clock: Clock | None = None) -> str:
+        raise RuntimeError("knowledge unavailable")
+
+    monkeypatch.setattr(KnowledgeBase, "monthly_book_text", broken, raising=False)
+    _, text, found = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
+    assert "系统暂时出了点问题" in text and [b["payload"] for b in found] == ["/request_human"]
+    assert rows(db, "team_members") == [] and rows(db, "workers") == []
