@@ -48,6 +48,8 @@ STRING_PARAMS = {
     "icon_custom_emoji_id",
 }
 ANSWERED = object()
+#: The ``date`` of every message (the front end keeps its own clock; none reads this).
+MESSAGE_DATE = 1_794_794_400  # 2026-11-16 10:00 in Ningbo
 
 
 def tg_len(text: str) -> int:
@@ -346,7 +348,7 @@ class FakeBotApi:
         chat = self._chat_for(chat_id, user)
         message = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": MESSAGE_DATE,
             "chat": chat,
             "from": user,
             **content,
@@ -390,7 +392,7 @@ class FakeBotApi:
         )
 
     def user_edit(self, user: dict, message: dict, text: str) -> dict:
-        edited = {**self._public(message), "text": text, "edit_date": int(time.time())}
+        edited = {**self._public(message), "text": text, "edit_date": MESSAGE_DATE}
         self.push({"edited_message": edited})
         return edited
 
@@ -416,7 +418,7 @@ class FakeBotApi:
                 "my_chat_member": {
                     "chat": chat,
                     "from": by,
-                    "date": int(time.time()),
+                    "date": MESSAGE_DATE,
                     "old_chat_member": {"status": "left", "user": BOT_USER},
                     "new_chat_member": {"status": "member", "user": BOT_USER},
                 }
@@ -463,7 +465,7 @@ class FakeBotApi:
         chat = self._chat_for(chat_id, {"first_name": "用户", "id": chat_id})
         message = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": MESSAGE_DATE,
             "chat": chat,
             "from": BOT_USER,
             **content,
@@ -551,7 +553,7 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message is not modified")
         message["text"] = text
         message["raw_text"] = params.get("text")
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = MESSAGE_DATE
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         else:
