@@ -105,15 +105,13 @@ async def _post_init(application: App) -> None:
         log.warning("Could not set the command menus: %s", exc)
     buttons.forget_old(svc.db, svc.now())
     await handoff.flush_resumes(svc)
-    if svc.notifications is not None:
-        svc.notifications.start()  # polls the registry's outbox until post-shutdown
+    svc.notifications.start()  # polls the registry's outbox until post-shutdown
     log.info("Telegram front end ready: %d open ticket(s), Rasa at %s", tickets.open_count(svc.db), svc.config.rasa_url)
 
 
 async def _post_shutdown(application: App) -> None:
     svc = services_of(application)
-    if svc.notifications is not None:
-        await svc.notifications.stop()
+    await svc.notifications.stop()
     await svc.rasa.close()
     svc.db.close()
 

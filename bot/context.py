@@ -37,10 +37,10 @@ class Services:
     gate: FloodGate
     operators: OperatorDirectory
     clock: Clock
+    # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
+    notifications: NotificationDelivery
     # Operators' messages keep their order too (no flood limit for staff).
     ops_lanes: FloodGate = field(default_factory=lambda: FloodGate(max_pending=10_000))
-    # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
-    notifications: NotificationDelivery | None = None
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.config.staffed_hours.tz)

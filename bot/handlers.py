@@ -346,9 +346,8 @@ def register_handlers(
     application.add_handler(MessageHandler(private & new_message & filters.COMMAND, on_unknown_command))
     application.add_handler(MessageHandler(private & new_message & ~filters.StatusUpdate.ALL, on_other_message))
     application.add_handler(CallbackQueryHandler(on_button))
-    notifications = application.bot_data[SERVICES_KEY].notifications
-    if notifications is not None:  # queued registry messages (a custom update type)
-        application.add_handler(notifications.handler())
+    services: Services = application.bot_data[SERVICES_KEY]
+    application.add_handler(services.notifications.handler())  # queued registry messages
     application.add_error_handler(on_error)
 
 

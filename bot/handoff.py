@@ -243,8 +243,8 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
         transcript=history,
         howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
     )
-    # Everything is masked except the conversation id: a Telegram user id has 9-10 digits
-    # and looks like a phone number, but operators need it to find the worker's records.
+    # Everything is masked except the conversation id, which operators need to find the
+    # worker's records: an 11-digit Telegram user id would look like a mobile number.
     header = redact(header).replace(_SENDER_SLOT, ticket.sender_id)
     sent = await send_text(bot, ticket.ops_chat_id, header, html=False, message_thread_id=thread_id)
     ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id, header_message_id=sent[0].message_id)

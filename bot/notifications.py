@@ -43,8 +43,9 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackContext, TypeHandler
+from telegram.ext import Application, TypeHandler
 
+from bot.context import BotContext
 from bot.flood import FloodGate
 from bot.send import send_text
 from common.clock import Clock
@@ -166,7 +167,7 @@ class NotificationDelivery:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def handler(self) -> TypeHandler[Any, CallbackContext[Any, Any, Any, Any], None]:
+    def handler(self) -> TypeHandler[Any, BotContext, None]:
         return TypeHandler(NotificationUpdate, self.deliver)
 
     def start(self) -> None:
@@ -241,7 +242,7 @@ class NotificationDelivery:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def deliver(self, update: NotificationUpdate, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    async def deliver(self, update: NotificationUpdate, context: BotContext) -> None:
         """The ``TypeHandler`` callback: send, then mark delivered."""
 
         async def work() -> None:

@@ -44,7 +44,7 @@ HANDOFF_NOTICE: dict[str, str] = {
 MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
 NO_TIMELY_REPLY = "抱歉，小助手暂时出了点问题，没能及时回复您。"
 
-# ---------------------------------------------------------------- front ends: the worker's chat, the operators' group, the terminal
+# ---------------------------------------------------------------- front ends: worker chat, operators' group, terminal
 
 # What the front ends say by themselves (Rasa's replies are relayed as they are). A
 # Telegram command or a WeChat menu shows these; none of them states a policy fact.

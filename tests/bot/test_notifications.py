@@ -177,20 +177,20 @@ async def test_a_blocked_worker_is_retried_less_and_less_often(tg, make_app, fas
     assert len(pending_notifications(registry_db)) == 1
 
 
-async def test_sent_but_not_marked_is_marked_later_not_sent_again(tg, make_app, fast, registry_db):
+async def test_sent_but_not_marked_is_marked_later_not_sent_again(tg, make_app, fast, registry_db, monkeypatch):
     note = queue_notification(registry_db, f"tg-{W}", "候补转正通知")
     app = make_app(fast)
     outbox = services_of(app).notifications.outbox
     real_mark = outbox.mark_delivered
-    failures = []
+    failures: list[int] = []
 
-    async def flaky_mark(notification_id):
+    async def flaky_mark(notification_id: int) -> bool:
         if not failures:
             failures.append(notification_id)
             raise sqlite3.OperationalError("database is locked")
         return await real_mark(notification_id)
 
-    outbox.mark_delivered = flaky_mark
+    monkeypatch.setattr(outbox, "mark_delivered", flaky_mark)
     async with running(app):
         await tg.wait_for(lambda: delivered(registry_db, note))
         await nothing_more_to_send(app)
@@ -205,8 +205,12 @@ async def test_not_queued_twice_while_a_send_is_in_progress(tg, make_app, config
     async with running(app):
         assert not delivery.running
         gate = asyncio.Event()
+
+        async def hung_send() -> None:
+            await gate.wait()
+
         # the worker's delivery lane is busy (as if a send hung): the message waits in it
-        busy = asyncio.create_task(delivery.lanes.run(W, gate.wait))
+        busy = asyncio.create_task(delivery.lanes.run(W, hung_send))
         await tg.wait_for(lambda: delivery.lanes.pending(W) == 1)
         assert await delivery.poll_once() == 1
         await tg.wait_for(lambda: delivery.lanes.pending(W) == 2)  # taken by the handler, waiting
