@@ -271,7 +271,11 @@ class FakeBotApi:
                     pass
 
     async def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
-        """Wait until no call arrived for ``quiet`` seconds."""
+        """Wait until no call arrived for ``quiet`` seconds.
+
+        A guess, not a proof: the front end's own tests never use it (they wait for a later
+        message in the same lane, ``tests.bot.helpers``). Kept for ``tests/robustness``.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             last = self.calls[-1].at if self.calls else 0

@@ -247,7 +247,10 @@ async def test_no_registry_no_file_and_the_poller_stops_with_the_app(tg, make_ap
     assert not fast.registry_db_path.exists()  # the front end never creates the registry
 
 
-async def test_a_notification_update_put_in_the_queue_is_sent(tg, app):
+async def test_a_notification_update_put_in_the_queue_is_sent(tg, config, app):
     """A NotificationUpdate put into the queue by hand is sent like a polled one."""
     await app.update_queue.put(NotificationUpdate(notification_id=1, sender_id=f"tg-{W}", chat_id=W, text="手工推送"))
     await tg.wait_for(lambda: "手工推送" in tg.texts_to(W))
+    await tg.wait_for(lambda: not services_of(app).notifications.in_flight)  # marking it done
+    assert tg.texts_to(W) == ["手工推送"]
+    assert not config.registry_db_path.exists()  # marking a message of no registry creates none
