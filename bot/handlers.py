@@ -47,8 +47,24 @@ WORKER_COMMANDS: dict[str, str | None] = {
     "cancel": "/stop",
     "mydata": "/my_data",
 }
-#: Message fields that make a message "not text", in the order they are looked at.
-MEDIA_FIELDS = tuple(texts.MEDIA_KIND_NAMES)
+#: Message fields that make a message "not text", looked at in this order: a venue also
+#: carries a location, an animation a document, so the more specific field comes first.
+#: What operators read for each is ``texts.MEDIA_KIND_NAMES``.
+MEDIA_FIELDS = (
+    "sticker",
+    "photo",
+    "voice",
+    "video_note",
+    "video",
+    "animation",
+    "audio",
+    "document",
+    "venue",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+)
 #: Never copied to the operators' group: a contact card is a phone number.
 NOT_RELAYED = {"contact"}
 

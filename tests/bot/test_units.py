@@ -15,7 +15,7 @@ from bot.config import ConfigError, load_config, telegram_urls
 from bot.db import ensure_db_shape
 from bot.flood import FloodGate
 from bot.formatting import MAX_TEXT, split_text, tg_len, to_html
-from bot.handlers import WORKER_COMMANDS
+from bot.handlers import MEDIA_FIELDS, WORKER_COMMANDS
 from bot.hours import StaffedHours
 from bot.rate_limit import is_retryable
 from common import texts
@@ -146,6 +146,10 @@ def test_load_config_takes_the_day_from_uh_today():
     config = load_config({"UH_TODAY": "2026-11-16T08:30"})
     assert isinstance(config.clock, ShiftedClock)
     assert config.clock.now().date().isoformat() == "2026-11-16"
+
+
+def test_every_media_field_has_a_name_for_the_operators():
+    assert set(MEDIA_FIELDS) == set(texts.MEDIA_KIND_NAMES)
 
 
 def test_every_worker_command_has_a_menu_label():
