@@ -100,7 +100,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: leave it to the handler to report
+        except Exception:  # noqa: BLE001 - a broken format string: the handler reports it
             return True
         redacted = redact(message)
         if redacted != message:

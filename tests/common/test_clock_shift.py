@@ -14,4 +14,5 @@ def test_uh_today_clock_is_shared_and_runs_on() -> None:
     second = settings.load(env).clock
     assert first is second
     assert today(first) == date(2026, 11, 16)
-    assert second.now() >= first.now()
+    earlier = first.now()
+    assert second.now() >= earlier
