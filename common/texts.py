@@ -43,3 +43,12 @@ HANDOFF_NOTICE: dict[str, str] = {
 #: saved while the answer was late), so never say it failed: point to 我的报名.
 MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
 NO_TIMELY_REPLY = "抱歉，小助手暂时出了点问题，没能及时回复您。"
+
+# ---------------------------------------------------------------- this month's book (knowledge)
+
+#: Said instead of the reading teams' book when staff have not entered it in reading.yml
+#: yet (``{month}``: 2026年12月).
+BOOK_NOT_ANNOUNCED = "本月（{month}）精读书目还没有公布，请留意工会通知。"
+#: Follows BOOK_NOT_ANNOUNCED: the latest earlier book, named with its own month so nobody
+#: takes it for this month's (``{book}``: 《书名》，作者 著).
+EARLIER_BOOK = "上一期（{month}）精读的是{book}。"

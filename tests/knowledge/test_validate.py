@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 
 from knowledge.cli import main
 from knowledge.loader import load
+from registry import cancel_enrollment
+from registry import registry as open_db
+from tests.knowledge.helpers import sign_up
 
 GOOD_FAQ = """
 - id: faq_a
@@ -306,14 +310,11 @@ def test_top_level_shape(kdir, write_yaml):
 def test_removed_course_with_registrations(kdir, data_dir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
     registry = data_dir / "registry.db"
-    con = sqlite3.connect(registry)
-    con.execute("CREATE TABLE enrollments (id INTEGER PRIMARY KEY, course_id TEXT, status TEXT)")
-    con.executemany(
-        "INSERT INTO enrollments (course_id, status) VALUES (?, ?)",
-        [("c_1", "active"), ("c_gone", "active"), ("c_gone", None), ("c_cancelled", "cancelled")],
-    )
-    con.commit()
-    con.close()
+    sign_up(registry, "c_1")
+    sign_up(registry, "c_gone", "c_gone", capacity=1)  # one seat, one on the waiting list
+    ((number, sender_id),) = sign_up(registry, "c_cancelled").items()
+    with open_db(registry) as db:
+        assert cancel_enrollment(db, sender_id, number).status == "cancelled"
     before = registry.read_bytes()
     assert errors(kdir, registry_path=registry) == [
         "[错误] courses.yml（条目 c_gone）：课程 c_gone 已经有 2 条报名记录，不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
@@ -324,12 +325,22 @@ def test_removed_course_with_registrations(kdir, data_dir, write_yaml):
 def test_registry_without_the_table_or_file_is_ignored(kdir, data_dir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
     assert errors(kdir, registry_path=data_dir / "missing.db") == []
+    assert not (data_dir / "missing.db").exists()  # looking never creates one
     other = data_dir / "registry.db"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE workers (id TEXT)")
     con.commit()
     con.close()
-    assert errors(kdir, registry_path=other) == []
+    assert errors(kdir, registry_path=other) == []  # not a registry: nothing registered
+
+
+def test_an_unreadable_registry_is_logged_not_fatal(kdir, data_dir, write_yaml, caplog):
+    write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
+    broken = data_dir / "registry.db"
+    broken.write_bytes(b"this is not a database file" * 200)
+    caplog.set_level(logging.WARNING, logger="knowledge")
+    assert errors(kdir, registry_path=broken) == []
+    assert "报名数据库读不出来" in caplog.text
 
 
 def test_warnings_do_not_fail(kdir, write_yaml, capsys):
@@ -477,11 +488,7 @@ def test_a_deleted_file_is_accepted_with_a_warning(kdir, write_yaml):
 def test_emptying_or_deleting_courses_with_registrations_is_refused(kdir, data_dir, write_yaml):
     write_yaml(kdir, "faq.yml", GOOD_FAQ)
     registry = data_dir / "registry.db"
-    con = sqlite3.connect(registry)
-    con.execute("CREATE TABLE enrollments (id INTEGER PRIMARY KEY, course_id TEXT, status TEXT)")
-    con.execute("INSERT INTO enrollments (course_id, status) VALUES ('c_1', 'active')")
-    con.commit()
-    con.close()
+    sign_up(registry, "c_1")
     refused = (
         "[错误] courses.yml（条目 c_1）：课程 c_1 已经有 1 条报名记录，不能删掉或改 id；"
         "不想再招生，请保留这门课并把 enrollable 改成 false"
