@@ -15,12 +15,10 @@ import pytest
 from common.clock import FixedClock, parse_moment
 from knowledge import KnowledgeBase, reset_default_kb
 from knowledge.loader import copy_files
+from tests.support import TODAY
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_KNOWLEDGE = REPO / "knowledge"
-#: What "now" is for code that asks the settings' clock (UH_TODAY): a Monday in
-#: November 2026, the month reading.yml has a book for.
-TODAY = "2026-11-16T10:00"
 
 
 def copy_knowledge(target: Path) -> Path:

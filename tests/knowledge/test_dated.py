@@ -85,9 +85,8 @@ def test_the_book_of_the_month_with_its_introduction():
 
 def test_not_announced_yet_names_the_latest_earlier_book_under_its_own_month():
     news = book_news(books("2026-09", "2026-10"), "2026-12")
-    assert (
-        news.answer
-        == "本月（2026年12月）精读书目还没有公布，请留意工会通知。\n上一期（2026年10月）精读的是《书2026-10》，某某 著。"
+    assert news.answer == (
+        "本月（2026年12月）精读书目还没有公布，请留意工会通知。\n上一期（2026年10月）精读的是《书2026-10》，某某 著。"
     )
     assert not news.sample
     sample = book_news(books("2026-11", sample=True), "2026-12")
@@ -149,7 +148,8 @@ def test_no_reminders_without_a_clock_or_without_monthly_books(kdir, write_yaml)
     write_yaml(
         kdir,
         "reading.yml",
-        "- id: reading_a\n  title: 读书节\n  questions: [读书活动, 读书节]\n  answer: 全市举办职工读书节，欢迎参加。\n  source: 测试\n",
+        "- id: reading_a\n  title: 读书节\n  questions: [读书活动, 读书节]\n"
+        "  answer: 全市举办职工读书节，欢迎参加。\n  source: 测试\n",
     )
     assert reminders(kdir, dt.date(2026, 12, 1)) == []  # no books used at all
 

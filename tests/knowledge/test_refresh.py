@@ -246,7 +246,8 @@ def test_removing_a_course_with_registrations_is_rejected(kdir: Path, data_dir: 
     assert kb.refresh(force=True) is False
     assert kb.get_course("c_weld") is not None
     assert [str(p) for p in kb.problems if p.is_error] == [
-        "[错误] courses.yml（条目 c_weld）：课程 c_weld 已经有 1 条报名记录，不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
+        "[错误] courses.yml（条目 c_weld）：课程 c_weld 已经有 1 条报名记录，"
+        "不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
     ]
     edit(kdir / "courses.yml", course.replace("  source: 测试\n", "  enrollable: false\n  source: 测试\n"))
     assert kb.refresh(force=True) is True

@@ -61,11 +61,13 @@ def test_good_minimal_file_has_no_errors(kdir, write_yaml):
         ),
         (
             "- id: faq_a\n  questions:\n    - 甲问题\n  answer: 这里有冒号: 不行\n  source: 测试\n",
-            "[错误] faq.yml 第4行：YAML 格式错误：这里不该出现冒号。文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”",
+            "[错误] faq.yml 第4行：YAML 格式错误：这里不该出现冒号。"
+            "文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”",
         ),
         (
             "- id: faq_a\n  questions:\n\t- 甲问题\n",
-            "[错误] faq.yml 第3行：YAML 格式错误：有不能出现在这里的字符：常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）",
+            "[错误] faq.yml 第3行：YAML 格式错误：有不能出现在这里的字符："
+            "常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）",
         ),
         (
             '- id: faq_a\n  questions: ["甲问题]\n  answer: 回答\n',
@@ -104,7 +106,8 @@ def test_every_problem_is_reported_not_only_the_first(kdir, write_yaml):
         "[错误] faq.yml 第2行（条目 faq_a，字段 questions）：至少要写一个问法（questions）",
         "[错误] faq.yml 第7行（条目 faq_b，字段 answer）：回答不能为空",
         "[错误] faq.yml 第9行（条目 faq_c，字段 source）：缺少必填字段 source",
-        "[错误] faq.yml 第12行（条目 Faq-D，字段 id）：id“Faq-D”只能用小写英文字母、数字和下划线，并以字母开头，例如 faq_join_union",
+        "[错误] faq.yml 第12行（条目 Faq-D，字段 id）："
+        "id“Faq-D”只能用小写英文字母、数字和下划线，并以字母开头，例如 faq_join_union",
     ]
 
 
@@ -155,7 +158,8 @@ def test_wrong_types(kdir, write_yaml):
     assert errors(kdir) == [
         "[错误] courses.yml 第10行（条目 c_1，字段 aliases）：应该是列表（每项一行，以“- ”开头），现在是文字",
         "[错误] courses.yml 第7行（条目 c_1，字段 capacity）：应该是整数，现在是文字",
-        '[错误] courses.yml 第8行（条目 c_1，字段 contact）：应该是文字，现在是数字（全是数字的内容请加引号，例如 "0574-12345678"）',
+        "[错误] courses.yml 第8行（条目 c_1，字段 contact）："
+        '应该是文字，现在是数字（全是数字的内容请加引号，例如 "0574-12345678"）',
         "[错误] courses.yml 第9行（条目 c_1，字段 enrollable）：应该是true 或 false，现在是文字",
     ]
 
@@ -243,10 +247,13 @@ def test_dates_that_are_not_dates(kdir, write_yaml):
         """,
     )
     assert errors(kdir) == [
-        "[错误] courses.yml 第9行（条目 c_1，字段 start_date）：“2026-13-01”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
-        "[错误] courses.yml 第10行（条目 c_1，字段 end_date）：“明年三月”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
+        "[错误] courses.yml 第9行（条目 c_1，字段 start_date）："
+        "“2026-13-01”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
+        "[错误] courses.yml 第10行（条目 c_1，字段 end_date）："
+        "“明年三月”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
         "[错误] courses.yml 第22行（条目 c_2，字段 end_date）：结束日期 2026-11-01 早于开始日期 2026-12-05",
-        "[错误] reading.yml 第3行（条目 书目 2026-13，字段 month）：“2026-13”不是有效的月份，请写成 YYYY-MM，例如 2026-09",
+        "[错误] reading.yml 第3行（条目 书目 2026-13，字段 month）"
+        "：“2026-13”不是有效的月份，请写成 YYYY-MM，例如 2026-09",
         "[错误] reading.yml 第7行（条目 书目 2026-11，字段 month）：2026-11 的书目写了两次，另一处在第5行",
     ]
 
@@ -271,7 +278,8 @@ def test_answer_too_long_for_a_phone_screen(kdir, write_yaml):
 def test_course_answer_is_checked_as_rendered(kdir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1).replace("这是课程1的介绍。", "介" * 290))
     assert errors(kdir) == [
-        "[错误] courses.yml 第7行（条目 c_1，字段 description）：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"
+        "[错误] courses.yml 第7行（条目 c_1，字段 description）"
+        "：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"
     ]
 
 
@@ -281,7 +289,8 @@ def test_sample_fields_checks(kdir, write_yaml):
     ) + GOOD_COURSE.format(n=2).replace("  source: 测试\n", "  sample_fields: [teacher]\n  source: 测试\n")
     write_yaml(kdir, "courses.yml", text)
     assert errors(kdir) == [
-        "[错误] courses.yml 第9行（条目 c_1，字段 contact）：内容以“示例”开头，请把 contact 写进 sample_fields（上线前换成真实信息）",
+        "[错误] courses.yml 第9行（条目 c_1，字段 contact）："
+        "内容以“示例”开头，请把 contact 写进 sample_fields（上线前换成真实信息）",
         "[错误] courses.yml 第20行（条目 c_2，字段 sample_fields）：sample_fields 里的“teacher”不是这个条目的字段",
     ]
 
@@ -292,8 +301,10 @@ def test_programme_must_exist_and_placeholders_are_checked(kdir, write_yaml):
     )
     write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "本月的书是{本月的书}，欢迎阅读。"))
     assert errors(kdir) == [
-        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答里的“{本月的书}”不是可用的占位符（目前只能用 {本月书目}）",
-        "[错误] courses.yml 第1行（条目 c_1，字段 programme）：programme 写的项目 jxgf 不存在（要写 courses.yml 里某个项目的 id）",
+        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）"
+        "：回答里的“{本月的书}”不是可用的占位符（目前只能用 {本月书目}）",
+        "[错误] courses.yml 第1行（条目 c_1，字段 programme）："
+        "programme 写的项目 jxgf 不存在（要写 courses.yml 里某个项目的 id）",
     ]
 
 
@@ -317,7 +328,8 @@ def test_removed_course_with_registrations(kdir, data_dir, write_yaml):
         assert cancel_enrollment(db, sender_id, number).status == "cancelled"
     before = registry.read_bytes()
     assert errors(kdir, registry_path=registry) == [
-        "[错误] courses.yml（条目 c_gone）：课程 c_gone 已经有 2 条报名记录，不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
+        "[错误] courses.yml（条目 c_gone）：课程 c_gone 已经有 2 条报名记录，"
+        "不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
     ]
     assert registry.read_bytes() == before  # opened read-only
 
@@ -363,19 +375,19 @@ def test_warnings_do_not_fail(kdir, write_yaml, capsys):
     assert errors(kdir) == []
     found = warnings(kdir)
     assert (
-        "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、subsidies.yml、reading.yml、sports.yml、organizations.yml）"
-        in found
+        "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、"
+        "subsidies.yml、reading.yml、sports.yml、organizations.yml）" in found
     )
     assert (
         "[提醒] faq.yml 第3行（条目 faq_a，字段 answer）：回答只有3个字，可能说不清楚，建议补充" not in found
     )  # 3 + sample note
     assert (
-        "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）"
-        in found
+        "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）"
+        "：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）" in found
     )
     assert (
-        "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）：还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉"
-        in found
+        "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）："
+        "还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉" in found
     )
     assert (
         "[提醒] faq.yml 第6行（条目 faq_b，字段 questions）：问法“甲问题怎么办”和条目 faq_a 重复，小助手可能答错"
@@ -453,7 +465,8 @@ def test_an_empty_file_is_rejected_naming_the_file(kdir, write_yaml, text):
         (
             "reading.yml",
             "entries: []\nmonthly_books:\n",
-            "[错误] reading.yml 第2行（字段 monthly_books）：“monthly_books:”下面一条也没有，可能是缩进错了或内容被误删了。"
+            "[错误] reading.yml 第2行（字段 monthly_books）："
+            "“monthly_books:”下面一条也没有，可能是缩进错了或内容被误删了。"
             "如果确实要清空这一部分，请明确写成“monthly_books: []”",
         ),
     ],

@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from registry import save_worker
+from tests.support import TODAY
+
+__all__ = ["REPO", "TODAY", "child_env", "phone_for", "refuse_commits", "register", "rows", "run_cli"]
 
 REPO = Path(__file__).resolve().parents[2]
-#: The day every registry test runs on (UH_TODAY): numbers read BM2026-…, BT2026-….
-TODAY = "2026-11-16T10:00"
 
 
 def phone_for(i: int) -> str:
