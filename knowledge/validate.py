@@ -159,8 +159,7 @@ class Msg:
     EMPTY_LIST = "文件里写的是空列表，一条条目也没有：这一类知识暂时是空的"
     # Reminders that depend on today's date (knowledge.dated).
     BOOK_THIS_MONTH = (
-        "本月（{month}）还没有精读书目，职工问起时小助手会说“还没有公布”。"
-        "请在 monthly_books 里加上 month: {key} 这一条"
+        "本月（{month}）还没有精读书目，职工问起时小助手会说“还没有公布”。请在 monthly_books 里加上 month: {key} 这一条"
     )
     BOOK_NEXT_MONTH = (
         "下个月（{month}）的精读书目还没有写，还有{days}天就到了。请在 monthly_books 里加上 month: {key} 这一条"

@@ -9,6 +9,18 @@ from registry import enroll, registry, save_worker
 
 _senders = itertools.count(1)
 
+#: One enrollable course, as staff would write it in courses.yml.
+WELD_COURSE = """
+- id: c_weld
+  name: 焊工培训
+  category: 技能培训
+  provider: 宁波市总工会
+  region: 全市
+  description: 焊工技能培训。
+  questions: [焊工培训怎么报名, 学焊工]
+  source: 测试
+"""
+
 
 def sign_up(registry_path: Path, *course_ids: str, capacity: int | None = None) -> dict[str, str]:
     """One new worker enrolled in each course, through the registry's own functions (the

@@ -16,6 +16,7 @@ from knowledge.books import book_news, latest_earlier_book
 from knowledge.cli import main
 from knowledge.loader import load
 from knowledge.schema import SAMPLE_NOTE, MonthlyBook
+from tests.knowledge.helpers import WELD_COURSE
 
 READING = """
 entries:
@@ -36,18 +37,7 @@ BOOK = """
     intro: 一本关于工匠精神的书。
 """
 
-COURSE = """
-- id: c_weld
-  name: 焊工培训
-  category: 技能培训
-  provider: 宁波市总工会
-  region: 全市
-  description: 焊工技能培训。
-  start_date: 2026-12-05
-  end_date: 2026-12-20
-  questions: [焊工培训怎么报名, 学焊工]
-  source: 测试
-"""
+COURSE = WELD_COURSE.replace("  questions:", "  start_date: 2026-12-05\n  end_date: 2026-12-20\n  questions:")
 
 THIS_MONTH_MISSING = (
     "[提醒] reading.yml（字段 monthly_books）：本月（2026年12月）还没有精读书目，职工问起时小助手会说“还没有公布”。"

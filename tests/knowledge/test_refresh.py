@@ -11,7 +11,7 @@ import pytest
 
 from knowledge import KnowledgeBase, KnowledgeError
 from knowledge.index import read_meta
-from tests.knowledge.helpers import sign_up
+from tests.knowledge.helpers import WELD_COURSE, sign_up
 
 BASE = """
 - id: faq_hours
@@ -228,16 +228,7 @@ def test_open_reuses_an_up_to_date_index(kb: KnowledgeBase, kdir: Path, data_dir
 
 
 def test_removing_a_course_with_registrations_is_rejected(kdir: Path, data_dir: Path):
-    course = """
-- id: c_weld
-  name: 焊工培训
-  category: 技能培训
-  provider: 宁波市总工会
-  region: 全市
-  description: 焊工技能培训。
-  questions: [焊工培训怎么报名, 学焊工]
-  source: 测试
-"""
+    course = WELD_COURSE
     edit(kdir / "faq.yml", BASE)
     edit(kdir / "courses.yml", course)
     kb = open_kb(kdir, data_dir)

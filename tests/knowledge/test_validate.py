@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -521,3 +522,20 @@ def test_cli_validate_rejects_an_empty_file(kdir, write_yaml, capsys):
     out = capsys.readouterr().out.splitlines()
     assert f"[错误] subsidies.yml：{EMPTY_MESSAGE}" in out
     assert out[-1].startswith("检查没有通过：1 个错误")
+
+
+def test_cli_directories_are_handed_down_not_put_in_the_environment(tmp_path, write_yaml, capsys, monkeypatch):
+    """--knowledge-dir / --data-dir reach every command without touching os.environ."""
+    other = tmp_path / "other"
+    (other / "knowledge").mkdir(parents=True)
+    write_yaml(other / "knowledge", "faq.yml", GOOD_FAQ)
+    before = (os.environ["UH_KNOWLEDGE_DIR"], os.environ["UH_DATA_DIR"])
+    args = ["--knowledge-dir", str(other / "knowledge"), "--data-dir", str(other / "var")]
+    assert main([*args, "validate"]) == 0
+    assert "检查通过：共 1 条知识（常见问题 1 条）" in capsys.readouterr().out
+    assert main([*args, "build"]) == 0
+    assert (other / "var" / "knowledge_index.db").exists()
+    assert not (tmp_path / "var" / "knowledge_index.db").exists()
+    assert main([*args, "gaps"]) == 0
+    assert "没有答不上的问题" in capsys.readouterr().out
+    assert (os.environ["UH_KNOWLEDGE_DIR"], os.environ["UH_DATA_DIR"]) == before
