@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from common.clock import Clock, month_of, next_month, today
-from knowledge.schema import BOOK_PLACEHOLDER, WARNING, Course, Entry, MonthlyBook, Problem, month_label
+from knowledge.schema import WARNING, Course, Entry, MonthlyBook, Problem, month_label
 from knowledge.validate import Msg
 
 #: Staff are reminded of next month's book this many days before the month begins.
@@ -26,7 +26,7 @@ def dated_problems(
     """Every date reminder; ``books_file`` names the file holding the monthly books
     (None: there is none, so there are no book reminders)."""
     problems = _course_problems(entries, today(clock))
-    uses_books = bool(books) or any(BOOK_PLACEHOLDER in e.answer for e in entries)
+    uses_books = bool(books) or any(e.needs_book for e in entries)
     if books_file is not None and uses_books:
         problems.extend(_book_problems(books, clock, books_file))
     return problems

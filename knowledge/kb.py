@@ -11,13 +11,14 @@ the validator's words.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,6 @@ from knowledge.books import book_news
 from knowledge.index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
 from knowledge.loader import LoadCache, LoadResult, Signature, file_signature, load
 from knowledge.schema import (
-    BOOK_PLACEHOLDER,
     CONFIDENT_SCORE,
     BookNews,
     Course,
@@ -323,12 +323,12 @@ class KnowledgeBase:
         found = search_index(
             snap.reader, snap.analyzer, text, kind=kind, limit=limit, also_in_topic=snap.tagged_for(kind)
         )
-        book = self._placeholder_book()
+        month_book = functools.cache(self._placeholder_book)  # asked only if a hit needs it
         hits = []
         for s in found:
             entry = snap.entries.get(s.entry_id)
             if entry is not None:
-                hits.append(_hit(entry, s.score, s.matched, book, s.confident))
+                hits.append(_hit(entry, s.score, s.matched, month_book, s.confident))
         return hits
 
     def get(self, entry_id: str) -> Hit | None:
@@ -337,7 +337,7 @@ class KnowledgeBase:
         entry = snap.entries.get(entry_id)
         if entry is None:
             return None
-        return _hit(entry, 100.0, "", self._placeholder_book())
+        return _hit(entry, 100.0, "", self._placeholder_book)
 
     def entry(self, entry_id: str) -> Entry | None:
         """The raw entry (as validated), or None."""
@@ -428,7 +428,11 @@ def _short_region(name: str) -> str:
     return name
 
 
-def _hit(entry: Entry, score: float, matched: str, book: BookNews, confident: bool | None = None) -> Hit:
+def _hit(
+    entry: Entry, score: float, matched: str, month_book: Callable[[], BookNews], confident: bool | None = None
+) -> Hit:
+    """``month_book`` is called only for an answer with the placeholder (it asks the clock)."""
+    book = month_book() if entry.needs_book else None
     return Hit(
         id=entry.id,
         kind=entry.kind,
@@ -438,7 +442,7 @@ def _hit(entry: Entry, score: float, matched: str, book: BookNews, confident: bo
         confident=score >= CONFIDENT_SCORE if confident is None else confident,
         source=entry.source,
         matched=matched,
-        sample=entry.has_sample or (book.sample and BOOK_PLACEHOLDER in entry.answer),
+        sample=entry.has_sample or (book is not None and book.sample),
         tags=entry.tags,
     )
 

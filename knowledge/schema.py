@@ -91,10 +91,18 @@ class Entry:
         """True while the entry still shows values staff must replace."""
         return bool(self.sample_fields)
 
-    def render(self, book: BookNews) -> str:
-        """The ready-to-send answer text; ``book`` fills the ``{本月书目}`` placeholder."""
+    @property
+    def needs_book(self) -> bool:
+        """True when the answer names this month's book (the ``{本月书目}`` placeholder)."""
+        return BOOK_PLACEHOLDER in self.answer
+
+    def render(self, book: BookNews | None = None) -> str:
+        """The ready-to-send answer text; ``book`` fills the ``{本月书目}`` placeholder
+        (required when :attr:`needs_book`)."""
         text = self.answer
-        if BOOK_PLACEHOLDER in text:
+        if self.needs_book:
+            if book is None:
+                raise ValueError(f"{self.id}: the answer names this month's book, pass it")
             text = with_sample_note(text.replace(BOOK_PLACEHOLDER, book.text), book.sample)
         return with_sample_note(text, self.has_sample)
 
