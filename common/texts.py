@@ -201,6 +201,7 @@ TERMINAL_BUTTON = "   [{number}] {title}"
 TERMINAL_HANDOFF = "（已转人工：在 Telegram 上工作人员会在这里回复；本地聊天没有工作人员。）"
 TERMINAL_NO_REPLY = f"{NO_TIMELY_REPLY}{MAY_BE_SAVED}其他问题请稍后再试。"
 TERMINAL_NO_SERVER = "无法连接 Rasa 服务器，请先运行 make serve（或 make run）。"
+
 # ---------------------------------------------------------------- this month's book (knowledge)
 
 #: Said instead of the reading teams' book when staff have not entered it in reading.yml
