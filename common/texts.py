@@ -201,3 +201,12 @@ TERMINAL_BUTTON = "   [{number}] {title}"
 TERMINAL_HANDOFF = "（已转人工：在 Telegram 上工作人员会在这里回复；本地聊天没有工作人员。）"
 TERMINAL_NO_REPLY = f"{NO_TIMELY_REPLY}{MAY_BE_SAVED}其他问题请稍后再试。"
 TERMINAL_NO_SERVER = "无法连接 Rasa 服务器，请先运行 make serve（或 make run）。"
+
+# ---------------------------------------------------------------- this month's book (knowledge)
+
+#: Said instead of the reading teams' book when staff have not entered it in reading.yml
+#: yet (``{month}``: 2026年12月).
+BOOK_NOT_ANNOUNCED = "本月（{month}）精读书目还没有公布，请留意工会通知。"
+#: Follows BOOK_NOT_ANNOUNCED: the latest earlier book, named with its own month so nobody
+#: takes it for this month's (``{book}``: 《书名》，作者 著).
+EARLIER_BOOK = "上一期（{month}）精读的是{book}。"
