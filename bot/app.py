@@ -2,30 +2,36 @@
 
 ``build_application(config)`` is what ``python -m bot`` runs and what the tests use: point
 ``config.telegram_base_url`` at a fake Bot API server and ``config.rasa_url`` at a (fake or
-real) Rasa, then ``async with running(app): ...`` inside an async test.
+real) Rasa, then ``async with running(app): ...`` inside an async test. Its clock is
+``config.clock`` unless ``clock=`` says otherwise (a test's ``FixedClock``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import buttons, handoff, tickets
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.db import open_db
 from bot.flood import FloodGate
-from bot.handlers import OPERATOR_COMMANDS, WORKER_COMMANDS, register_handlers
+from bot.handlers import register_handlers
 from bot.handoff import OperatorDirectory
 from bot.notifications import NotificationDelivery, RegistryOutbox
 from bot.rasa_client import RasaClient
-from bot.sending import ResilientRateLimiter
+from bot.rate_limit import ResilientRateLimiter
+from common import texts
+from common.clock import Clock
+
+#: The Application as built here (PTB's generic parameters: our context, plain dicts).
+App = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +39,12 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
 
 
-def build_application(config: Config, *, clock: Callable[[], datetime] | None = None) -> Application:
+def build_application(config: Config, *, clock: Clock | None = None) -> App:
     """The configured Application (not yet initialised or started)."""
     config.check()
+    if not config.telegram_token:  # check() refuses this already; narrows the type
+        raise ConfigError("TELEGRAM_TOKEN is not set")
+    clock = clock or config.clock
     base_url, base_file_url = config.bot_api_urls
     builder = (
         Application.builder()
@@ -59,58 +68,56 @@ def build_application(config: Config, *, clock: Callable[[], datetime] | None = 
         builder = builder.updater(None)  # bot/webhook.py feeds the update queue
     application = builder.build()
 
-    tz = config.staffed_hours.tz
     application.bot_data[SERVICES_KEY] = Services(
         config=config,
         rasa=RasaClient(base_url=config.rasa_url, token=config.rasa_token, timeout=config.rasa_timeout),
         db=open_db(config.handoff_db_path),
         gate=FloodGate(config.flood_max_pending),
         operators=OperatorDirectory(config.operator_chat_id, config.staff_ids),
-        clock=clock or (lambda: datetime.now(tz)),
+        clock=clock,
         notifications=NotificationDelivery(
-            application, RegistryOutbox(config.registry_db_path), config.notify_interval
+            application, RegistryOutbox(config.registry_db_path), config.notify_interval, clock
         ),
     )
     register_handlers(application, config.operator_chat_id)
     return application
 
 
-def services_of(application: Application) -> Services:
-    return application.bot_data[SERVICES_KEY]
+def services_of(application: App) -> Services:
+    services: Services = application.bot_data[SERVICES_KEY]
+    return services
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: App) -> None:
     svc = services_of(application)
     bot = application.bot
     try:
         await bot.set_my_commands(
-            [BotCommand(name, label) for name, (_payload, label) in WORKER_COMMANDS.items()],
+            [BotCommand(name, label) for name, label in texts.WORKER_COMMAND_MENU.items()],
             scope=BotCommandScopeAllPrivateChats(),
         )
         if svc.config.operator_chat_id is not None:
             await bot.set_my_commands(
-                [BotCommand(name, label) for name, label in OPERATOR_COMMANDS.items()],
+                [BotCommand(name, label) for name, label in texts.OPERATOR_COMMAND_MENU.items()],
                 scope=BotCommandScopeChat(svc.config.operator_chat_id),
             )
     except TelegramError as exc:
         log.warning("Could not set the command menus: %s", exc)
     buttons.forget_old(svc.db, svc.now())
     await handoff.flush_resumes(svc)
-    if svc.notifications is not None:
-        svc.notifications.start()  # polls the registry's outbox until post-shutdown
+    svc.notifications.start()  # polls the registry's outbox until post-shutdown
     log.info("Telegram front end ready: %d open ticket(s), Rasa at %s", tickets.open_count(svc.db), svc.config.rasa_url)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: App) -> None:
     svc = services_of(application)
-    if svc.notifications is not None:
-        await svc.notifications.stop()
+    await svc.notifications.stop()
     await svc.rasa.close()
     svc.db.close()
 
 
 @contextlib.asynccontextmanager
-async def running(application: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:
+async def running(application: App, *, poll_timeout: int = 1) -> AsyncIterator[App]:
     """Initialise, start polling and start ``application``; undo it all on exit.
 
     ``run_polling`` does the same for ``python -m bot`` but owns the event loop; tests and

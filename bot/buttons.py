@@ -9,8 +9,10 @@ second press (or a press on an old message, or forged callback data) is recognis
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -29,10 +31,13 @@ def _is_url(payload: str) -> bool:
     return payload.startswith(("https://", "http://"))
 
 
-def make_keyboard(db: Database, user_id: int, buttons: list[dict], now: datetime) -> InlineKeyboardMarkup:
+def make_keyboard(
+    db: Database, user_id: int, buttons: Sequence[Mapping[str, Any]], now: datetime
+) -> InlineKeyboardMarkup:
     """Store ``buttons`` (Rasa's ``[{"title", "payload"}]``) and return a keyboard for them."""
     group_id = secrets.token_urlsafe(6)
-    rows, records = [], []
+    rows: list[list[InlineKeyboardButton]] = []
+    records: list[dict[str, Any]] = []
     for button in buttons:
         title = str(button.get("title") or button.get("payload") or "…")
         payload = str(button.get("payload") or button.get("url") or "")
@@ -53,7 +58,7 @@ def make_keyboard(db: Database, user_id: int, buttons: list[dict], now: datetime
         )
         rows.append([InlineKeyboardButton(title, callback_data=PREFIX + key)])
     if records:
-        db["buttons"].insert_all(records, pk="key")
+        db.table("buttons").insert_all(records, pk="key")
     return InlineKeyboardMarkup(rows)
 
 

@@ -2,6 +2,7 @@
 
 :func:`load_config` takes them from :mod:`common.settings` (the one reader of the
 environment); tests build a :class:`Config` directly or with :func:`load_config` over a dict.
+Nothing else in ``bot/`` reads the environment: every module is handed what it needs.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.hours import StaffedHours
 from common import settings
-
-REPO_ROOT = settings.REPO_ROOT
-DEFAULT_TELEGRAM_BASE_URL = settings.DEFAULT_TELEGRAM_BASE_URL
-DEFAULT_RASA_URL = settings.DEFAULT_RASA_URL
+from common.clock import Clock, SystemClock
 
 
 class ConfigError(ValueError):
@@ -29,7 +27,7 @@ def telegram_urls(base_url: str | None) -> tuple[str, str]:
     Accepts the server root (``http://127.0.0.1:8081``) or the bot prefix
     (``http://127.0.0.1:8081/bot``); PTB appends the token to both results.
     """
-    url = (base_url or DEFAULT_TELEGRAM_BASE_URL).strip().rstrip("/")
+    url = (base_url or settings.DEFAULT_TELEGRAM_BASE_URL).strip().rstrip("/")
     root = url[: -len("/bot")] if url.endswith("/bot") else url
     return f"{root}/bot", f"{root}/file/bot"
 
@@ -37,13 +35,13 @@ def telegram_urls(base_url: str | None) -> tuple[str, str]:
 @dataclass(frozen=True)
 class Config:
     telegram_token: str | None = None
-    telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL
+    telegram_base_url: str = settings.DEFAULT_TELEGRAM_BASE_URL
     operator_chat_id: int | None = None
     staff_ids: frozenset[int] = frozenset()
-    rasa_url: str = DEFAULT_RASA_URL
+    rasa_url: str = settings.DEFAULT_RASA_URL
     rasa_token: str | None = None
     rasa_timeout: float = 8.0
-    data_dir: Path = REPO_ROOT / "var"
+    data_dir: Path = settings.Settings.data_dir
     staffed_hours: StaffedHours = field(default_factory=lambda: StaffedHours.parse(None))
     mode: str = "polling"  # polling | webhook
     webhook_url: str | None = None
@@ -58,23 +56,33 @@ class Config:
     flood_max_pending: int = 4
     # Seconds between polls of the registry's notifications outbox (0 turns delivery off).
     notify_interval: float = 2.0
+    # What "now" is: ticket times, staffed hours, /stats' day, notification retries.
+    # UH_TODAY moves it to another day (servers under test); tests pass a FixedClock.
+    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def bot_api_urls(self) -> tuple[str, str]:
         return telegram_urls(self.telegram_base_url)
 
     @property
+    def _files(self) -> settings.Settings:
+        """The data files' names come from the settings, the one place that knows them."""
+        return settings.Settings(data_dir=Path(self.data_dir))
+
+    @property
     def handoff_db_path(self) -> Path:
-        return Path(self.data_dir) / "handoff.db"
+        """The front end's own store (tickets, buttons, activity; :mod:`bot.db`)."""
+        return self._files.handoff_db
 
     @property
     def registry_db_path(self) -> Path:
         """The registrations database (owned by ``registry``; its outbox is read through it)."""
-        return Path(self.data_dir) / "registry.db"
+        return self._files.registry_db
 
     @property
     def gaps_db_path(self) -> Path:
-        return Path(self.data_dir) / "gaps.db"
+        """Unanswered questions (owned by ``knowledge.gaps``; counted for ``/stats``)."""
+        return self._files.gaps_db
 
     @property
     def webhook_path(self) -> str:
@@ -118,4 +126,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_listen=tg.webhook_listen,
         webhook_port=tg.webhook_port,
         webhook_secret=tg.webhook_secret,
+        clock=read.clock,
     )

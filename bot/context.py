@@ -6,10 +6,9 @@ in ``bot_data``; the custom :class:`BotContext` exposes it as a typed attribute.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 from telegram import User
@@ -19,6 +18,8 @@ from bot.config import Config
 from bot.flood import FloodGate
 from bot.formatting import shorten
 from bot.rasa_client import RasaClient
+from common import texts
+from common.clock import Clock
 from common.privacy import redact
 
 if TYPE_CHECKING:
@@ -35,20 +36,21 @@ class Services:
     db: Database
     gate: FloodGate
     operators: OperatorDirectory
-    clock: Callable[[], datetime]
+    clock: Clock
+    # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
+    notifications: NotificationDelivery
     # Operators' messages keep their order too (no flood limit for staff).
     ops_lanes: FloodGate = field(default_factory=lambda: FloodGate(max_pending=10_000))
-    # Waiting-list promotions and other queued messages from the registry (bot/notifications.py).
-    notifications: NotificationDelivery | None = None
 
     def now(self) -> datetime:
-        return self.clock().astimezone(self.config.staffed_hours.tz)
+        return self.clock.now().astimezone(self.config.staffed_hours.tz)
 
 
-class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+class BotContext(CallbackContext[ExtBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     @property
     def services(self) -> Services:
-        return self.application.bot_data[SERVICES_KEY]
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
 
 
 @dataclass(frozen=True)
@@ -65,5 +67,7 @@ class Worker:
 
     @classmethod
     def from_user(cls, user: User, chat_id: int) -> Worker:
-        name = shorten(redact(user.full_name or user.first_name or ""), 40) or f"用户{user.id}"
+        name = shorten(redact(user.full_name or user.first_name or ""), 40) or texts.UNNAMED_WORKER.format(
+            user_id=user.id
+        )
         return cls(user_id=user.id, chat_id=chat_id, display_name=name)

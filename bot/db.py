@@ -9,6 +9,9 @@ Everything the bot must not forget across a restart lives here:
   limited to 64 bytes; the button carries only a short key, see :mod:`bot.buttons`);
 * ``activity`` – how many messages each worker sent per day (for ``/stats``; the user id and
   a count, no text).
+
+This module, :mod:`bot.tickets` and :mod:`bot.buttons` are the only code that touches the
+file; everything else calls their functions with the ``Database`` :func:`open_db` returned.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ def open_db(path: Path | str) -> Database:
 
 
 def ensure_db_shape(db: Database) -> None:
-    db["tickets"].create(
+    """Create whatever is missing (tables, indexes); a no-op on a current database."""
+    db.table("tickets").create(
         {
             "id": int,
             "user_id": int,  # the worker's Telegram user id
@@ -56,7 +60,7 @@ def ensure_db_shape(db: Database) -> None:
         defaults={"status": "open", "staffed": 1, "paused": 0, "resume_pending": 0},
         if_not_exists=True,
     )
-    db["ticket_messages"].create(
+    db.table("ticket_messages").create(
         {
             "ops_chat_id": int,
             "ops_message_id": int,
@@ -69,7 +73,7 @@ def ensure_db_shape(db: Database) -> None:
         not_null=["ticket_id"],
         if_not_exists=True,
     )
-    db["buttons"].create(
+    db.table("buttons").create(
         {
             "key": str,  # what callback_data carries
             "group_id": str,  # all buttons of one keyboard; pressing one spends the group
@@ -83,16 +87,16 @@ def ensure_db_shape(db: Database) -> None:
         not_null=["group_id", "payload"],
         if_not_exists=True,
     )
-    db["activity"].create(
+    db.table("activity").create(
         {"day": str, "user_id": int, "messages": int, "last_at": str},
         pk=("day", "user_id"),
         defaults={"messages": 0},
         if_not_exists=True,
     )
-    db["tickets"].create_index(["user_id", "status"], if_not_exists=True)
-    db["tickets"].create_index(["ops_chat_id", "thread_id"], if_not_exists=True)
-    db["ticket_messages"].create_index(["ticket_id"], if_not_exists=True)
-    db["buttons"].create_index(["group_id"], if_not_exists=True)
+    db.table("tickets").create_index(["user_id", "status"], if_not_exists=True)
+    db.table("tickets").create_index(["ops_chat_id", "thread_id"], if_not_exists=True)
+    db.table("ticket_messages").create_index(["ticket_id"], if_not_exists=True)
+    db.table("buttons").create_index(["group_id"], if_not_exists=True)
     with db.conn:
         # At most one open ticket per worker, enforced by the database itself.
         db.execute(

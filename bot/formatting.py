@@ -1,8 +1,10 @@
-"""Turning Rasa's text into Telegram messages: length limits, sentence splits, links.
+"""Turning Rasa's text into Telegram messages: length limits, sentence splits, escaping.
 
 Telegram counts message length in UTF-16 code units after entity parsing (4096 for a
 text, 1024 for a caption). Rasa's texts are plain text with an occasional Markdown link
-``[标题](https://…)`` or ``**重点**``; they are sent as HTML so links render as links.
+``[标题](https://…)``; a split never cuts through one. They are sent in HTML mode with
+everything escaped, so nothing a worker typed is ever interpreted as markup (Telegram
+turns a plain URL into a link by itself). Masking numbers is :mod:`common.privacy`'s job.
 """
 
 from __future__ import annotations
@@ -71,11 +73,6 @@ def to_html(text: str) -> str:
     markup, and Telegram turns plain URLs into links by itself.
     """
     return html.escape(text, quote=False)
-
-
-def plain(text: str) -> str:
-    """The text as sent without a parse mode (used when Telegram rejects our HTML)."""
-    return text
 
 
 def shorten(text: str, limit: int) -> str:

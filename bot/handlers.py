@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -25,54 +27,72 @@ from telegram.ext import (
     filters,
 )
 
-from bot import buttons, handoff, relay, texts, tickets
-from bot.context import SERVICES_KEY, BotContext, Worker
-from bot.outbox import send_text
+from bot import buttons, handoff, relay, tickets
+from bot.context import SERVICES_KEY, BotContext, Services, Worker
+from bot.send import send_text
+from common import texts
 
 log = logging.getLogger(__name__)
 
-#: Worker commands and what they send to Rasa (``None``: answered by the front end).
-WORKER_COMMANDS = {
-    "start": ("/greet", "主菜单"),
-    "help": (None, "帮助"),
-    "human": ("/request_human", "转人工客服"),
-    "cancel": ("/stop", "取消当前操作"),
-    "mydata": ("/my_data", "查看我的个人资料"),
+T = TypeVar("T")
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+Work = Callable[[], Awaitable[None]]
+
+#: Worker commands and what they send to Rasa (``None``: answered by the front end). Their
+#: labels in the command menu are ``texts.WORKER_COMMAND_MENU``.
+WORKER_COMMANDS: dict[str, str | None] = {
+    "start": "/greet",
+    "help": None,
+    "human": texts.HUMAN_BUTTON["payload"],
+    "cancel": "/stop",
+    "mydata": "/my_data",
 }
-OPERATOR_COMMANDS = {
-    "tickets": "待处理工单",
-    "stats": "今日统计",
-    "done": "结束工单",
-    "help": "工作人员帮助",
-}
-MEDIA_KINDS = (
-    ("sticker", "贴纸"),
-    ("photo", "图片"),
-    ("voice", "语音"),
-    ("video_note", "视频消息"),
-    ("video", "视频"),
-    ("animation", "动图"),
-    ("audio", "音频"),
-    ("document", "文件"),
-    ("venue", "地点"),
-    ("location", "位置"),
-    ("contact", "名片"),
-    ("poll", "投票"),
-    ("dice", "骰子"),
+#: Message fields that make a message "not text", looked at in this order: a venue also
+#: carries a location, an animation a document, so the more specific field comes first.
+#: What operators read for each is ``texts.MEDIA_KIND_NAMES``.
+MEDIA_FIELDS = (
+    "sticker",
+    "photo",
+    "voice",
+    "video_note",
+    "video",
+    "animation",
+    "audio",
+    "document",
+    "venue",
+    "location",
+    "contact",
+    "poll",
+    "dice",
 )
 #: Never copied to the operators' group: a contact card is a phone number.
 NOT_RELAYED = {"contact"}
 
 
 def media_kind(message: Message) -> str:
-    return next((label for attr, label in MEDIA_KINDS if getattr(message, attr, None)), "消息")
+    """What the message is, as the operators read it (``图片``, ``语音``…)."""
+    field = next((name for name in MEDIA_FIELDS if getattr(message, name, None)), None)
+    return texts.MEDIA_KIND_NAMES[field] if field else texts.MEDIA_KIND_OTHER
+
+
+def _required(value: T | None, what: str) -> T:
+    """A part the handler's filters guarantee; its absence is a wiring bug, not a user's doing."""
+    if value is None:
+        raise TypeError(f"this handler needs an update with {what}")
+    return value
+
+
+def _message(update: Update) -> Message:
+    return _required(update.effective_message, "a message")
 
 
 def _worker(update: Update) -> Worker:
-    return Worker.from_user(update.effective_user, update.effective_chat.id)
+    user = _required(update.effective_user, "a user")
+    chat = _required(update.effective_chat, "a chat")
+    return Worker.from_user(user, chat.id)
 
 
-async def _in_lane(context: BotContext, worker: Worker, work) -> None:
+async def _in_lane(context: BotContext, worker: Worker, work: Work) -> None:
     async def slow_down() -> None:
         await context.bot.send_message(worker.chat_id, texts.SLOW_DOWN)
 
@@ -85,13 +105,14 @@ async def _in_lane(context: BotContext, worker: Worker, work) -> None:
 async def on_command(update: Update, context: BotContext) -> None:
     """/start /human /cancel /mydata (and /help) in a private chat."""
     worker = _worker(update)
-    command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
+    command = (_message(update).text or "").split()[0].lstrip("/").split("@")[0].lower()
+    payload = WORKER_COMMANDS[command]
 
     async def work() -> None:
         svc = context.services
         ticket = tickets.open_for_user(svc.db, worker.user_id)
-        if command == "help":
-            await send_text(context.bot, worker.chat_id, texts.HELP, html=False)
+        if payload is None:
+            await send_text(context.bot, worker.chat_id, texts.CHAT_HELP, html=False)
         elif ticket is not None:
             if command == "cancel":
                 await handoff.close_ticket(context, ticket, by_worker=True)
@@ -100,14 +121,14 @@ async def on_command(update: Update, context: BotContext) -> None:
             else:
                 await send_text(context.bot, worker.chat_id, texts.HANDOFF_IN_TICKET_COMMAND)
         else:
-            await relay.converse(context, worker, WORKER_COMMANDS[command][0])
+            await relay.converse(context, worker, payload)
 
     await _in_lane(context, worker, work)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
     worker = _worker(update)
-    text = update.effective_message.text
+    text = _message(update).text or ""
 
     async def work() -> None:
         await relay.converse(context, worker, text)
@@ -117,11 +138,12 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
     worker = _worker(update)
+    text = _message(update).text or ""
 
     async def work() -> None:
         ticket = tickets.open_for_user(context.services.db, worker.user_id)
         if ticket is not None:  # during a hand-off, "/..." is just text for the person
-            await handoff.relay_worker_text(context, ticket, worker, update.effective_message.text)
+            await handoff.relay_worker_text(context, ticket, worker, text)
         else:
             await send_text(context.bot, worker.chat_id, texts.UNKNOWN_COMMAND, html=False)
 
@@ -131,7 +153,7 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 async def on_other_message(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, video, documents, locations, contacts…"""
     worker = _worker(update)
-    message = update.effective_message
+    message = _message(update)
     kind = media_kind(message)
 
     async def work() -> None:
@@ -151,14 +173,14 @@ async def on_edited(update: Update, context: BotContext) -> None:
     worker = _worker(update)
 
     async def work() -> None:
-        await send_text(context.bot, worker.chat_id, texts.EDITED, html=False)
+        await send_text(context.bot, worker.chat_id, texts.MESSAGE_EDITED, html=False)
 
     await _in_lane(context, worker, work)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
     """Answer first, spend the keyboard, then send the payload to Rasa in the worker's lane."""
-    query = update.callback_query
+    query = _required(update.callback_query, "a button press")
     svc = context.services
     pressed = buttons.press(svc.db, query.from_user.id, query.data, svc.now())
     if pressed is None:
@@ -173,7 +195,7 @@ async def on_button(update: Update, context: BotContext) -> None:
 
     async def work() -> None:
         ticket = tickets.open_for_user(svc.db, worker.user_id)
-        if ticket is not None and pressed.payload != texts.HUMAN_PAYLOAD:
+        if ticket is not None and pressed.payload != texts.HUMAN_BUTTON["payload"]:
             await send_text(context.bot, worker.chat_id, texts.BUTTON_IN_TICKET, html=False)
         elif ticket is not None:
             await send_text(context.bot, worker.chat_id, texts.HANDOFF_ALREADY_OPEN)
@@ -183,13 +205,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     await _in_lane(context, worker, work)
 
 
-async def _remove_keyboard(query, title: str) -> None:
+async def _remove_keyboard(query: CallbackQuery, title: str) -> None:
     """Edit the keyboard away (showing the choice) so it cannot be pressed twice."""
     message = query.message
     try:
         if isinstance(message, Message) and message.text:
             await query.edit_message_text(
-                f"{message.text_html}\n\n{html.escape(texts.CHOSEN.format(title=title))}",
+                f"{message.text_html}\n\n{html.escape(texts.BUTTON_CHOSEN.format(title=title))}",
                 parse_mode=ParseMode.HTML,
                 reply_markup=None,
             )
@@ -209,15 +231,15 @@ async def _is_operator(update: Update, context: BotContext) -> bool:
     return await context.services.operators.is_operator(context.bot, update.effective_user, update.effective_message)
 
 
-async def _in_operator_lane(update: Update, context: BotContext, work) -> None:
+async def _in_operator_lane(update: Update, context: BotContext, work: Work) -> None:
     """One operator's messages reach the worker in the order they were written."""
-    message = update.effective_message
+    message = _message(update)
     sender = message.sender_chat or update.effective_user
     await context.services.ops_lanes.run(sender.id if sender else 0, work)
 
 
 async def on_operator_message(update: Update, context: BotContext) -> None:
-    message = update.effective_message
+    message = _message(update)
 
     async def work() -> None:
         ticket = handoff.resolve_ticket(context.services, message)
@@ -231,7 +253,7 @@ async def on_operator_message(update: Update, context: BotContext) -> None:
 
 
 async def on_done(update: Update, context: BotContext) -> None:
-    message = update.effective_message
+    message = _message(update)
     svc = context.services
 
     async def work() -> None:
@@ -251,36 +273,25 @@ async def on_done(update: Update, context: BotContext) -> None:
 
 
 async def on_tickets(update: Update, context: BotContext) -> None:
-    if await _is_operator(update, context):
-        await send_text(
-            context.bot,
-            update.effective_chat.id,
-            handoff.open_tickets_text(context.services),
-            html=False,
-            **_same_topic(update.effective_message),
-        )
+    await _answer_operator(update, context, handoff.open_tickets_text)
 
 
 async def on_stats(update: Update, context: BotContext) -> None:
-    if await _is_operator(update, context):
-        await send_text(
-            context.bot,
-            update.effective_chat.id,
-            handoff.stats_text(context.services),
-            html=False,
-            **_same_topic(update.effective_message),
-        )
+    await _answer_operator(update, context, handoff.stats_text)
+
+
+async def _answer_operator(update: Update, context: BotContext, view: Callable[[Services], str]) -> None:
+    """A staff command's answer, in the topic it was asked in; nothing for non-operators."""
+    if not await _is_operator(update, context):
+        return
+    message = _message(update)
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    await send_text(context.bot, message.chat_id, view(context.services), html=False, message_thread_id=thread_id)
 
 
 async def on_operator_help(update: Update, context: BotContext) -> None:
     if await _is_operator(update, context):
-        await update.effective_message.reply_text(texts.OPERATOR_HELP)
-
-
-def _same_topic(message: Message) -> dict:
-    if message.is_topic_message and message.message_thread_id:
-        return {"message_thread_id": message.message_thread_id}
-    return {}
+        await _message(update).reply_text(texts.OPERATOR_HELP)
 
 
 # --- other groups -------------------------------------------------------------------------
@@ -288,7 +299,7 @@ def _same_topic(message: Message) -> dict:
 
 async def on_foreign_group(update: Update, context: BotContext) -> None:
     """Someone added the bot to a group: say where it works, once, and leave."""
-    chat = update.effective_chat
+    chat = _required(update.effective_chat, "a chat")
     if update.my_chat_member is not None:
         new_status = update.my_chat_member.new_chat_member.status
         if new_status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
@@ -319,12 +330,14 @@ async def on_error(update: object, context: BotContext) -> None:
             pass
     if chat is not None and chat.type == ChatType.PRIVATE:
         try:
-            await context.bot.send_message(chat.id, texts.ERROR_APOLOGY)
+            await context.bot.send_message(chat.id, texts.HANDLING_FAILED)
         except TelegramError:
             log.exception("Could not send the apology either")
 
 
-def register_handlers(application: Application, operator_chat_id: int | None) -> None:
+def register_handlers(
+    application: Application[Any, BotContext, Any, Any, Any, Any], operator_chat_id: int | None
+) -> None:
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
 
@@ -349,13 +362,12 @@ def register_handlers(application: Application, operator_chat_id: int | None) ->
     application.add_handler(MessageHandler(private & new_message & filters.COMMAND, on_unknown_command))
     application.add_handler(MessageHandler(private & new_message & ~filters.StatusUpdate.ALL, on_other_message))
     application.add_handler(CallbackQueryHandler(on_button))
-    notifications = application.bot_data[SERVICES_KEY].notifications
-    if notifications is not None:  # queued registry messages (a custom update type)
-        application.add_handler(notifications.handler())
+    services: Services = application.bot_data[SERVICES_KEY]
+    application.add_handler(services.notifications.handler())  # queued registry messages
     application.add_error_handler(on_error)
 
 
-def _only_groups(callback, operator_chat_id: int | None):
+def _only_groups(callback: Callback, operator_chat_id: int | None) -> Callback:
     """my_chat_member updates: react only for groups other than the operators' group."""
 
     async def wrapped(update: Update, context: BotContext) -> None:

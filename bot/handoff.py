@@ -22,21 +22,24 @@ Only members of the operators' group (getChatMember: member/administrator/creato
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from datetime import datetime
 from typing import Any
 
-from telegram import Message, ReplyParameters, User
+from telegram import Bot, Message, MessageId, ReplyParameters, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import buttons, texts, tickets
+from bot import buttons, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
-from bot.outbox import send_text
 from bot.rasa_client import RasaUnavailable
+from bot.send import send_text
 from bot.tickets import Ticket
+from common import texts
 from common.privacy import redact
+from knowledge.gaps import count_unanswered
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class OperatorDirectory:
         self._members: dict[int, tuple[bool, float]] = {}
         self._forum: tuple[bool, float] | None = None
 
-    async def is_operator(self, bot: Any, user: User | None, message: Message | None = None) -> bool:
+    async def is_operator(self, bot: Bot, user: User | None, message: Message | None = None) -> bool:
         if message is not None and message.sender_chat and message.sender_chat.id == self.chat_id:
             return True  # an anonymous administrator posting as the group
         if user is None or user.is_bot:
@@ -76,9 +79,11 @@ class OperatorDirectory:
         self._members[user.id] = (allowed, time.monotonic() + self.ttl)
         return allowed
 
-    async def is_forum(self, bot: Any) -> bool:
+    async def is_forum(self, bot: Bot) -> bool:
         if self._forum and self._forum[1] > time.monotonic():
             return self._forum[0]
+        if self.chat_id is None:
+            return False
         try:
             chat = await bot.get_chat(self.chat_id)
             forum = bool(chat.is_forum)
@@ -118,7 +123,7 @@ def resolve_ticket(svc: Services, message: Message) -> Ticket | None:
     return None
 
 
-def _remember(svc: Services, ticket: Ticket, sent: list[Message] | Message | Any, kind: str) -> None:
+def _remember(svc: Services, ticket: Ticket, sent: list[Message] | MessageId, kind: str) -> None:
     for message in sent if isinstance(sent, list) else [sent]:
         tickets.remember_message(svc.db, ticket.id, ticket.ops_chat_id, message.message_id, kind, svc.now())
 
@@ -154,7 +159,7 @@ async def transcript(svc: Services, worker: Worker) -> str:
 
 
 def _reason_label(reason: str) -> str:
-    return texts.REASONS.get(reason, reason)
+    return texts.HANDOFF_REASON_LABELS.get(reason, reason)
 
 
 async def open_ticket(context: BotContext, worker: Worker, reason: str, notice: str | None = None) -> Ticket | None:
@@ -220,9 +225,7 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
     hours = svc.config.staffed_hours
     thread_id = None
     if await svc.operators.is_forum(bot):
-        name = texts.TICKET_TOPIC.format(
-            id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason or "")
-        )
+        name = texts.TICKET_TOPIC.format(id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason))
         try:
             topic = await bot.create_forum_topic(ticket.ops_chat_id, name=shorten(name, 128))
             thread_id = topic.message_thread_id
@@ -234,17 +237,16 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
         id=ticket.id,
         name=ticket.display_name,
         sender=_SENDER_SLOT,
-        reason=_reason_label(ticket.reason or ""),
+        reason=_reason_label(ticket.reason),
         opened=f"{now:%Y-%m-%d %H:%M}",
         staffed_note=staffed_note,
         transcript=history,
         howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
     )
-    # Everything is masked except the conversation id: a Telegram user id has 9-10 digits
-    # and looks like a phone number, but operators need it to find the worker's records.
+    # Everything is masked except the conversation id, which operators need to find the
+    # worker's records: an 11-digit Telegram user id would look like a mobile number.
     header = redact(header).replace(_SENDER_SLOT, ticket.sender_id)
-    kwargs = {"message_thread_id": thread_id} if thread_id else {}
-    sent = await send_text(bot, ticket.ops_chat_id, header, html=False, **kwargs)
+    sent = await send_text(bot, ticket.ops_chat_id, header, html=False, message_thread_id=thread_id)
     ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id, header_message_id=sent[0].message_id)
     _remember(svc, ticket, sent, "header")
     return ticket
@@ -273,12 +275,11 @@ async def relay_worker_message(
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
     try:
-        extra = {"caption": redact(message.caption)} if message.caption else {}
         copied = await context.bot.copy_message(
             ticket.ops_chat_id,
             from_chat_id=worker.chat_id,
             message_id=message.message_id,
-            **extra,
+            caption=redact(message.caption) if message.caption else None,  # None: no caption
             **_ops_target(ticket),
         )
         _remember(svc, ticket, copied, "relay")
@@ -350,7 +351,7 @@ async def close_ticket(
     if by_worker:
         note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=closed.id)
     else:
-        who = shorten(operator.full_name, 30) if operator else "系统"
+        who = shorten(operator.full_name, 30) if operator else texts.TICKET_CLOSED_BY_SYSTEM
         note = texts.TICKET_CLOSED_OPS.format(id=closed.id, by=who)
     try:
         await send_text(bot, closed.ops_chat_id, note, html=False, **_ops_target(closed))
@@ -382,7 +383,7 @@ def open_tickets_text(svc: Services) -> str:
             texts.TICKET_LINE.format(
                 id=ticket.id,
                 name=ticket.display_name,
-                reason=_reason_label(ticket.reason or ""),
+                reason=_reason_label(ticket.reason),
                 opened=ticket.opened_at[5:16].replace("T", " "),
                 state=texts.TICKET_STATE_ANSWERED if ticket.answered_at else texts.TICKET_STATE_WAITING,
             )
@@ -393,17 +394,23 @@ def open_tickets_text(svc: Services) -> str:
 
 def stats_text(svc: Services) -> str:
     day = svc.now().date().isoformat()
-    gaps = tickets.unanswered_questions(svc.config.gaps_db_path, day)
-    if gaps is None:
-        gaps_text = texts.STATS_GAPS_MISSING
-    elif gaps[0] < 0:
-        gaps_text = f"累计 {gaps[1]} 条"
-    else:
-        gaps_text = f"今日 {gaps[0]} 条（累计 {gaps[1]} 条）"
     return texts.STATS.format(
         day=day,
         conversations=tickets.conversations_on(svc.db, day),
         handoffs=tickets.handoffs_on(svc.db, day),
         open_tickets=tickets.open_count(svc.db),
-        gaps=gaps_text,
+        gaps=_unanswered_text(svc, day),
     )
+
+
+def _unanswered_text(svc: Services, day: str) -> str:
+    """The unanswered questions as ``knowledge.gaps`` counts them (it owns ``gaps.db``)."""
+    try:
+        counts = count_unanswered(day, db_path=svc.config.gaps_db_path)
+    except sqlite3.Error as exc:  # locked or damaged: /stats still answers
+        log.warning("Could not count the unanswered questions: %s", exc)
+        counts = None
+    if counts is None:
+        return texts.STATS_GAPS_MISSING
+    on_day, total = counts
+    return texts.STATS_GAPS.format(today=on_day, total=total)

@@ -8,37 +8,29 @@ Public holidays are not modelled: on those days the ticket simply waits a little
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
 
-WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+from common import texts
+from common.clock import CHINA_TZ
+from common.settings import DEFAULT_STAFFED_HOURS
+
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def china_tz() -> tzinfo:
-    """Asia/Shanghai; a fixed +08:00 if the system has no tz database (China has no DST)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Shanghai")
-    except Exception:  # noqa: BLE001 - zoneinfo missing or no tzdata on the system
-        return timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass(frozen=True)
 class StaffedHours:
     ranges: tuple[tuple[time, time], ...]
     weekdays: frozenset[int] = frozenset(range(5))  # Monday=0 … Friday=4
-    tz: tzinfo = field(default_factory=china_tz)
+    tz: tzinfo = CHINA_TZ
     always: bool = False
 
     @classmethod
-    def parse(cls, spec: str | None, tz: tzinfo | None = None) -> StaffedHours:
-        tz = tz or china_tz()
-        spec = (spec or "").strip() or "09:00-17:30"
+    def parse(cls, spec: str | None, tz: tzinfo = CHINA_TZ) -> StaffedHours:
+        spec = (spec or "").strip() or DEFAULT_STAFFED_HOURS
         if spec.lower() in {"always", "24x7", "24/7"}:
             return cls(ranges=((time(0, 0), time(23, 59, 59)),), weekdays=frozenset(range(7)), tz=tz, always=True)
-        ranges = []
+        ranges: list[tuple[time, time]] = []
         for part in spec.split(","):
             match = _RANGE.match(part)
             if not match:
@@ -76,9 +68,9 @@ class StaffedHours:
 
     def describe(self) -> str:
         if self.always:
-            return "全天"
-        spans = "、".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in self.ranges)
-        return f"周一至周五 {spans}"
+            return texts.STAFFED_ALWAYS
+        spans = texts.STAFFED_SPAN_SEPARATOR.join(f"{s:%H:%M}-{e:%H:%M}" for s, e in self.ranges)
+        return texts.STAFFED_WEEKDAYS.format(spans=spans)
 
     def describe_next_start(self, when: datetime) -> str:
         """'今天 13:30' / '明天 09:00' / '周一 09:00' for the next staffed moment."""
@@ -86,9 +78,9 @@ class StaffedHours:
         local = when.astimezone(self.tz)
         days = (start.date() - local.date()).days
         if days == 0:
-            day = "今天"
+            day = texts.DAY_TODAY
         elif days == 1:
-            day = "明天"
+            day = texts.DAY_TOMORROW
         else:
-            day = WEEKDAY_NAMES[start.weekday()]
+            day = texts.WEEKDAY_NAMES[start.weekday()]
         return f"{day} {start:%H:%M}"

@@ -11,11 +11,8 @@ import getpass
 import sys
 from typing import Any
 
-from bot import texts
 from bot.rasa_client import RasaClient, RasaUnavailable
-
-PROMPT = "您："
-WELCOME = "工会小助手（本地聊天）。输入问题后回车；输入按钮前的数字即可点按钮；输入 /quit 退出。"
+from common import settings, texts
 
 
 def render(replies: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -23,14 +20,14 @@ def render(replies: list[dict[str, Any]]) -> list[dict[str, str]]:
     buttons: list[dict[str, str]] = []
     for reply in replies:
         if reply.get("text"):
-            print(f"小助手：{reply['text']}")
+            print(texts.TERMINAL_REPLY.format(text=reply["text"]))
         if reply.get("image"):
-            print(f"小助手：[图片] {reply['image']}")
+            print(texts.TERMINAL_IMAGE.format(url=reply["image"]))
         if isinstance(reply.get("custom"), dict) and "handoff" in reply["custom"]:
-            print("（已转人工：在 Telegram 上工作人员会在这里回复；本地聊天没有工作人员。）")
+            print(texts.TERMINAL_HANDOFF)
         for item in reply.get("buttons") or []:
             buttons.append(item)
-            print(f"   [{len(buttons)}] {item.get('title')}")
+            print(texts.TERMINAL_BUTTON.format(number=len(buttons), title=item.get("title")))
     return buttons
 
 
@@ -42,11 +39,19 @@ def resolve(text: str, buttons: list[dict[str, str]]) -> str:
 
 
 async def chat(client: RasaClient, sender_id: str) -> None:
-    print(WELCOME)
+    """Talk until /quit or end of input; the client is closed afterwards."""
+    try:
+        await _converse(client, sender_id)
+    finally:
+        await client.close()
+
+
+async def _converse(client: RasaClient, sender_id: str) -> None:
+    print(texts.TERMINAL_WELCOME)
     buttons: list[dict[str, str]] = render(await client.send(sender_id, "/greet"))
     while True:
         try:
-            text = (await asyncio.to_thread(input, PROMPT)).strip()
+            text = (await asyncio.to_thread(input, texts.TERMINAL_PROMPT)).strip()
         except (EOFError, KeyboardInterrupt):
             print()
             return
@@ -57,17 +62,18 @@ async def chat(client: RasaClient, sender_id: str) -> None:
         try:
             buttons = render(await client.send(sender_id, resolve(text, buttons)))
         except RasaUnavailable:
-            print(f"小助手：{texts.LOCAL_RASA_DOWN}")
+            print(texts.TERMINAL_REPLY.format(text=texts.TERMINAL_NO_REPLY))
             buttons = []
 
 
 def main() -> int:
-    client = RasaClient()
+    read = settings.load()
+    client = RasaClient(base_url=read.rasa_url, token=read.rasa_token, timeout=read.rasa_timeout)
     sender_id = f"local-{getpass.getuser()}"
     try:
         asyncio.run(chat(client, sender_id))
     except RasaUnavailable:
-        print("无法连接 Rasa 服务器，请先运行 make serve（或 make run）。", file=sys.stderr)
+        print(texts.TERMINAL_NO_SERVER, file=sys.stderr)
         return 1
     return 0
 

@@ -18,8 +18,15 @@ Exactly once, as far as this process can tell: a message is queued again only af
 previous attempt has finished; a failed send is retried on the next poll, and if it keeps
 failing (the worker blocked the bot) the retries back off to one every ``MAX_RETRY_DELAY``
 seconds; a message sent but not marked (the database was locked) is only marked again,
-never re-sent. Registry calls run in a worker thread – the action server writes the same
-file and SQLite may wait for its lock.
+never re-sent. Polls never overlap, so a test (or a console) may call
+:meth:`NotificationDelivery.poll_once` beside the background task.
+
+The outbox belongs to ``registry``: this module reaches it only through the registry's
+public functions (``open_registry``, ``pending_notifications``,
+``mark_notification_delivered``), never with SQL of its own. Registry calls run in a worker
+thread – the action server writes the same file and SQLite may wait for its lock. The
+retry times come from the Application's :class:`~common.clock.Clock`, so a test moves
+time forward instead of sleeping.
 """
 
 from __future__ import annotations
@@ -28,9 +35,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,8 +45,11 @@ from sqlite_utils import Database
 from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 
+from bot.context import BotContext
 from bot.flood import FloodGate
-from bot.outbox import send_text
+from bot.send import send_text
+from common.clock import Clock
+from registry import Notification, mark_notification_delivered, open_registry, pending_notifications
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +84,8 @@ def chat_id_for(sender_id: str) -> int | None:
 class RegistryOutbox:
     """The registry's ``notifications`` table as the front end sees it.
 
-    One connection, opened on first use (never creating the file: no registry, no
-    messages), used from a worker thread one call at a time.
+    One connection, opened on first use, used from a worker thread one call at a time.
+    The front end never creates the registry: until the file exists there are no messages.
     """
 
     def __init__(self, path: Path) -> None:
@@ -89,10 +99,10 @@ class RegistryOutbox:
 
     def _run(self, work: Callable[[Database], T], default: T) -> T:
         if self._db is None:
+            # Only a look at whether the file exists: the registry opens it (and owns its
+            # schema). registry.open_registry would create a missing file.
             if not self.path.exists():
                 return default
-            from registry import open_registry  # the registry owns the schema
-
             self._db = open_registry(self.path)
         try:
             return work(self._db)
@@ -100,14 +110,10 @@ class RegistryOutbox:
             self._close()  # a fresh connection next time
             raise
 
-    async def pending(self, limit: int) -> list[Any]:
-        from registry import pending_notifications
-
+    async def pending(self, limit: int) -> list[Notification]:
         return await self._call(lambda db: pending_notifications(db, limit=limit), [])
 
     async def mark_delivered(self, notification_id: int) -> bool:
-        from registry import mark_notification_delivered
-
         return await self._call(lambda db: mark_notification_delivered(db, notification_id), False)
 
     def _close(self) -> None:
@@ -124,7 +130,7 @@ class RegistryOutbox:
 @dataclass
 class _Failure:
     attempts: int
-    retry_at: float
+    retry_at: datetime
 
 
 class NotificationDelivery:
@@ -135,7 +141,7 @@ class NotificationDelivery:
         application: Application,
         outbox: RegistryOutbox,
         interval: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock,
     ) -> None:
         self.application = application
         self.outbox = outbox
@@ -146,11 +152,22 @@ class NotificationDelivery:
         self._sent_unmarked: set[int] = set()  # sent, but marking it delivered failed
         self._failures: dict[int, _Failure] = {}
         self._skipped: set[int] = set()  # not a Telegram conversation
-        self._task: asyncio.Task | None = None
+        self._poll_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """Messages queued or being sent right now (a test waits for this to drain)."""
+        return frozenset(self._in_flight)
+
+    @property
+    def running(self) -> bool:
+        """Whether the background poller is running."""
+        return self._task is not None and not self._task.done()
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def handler(self) -> TypeHandler:
+    def handler(self) -> TypeHandler[Any, BotContext, None]:
         return TypeHandler(NotificationUpdate, self.deliver)
 
     def start(self) -> None:
@@ -181,12 +198,16 @@ class NotificationDelivery:
 
     async def poll_once(self) -> int:
         """Queue every deliverable pending message; return how many were queued."""
+        async with self._poll_lock:
+            return await self._poll()
+
+    async def _poll(self) -> int:
         for notification_id in sorted(self._sent_unmarked):
             await self._mark(notification_id)
         known = len(self._in_flight) + len(self._sent_unmarked) + len(self._failures) + len(self._skipped)
         notes = await self.outbox.pending(BATCH + known)
         self._forget_gone(notes)
-        now = self.clock()
+        now = self.clock.now()
         queued = 0
         for note in notes:
             if note.id in self._in_flight or note.id in self._sent_unmarked or note.id in self._skipped:
@@ -208,7 +229,7 @@ class NotificationDelivery:
             queued += 1
         return queued
 
-    def _forget_gone(self, notes: list[Any]) -> None:
+    def _forget_gone(self, notes: list[Notification]) -> None:
         """Drop bookkeeping for messages no longer pending (delivered elsewhere, deleted)."""
         if not notes:
             self._skipped.clear()
@@ -221,7 +242,7 @@ class NotificationDelivery:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def deliver(self, update: NotificationUpdate, context: Any) -> None:
+    async def deliver(self, update: NotificationUpdate, context: BotContext) -> None:
         """The ``TypeHandler`` callback: send, then mark delivered."""
 
         async def work() -> None:
@@ -244,7 +265,7 @@ class NotificationDelivery:
         previous = self._failures.get(update.notification_id)
         attempts = previous.attempts + 1 if previous else 1
         delay = min(self.interval * 2 ** (attempts - 1), MAX_RETRY_DELAY)
-        self._failures[update.notification_id] = _Failure(attempts, self.clock() + delay)
+        self._failures[update.notification_id] = _Failure(attempts, self.clock.now() + timedelta(seconds=delay))
         log.warning(
             "Notification %s to %s not delivered (attempt %d: %s); retrying in %.0f s",
             update.notification_id,

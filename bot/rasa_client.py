@@ -2,18 +2,16 @@
 
 The front ends never interpret the dialogue themselves: they relay a worker's text to
 Rasa's REST channel and render what comes back. Tracker reads and pause/resume events
-go through Rasa's HTTP API, which needs the server's auth token.
+go through Rasa's HTTP API, which needs the server's auth token. The caller hands in the
+address and the token (from :mod:`common.settings`); this module reads no environment.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 
 
 class RasaUnavailable(RuntimeError):
@@ -24,8 +22,8 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     """Talks to one Rasa server; one instance per front-end process."""
 
-    base_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", DEFAULT_RASA_URL))
-    token: str | None = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or None)
+    base_url: str
+    token: str | None = None
     timeout: float = 10.0
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
@@ -66,9 +64,12 @@ class RasaClient:
         try:
             response = await self._http().get(f"/conversations/{sender_id}/tracker", params=self._params())
             response.raise_for_status()
-            return response.json()
+            tracker = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if not isinstance(tracker, dict):
+            raise RasaUnavailable("not a tracker")
+        return tracker
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (e.g. ``{"event": "pause"}``) to the conversation's tracker."""
@@ -81,26 +82,3 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
-
-    async def is_ready(self) -> bool:
-        """True once the server is up and has loaded a model."""
-        try:
-            response = await self._http().get("/status", params=self._params())
-            if response.status_code == 200:
-                return bool(response.json().get("model_id"))
-            # /status needs the token; without it a 401/403 still proves the server is up.
-            response = await self._http().get("/")
-            return response.status_code == 200
-        except (httpx.HTTPError, ValueError):
-            return False
-
-
-def transcript_lines(tracker: dict[str, Any], limit: int = 10) -> list[tuple[str, str]]:
-    """The last ``limit`` user/bot messages of a tracker as (speaker, text) pairs."""
-    lines: list[tuple[str, str]] = []
-    for event in tracker.get("events", []):
-        if event.get("event") == "user" and event.get("text"):
-            lines.append(("user", event["text"]))
-        elif event.get("event") == "bot" and event.get("text"):
-            lines.append(("bot", event["text"]))
-    return lines[-limit:]

@@ -15,14 +15,16 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot import buttons, handoff, texts, tickets
+from bot import buttons, handoff, tickets
 from bot.context import BotContext, Worker
 from bot.formatting import split_text, tg_len
-from bot.outbox import send_photo, send_text
 from bot.rasa_client import RasaUnavailable
+from bot.send import send_photo, send_text
+from common import texts
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def for_rasa(text: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def typing(bot: Any, chat_id: int) -> AsyncIterator[None]:
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
     """Show "typing…" in the chat until the block ends."""
 
     async def keep_typing() -> None:
@@ -61,18 +63,13 @@ async def typing(bot: Any, chat_id: int) -> AsyncIterator[None]:
             await task
 
 
-async def offer_person(context: BotContext, worker: Worker, text: str = texts.RASA_DOWN) -> None:
+async def offer_person(context: BotContext, worker: Worker, text: str = texts.NO_REPLY_OFFER_PERSON) -> None:
     svc = context.services
-    keyboard = buttons.make_keyboard(
-        svc.db,
-        worker.user_id,
-        [{"title": texts.HUMAN_BUTTON_TITLE, "payload": texts.HUMAN_PAYLOAD}],
-        svc.now(),
-    )
+    keyboard = buttons.make_keyboard(svc.db, worker.user_id, [texts.HUMAN_BUTTON], svc.now())
     await send_text(context.bot, worker.chat_id, text, reply_markup=keyboard)
 
 
-async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, Any]]) -> dict | None:
+async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Send Rasa's replies to the worker; return the ``handoff`` payload if there is one.
 
     Rasa's REST channel cuts a text at every blank line into separate replies; consecutive
@@ -82,22 +79,23 @@ async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, A
     svc = context.services
     bot = context.bot
     pending: list[str] = []
-    handoff_request: dict | None = None
+    handoff_request: dict[str, Any] | None = None
 
-    async def flush(button_specs: list[dict] | None = None) -> None:
+    async def flush(button_specs: list[dict[str, Any]] | None = None) -> None:
         text = "\n\n".join(t.strip() for t in pending if t and t.strip())
         pending.clear()
         markup = None
         if button_specs:
             markup = buttons.make_keyboard(svc.db, worker.user_id, button_specs, svc.now())
-            text = text or "请选择："
+            text = text or texts.CHOOSE_PROMPT
         if text:
             await send_text(bot, worker.chat_id, text, reply_markup=markup)
 
     for reply in replies:
         custom = reply.get("custom")
         if isinstance(custom, dict) and "handoff" in custom:
-            handoff_request = custom.get("handoff") or {}
+            request = custom.get("handoff")
+            handoff_request = request if isinstance(request, dict) else {}
         elif custom is not None:
             log.info("Ignoring a custom payload the front end does not know: %r", custom)
         if reply.get("text"):
@@ -117,7 +115,9 @@ async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, A
 def _attachment_text(attachment: Any) -> str:
     """Rasa attachments are a URL or ``{"type": ..., "payload": {"src": url}}``: show the link."""
     if isinstance(attachment, dict):
-        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        payload = attachment.get("payload")
+        if not isinstance(payload, dict):
+            payload = {}
         return str(payload.get("src") or payload.get("url") or attachment.get("url") or "")
     return str(attachment)
 
@@ -139,8 +139,8 @@ async def converse(context: BotContext, worker: Worker, text: str) -> None:
             replies = await svc.rasa.send(worker.sender_id, message, {"display_name": worker.display_name})
     except RasaUnavailable as exc:
         log.warning("Rasa unavailable for %s: %s", worker.sender_id, exc)
-        if text.strip() == texts.HUMAN_PAYLOAD:  # asked for a person: do it without Rasa
-            await handoff.open_ticket(context, worker, "rasa_unavailable", notice=texts.HANDOFF_DEFAULT_NOTICE)
+        if text.strip() == texts.HUMAN_BUTTON["payload"]:  # asked for a person: do it without Rasa
+            await handoff.open_ticket(context, worker, "rasa_unavailable", notice=texts.HANDOFF_NOTICE["request_human"])
         else:
             await offer_person(context, worker)
         return

@@ -1,16 +1,18 @@
 """Hand-off tickets in ``handoff.db``: plain functions over a sqlite-utils ``Database``.
 
 :mod:`bot.handoff` decides *when* a ticket opens, what is relayed and when it closes; this
-module only stores and finds tickets. All state lives in the database, so a restart of the
-front end loses no open ticket and no message mapping.
+module only stores and finds tickets (and counts the day's activity for ``/stats``). All
+state lives in the database, so a restart of the front end loses no open ticket and no
+message mapping. With :mod:`bot.db` (the schema) and :mod:`bot.buttons` it is the only way
+into ``handoff.db``: nothing else runs SQL on that file.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -22,14 +24,14 @@ class Ticket:
     user_id: int
     chat_id: int
     sender_id: str
-    display_name: str | None
-    reason: str | None
+    display_name: str  # phone-like parts masked
+    reason: str  # request_human | fallback | form_failures | rasa_unavailable
     status: str
     opened_at: str
     answered_at: str | None
     closed_at: str | None
     closed_by: str | None
-    ops_chat_id: int | None
+    ops_chat_id: int
     thread_id: int | None
     header_message_id: int | None
     staffed: int
@@ -41,15 +43,16 @@ class Ticket:
         return self.status == "open"
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Ticket:
-        return cls(**{f.name: row.get(f.name) for f in fields(cls)})
+    def from_row(cls, row: Mapping[str, Any]) -> Ticket:
+        values: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 class TicketAlreadyOpen(RuntimeError):
     """The worker already has an open ticket."""
 
 
-def _one(db: Database, sql: str, params: list) -> Ticket | None:
+def _one(db: Database, sql: str, params: list[Any]) -> Ticket | None:
     rows = list(db.query(sql, params))
     return Ticket.from_row(rows[0]) if rows else None
 
@@ -89,20 +92,24 @@ def create(
     }
     try:
         with db.conn:
-            table = db["tickets"].insert(record)
-    except sqlite3.IntegrityError as exc:
+            table = db.table("tickets").insert(record)
+    except sqlite3.IntegrityError as exc:  # the one-open-ticket-per-worker index
         raise TicketAlreadyOpen(user_id) from exc
-    ticket = get(db, table.last_pk)
-    assert ticket is not None
+    return _existing(db, int(table.last_pk or 0))
+
+
+def _existing(db: Database, ticket_id: int) -> Ticket:
+    """A ticket this module has just written (so it is there)."""
+    ticket = get(db, ticket_id)
+    if ticket is None:
+        raise LookupError(f"ticket #{ticket_id} vanished")
     return ticket
 
 
 def update(db: Database, ticket_id: int, **changes: Any) -> Ticket:
     with db.conn:
-        db["tickets"].update(ticket_id, changes)
-    ticket = get(db, ticket_id)
-    assert ticket is not None
-    return ticket
+        db.table("tickets").update(ticket_id, changes)
+    return _existing(db, ticket_id)
 
 
 def delete(db: Database, ticket_id: int) -> None:
@@ -140,7 +147,7 @@ def list_open(db: Database) -> list[Ticket]:
 
 def pending_resumes(db: Database, user_id: int | None = None) -> list[Ticket]:
     sql = "SELECT * FROM tickets WHERE status = 'closed' AND resume_pending = 1"
-    params: list = []
+    params: list[Any] = []
     if user_id is not None:
         sql += " AND user_id = ?"
         params.append(user_id)
@@ -151,7 +158,7 @@ def remember_message(
     db: Database, ticket_id: int, ops_chat_id: int, ops_message_id: int, kind: str, when: datetime
 ) -> None:
     with db.conn:
-        db["ticket_messages"].insert(
+        db.table("ticket_messages").insert(
             {
                 "ops_chat_id": ops_chat_id,
                 "ops_message_id": ops_message_id,
@@ -195,49 +202,18 @@ def record_activity(db: Database, user_id: int, when: datetime) -> None:
         )
 
 
+def _count(db: Database, sql: str, params: list[Any]) -> int:
+    return int(db.execute(sql, params).fetchone()[0])
+
+
 def conversations_on(db: Database, day: str) -> int:
-    return db.execute("SELECT COUNT(*) FROM activity WHERE day = ?", [day]).fetchone()[0]
+    """Workers who wrote to the bot on ``day`` (``YYYY-MM-DD``, Ningbo)."""
+    return _count(db, "SELECT COUNT(*) FROM activity WHERE day = ?", [day])
 
 
 def handoffs_on(db: Database, day: str) -> int:
-    return db.execute("SELECT COUNT(*) FROM tickets WHERE substr(opened_at, 1, 10) = ?", [day]).fetchone()[0]
+    return _count(db, "SELECT COUNT(*) FROM tickets WHERE substr(opened_at, 1, 10) = ?", [day])
 
 
 def open_count(db: Database) -> int:
-    return db.execute("SELECT COUNT(*) FROM tickets WHERE status = 'open'").fetchone()[0]
-
-
-_GAP_TIME_COLUMNS = ("created_at", "asked_at", "first_seen", "last_seen", "timestamp", "ts", "day", "date")
-
-
-def unanswered_questions(gaps_db: Path, day: str) -> tuple[int, int] | None:
-    """``(today, total)`` rows of the knowledge package's ``gaps`` table; ``None`` if absent.
-
-    The table belongs to ``knowledge.gaps``; read it read-only and adapt to its columns.
-    ``today`` is -1 when the table has no recognisable date column.
-    """
-    if not Path(gaps_db).exists():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{gaps_db}?mode=ro", uri=True, timeout=2)
-    except sqlite3.Error:
-        return None
-    try:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(gaps)")]
-        if not columns:
-            return None
-        total = conn.execute("SELECT COUNT(*) FROM gaps").fetchone()[0]
-        time_column = next((c for c in _GAP_TIME_COLUMNS if c in columns), None)
-        if time_column is None:
-            return (-1, total)
-        today = conn.execute(
-            f"SELECT COUNT(*) FROM gaps WHERE CASE WHEN typeof(\"{time_column}\") IN ('integer', 'real') "
-            f"THEN date(\"{time_column}\", 'unixepoch', '+8 hours') "
-            f'ELSE substr("{time_column}", 1, 10) END = ?',
-            [day],
-        ).fetchone()[0]
-        return (today, total)
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    return _count(db, "SELECT COUNT(*) FROM tickets WHERE status = 'open'", [])

@@ -17,15 +17,15 @@ import signal
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
+from bot.app import App
 from bot.config import Config
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def make_web_app(application: Application, config: Config) -> web.Application:
+def make_web_app(application: App, config: Config) -> web.Application:
     secret = config.webhook_secret or ""
 
     async def receive(request: web.Request) -> web.Response:
@@ -52,8 +52,17 @@ def make_web_app(application: Application, config: Config) -> web.Application:
     return web_app
 
 
-async def serve_webhook(application: Application, config: Config, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (by default: until SIGINT/SIGTERM)."""
+async def serve_webhook(
+    application: App,
+    config: Config,
+    stop: asyncio.Event | None = None,
+    listening: asyncio.Event | None = None,
+) -> None:
+    """Run until ``stop`` is set (by default: until SIGINT/SIGTERM).
+
+    ``listening`` is set once the web server accepts connections (a test waits for it
+    instead of retrying its first request).
+    """
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -70,6 +79,8 @@ async def serve_webhook(application: Application, config: Config, stop: asyncio.
         await runner.setup()
         site = web.TCPSite(runner, config.webhook_listen, config.webhook_port)
         await site.start()
+        if listening is not None:
+            listening.set()
         log.info("Webhook listening on %s:%s%s", config.webhook_listen, config.webhook_port, config.webhook_path)
         try:
             await stop.wait()

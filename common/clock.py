@@ -9,6 +9,7 @@ calling ``datetime.now()`` itself, so a test — or a demo on a fixed day — de
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Protocol
@@ -85,6 +86,22 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(self.tz) + self._offset
+
+
+_SHIFTED: dict[str, ShiftedClock] = {}
+_SHIFTED_LOCK = threading.Lock()
+
+
+def shifted_clock(start: str) -> ShiftedClock:
+    """The process's :class:`ShiftedClock` for ``start`` (``UH_TODAY``), made on first use.
+
+    One per value, so time runs on between calls instead of restarting at ``start``.
+    """
+    with _SHIFTED_LOCK:
+        clock = _SHIFTED.get(start)
+        if clock is None:
+            clock = _SHIFTED[start] = ShiftedClock(parse_moment(start))
+        return clock
 
 
 def parse_moment(text: str) -> datetime:

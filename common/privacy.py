@@ -39,7 +39,7 @@ _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_./()]+")
 _ID_CHARS = r"0-9A-Za-z_\-"
 
 #: Mainland mobiles, also written "138 1234 5678", "138-1234-5678", "+86 138…", "86138…".
-MOBILE = re.compile(r"(?<![\d+])(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
+MOBILE = re.compile(rf"(?<![{_ID_CHARS}+])(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){{8}}(?!\d)")
 #: Landlines with an area code (0574-87654321, 0574 8765 4321) or bare 7–8 digits.
 LANDLINE = re.compile(rf"(?<![{_ID_CHARS}])(?:0\d{{2,3}}[ \-]?\d{{3,4}}[ \-]?\d{{4}}|\d{{7,8}})(?![{_ID_CHARS}])")
 #: E-mail addresses: the first character and the domain stay (z***@example.com).
@@ -100,7 +100,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: leave it to the handler to report
+        except Exception:  # noqa: BLE001 - a broken format string: the handler reports it
             return True
         redacted = redact(message)
         if redacted != message:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.clock import Clock, ShiftedClock, SystemClock, parse_moment
+from common.clock import Clock, SystemClock, parse_moment, shifted_clock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,8 +105,10 @@ class Settings:
 
     @property
     def clock(self) -> Clock:
+        """The system clock, or — with ``UH_TODAY`` — one shifted clock per process that
+        started on that day and keeps running (every call hands out the same one)."""
         if self.today_override:
-            return ShiftedClock(parse_moment(self.today_override))
+            return shifted_clock(self.today_override)
         return SystemClock()
 
 

@@ -15,8 +15,8 @@ See ``knowledge/README.md`` for the staff workflow and ``knowledge.search`` for
 what the scores mean.
 """
 
-from .kb import KnowledgeBase, default_kb, reset_default_kb
-from .schema import CONFIDENT_SCORE, SAMPLE_NOTE, Course, Entry, Hit, KnowledgeError, MonthlyBook, Problem
+from knowledge.kb import KnowledgeBase, default_kb, reset_default_kb
+from knowledge.schema import CONFIDENT_SCORE, SAMPLE_NOTE, Course, Entry, Hit, KnowledgeError, MonthlyBook, Problem
 
 __all__ = [
     "CONFIDENT_SCORE",

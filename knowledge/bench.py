@@ -27,7 +27,7 @@ from pathlib import Path
 
 import jieba
 
-from .kb import KnowledgeBase
+from knowledge.kb import KnowledgeBase
 
 KIND_SHARE = (
     ("faq.yml", 0.6),
@@ -198,7 +198,8 @@ def main() -> None:
         print(
             f"{r['entries']:>8} {r['build_s']:>8.2f} {r['search_p50_ms']:>8.2f} ms {r['search_p95_ms']:>8.2f} ms"
             f" {r['search_cpu_p50_ms']:>6.2f} ms {r['search_cpu_p95_ms']:>6.2f} ms"
-            f" {r['courses_p50_ms']:>9.2f} ms {r['courses_p95_ms']:>9.2f} ms {r['reload_s']:>9.2f} {r['reload_cpu_s']:>10.2f}",
+            f" {r['courses_p50_ms']:>9.2f} ms {r['courses_p95_ms']:>9.2f} ms"
+            f" {r['reload_s']:>9.2f} {r['reload_cpu_s']:>10.2f}",
             flush=True,
         )
 

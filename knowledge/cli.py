@@ -2,25 +2,29 @@
 
 Everything printed is Chinese, for union staff; exit status is non-zero when
 something must be fixed, so the same commands work in CI and in a Makefile.
+
+The settings are read once (:func:`common.settings.load`, with ``--knowledge-dir`` and
+``--data-dir`` on top) and handed to each command; nothing here changes the environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import paths
-from .faq_csv import export_faq, import_faq
-from .gaps import group_gaps, list_gaps, write_groups_csv
-from .kb import KnowledgeBase
-from .loader import load
-from .schema import CONFIDENT_SCORE, KnowledgeError, Problem
+from common import settings
+from common.settings import Settings
+from knowledge.faq_csv import export_faq, import_faq
+from knowledge.gaps import group_gaps, list_gaps, write_groups_csv
+from knowledge.kb import KnowledgeBase
+from knowledge.loader import load
+from knowledge.schema import CONFIDENT_SCORE, KnowledgeError, Problem
 
 KIND_NAMES = {
     "faq": "常见问题",
@@ -42,8 +46,8 @@ def _print_problems(problems: Sequence[Problem], *, warnings: bool = True) -> No
                 print(p)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    result = load(paths.knowledge_dir(), registry_path=paths.registry_path())
+def cmd_validate(args: argparse.Namespace, config: Settings) -> int:
+    result = load(config.knowledge_dir, registry_path=config.registry_db, clock=config.clock)
     _print_problems(result.problems, warnings=not args.quiet)
     errors, warns = len(result.errors), len(result.warnings)
     if errors:
@@ -52,14 +56,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     counts = Counter(e.kind for e in result.entries)
     parts = "、".join(f"{KIND_NAMES.get(k, k)} {n} 条" for k, n in counts.items())
     print(
-        f"\n检查通过：共 {len(result.entries)} 条知识（{parts}），每月书目 {len(result.books)} 条；{warns} 个提醒（提醒不影响使用）。"
+        f"\n检查通过：共 {len(result.entries)} 条知识（{parts}），每月书目 {len(result.books)} 条；"
+        f"{warns} 个提醒（提醒不影响使用）。"
     )
     return 0
 
 
-def _open_kb() -> KnowledgeBase | None:
+def _open_kb(config: Settings) -> KnowledgeBase | None:
     try:
-        return KnowledgeBase.open()
+        return KnowledgeBase.open(
+            config.knowledge_dir, config.knowledge_index, registry_path=config.registry_db, clock=config.clock
+        )
     except KnowledgeError as exc:
         print("知识库文件有错误，而且没有上一版可用：")
         for message in exc.messages:
@@ -67,8 +74,8 @@ def _open_kb() -> KnowledgeBase | None:
         return None
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    kb = _open_kb()
+def cmd_ask(args: argparse.Namespace, config: Settings) -> int:
+    kb = _open_kb(config)
     if kb is None:
         return 1
     if any(p.is_error for p in kb.problems):
@@ -80,7 +87,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n小助手会回答（有把握，得分 {hits[0].score:g}）：\n{hits[0].answer}")
     elif hits:
         print(
-            f"\n没有把握（最高得分 {hits[0].score:g}，低于 {CONFIDENT_SCORE:g}）。小助手会说没找到确切答案，并推荐这些话题："
+            f"\n没有把握（最高得分 {hits[0].score:g}，低于 {CONFIDENT_SCORE:g}）。"
+            "小助手会说没找到确切答案，并推荐这些话题："
         )
         for h in hits[:3]:
             print(f"  · {h.title}")
@@ -108,9 +116,9 @@ def _parse_day(text: str | None) -> dt.date | None:
         raise SystemExit(f"“{text}”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-11-01") from None
 
 
-def cmd_gaps(args: argparse.Namespace) -> int:
+def cmd_gaps(args: argparse.Namespace, config: Settings) -> int:
     since = _parse_day(args.since)
-    rows = list_gaps(since=since)
+    rows = list_gaps(since=since, db_path=config.gaps_db)
     groups = group_gaps(rows, threshold=args.threshold)
     scope = f"{since.isoformat()} 以来" if since else "全部记录中"
     if not groups:
@@ -134,8 +142,8 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    n, problems = export_faq(paths.knowledge_dir(), Path(args.csv))
+def cmd_export(args: argparse.Namespace, config: Settings) -> int:
+    n, problems = export_faq(config.knowledge_dir, Path(args.csv))
     if problems:
         _print_problems(problems)
         print("\n没有导出：faq.yml 读不出来，请先改好上面的错误。")
@@ -144,8 +152,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    result = import_faq(paths.knowledge_dir(), Path(args.csv), registry_path=paths.registry_path())
+def cmd_import(args: argparse.Namespace, config: Settings) -> int:
+    result = import_faq(config.knowledge_dir, Path(args.csv), registry_path=config.registry_db, clock=config.clock)
     if not result.written:
         _print_problems(result.problems, warnings=False)
         print(f"\n没有导入：发现 {len(result.errors)} 个错误，faq.yml 没有改动。请在表格里改好后再导入。")
@@ -158,8 +166,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    kb = _open_kb()
+def cmd_build(args: argparse.Namespace, config: Settings) -> int:
+    kb = _open_kb(config)
     if kb is None:
         return 1
     if any(p.is_error for p in kb.problems):
@@ -210,14 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    config = settings.load()
     if args.knowledge_dir:
-        os.environ["UH_KNOWLEDGE_DIR"] = args.knowledge_dir
+        config = dataclasses.replace(config, knowledge_dir=Path(args.knowledge_dir))
     if args.data_dir:
-        os.environ["UH_DATA_DIR"] = args.data_dir
+        config = dataclasses.replace(config, data_dir=Path(args.data_dir))
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    return int(args.func(args) or 0)
+    return int(args.func(args, config) or 0)

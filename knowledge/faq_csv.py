@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 
-from .loader import load
-from .located import LList, LMap, parse_yaml
-from .schema import ERROR, Entry, Problem
+from common.clock import Clock
+from knowledge.loader import load
+from knowledge.located import LList, LMap, parse_yaml
+from knowledge.schema import ERROR, Entry, Problem
 
 FAQ_FILE = "faq.yml"
 SEPARATOR = " | "
@@ -79,7 +80,7 @@ def export_faq(knowledge_dir: Path, csv_path: Path) -> tuple[int, list[Problem]]
         rows.append([_cell(item.get(name)) for name, _ in COLUMNS])
     with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([header_cell(n, l) for n, l in COLUMNS])
+        writer.writerow([header_cell(name, label) for name, label in COLUMNS])
         writer.writerows(rows)
     return len(rows), []
 
@@ -131,7 +132,7 @@ def read_faq_csv(csv_path: Path) -> tuple[LList | None, list[Problem]]:
         if not any(cell.strip() for cell in row):
             continue
         item = LMap(line=start)
-        for name, cell in zip(names, row):
+        for name, cell in zip(names, row, strict=False):  # a short row leaves cells out
             if name is None:
                 continue
             cell = cell.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -167,8 +168,11 @@ class ImportResult:
         return [p for p in self.problems if p.is_error]
 
 
-def import_faq(knowledge_dir: Path, csv_path: Path, *, registry_path: Path | None = None) -> ImportResult:
-    """Validate the CSV with the other files; if all is well, replace ``faq.yml``."""
+def import_faq(
+    knowledge_dir: Path, csv_path: Path, *, registry_path: Path | None = None, clock: Clock | None = None
+) -> ImportResult:
+    """Validate the CSV with the other files; if all is well, replace ``faq.yml``.
+    ``clock`` adds the date reminders, as ``validate`` shows them."""
     data, problems = read_faq_csv(csv_path)
     if data is None:
         return ImportResult(problems, written=False)
@@ -178,6 +182,7 @@ def import_faq(knowledge_dir: Path, csv_path: Path, *, registry_path: Path | Non
         registry_path=registry_path,
         overrides={FAQ_FILE: data},
         labels={FAQ_FILE: csv_path.name},
+        clock=clock,
     )
     if not result.ok:
         return ImportResult(result.problems, written=False)

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 import sqlite3
 from collections import Counter
@@ -29,18 +28,18 @@ from pathlib import Path
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
+from common.clock import CHINA_TZ, default_clock
 from common.privacy import redact
-
-from . import paths
-from .schema import Hit
-from .text import normalize
+from knowledge import paths
+from knowledge.schema import Hit
+from knowledge.text import normalize
 
 logger = logging.getLogger("knowledge.gaps")
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 #: Two questions with a normalised similarity at or above this are one group.
 GROUP_THRESHOLD = 70.0
 MAX_TEXT = 500
+
 
 def mask_personal(text: str) -> str:
     """The question as it may be stored: personal numbers masked (:mod:`common.privacy`)."""
@@ -53,7 +52,7 @@ def _connect(db_path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(con)
     db.execute("PRAGMA journal_mode=WAL")
     if "gaps" not in db.table_names():
-        db["gaps"].create(
+        db.table("gaps").create(
             {
                 "id": int,
                 "ts": str,
@@ -67,9 +66,9 @@ def _connect(db_path: Path) -> sqlite_utils.Database:
             pk="id",
             if_not_exists=True,
         )
-        db["gaps"].create_index(["day"], if_not_exists=True)
+        db.table("gaps").create_index(["day"], if_not_exists=True)
     if "meta" not in db.table_names():
-        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     return db
 
 
@@ -101,20 +100,21 @@ def record_gap(
 
     ``reason`` is a short code from the caller, e.g. ``"low_score"`` or
     ``"no_hit"``; ``nearest`` are the hits that were offered instead (their ids
-    and scores are kept, not their texts).
+    and scores are kept, not their texts). ``now`` defaults to the settings'
+    clock, so a test stack's gaps fall on its ``UH_TODAY`` like everything else.
     """
     try:
         text = mask_personal((text or "").strip())[:MAX_TEXT]
         if not text:
             return False
-        when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        when = (now or default_clock().now()).astimezone(dt.timezone.utc)
         db = _connect(db_path or paths.gaps_path())
         try:
             salt = _salt(db)
-            db["gaps"].insert(
+            db.table("gaps").insert(
                 {
                     "ts": when.isoformat(timespec="seconds"),
-                    "day": when.astimezone(BEIJING).date().isoformat(),
+                    "day": when.astimezone(CHINA_TZ).date().isoformat(),
                     "text": text,
                     "norm": normalize(text),
                     "conversation": opaque_id(conversation_id or "", salt),

@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from .schema import Course, Entry, MonthlyBook
-from .text import Analyzer, fts_tokens, normalize
+from knowledge.schema import Course, Entry, MonthlyBook
+from knowledge.text import Analyzer, fts_tokens, normalize
 
 #: Bump when the layout changes: older index files are then ignored.
 SCHEMA_VERSION = 5
@@ -148,14 +148,14 @@ def _fill(
     """Create the tables with sqlite-utils, bulk-load them, then add full-text search."""
     if row_cache is not None:
         row_cache.sync(analyzer)
-    db["entries"].create(
+    db.table("entries").create(
         {"n": int, "id": str, "kind": str, "title": str, "doc": str, "anorm": str, "qtoks": str, "atoks": str}, pk="n"
     )
-    db["phrases"].create({"entry_n": int, "kind": str, "text": str, "norm": str, "content": str})
-    db["books"].create({"month": str, "doc": str}, pk="month")
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("phrases").create({"entry_n": int, "kind": str, "text": str, "norm": str, "content": str})
+    db.table("books").create({"month": str, "doc": str}, pk="month")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
     entry_rows = []
-    phrase_rows = []
+    phrase_rows: list[tuple[Any, ...]] = []
     for n, entry in enumerate(entries, start=1):
         rows = row_cache.get(entry) if row_cache is not None else None
         if rows is None:
@@ -189,11 +189,11 @@ def _fill(
         [(k, json.dumps(v, ensure_ascii=False)) for k, v in full_meta.items()],
     )
     con.execute("COMMIT")
-    db["entries"].create_index(["id"], unique=True)
-    db["entries"].create_index(["kind"])
-    db["phrases"].create_index(["entry_n"])
+    db.table("entries").create_index(["id"], unique=True)
+    db.table("entries").create_index(["kind"])
+    db.table("phrases").create_index(["entry_n"])
     # Full-text search last (sqlite-utils' enable_fts fills it from the table).
-    db["entries"].enable_fts(["qtoks", "atoks"], fts_version="FTS5", tokenize="unicode61")
+    db.table("entries").enable_fts(["qtoks", "atoks"], fts_version="FTS5", tokenize="unicode61")
     # Document frequency of every indexed term, copied out of FTS5's own
     # vocabulary once, so that a query's IDF look-up is a primary-key read.
     db.execute("CREATE VIRTUAL TABLE temp.entries_vocab USING fts5vocab(main, entries_fts, 'row')")

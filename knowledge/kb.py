@@ -11,27 +11,37 @@ the validator's words.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import functools
 import gc
 import logging
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
-from .index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
-from .loader import LoadCache, LoadResult, Signature, file_signature, load
-from .schema import CONFIDENT_SCORE, Course, Entry, Hit, KnowledgeError, MonthlyBook, Problem
-from .search import candidate_ids, course_scores, search_index
-from .text import Analyzer, domain_words
+from common.clock import Clock, default_clock, month_of
+from knowledge import paths
+from knowledge.books import book_news
+from knowledge.index import IndexReader, RowCache, build_index, course_lookup_rows, read_knowledge, read_meta
+from knowledge.loader import LoadCache, LoadResult, Signature, file_signature, load
+from knowledge.schema import (
+    CONFIDENT_SCORE,
+    BookNews,
+    Course,
+    Entry,
+    Hit,
+    KnowledgeError,
+    MonthlyBook,
+    Problem,
+)
+from knowledge.search import candidate_ids, course_scores, search_index
+from knowledge.text import Analyzer, domain_words
 
 logger = logging.getLogger("knowledge")
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 #: ``refresh()`` looks at the files at most this often (seconds).
 CHECK_INTERVAL = 1.0
 #: Up to this many courses ``find_courses`` compares against every name directly.
@@ -81,9 +91,10 @@ def collect_domain_words(entries: Iterable[Entry]) -> frozenset[str]:
     return domain_words(texts)
 
 
-def current_month() -> str:
-    """This month in Ningbo, ``YYYY-MM``."""
-    return dt.datetime.now(BEIJING).strftime("%Y-%m")
+def current_month(clock: Clock | None = None) -> str:
+    """This month in Ningbo, ``YYYY-MM``, by ``clock`` (default: the settings' clock,
+    so ``UH_TODAY`` moves every process of a test stack to the same day)."""
+    return month_of(clock or default_clock())
 
 
 @dataclass(frozen=True)
@@ -173,10 +184,13 @@ class KnowledgeBase:
         problems: list[Problem],
         load_cache: LoadCache | None = None,
         row_cache: RowCache | None = None,
+        clock: Clock | None = None,
     ):
         self.knowledge_dir = knowledge_dir
         self.index_path = index_path
         self.registry_path = registry_path
+        #: What "this month" is for the book placeholder; None: the settings' clock.
+        self.clock = clock
         self.check_interval = CHECK_INTERVAL
         self._snap = snapshot
         self._signature: Signature = signature
@@ -196,6 +210,7 @@ class KnowledgeBase:
         index_path: Path | None = None,
         *,
         registry_path: Path | None = None,
+        clock: Clock | None = None,
     ) -> KnowledgeBase:
         """Validate the files and build (or reuse) the search index.
 
@@ -203,16 +218,19 @@ class KnowledgeBase:
         (registrations: ``$UH_DATA_DIR/registry.db``). If the files are invalid,
         the last good index is used and the problems are logged; with no good
         index either, :class:`KnowledgeError` lists every problem in Chinese.
+        ``clock`` decides what "this month" is (default: the settings' clock).
         """
         kdir = Path(knowledge_dir) if knowledge_dir is not None else paths.knowledge_dir()
         ipath = Path(index_path) if index_path is not None else paths.index_path()
         rpath = Path(registry_path) if registry_path is not None else paths.registry_path()
         load_cache, row_cache = LoadCache(), RowCache()
         with _bulk_work():
-            return cls._open(kdir, ipath, rpath, load_cache, row_cache)
+            return cls._open(kdir, ipath, rpath, load_cache, row_cache, clock)
 
     @classmethod
-    def _open(cls, kdir: Path, ipath: Path, rpath: Path, load_cache: LoadCache, row_cache: RowCache) -> KnowledgeBase:
+    def _open(
+        cls, kdir: Path, ipath: Path, rpath: Path, load_cache: LoadCache, row_cache: RowCache, clock: Clock | None
+    ) -> KnowledgeBase:
         result = load(kdir, registry_path=rpath, cache=load_cache)
         meta = read_meta(ipath)
         if result.ok:
@@ -224,7 +242,7 @@ class KnowledgeBase:
                 )
             else:
                 snapshot = _build(result, ipath, None, kdir, row_cache)
-            return cls(kdir, ipath, rpath, snapshot, result.signature, result.problems, load_cache, row_cache)
+            return cls(kdir, ipath, rpath, snapshot, result.signature, result.problems, load_cache, row_cache, clock)
         if meta is None:
             raise KnowledgeError(result.errors)
         try:
@@ -232,7 +250,7 @@ class KnowledgeBase:
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             raise KnowledgeError(result.errors) from None  # the old index is unreadable too
         _log_rejected(result.errors, starting=True)
-        kb = cls(kdir, ipath, rpath, snapshot, (), result.problems, load_cache, row_cache)
+        kb = cls(kdir, ipath, rpath, snapshot, (), result.problems, load_cache, row_cache, clock)
         kb._rejected = result.signature
         return kb
 
@@ -305,12 +323,12 @@ class KnowledgeBase:
         found = search_index(
             snap.reader, snap.analyzer, text, kind=kind, limit=limit, also_in_topic=snap.tagged_for(kind)
         )
-        book = snap.books.get(current_month())
+        month_book = functools.cache(self._placeholder_book)  # asked only if a hit needs it
         hits = []
         for s in found:
             entry = snap.entries.get(s.entry_id)
             if entry is not None:
-                hits.append(_hit(entry, s.score, s.matched, book, s.confident))
+                hits.append(_hit(entry, s.score, s.matched, month_book, s.confident))
         return hits
 
     def get(self, entry_id: str) -> Hit | None:
@@ -319,7 +337,7 @@ class KnowledgeBase:
         entry = snap.entries.get(entry_id)
         if entry is None:
             return None
-        return _hit(entry, 100.0, "", snap.books.get(current_month()))
+        return _hit(entry, 100.0, "", self._placeholder_book)
 
     def entry(self, entry_id: str) -> Entry | None:
         """The raw entry (as validated), or None."""
@@ -388,9 +406,19 @@ class KnowledgeBase:
 
     # --- reading -------------------------------------------------------------------
 
-    def monthly_book(self, month: str | None = None) -> MonthlyBook | None:
-        """The reading teams' book for ``month`` (``YYYY-MM``, default this month)."""
-        return self._snap.books.get(month or current_month())
+    def monthly_book(self, clock: Clock | None = None, *, month: str | None = None) -> MonthlyBook | None:
+        """The reading teams' book of ``month`` (``YYYY-MM``; default this month by
+        ``clock``), or None when staff have not entered it."""
+        return self._snap.books.get(month or current_month(clock or self.clock))
+
+    def monthly_book_text(self, clock: Clock | None = None) -> str:
+        """The sentence about this month's book (by ``clock``), never empty: the book
+        with its introduction, or that it is not announced yet (with the latest earlier
+        book, marked with its own month, when there is a recent one)."""
+        return book_news(self._snap.books, current_month(clock or self.clock)).answer
+
+    def _placeholder_book(self) -> BookNews:
+        return book_news(self._snap.books, current_month(self.clock), detailed=False)
 
 
 def _short_region(name: str) -> str:
@@ -400,7 +428,11 @@ def _short_region(name: str) -> str:
     return name
 
 
-def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None, confident: bool | None = None) -> Hit:
+def _hit(
+    entry: Entry, score: float, matched: str, month_book: Callable[[], BookNews], confident: bool | None = None
+) -> Hit:
+    """``month_book`` is called only for an answer with the placeholder (it asks the clock)."""
+    book = month_book() if entry.needs_book else None
     return Hit(
         id=entry.id,
         kind=entry.kind,
@@ -410,7 +442,7 @@ def _hit(entry: Entry, score: float, matched: str, book: MonthlyBook | None, con
         confident=score >= CONFIDENT_SCORE if confident is None else confident,
         source=entry.source,
         matched=matched,
-        sample=entry.has_sample or (book is not None and book.has_sample and "{本月书目}" in entry.answer),
+        sample=entry.has_sample or (book is not None and book.sample),
         tags=entry.tags,
     )
 

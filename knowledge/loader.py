@@ -8,14 +8,17 @@ for an imported one, exactly as the running bot would.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .index import SCHEMA_VERSION
-from .located import ParseCache, parse_yaml_cached
-from .schema import ERROR, KIND_BY_FILE, WARNING, Entry, MonthlyBook, Problem
-from .validate import Checked, Msg, check_sources, registry_course_counts
+from common.clock import Clock
+from knowledge.dated import dated_problems
+from knowledge.index import SCHEMA_VERSION
+from knowledge.located import ParseCache, parse_yaml_cached
+from knowledge.schema import ERROR, KIND_BY_FILE, WARNING, Entry, MonthlyBook, Problem
+from knowledge.validate import Checked, Msg, check_sources, registry_course_counts
 
 Signature = tuple[tuple[str, int, int, int], ...]
 
@@ -25,6 +28,18 @@ def knowledge_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+
+
+def copy_files(source: Path, target: Path) -> Path:
+    """Copy the knowledge files of ``source`` (only those) into ``target``; returns it.
+
+    A private copy to try an edit on, or for a test or load-test stack that may edit it,
+    so the real files are never touched.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for path in knowledge_files(source):
+        shutil.copy2(path, target / path.name)
+    return target
 
 
 def file_signature(directory: Path) -> Signature:
@@ -82,11 +97,13 @@ def load(
     overrides: dict[str, Any] | None = None,
     labels: dict[str, str] | None = None,
     cache: LoadCache | None = None,
+    clock: Clock | None = None,
 ) -> LoadResult:
     """Read, parse and validate every knowledge file in ``directory``.
 
     ``overrides`` replaces parsed files (``{"faq.yml": data}``), used to check an
-    imported CSV together with the other files before anything is written.
+    imported CSV together with the other files before anything is written. With a
+    ``clock``, the reminders that depend on the date are added (``knowledge.dated``).
     """
     overrides = overrides or {}
     signature = file_signature(directory)
@@ -94,7 +111,7 @@ def load(
     sources: dict[str, Any] = {}
     digest = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
     present = {p.name: p for p in knowledge_files(directory)}
-    for name, path in present.items():
+    for name in present:
         if name not in KIND_BY_FILE:
             problems.append(
                 Problem(WARNING, name, None, None, None, Msg.UNKNOWN_FILE.format(files="、".join(KIND_BY_FILE)))
@@ -129,4 +146,7 @@ def load(
         base_problems=problems,
         memo=cache.checked if cache is not None else None,
     )
+    if clock is not None:
+        books_file = (labels or {}).get("reading.yml", "reading.yml") if "reading.yml" in sources else None
+        checked.problems.extend(dated_problems(checked.entries, checked.books, clock, books_file=books_file))
     return LoadResult(checked.entries, checked.books, checked.problems, digest.hexdigest(), signature)

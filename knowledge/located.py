@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from .schema import ERROR, Problem
+from knowledge.schema import ERROR, Problem
 
 try:  # libyaml is much faster on big files; fall back to pure Python.
     _BaseLoader = yaml.CSafeLoader

@@ -11,17 +11,10 @@ from pathlib import Path
 
 from common import settings
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-
 
 def knowledge_dir() -> Path:
     """The directory holding the staff-edited YAML files (``UH_KNOWLEDGE_DIR``)."""
     return settings.load().knowledge_dir
-
-
-def data_dir() -> Path:
-    """The runtime data directory (``UH_DATA_DIR``, default ``<repo>/var``)."""
-    return settings.load().data_dir
 
 
 def index_path() -> Path:

@@ -39,8 +39,6 @@ BOOK_PLACEHOLDER = "{本月书目}"
 #: A hit at or above this score is a confident answer (see ``knowledge.search``).
 CONFIDENT_SCORE = 70.0
 
-SOURCE_ARTICLE = "浙江工人日报 2020-06-25《发挥工会“大学校”作用 提高职工队伍整体素质》"
-
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -93,16 +91,19 @@ class Entry:
         """True while the entry still shows values staff must replace."""
         return bool(self.sample_fields)
 
-    def render(self, book: MonthlyBook | None = None) -> str:
-        """The ready-to-send answer text."""
+    @property
+    def needs_book(self) -> bool:
+        """True when the answer names this month's book (the ``{本月书目}`` placeholder)."""
+        return BOOK_PLACEHOLDER in self.answer
+
+    def render(self, book: BookNews | None = None) -> str:
+        """The ready-to-send answer text; ``book`` fills the ``{本月书目}`` placeholder
+        (required when :attr:`needs_book`)."""
         text = self.answer
-        if BOOK_PLACEHOLDER in text:
+        if self.needs_book:
             if book is None:
-                text = text.replace(BOOK_PLACEHOLDER, "本月书目还没有公布，请留意工会通知。")
-            else:
-                text = text.replace(BOOK_PLACEHOLDER, book.short_text())
-                if book.has_sample and SAMPLE_NOTE not in text:
-                    text = with_sample_note(text, True)
+                raise ValueError(f"{self.id}: the answer names this month's book, pass it")
+            text = with_sample_note(text.replace(BOOK_PLACEHOLDER, book.text), book.sample)
         return with_sample_note(text, self.has_sample)
 
     def to_doc(self) -> dict[str, Any]:
@@ -118,7 +119,7 @@ class Entry:
         """Inverse of :meth:`to_doc`; returns a :class:`Course` for courses."""
         cls: type[Entry] = Course if doc.get("kind") == "course" else Entry
         names = {f.name for f in fields(cls)}
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in names}
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in names}
         return cls(**kwargs)
 
 
@@ -205,22 +206,25 @@ class MonthlyBook:
     def has_sample(self) -> bool:
         return bool(self.sample_fields)
 
-    def short_text(self) -> str:
-        """One line naming the book, used inside other answers."""
-        year, month = self.month.split("-")
-        title = _book_value(self, "title", self.title)
-        text = f"{int(year)}年{int(month)}月精读书目：《{title.strip('《》')}》"
+    def named(self) -> str:
+        """Title and author as a worker reads them: 《书名》，作者 著."""
+        text = f"《{_book_value(self, 'title', self.title).strip('《》')}》"
         if self.author:
             text += f"，{_book_value(self, 'author', self.author)} 著"
-        return text + "。"
+        return text
+
+    def short_text(self) -> str:
+        """One line naming the book, used inside other answers."""
+        return f"{month_label(self.month)}精读书目：{self.named()}。"
+
+    def full_text(self) -> str:
+        """The line naming the book and its introduction, without the sample note."""
+        return self.short_text() + (f"\n{_book_value(self, 'intro', self.intro)}" if self.intro else "")
 
     @property
     def answer(self) -> str:
-        """The ready-to-send text about this month's book."""
-        text = self.short_text()
-        if self.intro:
-            text += "\n" + _book_value(self, "intro", self.intro)
-        return with_sample_note(text, self.has_sample)
+        """The ready-to-send text about this book."""
+        return with_sample_note(self.full_text(), self.has_sample)
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -230,12 +234,32 @@ class MonthlyBook:
     @staticmethod
     def from_doc(doc: dict[str, Any]) -> MonthlyBook:
         names = {f.name for f in fields(MonthlyBook)}
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in names}
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in names}
         return MonthlyBook(**kwargs)
 
 
 def _book_value(book: MonthlyBook, name: str, value: str) -> str:
     return strip_sample_prefix(value) if name in book.sample_fields else value
+
+
+def month_label(month: str) -> str:
+    """``2026-12`` as a worker reads it: ``2026年12月``."""
+    year, number = month.split("-")
+    return f"{int(year)}年{int(number)}月"
+
+
+@dataclass(frozen=True)
+class BookNews:
+    """What to tell a worker about one month's book (``knowledge.books``): ``text``
+    without the sample note, ``sample`` whether it shows values staff must replace."""
+
+    text: str
+    sample: bool = False
+
+    @property
+    def answer(self) -> str:
+        """The ready-to-send text."""
+        return with_sample_note(self.text, self.sample)
 
 
 # --- search results --------------------------------------------------------
@@ -318,6 +342,7 @@ __all__ = [
     "ANSWER_MAX_CHARS",
     "ANSWER_MIN_CHARS",
     "BOOK_PLACEHOLDER",
+    "BookNews",
     "CONFIDENT_SCORE",
     "Course",
     "Entry",
@@ -330,9 +355,9 @@ __all__ = [
     "Problem",
     "SAMPLE_NOTE",
     "SAMPLE_PREFIX",
-    "SOURCE_ARTICLE",
     "WARNING",
     "course_answer",
+    "month_label",
     "visible_len",
     "with_sample_note",
 ]

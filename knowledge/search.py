@@ -47,9 +47,9 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
-from .index import ALIAS, TITLE, IndexReader, Phrase
-from .schema import CONFIDENT_SCORE
-from .text import Analysis, Analyzer, idf, normalize
+from knowledge.index import ALIAS, TITLE, IndexReader, Phrase
+from knowledge.schema import CONFIDENT_SCORE
+from knowledge.text import Analysis, Analyzer, idf, normalize
 
 MIN_SCORE = 30.0
 KIND_BOOST = 6.0

@@ -11,6 +11,7 @@ asserted in ``tests/knowledge``); change it deliberately.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import sqlite3
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .located import LList, LMap
-from .schema import (
+from knowledge.located import LList, LMap
+from knowledge.schema import (
     ANSWER_MAX_CHARS,
     ANSWER_MIN_CHARS,
     BOOK_PLACEHOLDER,
@@ -35,6 +36,9 @@ from .schema import (
     visible_len,
     with_sample_note,
 )
+from registry import course_registration_counts, registry_read_only
+
+logger = logging.getLogger("knowledge")
 
 # --- field specifications ---------------------------------------------------
 
@@ -153,6 +157,17 @@ class Msg:
         "“{key}:”下面一条也没有，可能是缩进错了或内容被误删了。如果确实要清空这一部分，请明确写成“{key}: []”"
     )
     EMPTY_LIST = "文件里写的是空列表，一条条目也没有：这一类知识暂时是空的"
+    # Reminders that depend on today's date (knowledge.dated).
+    BOOK_THIS_MONTH = (
+        "本月（{month}）还没有精读书目，职工问起时小助手会说“还没有公布”。请在 monthly_books 里加上 month: {key} 这一条"
+    )
+    BOOK_NEXT_MONTH = (
+        "下个月（{month}）的精读书目还没有写，还有{days}天就到了。请在 monthly_books 里加上 month: {key} 这一条"
+    )
+    COURSE_STARTED = (
+        "开课日期 {start} 已经过了，小助手还在接受报名。请改成下一期的开课日期，或者把 enrollable 改成 false"
+    )
+    COURSE_ENDED = "这门课 {end} 已经结课，小助手还在接受报名。请改成下一期的日期，或者把 enrollable 改成 false"
 
 
 def _type_name(value: Any) -> str:
@@ -406,6 +421,7 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
         file=out.file,
         line=raw.line,
     )
+    built: Entry | None
     if kind == "course":
         built = _build_course(out, raw, values, common)
         if built is None:
@@ -642,7 +658,7 @@ def check_sources(
 
 def _cross_checks(entries: list[Entry], problems: list[Problem], labels: dict[str, str]) -> None:
     """Checks that need all entries: aliases, programme references, questions."""
-    from .text import normalize  # local import: text loads jieba lazily anyway
+    from knowledge.text import normalize  # local import: text loads jieba lazily anyway
 
     courses = [e for e in entries if isinstance(e, Course)]
     course_by_id = {c.id: c for c in courses}
@@ -695,28 +711,14 @@ def _cross_checks(entries: list[Entry], problems: list[Problem], labels: dict[st
 
 
 def registry_course_counts(path: Path) -> dict[str, int]:
-    """``{course_id: number of registrations}`` from ``registry.db``, read-only.
+    """``{course_id: active registrations}`` from the registry at ``path``, read-only.
 
-    Missing file, table or column means "nothing registered" (the registry is
-    owned by ``registry`` and may not exist yet). Cancelled rows, when
-    the table has a ``status`` column, do not count.
+    No registry there yet means "nothing registered". An unreadable one is logged and
+    treated the same: a staff edit must not be refused because of a database problem.
     """
-    if not path.exists():
-        return {}
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-    except sqlite3.Error:
+        with registry_read_only(path) as db:
+            return {} if db is None else course_registration_counts(db)
+    except sqlite3.Error as error:
+        logger.warning("报名数据库读不出来（%s），这次检查没有核对已有报名的课程：%s", path, error)
         return {}
-    try:
-        columns = {row[1] for row in con.execute("PRAGMA table_info(enrollments)")}
-        if "course_id" not in columns:
-            return {}
-        sql = "SELECT course_id, COUNT(*) FROM enrollments"
-        if "status" in columns:
-            sql += " WHERE status IS NULL OR status NOT IN ('cancelled', 'canceled', '已取消')"
-        sql += " GROUP BY course_id"
-        return {str(cid): int(n) for cid, n in con.execute(sql) if cid}
-    except sqlite3.Error:
-        return {}
-    finally:
-        con.close()

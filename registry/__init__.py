@@ -11,7 +11,10 @@ actions call them, staff use ``python -m registry`` (see README.md here)::
         result = enroll(db, "tg-1", "jxgf_plc", "PLC编程入门", capacity=30)
 
 Every function that changes a worker's record takes their ``sender_id`` and only touches
-that worker's rows. Importing this package has no side effects (rasa-sdk imports every
+that worker's rows; every function that writes a time takes ``clock=`` (default: the
+settings' clock). This package owns ``registry.db``: nobody else opens the file or
+writes SQL against it — other parts call the functions here (read-only lookers use
+``registry_read_only``). Importing this package has no side effects (rasa-sdk imports every
 submodule of ``actions`` at start-up).
 """
 
@@ -28,13 +31,17 @@ from registry.applications import (
     set_application_status,
 )
 from registry.counters import get_stats
-from registry.database import open_registry, registry, registry_path, write_transaction
+from registry.database import open_registry, registry, registry_path, registry_read_only, write_transaction
 from registry.enrollments import (
     cancel_enrollment,
+    consistency_problems,
+    course_registration_counts,
     course_summaries,
     enroll,
+    enrollment_status_counts,
     find_active_enrollment,
     get_course_summary,
+    get_enrollment,
     get_enrollments,
     roster,
     waitlist,
@@ -109,16 +116,20 @@ __all__ = [
     "WorkerRecords",
     "cancel_application",
     "cancel_enrollment",
+    "consistency_problems",
+    "course_registration_counts",
     "course_summaries",
     "create_application",
     "delete_worker_data",
     "district_team",
     "employer_team",
     "enroll",
+    "enrollment_status_counts",
     "find_active_enrollment",
     "get_application",
     "get_applications",
     "get_course_summary",
+    "get_enrollment",
     "get_enrollments",
     "get_stats",
     "get_teams",
@@ -144,6 +155,7 @@ __all__ = [
     "queue_notification",
     "registry",
     "registry_path",
+    "registry_read_only",
     "roster",
     "save_worker",
     "set_application_status",

@@ -13,6 +13,8 @@ from datetime import date
 
 from sqlite_utils import Database
 
+from common.clock import Clock, default_clock
+from common.clock import today as today_of
 from registry.counters import bump, next_number
 from registry.database import now, write_transaction
 from registry.models import Application, ApplicationResult, StatusChangeResult
@@ -74,10 +76,16 @@ def create_application(
     certificate_no: str,
     model_worker_class: bool = False,
     today: date | None = None,
+    clock: Clock | None = None,
 ) -> ApplicationResult:
     """File a pending application for a registered worker. Validates every field (raises
     InvalidInput with a Chinese message). A live application with the same certificate
-    is returned with status ``duplicate`` instead of filing a second one."""
+    is returned with status ``duplicate`` instead of filing a second one.
+
+    ``clock`` stamps the row and, unless ``today`` is given, says which month a
+    graduation may not be later than."""
+    clock = clock or default_clock()
+    today = today or today_of(clock)
     clean = {
         "name": normalize_name(name),
         "phone": normalize_phone(phone),
@@ -87,7 +95,7 @@ def create_application(
         "certificate_no": normalize_certificate_no(certificate_no),
         "model_worker_class": 1 if model_worker_class else 0,
     }
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         if not db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone():
             return ApplicationResult("not_registered")
@@ -100,7 +108,7 @@ def create_application(
         )
         if rows:
             return ApplicationResult("duplicate", Application.from_row(rows[0]))
-        number = next_number(db, APPLICATION_PREFIX)
+        number = next_number(db, APPLICATION_PREFIX, stamp)
         db.execute(
             "INSERT INTO applications (application_no, sender_id, name, phone, school, "
             "programme, graduation_date, certificate_no, model_worker_class, status, "
@@ -151,9 +159,10 @@ def get_application(db: Database, sender_id: str, number: str) -> Application | 
     return application
 
 
-def cancel_application(db: Database, sender_id: str, number: str) -> ApplicationResult:
+def cancel_application(db: Database, sender_id: str, number: str, *, clock: Clock | None = None) -> ApplicationResult:
     """Withdraw one of the worker's own pending applications."""
     number = _number(number)
+    stamp = now(clock)
     with write_transaction(db):
         application = _get(db, number)
         if application is None or application.sender_id != sender_id:
@@ -164,7 +173,7 @@ def cancel_application(db: Database, sender_id: str, number: str) -> Application
             return ApplicationResult("not_allowed", application)
         db.execute(
             "UPDATE applications SET status = 'cancelled', updated_at = ? WHERE application_no = ?",
-            [now(), number],
+            [stamp, number],
         )
         bump(db, "applications.by_status", "pending", -1)
         bump(db, "applications.by_status", "cancelled")
@@ -181,14 +190,16 @@ def list_applications(db: Database, status: str | None = None) -> list[Applicati
     return [Application.from_row(row) for row in rows]
 
 
-def set_application_status(db: Database, number: str, status: str, note: str = "") -> StatusChangeResult:
+def set_application_status(
+    db: Database, number: str, status: str, note: str = "", *, clock: Clock | None = None
+) -> StatusChangeResult:
     """Staff: decide an application (``approved``/``rejected``, or back to ``pending``)
     with a note the worker will see. Withdrawn or anonymized ones are ``not_allowed``."""
     if status not in STAFF_STATUSES:
         raise ValueError(f"status must be one of {STAFF_STATUSES}, not {status!r}")
     note = re.sub(r"\s+", " ", (note or "").strip())[:MAX_NOTE_LENGTH]
     number = _number(number)
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         application = _get(db, number)
         if application is None:

@@ -74,7 +74,7 @@ def _print_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
     table = [[str(cell) for cell in header]] + [["" if cell is None else str(cell) for cell in row] for row in rows]
     widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _excel_cell(value: object) -> str:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from registry.database import now
-
 __all__ = ["bump", "get_stats", "next_number"]
 
 
@@ -41,12 +39,13 @@ def get_stats(db: Database) -> dict[str, dict[str, int]]:
     return result
 
 
-def next_number(db: Database, prefix: str) -> str:
+def next_number(db: Database, prefix: str, stamp: str) -> str:
     """The next number of a series restarting every year: ``BM2026-000001``, ...
 
-    Call inside a write transaction (the read and the increment must not be split).
+    The year is that of ``stamp`` (the ``*_at`` time of the row being numbered). Call
+    inside a write transaction (the read and the increment must not be split).
     """
-    name = f"{prefix}{now()[:4]}"
+    name = f"{prefix}{stamp[:4]}"
     db.execute(
         "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
         [name],

@@ -7,7 +7,13 @@ transaction: the write lock is taken before anything is read, so two processes c
 both see the last free seat, and a crash leaves nothing half-written.
 
 A ``Database`` (one SQLite connection) must not be used by two threads or tasks at the
-same time; open one per request (:func:`registry`) or per worker thread.
+same time; open one per request (:func:`registry`) or per worker thread. Others who only
+look (the knowledge validator) use :func:`registry_read_only`, which never creates,
+migrates or locks the file.
+
+Every ``*_at`` column is written by :func:`now` from a :class:`common.clock.Clock`: the
+writing functions take ``clock=`` (default: the settings' clock, so ``UH_TODAY`` moves a
+test stack's registry to the same day as everything else).
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from common import settings
+from common.clock import Clock, default_clock, stamp
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -32,19 +38,18 @@ __all__ = [
     "open_registry",
     "registry",
     "registry_path",
+    "registry_read_only",
     "write_transaction",
 ]
 
-DB_FILENAME = "registry.db"
 BUSY_TIMEOUT_SECONDS = 30.0
+#: A read-only look gives up sooner: the caller treats "unreadable" as "nothing there".
+READ_ONLY_TIMEOUT_SECONDS = 5.0
 
-# Ningbo time; China has no daylight saving time, so a fixed offset is exact.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-
-def now() -> str:
-    """The current time as stored in every ``*_at`` column: ISO 8601 with +08:00."""
-    return datetime.now(CHINA_TZ).isoformat(timespec="seconds")
+def now(clock: Clock | None = None) -> str:
+    """The time as stored in every ``*_at`` column: ISO 8601 with +08:00."""
+    return stamp(clock or default_clock())
 
 
 def registry_path() -> Path:
@@ -268,3 +273,23 @@ def registry(path: str | os.PathLike[str] | None = None) -> Iterator[Database]:
         yield db
     finally:
         db.close()
+
+
+@contextlib.contextmanager
+def registry_read_only(path: str | os.PathLike[str] | None = None) -> Iterator[Database | None]:
+    """``with registry_read_only(path) as db:`` — a look without writing anything.
+
+    ``db`` is None when there is no registry at ``path`` yet (no file, or a file this
+    package never set up), so a reader never creates one by looking. Query it with the
+    package's functions (e.g. ``course_registration_counts``), never with SQL of its own.
+    """
+    target = Path(path) if path is not None else registry_path()
+    if not target.is_file():
+        yield None
+        return
+    conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=READ_ONLY_TIMEOUT_SECONDS)
+    try:
+        db = Database(conn)
+        yield db if MIGRATIONS.applied(db) else None
+    finally:
+        conn.close()

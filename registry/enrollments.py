@@ -7,10 +7,11 @@ or not at all, and no other process can take a seat in between.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Literal
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from registry.counters import bump, next_number
 from registry.database import now, write_transaction
 from registry.models import (
@@ -21,16 +22,20 @@ from registry.models import (
     Promotion,
     RosterEntry,
 )
-from registry.notifications import promotion_text, queue_notification
+from registry.notifications import insert_notification, promotion_text
 from registry.validation import normalize_record_number
 
 __all__ = [
     "ENROLLMENT_PREFIX",
     "cancel_enrollment",
+    "consistency_problems",
+    "course_registration_counts",
     "course_summaries",
     "enroll",
+    "enrollment_status_counts",
     "find_active_enrollment",
     "get_course_summary",
+    "get_enrollment",
     "get_enrollments",
     "promote_waitlist",
     "roster",
@@ -38,11 +43,8 @@ __all__ = [
 ]
 
 ENROLLMENT_PREFIX = "BM"  # 报名
-
-# Test seam: called by name inside the enrollment transaction ("after_seat_check" between
-# counting the seats and inserting, "before_commit" after every write). Tests use it to
-# widen race windows and to simulate a crash mid-transaction. Empty in production.
-TEST_HOOKS: dict[str, Callable[[], None]] = {}
+#: The statuses of an enrollment that hold a seat or a place on the waiting list.
+ACTIVE_STATUSES = ("enrolled", "waitlisted")
 
 # Every enrollment column plus its live position on the waiting list.
 _SELECT = """
@@ -54,12 +56,6 @@ _SELECT = """
         ) END AS waitlist_position
     FROM enrollments e
 """
-
-
-def _hook(name: str) -> None:
-    hook = TEST_HOOKS.get(name)
-    if hook is not None:
-        hook()
 
 
 def _one(db: Database, where: str, params: list[object]) -> Enrollment | None:
@@ -100,7 +96,7 @@ def promote_waitlist(db: Database, course_id: str, stamp: str) -> list[Promotion
         bump(db, "enrollments.promoted", course_id)
         promotion = Promotion(sender_id, number, course_id, course_name)
         # Told later by the front end (outbox), committed with the promotion itself.
-        queue_notification(db, sender_id, promotion_text(promotion), kind="promotion", ref=number)
+        insert_notification(db, sender_id, promotion_text(promotion), kind="promotion", ref=number, stamp=stamp)
         promoted.append(promotion)
     return promoted
 
@@ -111,6 +107,8 @@ def enroll(
     course_id: str,
     course_name: str,
     capacity: int | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> EnrollmentResult:
     """Enroll a registered worker: a seat if one is free (``capacity`` None = unlimited),
     else the end of the waiting list. Enrolling twice returns the existing enrollment with
@@ -120,7 +118,7 @@ def enroll(
         raise ValueError(f"capacity must be a non-negative int or None, not {capacity!r}")
     if not course_id or not course_name:
         raise ValueError("course_id and course_name are required")
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         registered = db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone()
         if not registered:
@@ -143,13 +141,14 @@ def enroll(
             return EnrollmentResult("already", existing, promoted)
 
         enrolled = _count(db, course_id, "enrolled")
-        _hook("after_seat_check")
-        status = "enrolled" if capacity is None or enrolled < capacity else "waitlisted"
+        status: Literal["enrolled", "waitlisted"] = (
+            "enrolled" if capacity is None or enrolled < capacity else "waitlisted"
+        )
         (queue_no,) = db.execute(
             "SELECT COALESCE(MAX(queue_no), 0) + 1 FROM enrollments WHERE course_id = ?",
             [course_id],
         ).fetchone()
-        number = next_number(db, ENROLLMENT_PREFIX)
+        number = next_number(db, ENROLLMENT_PREFIX, stamp)
         db.execute(
             "INSERT INTO enrollments (enrollment_no, sender_id, course_id, course_name, "
             "status, queue_no, created_at, updated_at, enrolled_at) "
@@ -169,17 +168,16 @@ def enroll(
         bump(db, "enrollments.created", course_id)
         if status == "waitlisted":
             bump(db, "enrollments.waitlisted", course_id)
-        _hook("before_commit")
         enrollment = _one(db, "e.enrollment_no = ?", [number])
     return EnrollmentResult(status, enrollment, promoted)
 
 
-def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str) -> CancelResult:
+def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str, *, clock: Clock | None = None) -> CancelResult:
     """Cancel one of the worker's own enrollments; a freed seat goes to the first on the
     waiting list (returned in ``promoted`` so the bot can tell them). Someone else's or an
     unknown number gives ``not_found``."""
     number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         current = _one(db, "e.enrollment_no = ? AND e.sender_id = ?", [number, sender_id])
         if current is None:
@@ -194,7 +192,6 @@ def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str) -> Cance
         promoted: tuple[Promotion, ...] = ()
         if current.status == "enrolled":
             promoted = tuple(promote_waitlist(db, current.course_id, stamp))
-        _hook("before_commit")
         cancelled = _one(db, "e.enrollment_no = ?", [number])
     return CancelResult("cancelled", cancelled, promoted)
 
@@ -265,3 +262,48 @@ def course_summaries(db: Database) -> list[CourseSummary]:
 def get_course_summary(db: Database, course_id: str) -> CourseSummary | None:
     rows = list(db.query(f"{_SUMMARY} WHERE c.course_id = ?", [course_id]))
     return CourseSummary(**rows[0]) if rows else None
+
+
+def get_enrollment(db: Database, enrollment_no: str) -> Enrollment | None:
+    """Staff and checks: any worker's enrollment by its number (as typed or stored)."""
+    number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
+    return _one(db, "e.enrollment_no = ?", [number])
+
+
+def course_registration_counts(db: Database) -> dict[str, int]:
+    """``{course_id: active enrollments}`` (enrolled or waitlisted): the courses that
+    workers are signed up for, which the knowledge base must not lose."""
+    placeholders = ", ".join("?" for _ in ACTIVE_STATUSES)
+    rows = db.execute(
+        f"SELECT course_id, COUNT(*) FROM enrollments WHERE status IN ({placeholders}) GROUP BY course_id",
+        list(ACTIVE_STATUSES),
+    ).fetchall()
+    return {course_id: count for course_id, count in rows}
+
+
+def enrollment_status_counts(db: Database) -> dict[str, int]:
+    """``{status: enrollments}`` over all courses, cancelled ones included."""
+    return dict(db.execute("SELECT status, COUNT(*) FROM enrollments GROUP BY status").fetchall())
+
+
+def consistency_problems(db: Database) -> list[str]:
+    """What must never be true of the seats (for load tests and health checks; empty when
+    all is well): a course over its capacity, a free seat while someone waits, a worker
+    holding two active enrollments for one course, or a damaged database file."""
+    problems = []
+    for s in course_summaries(db):
+        if s.capacity is not None and s.enrolled > s.capacity:
+            problems.append(f"{s.course_id}: {s.enrolled} enrolled, capacity {s.capacity}")
+        if s.seats_left and s.waitlisted:
+            problems.append(f"{s.course_id}: {s.seats_left} free seats while {s.waitlisted} wait")
+    placeholders = ", ".join("?" for _ in ACTIVE_STATUSES)
+    for sender_id, course_id, count in db.execute(
+        f"SELECT sender_id, course_id, COUNT(*) FROM enrollments WHERE status IN ({placeholders}) "
+        "AND sender_id IS NOT NULL GROUP BY sender_id, course_id HAVING COUNT(*) > 1",
+        list(ACTIVE_STATUSES),
+    ):
+        problems.append(f"{sender_id} holds {count} active enrollments for {course_id}")
+    (integrity,) = db.execute("PRAGMA integrity_check").fetchone()
+    if integrity != "ok":
+        problems.append(f"integrity_check: {integrity}")
+    return problems

@@ -124,10 +124,6 @@ class CancelResult:
     enrollment: Enrollment | None = None
     promoted: tuple[Promotion, ...] = ()
 
-    @property
-    def promoted_worker(self) -> Promotion | None:
-        return self.promoted[0] if self.promoted else None
-
 
 @dataclass(frozen=True)
 class CourseSummary:
@@ -282,12 +278,6 @@ class DeleteResult:
     applications_anonymized: int
     teams_left: int
     promoted: tuple[Promotion, ...] = ()
-
-    @property
-    def anything_deleted(self) -> bool:
-        return bool(
-            self.deleted_profile or self.enrollments_anonymized or self.applications_anonymized or self.teams_left
-        )
 
 
 @dataclass(frozen=True)

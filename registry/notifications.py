@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from registry.database import now, write_transaction
 from registry.models import Notification, Promotion
 
 __all__ = [
+    "insert_notification",
     "mark_notification_delivered",
     "pending_notifications",
     "promotion_text",
@@ -42,30 +44,38 @@ def promotion_text(promotion: Promotion) -> str:
     )
 
 
+def insert_notification(db: Database, sender_id: str, text: str, *, kind: str, ref: str | None, stamp: str) -> int:
+    """Write one outbox row in the caller's open transaction; returns its id."""
+    if not sender_id:
+        raise ValueError("sender_id is required")
+    if not text or not text.strip():
+        raise ValueError("text is required")
+    cursor = db.execute(
+        "INSERT INTO notifications (sender_id, kind, ref, text, created_at) VALUES (?, ?, ?, ?, ?)",
+        [sender_id, kind, ref, text.strip(), stamp],
+    )
+    return int(cursor.lastrowid or 0)
+
+
 def queue_notification(
-    db: Database, sender_id: str, text: str, *, kind: str = "message", ref: str | None = None
+    db: Database,
+    sender_id: str,
+    text: str,
+    *,
+    kind: str = "message",
+    ref: str | None = None,
+    clock: Clock | None = None,
 ) -> int:
     """Put a message for ``sender_id`` in the outbox; returns its id.
 
     Inside an open transaction (e.g. the one promoting a waiting worker) the message
     commits or rolls back with it; otherwise it is written in a transaction of its own.
     """
-    if not sender_id:
-        raise ValueError("sender_id is required")
-    if not text or not text.strip():
-        raise ValueError("text is required")
-
-    def insert() -> int:
-        cursor = db.execute(
-            "INSERT INTO notifications (sender_id, kind, ref, text, created_at) VALUES (?, ?, ?, ?, ?)",
-            [sender_id, kind, ref, text.strip(), now()],
-        )
-        return int(cursor.lastrowid)
-
+    stamp = now(clock)
     if db.conn.in_transaction:
-        return insert()
+        return insert_notification(db, sender_id, text, kind=kind, ref=ref, stamp=stamp)
     with write_transaction(db):
-        return insert()
+        return insert_notification(db, sender_id, text, kind=kind, ref=ref, stamp=stamp)
 
 
 def pending_notifications(db: Database, limit: int = 100, sender_id: str | None = None) -> list[Notification]:
@@ -78,11 +88,12 @@ def pending_notifications(db: Database, limit: int = 100, sender_id: str | None 
     return [Notification.from_row(row) for row in rows]
 
 
-def mark_notification_delivered(db: Database, notification_id: int) -> bool:
+def mark_notification_delivered(db: Database, notification_id: int, *, clock: Clock | None = None) -> bool:
     """Record that a message was sent; False if it was unknown or already delivered."""
+    stamp = now(clock)
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE notifications SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
-            [now(), int(notification_id)],
+            [stamp, int(notification_id)],
         )
         return cursor.rowcount == 1

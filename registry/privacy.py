@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from registry.applications import get_applications
 from registry.counters import bump
 from registry.database import now, write_transaction
@@ -26,7 +27,7 @@ def list_records(db: Database, sender_id: str, include_cancelled: bool = False) 
     )
 
 
-def delete_worker_data(db: Database, sender_id: str) -> DeleteResult:
+def delete_worker_data(db: Database, sender_id: str, *, clock: Clock | None = None) -> DeleteResult:
     """Delete the profile and every personal field linked to ``sender_id``, in one
     transaction.
 
@@ -41,7 +42,7 @@ def delete_worker_data(db: Database, sender_id: str) -> DeleteResult:
     What stays is anonymous: record numbers, course, programme, graduation month, statuses,
     times, and the counters in ``stats``.
     """
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         active = db.execute(
             "SELECT course_id, status FROM enrollments WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",

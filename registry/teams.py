@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from registry.counters import bump
 from registry.database import now, write_transaction
 from registry.models import ReadingTeam, TeamMembership, TeamResult
@@ -36,13 +37,15 @@ def _check_team_id(team_id: str) -> None:
         raise ValueError(f"team_id must be 'district:<name>' or 'employer:<name>': {team_id!r}")
 
 
-def join_reading_team(db: Database, sender_id: str, team_id: str, display_name: str | None = None) -> TeamResult:
+def join_reading_team(
+    db: Database, sender_id: str, team_id: str, display_name: str | None = None, *, clock: Clock | None = None
+) -> TeamResult:
     """Add the worker to a team (created on first use). ``display_name`` names a new team
     and renames an existing one; by default ``district_team``/``employer_team`` naming."""
     _check_team_id(team_id)
     kind, _, value = team_id.partition(":")
     default = district_team(value) if kind == "district" else employer_team(value)
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         if not db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone():
             return TeamResult("not_registered")

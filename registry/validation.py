@@ -13,6 +13,9 @@ import re
 import unicodedata
 from datetime import date
 
+from common.clock import default_clock
+from common.clock import today as today_of
+
 __all__ = [
     "DISTRICTS",
     "DISTRICT_HINT",
@@ -200,7 +203,7 @@ def normalize_district(text: object) -> str | None:
 
 # ---------------------------------------------------------------- graduation date
 
-_CN_DIGITS = dict(zip("〇零一二三四五六七八九", "00123456789"))
+_CN_DIGITS = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True))
 _CN_MONTHS = {"十": "10", "十一": "11", "十二": "12", "一十": "10", "一十一": "11", "一十二": "12"}
 _DATE_RE = re.compile(
     r"^(?P<year>\d{4})\s*(?:年|[-./]|(?=\d{2}$))\s*(?P<month>\d{1,2})\s*月?"
@@ -223,9 +226,10 @@ def parse_graduation_date(text: object, today: date | None = None) -> str:
     """A graduation month as ``"YYYY-MM"``, not later than this month.
 
     Accepts ``2024年6月``, ``2024-06``, ``2024.6``, ``2024/6``, ``202406``, ``2024-06-30``
-    and Chinese numerals (``二〇二四年六月``).
+    and Chinese numerals (``二〇二四年六月``). "This month" is that of ``today``, by
+    default the settings' clock's (``UH_TODAY`` in a test stack), never the machine's.
     """
-    today = today or date.today()
+    today = today or today_of(default_clock())
     raw = _chinese_numerals_to_digits(_nfkc(text))
     if not raw:
         raise InvalidInput("graduation_date", "请告诉我毕业时间，例如“2024年6月”。")

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from common.clock import Clock
 from registry.counters import bump
 from registry.database import now, write_transaction
 from registry.models import Worker
@@ -57,6 +58,7 @@ def save_worker(
     employer: str | None = None,
     district: str | None = None,
     union_member: bool = False,
+    clock: Clock | None = None,
 ) -> Worker:
     """Create or replace the worker's profile (all fields). Raises InvalidInput."""
     if not sender_id:
@@ -64,7 +66,7 @@ def save_worker(
     clean = _clean_profile(
         {"name": name, "phone": phone, "employer": employer, "district": district, "union_member": union_member}
     )
-    stamp = now()
+    stamp = now(clock)
     with write_transaction(db):
         existing = get_worker(db, sender_id)
         if existing is None:
@@ -102,7 +104,7 @@ def save_worker(
     return worker
 
 
-def update_worker(db: Database, sender_id: str, **changes: Any) -> Worker | None:
+def update_worker(db: Database, sender_id: str, *, clock: Clock | None = None, **changes: Any) -> Worker | None:
     """Change some profile fields (``phone="139..."``); ``None`` if not registered.
 
     Raises InvalidInput for a bad value, TypeError for an unknown field.
@@ -111,6 +113,7 @@ def update_worker(db: Database, sender_id: str, **changes: Any) -> Worker | None
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
     clean = _clean_profile(changes)
+    stamp = now(clock)
     with write_transaction(db):
         if get_worker(db, sender_id) is None:
             return None
@@ -118,6 +121,6 @@ def update_worker(db: Database, sender_id: str, **changes: Any) -> Worker | None
             assignments = ", ".join(f"{column} = ?" for column in clean)
             db.execute(
                 f"UPDATE workers SET {assignments}, updated_at = ? WHERE sender_id = ?",
-                [*clean.values(), now(), sender_id],
+                [*clean.values(), stamp, sender_id],
             )
         return get_worker(db, sender_id)

@@ -41,7 +41,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -53,6 +52,8 @@ from typing import Any
 
 import httpx
 
+from knowledge.loader import copy_files
+from scripts.scale_services import free_port
 from scripts.stack import DEFAULT_MODEL, REPO, Stack
 
 ANSWERABLE = [
@@ -133,7 +134,7 @@ class Worker:
         try:
             self.turns += 1
             url = f"{run.url_for(self.turns + self.index)}/webhooks/rest/webhook"
-            response = await run.http.post(url, json={"sender": self.sender, "message": text})
+            response = await run.client.post(url, json={"sender": self.sender, "message": text})
         except httpx.TimeoutException:
             stats.error("timeout", text)
             return None
@@ -161,7 +162,7 @@ class Worker:
         """(active form, requested slot) from Rasa's HTTP API."""
         run = self.run
         try:
-            response = await run.http.get(
+            response = await run.client.get(
                 f"{run.url_for(self.turns + self.index + 1)}/conversations/{self.sender}/tracker",
                 params={"token": run.token, "include_events": "NONE"},
             )
@@ -355,6 +356,13 @@ class LoadRun:
     replica_urls: tuple[str, ...] = ()
 
     @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client :meth:`go` opens for the run."""
+        if self.http is None:
+            raise RuntimeError("the HTTP client is opened by LoadRun.go()")
+        return self.http
+
+    @property
     def webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
@@ -387,55 +395,27 @@ class LoadRun:
             return time.monotonic() - started
 
 
-def check_registry(path: Path, stats: Stats, courses: list[Course]) -> list[str]:
-    """Every confirmed enrollment is stored with the status it must have; no course is
-    over capacity; at most one active enrollment per worker and course."""
+def check_registry(path: Path, stats: Stats) -> list[str]:
+    """Every confirmed enrollment is stored with the status it must have, and the
+    registry's own invariants hold (no course over capacity, no free seat while someone
+    waits, at most one active enrollment per worker and course, an intact file)."""
+    from registry import consistency_problems, get_enrollment, registry
+
     problems: list[str] = []
-    if not stats.confirmed:
-        return problems
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = {
-            no: (sender, course, status)
-            for no, sender, course, status in con.execute(
-                "SELECT enrollment_no, sender_id, course_id, status FROM enrollments"
-            )
-        }
+    with registry(path) as db:
         for number, (sender, course, _) in stats.confirmed.items():
-            stored = rows.get(number)
+            stored = get_enrollment(db, number)
             if stored is None:
                 problems.append(f"{number} confirmed to {sender} but not in the database")
                 continue
-            if stored[:2] != (sender, course):
-                problems.append(f"{number} stored as {stored[:2]}, confirmed as {(sender, course)}")
+            if (stored.sender_id, stored.course_id) != (sender, course):
+                problems.append(
+                    f"{number} stored as {(stored.sender_id, stored.course_id)}, confirmed as {(sender, course)}"
+                )
             want = {"cancelled"} if number in stats.cancelled else {"enrolled", "waitlisted"}
-            if stored[2] not in want:
-                problems.append(f"{number} is {stored[2]}, expected one of {sorted(want)}")
-        capacity = {c.id: c.capacity for c in courses}
-        for course_id, enrolled in con.execute(
-            "SELECT course_id, COUNT(*) FROM enrollments WHERE status = 'enrolled' GROUP BY course_id"
-        ):
-            if capacity.get(course_id) is not None and enrolled > capacity[course_id]:
-                problems.append(f"{course_id}: {enrolled} enrolled, capacity {capacity[course_id]}")
-        for course_id, free, waiting in con.execute(
-            """SELECT c.course_id, c.capacity - (SELECT COUNT(*) FROM enrollments e
-                        WHERE e.course_id = c.course_id AND e.status = 'enrolled'),
-                      (SELECT COUNT(*) FROM enrollments e
-                        WHERE e.course_id = c.course_id AND e.status = 'waitlisted')
-               FROM courses c WHERE c.capacity IS NOT NULL"""
-        ):
-            if free > 0 and waiting > 0:
-                problems.append(f"{course_id}: {free} free seats while {waiting} wait")
-        for sender, course_id, count in con.execute(
-            "SELECT sender_id, course_id, COUNT(*) FROM enrollments WHERE status IN "
-            "('enrolled','waitlisted') GROUP BY sender_id, course_id HAVING COUNT(*) > 1"
-        ):
-            problems.append(f"{sender} holds {count} active enrollments for {course_id}")
-        integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
-        if integrity != "ok":
-            problems.append(f"integrity_check: {integrity}")
-    finally:
-        con.close()
+            if stored.status not in want:
+                problems.append(f"{number} is {stored.status}, expected one of {sorted(want)}")
+        problems.extend(consistency_problems(db))
     return problems
 
 
@@ -448,22 +428,14 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def check_registry_counts(path: Path, courses: list[Course]) -> list[str]:
-    """No course over capacity, no free seat while someone waits (no per-worker record)."""
-    stats = Stats()
-    stats.confirmed["-"] = ("-", "-", "enrolled")  # run the course checks
-    return [p for p in check_registry(path, stats, courses) if not p.startswith("- ")]
-
-
 def summarise(run: LoadRun, elapsed: float, problems: list[str], extra: dict[str, Any]) -> dict[str, Any]:
+    from registry import enrollment_status_counts, registry
+
     stats = run.stats
     lat = stats.latencies
     reg = stats.registry_latencies
-    with sqlite3.connect(f"file:{run.registry_path}?mode=ro", uri=True) as con:
-        try:
-            by_status = dict(con.execute("SELECT status, COUNT(*) FROM enrollments GROUP BY status").fetchall())
-        except sqlite3.Error:
-            by_status = {}
+    with registry(run.registry_path) as db:
+        by_status = enrollment_status_counts(db)
     return {
         "workers": run.workers,
         "duration_s": run.duration,
@@ -527,7 +499,7 @@ def registry_benchmark(path: Path, courses: list[Course], threads: int, duration
                     save_worker(db, sender, name="测试职工", phone=f"139{index:04d}{n % 10000:04d}")
                     course = rng.choice(courses)
                     result = enroll(db, sender, course.id, course.name, capacity=course.capacity)
-                    if rng.random() < 0.2:
+                    if result.number and rng.random() < 0.2:
                         cancel_enrollment(db, sender, result.number)
             except Exception as exc:  # noqa: BLE001
                 with lock:
@@ -609,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="uh-load-registry-") as tmp:
             courses = load_courses(REPO / "knowledge", Path(tmp), args.courses)
             result = registry_benchmark(Path(tmp) / "registry.db", courses, args.workers, args.duration, args.seed)
-            problems = check_registry_counts(Path(tmp) / "registry.db", courses)
+            problems = check_registry(Path(tmp) / "registry.db", Stats())
         result["checks"] = problems or "ok"
         print(json.dumps(result, ensure_ascii=False, indent=2))
         if args.json:
@@ -625,9 +597,7 @@ def main(argv: list[str] | None = None) -> int:
             rasa_url, data_dir, knowledge_dir = args.rasa_url.rstrip("/"), args.data_dir, REPO / "knowledge"
             token = args.token
         else:
-            from tests.support import copy_knowledge, free_port
-
-            knowledge_dir = copy_knowledge(root / "knowledge")
+            knowledge_dir = copy_files(REPO / "knowledge", root / "knowledge")
             env = {"UH_KNOWLEDGE_DIR": str(knowledge_dir)}
             common: dict[str, Any] = {}
             if args.replicas > 1:
@@ -696,19 +666,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{'the sign-up conversation' if via_conversation else 'the registry'} …",
             flush=True,
         )
-        procs = {}
+        running = {}
         if stack is not None:
-            procs = {"rasa": stack.rasa_proc.pid, "actions": stack.action_proc.pid}
-            procs.update({f"rasa{i}": r.rasa_proc.pid for i, r in enumerate(replicas, 1)})
+            running = {"rasa": stack.rasa_proc, "actions": stack.action_proc}
+            running.update({f"rasa{i}": r.rasa_proc for i, r in enumerate(replicas, 1)})
+        procs = {name: proc.pid for name, proc in running.items() if proc is not None}
         cpu_before = {name: cpu_seconds(pid) for name, pid in procs.items()}
         elapsed = asyncio.run(run.go())
-        cpu = {f"cpu_s_{name}": round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in procs.items()}
-        problems = check_registry(run.registry_path, run.stats, courses)
+        cpu: dict[str, Any] = {
+            f"cpu_s_{name}": round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in procs.items()
+        }
+        problems = check_registry(run.registry_path, run.stats)
         alive = {}
         if stack is not None:
             alive = {
-                "rasa_alive": all(r.rasa_proc.poll() is None for r in (stack, *replicas)),
-                "actions_alive": stack.action_proc.poll() is None,
+                "rasa_alive": all(r.rasa_proc is not None and r.rasa_proc.poll() is None for r in (stack, *replicas)),
+                "actions_alive": stack.action_proc is not None and stack.action_proc.poll() is None,
             }
             if not all(alive.values()):
                 problems.append(f"a server died: {alive}")

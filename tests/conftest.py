@@ -1,5 +1,6 @@
 """Shared fixtures. `rasa_stack` runs the real action server and Rasa server once per
-test session, on free ports, with a temporary data directory and knowledge copy."""
+test session, on free ports, with a temporary data directory and knowledge copy, on the
+day ``tests.support.TODAY`` (``UH_TODAY``), never the machine's."""
 
 from __future__ import annotations
 

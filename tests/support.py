@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from knowledge.loader import copy_files
+from scripts.scale_services import free_port
 
 if TYPE_CHECKING:
     from scripts.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "union_helper.tar.gz"
+#: The day the servers started for tests live on (``UH_TODAY``): a Monday inside staffed
+#: hours, in the month ``knowledge/reading.yml`` has a book for. Every process of a stack
+#: (and a test process that sets it too) agrees on the date, whatever the machine says.
+TODAY = "2026-11-16T10:00"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["MODEL", "REPO", "TODAY", "RestChat", "buttons", "copy_knowledge", "free_port", "stack_on_free_ports"]
 
 
 def copy_knowledge(target: Path) -> Path:
     """A private copy of the knowledge YAML files that a test may edit."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in (REPO / "knowledge").glob("*.yml"):
-        shutil.copy(path, target / path.name)
-    return target
+    return copy_files(REPO / "knowledge", target)
 
 
 def stack_on_free_ports(root: Path, token: str, **options: Any) -> Stack:
-    """A stack of the trained model on free ports, with its own data folder and its own
-    copy of the knowledge files (``stack.knowledge_dir``), not started yet."""
+    """A stack of the trained model on free ports, with its own data folder, its own
+    copy of the knowledge files (``stack.knowledge_dir``) and the day ``TODAY``; not
+    started yet. ``extra_env`` in ``options`` is added to those variables."""
     import pytest
 
     from scripts.stack import Stack
@@ -40,13 +39,14 @@ def stack_on_free_ports(root: Path, token: str, **options: Any) -> Stack:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     knowledge_dir = copy_knowledge(root / "knowledge")
+    extra_env = {"UH_KNOWLEDGE_DIR": str(knowledge_dir), "UH_TODAY": TODAY, **options.pop("extra_env", {})}
     stack = Stack(
         model=MODEL,
         data=root / "var",
         rasa_port=free_port(),
         action_port=free_port(),
         token=token,
-        extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
+        extra_env=extra_env,
         **options,
     )
     stack.knowledge_dir = knowledge_dir  # type: ignore[attr-defined]

@@ -1,26 +1,26 @@
-"""Fixtures for the Telegram front end: a fake Bot API, a fake Rasa and the real Application."""
+"""Fixtures for the Telegram front end: a fake Bot API, a fake Rasa and the real Application.
+
+The Application runs on a :class:`~common.clock.FixedClock` (a Monday morning in Ningbo):
+no test depends on the day it runs, and a test that needs time to pass moves the clock.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # bot_test_ids, fake_bot_api, fake_rasa (importlib mode)
-if str(HERE.parent.parent) not in sys.path:
-    sys.path.insert(0, str(HERE.parent.parent))  # the repository root, for `import bot`
-
-from bot_test_ids import OPERATOR_ID, OPS_CHAT, OTHER_WORKER_ID, STAFF_ID, WORKER_ID  # noqa: E402
-from fake_bot_api import FakeBotApi  # noqa: E402
-from fake_rasa import FakeRasa  # noqa: E402
-
-from bot.app import build_application, running  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.hours import StaffedHours  # noqa: E402
+from bot.app import App, build_application, running
+from bot.config import Config
+from bot.hours import StaffedHours
+from common.clock import Clock, FixedClock
+from tests.bot.bot_test_ids import OPERATOR_ID, OPS_CHAT, OTHER_WORKER_ID, STAFF_ID, WORKER_ID
+from tests.bot.fake_bot_api import FakeBotApi
+from tests.bot.fake_rasa import FakeRasa
+from tests.bot.helpers import TODAY
 
 
 @pytest.fixture
@@ -40,7 +40,12 @@ async def rasa() -> AsyncIterator[FakeRasa]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, tg: FakeBotApi, rasa: FakeRasa) -> Config:
+def clock() -> FixedClock:
+    return FixedClock.on(TODAY)
+
+
+@pytest.fixture
+def config(tmp_path: Path, tg: FakeBotApi, rasa: FakeRasa, clock: FixedClock) -> Config:
     return Config(
         telegram_token="123456:TEST-TOKEN",
         telegram_base_url=tg.base_url,
@@ -54,36 +59,37 @@ def config(tmp_path: Path, tg: FakeBotApi, rasa: FakeRasa) -> Config:
         send_retries=4,
         send_retry_delay=0.05,
         rate_limit_retries=4,
+        clock=clock,
     )
 
 
 @pytest.fixture
-def make_app():
-    """``make_app(config, **changes)`` → a fresh Application (for restarts and variants)."""
+def make_app() -> Callable[..., App]:
+    """``make_app(config, clock=None, **changes)`` → a fresh Application (restarts, variants)."""
 
-    def make(config: Config, clock=None, **changes):
+    def make(config: Config, clock: Clock | None = None, **changes: Any) -> App:
         return build_application(replace(config, **changes) if changes else config, clock=clock)
 
     return make
 
 
 @pytest.fixture
-async def app(config: Config):
+async def app(config: Config) -> AsyncIterator[App]:
     application = build_application(config)
     async with running(application):
         yield application
 
 
 @pytest.fixture
-def worker(tg: FakeBotApi) -> dict:
+def worker(tg: FakeBotApi) -> dict[str, Any]:
     return tg.make_user(WORKER_ID, "张", "三")
 
 
 @pytest.fixture
-def other_worker(tg: FakeBotApi) -> dict:
+def other_worker(tg: FakeBotApi) -> dict[str, Any]:
     return tg.make_user(OTHER_WORKER_ID, "李", "四")
 
 
 @pytest.fixture
-def operator(tg: FakeBotApi) -> dict:
+def operator(tg: FakeBotApi) -> dict[str, Any]:
     return tg.make_user(OPERATOR_ID, "王", "老师")

@@ -48,6 +48,8 @@ STRING_PARAMS = {
     "icon_custom_emoji_id",
 }
 ANSWERED = object()
+#: The ``date`` of every message (the front end keeps its own clock; none reads this).
+MESSAGE_DATE = 1_794_794_400  # 2026-11-16 10:00 in Ningbo
 
 
 def tg_len(text: str) -> int:
@@ -269,7 +271,11 @@ class FakeBotApi:
                     pass
 
     async def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
-        """Wait until no call arrived for ``quiet`` seconds."""
+        """Wait until no call arrived for ``quiet`` seconds.
+
+        A guess, not a proof: the front end's own tests never use it (they wait for a later
+        message in the same lane, ``tests.bot.helpers``). Kept for ``tests/robustness``.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             last = self.calls[-1].at if self.calls else 0
@@ -346,7 +352,7 @@ class FakeBotApi:
         chat = self._chat_for(chat_id, user)
         message = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": MESSAGE_DATE,
             "chat": chat,
             "from": user,
             **content,
@@ -390,7 +396,7 @@ class FakeBotApi:
         )
 
     def user_edit(self, user: dict, message: dict, text: str) -> dict:
-        edited = {**self._public(message), "text": text, "edit_date": int(time.time())}
+        edited = {**self._public(message), "text": text, "edit_date": MESSAGE_DATE}
         self.push({"edited_message": edited})
         return edited
 
@@ -416,7 +422,7 @@ class FakeBotApi:
                 "my_chat_member": {
                     "chat": chat,
                     "from": by,
-                    "date": int(time.time()),
+                    "date": MESSAGE_DATE,
                     "old_chat_member": {"status": "left", "user": BOT_USER},
                     "new_chat_member": {"status": "member", "user": BOT_USER},
                 }
@@ -463,7 +469,7 @@ class FakeBotApi:
         chat = self._chat_for(chat_id, {"first_name": "用户", "id": chat_id})
         message = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": MESSAGE_DATE,
             "chat": chat,
             "from": BOT_USER,
             **content,
@@ -551,7 +557,7 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message is not modified")
         message["text"] = text
         message["raw_text"] = params.get("text")
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = MESSAGE_DATE
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         else:

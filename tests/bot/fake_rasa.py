@@ -6,13 +6,16 @@ records ``pause``/``resume`` events and, like Rasa, answers ``[]`` while a conve
 paused. ``mode`` simulates trouble: ``"error"`` (500), ``"empty"`` (200 with no messages, as
 when the action server is down) and ``"hang"`` (never answers in time). Stopping the server
 simulates Rasa being down; :meth:`FakeRasa.start` on the same port brings it back.
+
+:meth:`FakeRasa.hold` keeps one sender's turns waiting until the test releases them, and
+:attr:`FakeRasa.most_at_once` says how many of a sender's turns were ever in progress
+together – so a test shows ordering and concurrency without measuring time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -77,9 +80,10 @@ class FakeRasa:
         self.token = token
         self.script = script
         self.mode = "ok"
-        self.delay = 0.0
-        self.delays: dict[str, float] = {}
         self.received: list[dict[str, Any]] = []
+        self.most_at_once: Counter[str] = Counter()
+        self._at_once: Counter[str] = Counter()
+        self._holds: dict[str, asyncio.Event] = {}
         self.trackers: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.posted_events: list[tuple[str, dict[str, Any]]] = []
         self.paused: set[str] = set()
@@ -109,6 +113,10 @@ class FakeRasa:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def hold(self, sender: str) -> asyncio.Event:
+        """Keep ``sender``'s turns waiting until the returned event is set."""
+        return self._holds.setdefault(sender, asyncio.Event())
+
     def messages_from(self, sender: str) -> list[str]:
         return [r["message"] for r in self.received if r["sender"] == sender]
 
@@ -121,22 +129,26 @@ class FakeRasa:
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         sender, message = body["sender"], body["message"]
-        self.received.append({**body, "at": time.monotonic()})
-        delay = self.delays.get(sender, self.delay)
-        if self.mode == "hang":
-            await asyncio.sleep(60)
-        if delay:
-            await asyncio.sleep(delay)
+        self.received.append(body)
+        self._at_once[sender] += 1
+        self.most_at_once[sender] = max(self.most_at_once[sender], self._at_once[sender])
+        try:
+            if self.mode == "hang":
+                await asyncio.sleep(60)  # far beyond the client's timeout
+            if sender in self._holds:
+                await self._holds[sender].wait()
+        finally:
+            self._at_once[sender] -= 1
         if self.mode == "error":
             return web.json_response({"error": "boom"}, status=500)
         if self.mode == "empty" or sender in self.paused:
             return web.json_response([])
         replies = [{"recipient_id": sender, **r} for r in self.script(sender, message)]
         tracker = self.trackers[sender]
-        tracker.append({"event": "user", "text": message, "timestamp": time.time()})
+        tracker.append({"event": "user", "text": message})
         for reply in replies:
             if reply.get("text"):
-                tracker.append({"event": "bot", "text": reply["text"], "timestamp": time.time()})
+                tracker.append({"event": "bot", "text": reply["text"]})
         return web.json_response(replies)
 
     async def _tracker(self, request: web.Request) -> web.Response:

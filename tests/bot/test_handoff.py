@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from bot_test_ids import OPERATOR_ID, OPS_CHAT, STAFF_ID, WORKER_ID
-from sqlite_utils import Database
 
-from bot import texts
+from bot import tickets
 from bot.app import running
-from bot.hours import StaffedHours, china_tz
+from bot.db import open_db
+from bot.hours import StaffedHours
+from common import texts
+from common.clock import CHINA_TZ, FixedClock
+from knowledge.gaps import record_gap
+from tests.bot.bot_test_ids import OPS_CHAT, STAFF_ID, WORKER_ID
+from tests.bot.helpers import operator_round_trip
 
 W = WORKER_ID
 SENDER = f"tg-{W}"
@@ -79,8 +82,9 @@ async def test_forum_ticket_round_trip(tg, rasa, app, worker, operator):
     # internal notes stay among the operators
     worker_messages = len(tg.sent_to(W))
     tg.user_text(operator, "//这位是老会员", chat_id=OPS_CHAT, thread_id=thread)
-    await tg.settle()
-    assert len(tg.sent_to(W)) == worker_messages
+    await operator_round_trip(tg, operator, W, thread_id=thread)  # after the note, in order
+    assert len(tg.sent_to(W)) == worker_messages + 1
+    assert not any("这位是老会员" in t for t in tg.texts_to(W))
 
     # /done closes: the worker is told, Rasa resumes, the topic closes
     tg.user_text(operator, "/done", chat_id=OPS_CHAT, thread_id=thread)
@@ -123,8 +127,9 @@ async def test_non_forum_group_uses_a_header_that_operators_reply_to(tg, rasa, c
         # operators chatting (not a reply to a ticket) are not relayed
         before = len(tg.sent_to(W))
         tg.user_text(operator, "今天谁值班？", chat_id=OPS_CHAT)
-        await tg.settle()
-        assert len(tg.sent_to(W)) == before
+        await operator_round_trip(tg, operator, W, reply_to=header)  # after the chat, in order
+        assert len(tg.sent_to(W)) == before + 1
+        assert not any("今天谁值班" in t for t in tg.texts_to(W))
 
         tg.user_text(operator, "/done", chat_id=OPS_CHAT, reply_to=header)
         await tg.wait_for(lambda: texts.HANDOFF_CLOSED_BY_OPERATOR in tg.texts_to(W))
@@ -166,14 +171,15 @@ async def test_only_operators_answer_and_close(tg, rasa, app, worker, operator):
 
     for user in (stranger, restricted):
         tg.user_text(user, "我来回答", chat_id=OPS_CHAT, thread_id=thread)
-        tg.user_text(user, "/done", chat_id=OPS_CHAT, thread_id=thread)
+        tg.user_text(user, "/done", chat_id=OPS_CHAT, thread_id=thread)  # after the answer, in order
     await tg.wait_for(lambda: tg.texts_to(OPS_CHAT).count(texts.DONE_REFUSED) == 2)
-    await tg.settle()
     assert len(tg.sent_to(W)) == before  # nothing relayed, nothing closed
     assert rasa.events_for(SENDER) == ["pause"]
     tg.user_text(stranger, "/tickets", chat_id=OPS_CHAT)
-    await tg.settle()
-    assert not any(t.startswith("待处理工单") for t in tg.texts_to(OPS_CHAT))
+    tg.user_text(operator, "/tickets", chat_id=OPS_CHAT)
+    await tg.wait_for(lambda: any(t.startswith("待处理工单") for t in tg.texts_to(OPS_CHAT)))
+    await operator_round_trip(tg, operator, W, thread_id=thread)
+    assert sum(t.startswith("待处理工单") for t in tg.texts_to(OPS_CHAT)) == 1  # the operator's only
 
     # TELEGRAM_STAFF_IDS may answer and close without being a group member
     staff = tg.make_user(STAFF_ID, "赵", "主任")
@@ -181,20 +187,17 @@ async def test_only_operators_answer_and_close(tg, rasa, app, worker, operator):
     await tg.wait_for(lambda: texts.OPERATOR_PREFIX + "我来处理" in tg.texts_to(W))
     tg.user_text(staff, "/done", chat_id=OPS_CHAT, thread_id=thread)
     await tg.wait_for(lambda: texts.HANDOFF_CLOSED_BY_OPERATOR in tg.texts_to(W))
-    assert tg.calls_of("getChatMember", user_id=OPERATOR_ID) == []
+    assert tg.calls_of("getChatMember", user_id=STAFF_ID) == []  # never looked up in the group
 
 
-async def test_tickets_and_stats(tg, rasa, config, app, worker, other_worker, operator):
-    gaps = Database(config.data_dir / "gaps.db")
-    today = datetime.now(china_tz()).date().isoformat()
-    gaps["gaps"].insert_all(
-        [
-            {"question": "工会卡丢了怎么办", "created_at": f"{today}T10:00:00+08:00"},
-            {"question": "疗休养", "created_at": f"{today}T11:00:00+08:00"},
-            {"question": "旧问题", "created_at": "2020-01-01T09:00:00+08:00"},
-        ]
-    )
-    gaps.close()
+async def test_tickets_and_stats(tg, rasa, config, clock, app, worker, other_worker, operator):
+    # what the action server records when it cannot answer (knowledge.gaps owns gaps.db)
+    for question, when in [
+        ("工会卡丢了怎么办", clock.now() - timedelta(hours=1)),
+        ("疗休养", clock.now()),
+        ("旧问题", datetime(2020, 1, 1, 9, 0, tzinfo=CHINA_TZ)),
+    ]:
+        assert record_gap(question, "tg-9", "no_hit", db_path=config.gaps_db_path, now=when)
 
     tg.user_text(other_worker, "你好")
     await tg.wait_for(lambda: "收到：你好" in tg.texts_to(other_worker["id"]))
@@ -210,6 +213,7 @@ async def test_tickets_and_stats(tg, rasa, config, app, worker, other_worker, op
     stats = await tg.wait_for(lambda: [t for t in tg.texts_to(OPS_CHAT) if t.startswith("📊")])
     assert "对话的职工：2 人" in stats[0]
     assert "转人工：1 次（当前未关闭 1 个）" in stats[0]
+    assert "📊 今日统计（2026-11-16）" in stats[0]
     assert "未能回答的问题：今日 2 条（累计 3 条）" in stats[0]
 
 
@@ -221,8 +225,8 @@ async def test_stats_without_a_gaps_database(tg, rasa, app, operator):
 
 
 async def test_outside_staffed_hours_the_worker_is_told_when(tg, rasa, config, make_app, worker):
-    saturday = datetime(2024, 5, 11, 10, 0, tzinfo=china_tz())
-    application = make_app(config, clock=lambda: saturday, staffed_hours=StaffedHours.parse("09:00-17:30"))
+    saturday = FixedClock(datetime(2024, 5, 11, 10, 0, tzinfo=CHINA_TZ))
+    application = make_app(config, clock=saturday, staffed_hours=StaffedHours.parse("09:00-17:30"))
     async with running(application):
         tg.user_text(worker, "/human")
         notice = texts.HANDOFF_UNSTAFFED.format(hours="周一至周五 09:00-17:30", next_start="周一 09:00")
@@ -279,16 +283,29 @@ async def test_without_an_operators_chat_the_worker_is_told(tg, rasa, config, ma
     assert rasa.events_for(SENDER) == []
 
 
-async def test_tickets_survive_in_sqlite_with_an_explicit_schema(tg, rasa, config, app, worker):
+async def test_tickets_survive_in_sqlite_with_an_explicit_schema(tg, rasa, config, clock, app, worker):
     await open_ticket(tg, rasa, worker, phone_first=False)
-    with sqlite3.connect(config.handoff_db_path) as conn:
-        row = conn.execute("SELECT user_id, sender_id, status, reason, paused FROM tickets").fetchone()
-        assert row == (W, SENDER, "open", "request_human", 1)
-        with pytest.raises(sqlite3.IntegrityError):  # one open ticket per worker
-            conn.execute(
-                "INSERT INTO tickets (user_id, chat_id, sender_id, status, opened_at) VALUES (?, ?, ?, 'open', 'x')",
-                (W, W, SENDER),
+    db = open_db(config.handoff_db_path)  # what another process (a restart) would see
+    try:
+        ticket = tickets.open_for_user(db, W)
+        assert ticket is not None
+        assert (ticket.sender_id, ticket.status, ticket.reason, ticket.paused) == (SENDER, "open", "request_human", 1)
+        assert ticket.opened_at == clock.now().isoformat()
+        with pytest.raises(tickets.TicketAlreadyOpen):  # one open ticket per worker, kept by the database
+            tickets.create(
+                db,
+                user_id=W,
+                chat_id=W,
+                sender_id=SENDER,
+                display_name="张 三",
+                reason="request_human",
+                opened_at=clock.now(),
+                staffed=True,
+                ops_chat_id=OPS_CHAT,
             )
+        assert [t.id for t in tickets.list_open(db)] == [ticket.id]
+    finally:
+        db.close()
 
 
 async def test_operator_messages_arrive_in_order_and_media_is_copied(tg, rasa, app, worker, operator):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot_test_ids import OPS_CHAT
-
-from bot import texts
+from common import texts
+from tests.bot.bot_test_ids import OPS_CHAT
 
 REAL_ID = 5123456789  # what user ids look like today (more digits than a phone-number mask allows)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -14,11 +14,16 @@ from bot import buttons
 from bot.config import ConfigError, load_config, telegram_urls
 from bot.db import ensure_db_shape
 from bot.flood import FloodGate
-from bot.formatting import MAX_TEXT, plain, split_text, tg_len, to_html
-from bot.hours import StaffedHours, china_tz
-from bot.sending import is_retryable
+from bot.formatting import MAX_TEXT, split_text, tg_len, to_html
+from bot.handlers import MEDIA_FIELDS, WORKER_COMMANDS
+from bot.hours import StaffedHours
+from bot.rate_limit import is_retryable
+from common import texts
+from common.clock import CHINA_TZ, FixedClock, ShiftedClock, SystemClock
+from tests.bot.helpers import eventually
 
-TZ = china_tz()
+TZ = CHINA_TZ
+NOW = datetime(2026, 11, 16, 10, 0, tzinfo=TZ)
 
 
 # --- splitting and rendering --------------------------------------------------------------
@@ -61,7 +66,6 @@ def test_text_is_escaped_and_never_interpreted_as_markup():
     html = to_html("详见[宁波市总工会](https://www.nbzgh.gov.cn/?a=1&b=2)，注意 <不要> **按时**")
     assert html == "详见[宁波市总工会](https://www.nbzgh.gov.cn/?a=1&amp;b=2)，注意 &lt;不要&gt; **按时**"
     assert "<a " not in html and "<b>" not in html
-    assert plain("[链接](https://x.org)") == "[链接](https://x.org)"
 
 
 # --- staffed hours ------------------------------------------------------------------------
@@ -134,7 +138,23 @@ def test_load_config_reads_every_variable(tmp_path):
     assert config.rasa_timeout == 3.0
     assert config.handoff_db_path == tmp_path / "handoff.db"
     assert config.webhook_path == "/tg/hook"
+    assert isinstance(config.clock, SystemClock)
     assert config.check() is config
+
+
+def test_load_config_takes_the_day_from_uh_today():
+    config = load_config({"UH_TODAY": "2026-11-16T08:30"})
+    assert isinstance(config.clock, ShiftedClock)
+    assert config.clock.now().date().isoformat() == "2026-11-16"
+
+
+def test_every_media_field_has_a_name_for_the_operators():
+    assert set(MEDIA_FIELDS) == set(texts.MEDIA_KIND_NAMES)
+
+
+def test_every_worker_command_has_a_menu_label():
+    assert set(WORKER_COMMANDS) == set(texts.WORKER_COMMAND_MENU)
+    assert WORKER_COMMANDS["human"] == texts.HUMAN_BUTTON["payload"]
 
 
 def test_config_errors_name_the_variable():
@@ -159,7 +179,7 @@ def db():
 
 
 def test_buttons_carry_short_keys_and_spend_the_whole_keyboard(db):
-    now = datetime.now(TZ)
+    now = NOW
     long_payload = '/ask_general{"kb_id":"faq_职工技能提升补贴申请条件与流程说明和材料清单"}'
     assert len(long_payload.encode()) > 64
     markup = buttons.make_keyboard(
@@ -187,9 +207,13 @@ def test_buttons_carry_short_keys_and_spend_the_whole_keyboard(db):
 
 
 def test_old_buttons_are_forgotten(db):
-    then = datetime.now(TZ) - timedelta(days=40)
-    buttons.make_keyboard(db, 1, [{"title": "a", "payload": "/a"}], then)
-    assert buttons.forget_old(db, datetime.now(TZ)) == 1
+    clock = FixedClock(NOW)
+    buttons.make_keyboard(db, 1, [{"title": "old", "payload": "/a"}], clock.now())
+    clock.advance(days=29)
+    buttons.make_keyboard(db, 1, [{"title": "recent", "payload": "/a"}], clock.now())
+    clock.advance(days=11)
+    assert buttons.forget_old(db, clock.now()) == 1  # 40 days old: gone; 11 days: kept
+    assert buttons.title_for_payload(db, 1, "/a") == "recent"
 
 
 # --- flood gate ---------------------------------------------------------------------------
@@ -208,9 +232,10 @@ async def test_flood_gate_serialises_one_worker_and_drops_beyond_the_burst():
         warnings.append(1)
 
     tasks = [asyncio.create_task(gate.run(1, lambda n=n: job(n), warn)) for n in range(6)]
-    await asyncio.sleep(0.01)
+    await eventually(lambda: gate.pending(1) == 3 and sum(t.done() for t in tasks) == 3)
     other = asyncio.create_task(gate.run(2, lambda: asyncio.sleep(0), warn))
-    await asyncio.wait_for(other, 1)  # another worker is not held up
+    assert await eventually(other.done)  # another worker is not held up
+    assert order == []  # …while the first one's jobs still wait
     release.set()
     results = await asyncio.gather(*tasks)
     assert results == [True, True, True, False, False, False]

@@ -3,8 +3,8 @@ the fake Telegram Bot API (``tests/bot/fake_bot_api.py``) and the real Rasa serv
 server with the trained model (the session fixture ``rasa_stack`` in ``tests/conftest.py``).
 
 Every test gets fresh Telegram user ids (so its Rasa conversations ``tg-<id>`` are new in the
-session-wide tracker store), a fresh fake Bot API and its own ``UH_DATA_DIR`` for the front
-end's ``handoff.db``.
+session-wide tracker store), a fresh fake Bot API, its own ``UH_DATA_DIR`` for the front
+end's ``handoff.db`` and a front end on a fixed clock.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import build_application, running
+from bot.app import App, build_application, running
 from bot.config import Config
 from bot.hours import StaffedHours
+from common.clock import FixedClock
 from tests.bot.fake_bot_api import FakeBotApi
+from tests.bot.helpers import TODAY
 from tests.bot_e2e.helpers import OPS_CHAT, RasaApi
 
 _user_ids = itertools.count(8_100_001)
@@ -66,16 +67,17 @@ def config(tmp_path: Path, tg: FakeBotApi, rasa_stack) -> Config:
         data_dir=tmp_path / "data",
         staffed_hours=StaffedHours.parse("always"),
         send_retry_delay=0.05,
+        clock=FixedClock.on(TODAY),
     )
 
 
 @pytest.fixture
-def make_app() -> Callable[[Config], Application]:
+def make_app() -> Callable[[Config], App]:
     return build_application
 
 
 @pytest.fixture
-async def app(config: Config) -> AsyncIterator[Application]:
+async def app(config: Config) -> AsyncIterator[App]:
     application = build_application(config)
     async with running(application):
         yield application

@@ -1,19 +1,17 @@
 """Waiting-list promotions reach the promoted worker through the real front end.
 
-The front end runs on the same ``UH_DATA_DIR`` as the real action server (``rasa_stack.data``,
-whose ``registry.db`` the actions write), with the production poll interval. The trained model
-has no enrollment conversation yet, so the promotion is made with the registry's own functions
-(what the enrollment actions call): worker A takes the last seat, B waits, A cancels.
+The front end runs with the production poll interval on a registry of its own, written with
+the registry's own functions (what the enrollment actions call): worker A takes the last
+seat, B waits, A cancels. The answer afterwards comes from the real Rasa and action server.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
 
-from bot.app import running
+from bot.app import running, services_of
 from registry import (
     cancel_enrollment,
     enroll,
@@ -46,9 +44,11 @@ async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(
         waiting = enroll(db, sender(worker), course, "PLC编程（端到端测试）", capacity=1)
         assert (seat.status, waiting.status) == ("enrolled", "waitlisted")
 
-    async with running(make_app(config)):
-        await asyncio.sleep(1)
-        assert not tg.sent_to(W)  # nothing to tell yet
+    app = make_app(config)
+    delivery = services_of(app).notifications
+    async with running(app):
+        assert await delivery.poll_once() == 0  # nothing to tell yet
+        assert not tg.sent_to(W)
         with registry(db_path) as db:  # another worker cancels (the action server would)
             cancel_enrollment(db, leaving, seat.enrollment.enrollment_no)
         message = (await tg.wait_for(lambda: tg.sent_to(W), timeout=WAIT))[0]
@@ -60,7 +60,7 @@ async def test_a_promoted_worker_is_told_once_and_can_go_on_chatting(
                 return pending_notifications(db, sender_id=sender(worker))
 
         await tg.wait_for(lambda: not still_pending())  # marked delivered after the send
-        await asyncio.sleep(5)  # two more polls: not sent again
+        assert await delivery.poll_once() == 0 and not delivery.in_flight  # so never sent again
         assert len(tg.sent_to(W)) == 1
 
         tg.user_text(worker, "PLC编程在哪学")  # and the bot answers as usual

@@ -36,6 +36,7 @@ def test_redact_masks(text: str, expected: str) -> None:
     [
         "报名号 BM2026-000123",
         "sender tg-123456789",
+        "sender tg-13812345678",
         "2026-03-01T10:00:00+08:00",
         "12345678901",  # 11 digits, not a mobile prefix
         "还剩 10 个名额",

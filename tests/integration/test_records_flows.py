@@ -3,7 +3,8 @@ server, each ending with a look at the rows in ``registry.db``.
 
 Buttons are pressed the way the front end does it (their payload is sent as the
 message); values are typed. Some workers are registered or enrolled directly through the
-registry to set the scene.
+registry to set the scene, and what was saved is read back with the registry's own
+functions (the registry owns its file).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import pytest
 from sqlite_utils import Database
 
 from registry import (
+    Enrollment,
     enroll,
+    get_applications,
+    get_course_summary,
+    get_enrollment,
+    get_enrollments,
+    get_teams,
     get_worker,
     open_registry,
     pending_notifications,
@@ -82,8 +89,9 @@ def registered(db: Database, rasa_stack, phone: str = "13812341234", **profile: 
     return chat
 
 
-def rows(db: Database, sql: str, *params: Any) -> list[dict[str, Any]]:
-    return list(db.query(sql, list(params)))
+def enrollments(db: Database, worker: Worker) -> list[Enrollment]:
+    """Every enrollment of the worker, cancelled ones too."""
+    return get_enrollments(db, worker.sender_id, include_cancelled=True)
 
 
 # ---------------------------------------------------------------- enrollment
@@ -103,15 +111,15 @@ def test_a_new_worker_enrolls_then_a_second_enrollment_is_refused(worker: Worker
     reply = worker.press("确认报名")
     assert "报名成功" in reply
 
-    (row,) = rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", worker.sender_id)
-    assert (row["course_id"], row["status"]) == ("jxgf_plc", "enrolled")
-    assert row["enrollment_no"] in reply
+    (row,) = enrollments(db, worker)
+    assert (row.course_id, row.status) == ("jxgf_plc", "enrolled")
+    assert row.enrollment_no in reply
     saved = get_worker(db, worker.sender_id)
     assert (saved.name, saved.phone, saved.district, saved.union_member) == ("张伟", "13812345678", "北仑区", True)
 
     reply = worker.say("帮我报名PLC编程")
-    assert "不用重复报名" in reply and row["enrollment_no"] in reply
-    assert len(rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", worker.sender_id)) == 1
+    assert "不用重复报名" in reply and row.enrollment_no in reply
+    assert len(enrollments(db, worker)) == 1
 
 
 def test_enroll_button_and_choosing_among_similar_courses(rasa_stack, db: Database) -> None:
@@ -122,7 +130,7 @@ def test_enroll_button_and_choosing_among_similar_courses(rasa_stack, db: Databa
     assert "要修改哪一项" in worker.press("修改信息")
     assert "确认报名「工业机器人」吗" in worker.press("不用改了")
     assert "已取消报名" in worker.press("算了")
-    assert rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", worker.sender_id) == []
+    assert enrollments(db, worker) == []
 
     reply = worker.say("我要报名维修的培训")
     titles = [b["title"] for b in worker.buttons()]
@@ -130,8 +138,8 @@ def test_enroll_button_and_choosing_among_similar_courses(rasa_stack, db: Databa
     worker.press("汽车维修")
     worker.press("是")
     assert "报名成功" in worker.press("确认报名")
-    (row,) = rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", worker.sender_id)
-    assert row["course_id"] == "jxgf_auto_repair"
+    (row,) = enrollments(db, worker)
+    assert row.course_id == "jxgf_auto_repair"
 
 
 def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(rasa_stack, db: Database) -> None:
@@ -139,8 +147,9 @@ def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(rasa_st
     holder.say('/enroll_course{"course":"gjsl"}')  # 工匠沙龙, 100 seats in the knowledge base
     holder.press("是")
     assert "报名成功" in holder.press("确认报名")
-    seats = rows(db, "SELECT capacity FROM courses WHERE course_id = 'gjsl'")[0]["capacity"]
-    taken = rows(db, "SELECT COUNT(*) AS n FROM enrollments WHERE course_id = 'gjsl' AND status = 'enrolled'")[0]["n"]
+    summary = get_course_summary(db, "gjsl")
+    assert summary is not None and summary.capacity is not None
+    seats, taken = summary.capacity, summary.enrolled
     for i in range(seats - taken):  # fill the remaining seats directly
         save_worker(db, f"filler-{i}", name="填充职工", phone=f"137{i:08d}")
         enroll(db, f"filler-{i}", "gjsl", "工匠沙龙", capacity=seats)
@@ -152,8 +161,8 @@ def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(rasa_st
     assert "名额已经报满" in reply and "第1位" in reply
     reply = waiting.press("排候补")
     assert "候补" in reply and "第1位" in reply
-    (row,) = rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", waiting.sender_id)
-    assert row["status"] == "waitlisted"
+    (row,) = enrollments(db, waiting)
+    assert row.status == "waitlisted"
 
     holder.say("/my_records")
     reply = holder.press("取消 工匠沙龙")
@@ -161,10 +170,10 @@ def test_a_full_course_waitlist_and_a_cancellation_promotes_and_notifies(rasa_st
     reply = holder.press("确认取消")
     assert "已取消" in reply and "递补" in reply
 
-    (promoted,) = rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", waiting.sender_id)
-    assert promoted["status"] == "enrolled"
-    notes = [n for n in pending_notifications(db, sender_id=waiting.sender_id)]
-    assert len(notes) == 1 and notes[0].ref == row["enrollment_no"]
+    (promoted,) = enrollments(db, waiting)
+    assert promoted.status == "enrolled"
+    notes = pending_notifications(db, sender_id=waiting.sender_id)
+    assert len(notes) == 1 and notes[0].ref == row.enrollment_no
     assert "工匠沙龙" in notes[0].text
     assert "已报名" in waiting.say("/my_records")
 
@@ -179,10 +188,7 @@ def test_typing_cancel_at_the_confirmation_cancels(rasa_stack, db: Database) -> 
     assert "已取消" in worker.say("取消")
     assert "确认取消「变频器维修」的报名" in worker.say(f'/cancel_record{{"record":"{second}"}}')
     assert "已取消" not in worker.say("算了")
-    statuses = {
-        r["enrollment_no"]: r["status"]
-        for r in rows(db, "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ?", worker.sender_id)
-    }
+    statuses = {e.enrollment_no: e.status for e in enrollments(db, worker)}
     assert statuses == {first: "cancelled", second: "enrolled"}
     assert "PLC" in worker.say("PLC编程是什么"), "the conversation goes on normally afterwards"
 
@@ -194,7 +200,7 @@ def test_stop_in_the_middle_saves_nothing(worker: Worker, db: Database) -> None:
     reply = worker.say("算了")
     assert "已取消报名" in reply and "没有保存任何内容" in reply
     assert get_worker(db, worker.sender_id) is None
-    assert rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", worker.sender_id) == []
+    assert enrollments(db, worker) == []
     # the next message is an ordinary question again
     assert "依据" in worker.say("劳模先进班的学费谁出")
 
@@ -222,14 +228,14 @@ def test_join_a_reading_team_and_leave_it(rasa_stack, db: Database) -> None:
     reply = worker.press("是")
     assert "读书团队" in reply
     reply = worker.press("地区")
-    assert "已加入「北仑区职工读书会」" in reply and "精读书目" in reply
-    members = rows(db, "SELECT * FROM team_members WHERE sender_id = ?", worker.sender_id)
-    assert [m["team_id"] for m in members] == ["district:北仑区"]
+    assert "已加入「北仑区职工读书会」" in reply
+    assert "2026年11月精读书目" in reply  # the book of the stack's day (UH_TODAY), not the machine's
+    assert [m.team.team_id for m in get_teams(db, worker.sender_id)] == ["district:北仑区"]
 
     worker.say("/my_records")
     assert "确认退出" in worker.press("退出 北仑区职工读书会")
     assert "已退出" in worker.press("确认取消")
-    assert rows(db, "SELECT * FROM team_members WHERE sender_id = ?", worker.sender_id) == []
+    assert get_teams(db, worker.sender_id) == []
 
 
 # ---------------------------------------------------------------- subsidy application
@@ -249,16 +255,16 @@ def test_apply_for_the_degree_subsidy_and_check_it(rasa_stack, db: Database) -> 
     reply = worker.press("确认提交")
     assert "补贴申请已提交" in reply
 
-    (row,) = rows(db, "SELECT * FROM applications WHERE sender_id = ?", worker.sender_id)
-    assert (row["status"], row["school"], row["graduation_date"], row["certificate_no"]) == (
+    (application,) = get_applications(db, worker.sender_id)
+    assert (application.status, application.school, application.graduation_date, application.certificate_no) == (
         "pending",
         "宁波开放大学",
         "2024-06",
         "106471202405001234",
     )
-    assert row["application_no"] in reply
+    assert application.application_no in reply
 
-    set_application_status(db, row["application_no"], "approved", "材料齐全，补贴下月发放")
+    set_application_status(db, application.application_no, "approved", "材料齐全，补贴下月发放")
     reply = worker.say("我的补贴申请审核得怎么样了")
     assert "已通过" in reply and "补贴下月发放" in reply
 
@@ -273,7 +279,7 @@ def test_a_future_graduation_date_gets_a_second_chance(rasa_stack, db: Database)
     assert "不能晚于本月" in reply
     assert "证书编号" in worker.say("2023年7月")
     assert "没有保存任何内容" in worker.say("不填了")
-    assert rows(db, "SELECT * FROM applications WHERE sender_id = ?", worker.sender_id) == []
+    assert get_applications(db, worker.sender_id) == []
 
 
 # ---------------------------------------------------------------- profile and data
@@ -302,8 +308,8 @@ def test_someone_elses_record_cannot_be_cancelled(rasa_stack, db: Database) -> N
     attacker = registered(db, rasa_stack, phone="13812340010")
     reply = attacker.say(f'/cancel_record{{"record":"{number}"}}')
     assert "没有在您的记录里找到" in reply
-    (row,) = rows(db, "SELECT * FROM enrollments WHERE enrollment_no = ?", number)
-    assert row["status"] == "enrolled"
+    kept = get_enrollment(db, number)
+    assert kept is not None and kept.status == "enrolled"
 
 
 def test_delete_my_data_tells_the_promoted_worker(rasa_stack, db: Database) -> None:
@@ -315,7 +321,7 @@ def test_delete_my_data_tells_the_promoted_worker(rasa_stack, db: Database) -> N
     assert "确认删除您的全部个人数据吗" in reply and "1条报名" in reply
     assert "已删除" in leaving.press("确认删除")
     assert get_worker(db, leaving.sender_id) is None
-    assert rows(db, "SELECT * FROM enrollments WHERE sender_id = ?", leaving.sender_id) == []
+    assert enrollments(db, leaving) == []
     (note,) = pending_notifications(db, sender_id=staying.sender_id)
     assert note.ref == waiting
     assert "没有保存您的任何登记信息" in leaving.say("把我的信息删掉")

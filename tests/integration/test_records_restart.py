@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from registry import get_worker, open_registry
+from registry import get_enrollments, get_worker, open_registry
 from tests.support import RestChat, stack_on_free_ports
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_the_profile_form_continues_after_a_restart(tmp_path: Path) -> None:
     try:
         worker = get_worker(db, "tg-restart-1")
         assert worker is not None and (worker.name, worker.phone) == ("张伟", "13812345678")
-        (row,) = db.query("SELECT course_id, status FROM enrollments WHERE sender_id = 'tg-restart-1'")
-        assert row == {"course_id": "jxgf_plc", "status": "enrolled"}
+        (row,) = get_enrollments(db, "tg-restart-1")
+        assert (row.course_id, row.status) == ("jxgf_plc", "enrolled")
     finally:
         db.close()

@@ -153,7 +153,8 @@ def test_bad_headers_and_encoding(kdir: Path, tmp_path: Path, write_yaml):
     out.write_text("编号,问法,回答,备注\nfaq_x,问题,回答\n", encoding="utf-8-sig")
     result = import_faq(kdir, out)
     assert [str(p) for p in result.errors] == [
-        "[错误] faq.csv 第1行：不认识的列“备注”，可用的列：id、title、questions、answer、tags、aliases、sample_fields、source"
+        "[错误] faq.csv 第1行：不认识的列“备注”，可用的列：id、title、"
+        "questions、answer、tags、aliases、sample_fields、source"
     ]
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("id,questions,answer\nfaq_x,问题,回答\n".encode("gbk"))
@@ -200,7 +201,8 @@ def test_a_csv_with_only_the_header_is_refused(kdir: Path, tmp_path: Path, write
     header_only.write_text("id,questions,answer\n\n", encoding="utf-8-sig")
     result = import_faq(kdir, header_only)
     assert [str(p) for p in result.errors] == [
-        "[错误] faq.csv：表格里只有列名，一个问题也没有，没有导入。如果确实要删掉全部常见问题，请删除 faq.yml 或在里面只写一行 []"
+        "[错误] faq.csv：表格里只有列名，一个问题也没有，没有导入。"
+        "如果确实要删掉全部常见问题，请删除 faq.yml 或在里面只写一行 []"
     ]
     assert not result.written
     assert (kdir / "faq.yml").read_bytes() == before

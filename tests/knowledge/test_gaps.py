@@ -51,7 +51,10 @@ def test_same_conversation_same_hash_different_conversations_differ(data_dir: Pa
 
 def test_personal_numbers_are_masked():
     # the one policy of common.privacy, as in logs and transcripts
-    assert mask_personal("我的电话13812345678，身份证33020319900101123X") == "我的电话138****5678，身份证3302**********123X"
+    assert (
+        mask_personal("我的电话13812345678，身份证33020319900101123X")
+        == "我的电话138****5678，身份证3302**********123X"
+    )
     assert mask_personal("电话 138-1234-5678 找我") == "电话 138****5678 找我"
     assert mask_personal("身份证号330203199001011234") == "身份证号3302**********1234"
     assert mask_personal("座机0574-87654321") == "座机0574****4321"

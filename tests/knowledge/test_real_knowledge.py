@@ -3,11 +3,13 @@ right answers for the ways workers actually ask (typos included)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 
+from common.clock import FixedClock
 from knowledge import CONFIDENT_SCORE, SAMPLE_NOTE, Course, KnowledgeBase, default_kb
 from knowledge.loader import load
 from knowledge.schema import ANSWER_MAX_CHARS, ID_RE, visible_len
@@ -240,26 +242,53 @@ def test_find_courses_off_topic_is_low(real_kb: KnowledgeBase):
 
 
 def test_monthly_book(real_kb: KnowledgeBase):
-    book = real_kb.monthly_book("2026-11")
+    book = real_kb.monthly_book(month="2026-11")
     assert book is not None and book.has_sample
     assert book.answer.endswith(SAMPLE_NOTE)
     assert "示例：" not in book.answer
-    assert real_kb.monthly_book("1999-01") is None
+    assert real_kb.monthly_book(month="1999-01") is None
     assert re.fullmatch(r"\d{4}-\d{2}", book.month)
+    assert real_kb.monthly_book() == book  # the session's clock stands in November 2026
 
 
-def test_monthly_book_placeholder_follows_the_current_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy_real):
-    import knowledge.kb as kbmod
-
+def test_monthly_book_placeholder_follows_the_clock(tmp_path: Path, copy_real):
     kdir = copy_real(tmp_path / "knowledge")
-    kb = KnowledgeBase.open(kdir, tmp_path / "var" / "idx.db", registry_path=tmp_path / "var" / "reg.db")
-    monkeypatch.setattr(kbmod, "current_month", lambda: "2026-11")
+    clock = FixedClock.on(dt.date(2026, 11, 30))
+    kb = KnowledgeBase.open(kdir, tmp_path / "var" / "idx.db", registry_path=tmp_path / "var" / "reg.db", clock=clock)
     assert kb.monthly_book() is not None
     answer = kb.get("reading_monthly_book").answer
     assert "2026年11月精读书目：《书名待定》" in answer and answer.endswith(SAMPLE_NOTE)
-    monkeypatch.setattr(kbmod, "current_month", lambda: "2030-01")
+    clock.advance(days=1)  # December: staff have not entered its book
     assert kb.monthly_book() is None
-    assert "本月书目还没有公布" in kb.get("reading_monthly_book").answer
+    answer = kb.get("reading_monthly_book").answer
+    assert "本月（2026年12月）精读书目还没有公布" in answer
+    assert "上一期（2026年11月）精读的是《书名待定》" in answer and answer.endswith(SAMPLE_NOTE)
+    clock.advance(days=365)  # long after the last book: nothing older is worth naming
+    answer = kb.get("reading_monthly_book").answer
+    assert "本月（2027年12月）精读书目还没有公布" in answer and "上一期" not in answer
+    assert SAMPLE_NOTE not in answer
+
+
+def test_monthly_book_text_is_never_empty(real_kb: KnowledgeBase):
+    november = real_kb.monthly_book_text(FixedClock.on(dt.date(2026, 11, 2)))
+    assert november == real_kb.monthly_book(month="2026-11").answer  # with its introduction
+    december = real_kb.monthly_book_text(FixedClock.on(dt.date(2026, 12, 1)))
+    assert december.startswith("本月（2026年12月）精读书目还没有公布，请留意工会通知。")
+    assert "上一期（2026年11月）" in december and december.endswith(SAMPLE_NOTE)
+    assert real_kb.monthly_book_text(FixedClock.on(dt.date(1999, 1, 1))) == (
+        "本月（1999年1月）精读书目还没有公布，请留意工会通知。"
+    )
+
+
+def test_the_settings_clock_is_the_default(tmp_path: Path, copy_real, monkeypatch: pytest.MonkeyPatch):
+    """Without a clock of its own the knowledge base asks the settings (UH_TODAY), so
+    every process of a test stack agrees on the month."""
+    kdir = copy_real(tmp_path / "knowledge")
+    kb = KnowledgeBase.open(kdir, tmp_path / "var" / "idx.db", registry_path=tmp_path / "var" / "reg.db")
+    monkeypatch.setenv("UH_TODAY", "2026-11-20")
+    assert kb.monthly_book() is not None and "2026年11月精读书目" in kb.monthly_book_text()
+    monkeypatch.setenv("UH_TODAY", "2026-12-20")
+    assert kb.monthly_book() is None and "本月（2026年12月）" in kb.monthly_book_text()
 
 
 def test_default_kb_uses_the_environment_and_is_cached(tmp_path: Path, copy_real):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from knowledge import KnowledgeBase, KnowledgeError
 from knowledge.index import read_meta
+from tests.knowledge.helpers import WELD_COURSE, sign_up
 
 BASE = """
 - id: faq_hours
@@ -38,12 +39,13 @@ def open_kb(kdir: Path, data_dir: Path) -> KnowledgeBase:
 
 
 def edit(path: Path, text: str) -> None:
-    """Write like an editor would, and make sure the mtime moves."""
-    before = path.stat().st_mtime_ns if path.exists() else 0
+    """Write like an editor would, and make sure the mtime moves: on a coarse
+    file-system clock two quick saves can share one, so it is moved on by hand."""
+    before = path.stat().st_mtime_ns if path.exists() else None
     path.write_text(text.lstrip("\n"), encoding="utf-8")
-    if path.stat().st_mtime_ns == before:  # coarse file-system clocks
-        time.sleep(0.01)
-        path.write_text(text.lstrip("\n"), encoding="utf-8")
+    if before is not None and path.stat().st_mtime_ns <= before:
+        later = before + 1_000_000
+        os.utime(path, ns=(later, later))
 
 
 @pytest.fixture
@@ -121,7 +123,7 @@ def test_invalid_content_is_rejected_like_a_syntax_error(kb: KnowledgeBase, kdir
 
 def test_refresh_is_throttled(kb: KnowledgeBase, kdir: Path):
     kb.check_interval = 60
-    kb._checked_at = time.monotonic()
+    assert kb.refresh(force=True) is False  # looks now: the next look is due in a minute
     edit(kdir / "faq.yml", BASE + NEW_ENTRY)
     assert kb.refresh() is False  # looked less than a minute ago
     assert kb.get("faq_parking") is None
@@ -226,31 +228,17 @@ def test_open_reuses_an_up_to_date_index(kb: KnowledgeBase, kdir: Path, data_dir
 
 
 def test_removing_a_course_with_registrations_is_rejected(kdir: Path, data_dir: Path):
-    import sqlite3
-
-    course = """
-- id: c_weld
-  name: 焊工培训
-  category: 技能培训
-  provider: 宁波市总工会
-  region: 全市
-  description: 焊工技能培训。
-  questions: [焊工培训怎么报名, 学焊工]
-  source: 测试
-"""
+    course = WELD_COURSE
     edit(kdir / "faq.yml", BASE)
     edit(kdir / "courses.yml", course)
     kb = open_kb(kdir, data_dir)
-    con = sqlite3.connect(data_dir / "registry.db")
-    con.execute("CREATE TABLE enrollments (course_id TEXT)")
-    con.execute("INSERT INTO enrollments VALUES ('c_weld')")
-    con.commit()
-    con.close()
+    sign_up(data_dir / "registry.db", "c_weld")
     edit(kdir / "courses.yml", "[]\n")
     assert kb.refresh(force=True) is False
     assert kb.get_course("c_weld") is not None
     assert [str(p) for p in kb.problems if p.is_error] == [
-        "[错误] courses.yml（条目 c_weld）：课程 c_weld 已经有 1 条报名记录，不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
+        "[错误] courses.yml（条目 c_weld）：课程 c_weld 已经有 1 条报名记录，"
+        "不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
     ]
     edit(kdir / "courses.yml", course.replace("  source: 测试\n", "  enrollable: false\n  source: 测试\n"))
     assert kb.refresh(force=True) is True

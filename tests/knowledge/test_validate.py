@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +11,9 @@ import pytest
 
 from knowledge.cli import main
 from knowledge.loader import load
+from registry import cancel_enrollment
+from registry import registry as open_db
+from tests.knowledge.helpers import sign_up
 
 GOOD_FAQ = """
 - id: faq_a
@@ -57,11 +62,13 @@ def test_good_minimal_file_has_no_errors(kdir, write_yaml):
         ),
         (
             "- id: faq_a\n  questions:\n    - 甲问题\n  answer: 这里有冒号: 不行\n  source: 测试\n",
-            "[错误] faq.yml 第4行：YAML 格式错误：这里不该出现冒号。文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”",
+            "[错误] faq.yml 第4行：YAML 格式错误：这里不该出现冒号。"
+            "文字里有英文冒号“:”时，请给整段文字加上引号，或改用中文冒号“：”",
         ),
         (
             "- id: faq_a\n  questions:\n\t- 甲问题\n",
-            "[错误] faq.yml 第3行：YAML 格式错误：有不能出现在这里的字符：常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）",
+            "[错误] faq.yml 第3行：YAML 格式错误：有不能出现在这里的字符："
+            "常见原因是用了 Tab 键缩进（请改用空格），或行首用了 @、` 等符号（请给文字加上引号）",
         ),
         (
             '- id: faq_a\n  questions: ["甲问题]\n  answer: 回答\n',
@@ -100,7 +107,8 @@ def test_every_problem_is_reported_not_only_the_first(kdir, write_yaml):
         "[错误] faq.yml 第2行（条目 faq_a，字段 questions）：至少要写一个问法（questions）",
         "[错误] faq.yml 第7行（条目 faq_b，字段 answer）：回答不能为空",
         "[错误] faq.yml 第9行（条目 faq_c，字段 source）：缺少必填字段 source",
-        "[错误] faq.yml 第12行（条目 Faq-D，字段 id）：id“Faq-D”只能用小写英文字母、数字和下划线，并以字母开头，例如 faq_join_union",
+        "[错误] faq.yml 第12行（条目 Faq-D，字段 id）："
+        "id“Faq-D”只能用小写英文字母、数字和下划线，并以字母开头，例如 faq_join_union",
     ]
 
 
@@ -151,7 +159,8 @@ def test_wrong_types(kdir, write_yaml):
     assert errors(kdir) == [
         "[错误] courses.yml 第10行（条目 c_1，字段 aliases）：应该是列表（每项一行，以“- ”开头），现在是文字",
         "[错误] courses.yml 第7行（条目 c_1，字段 capacity）：应该是整数，现在是文字",
-        '[错误] courses.yml 第8行（条目 c_1，字段 contact）：应该是文字，现在是数字（全是数字的内容请加引号，例如 "0574-12345678"）',
+        "[错误] courses.yml 第8行（条目 c_1，字段 contact）："
+        '应该是文字，现在是数字（全是数字的内容请加引号，例如 "0574-12345678"）',
         "[错误] courses.yml 第9行（条目 c_1，字段 enrollable）：应该是true 或 false，现在是文字",
     ]
 
@@ -239,10 +248,13 @@ def test_dates_that_are_not_dates(kdir, write_yaml):
         """,
     )
     assert errors(kdir) == [
-        "[错误] courses.yml 第9行（条目 c_1，字段 start_date）：“2026-13-01”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
-        "[错误] courses.yml 第10行（条目 c_1，字段 end_date）：“明年三月”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
+        "[错误] courses.yml 第9行（条目 c_1，字段 start_date）："
+        "“2026-13-01”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
+        "[错误] courses.yml 第10行（条目 c_1，字段 end_date）："
+        "“明年三月”不是有效的日期，请写成 YYYY-MM-DD，例如 2026-09-01",
         "[错误] courses.yml 第22行（条目 c_2，字段 end_date）：结束日期 2026-11-01 早于开始日期 2026-12-05",
-        "[错误] reading.yml 第3行（条目 书目 2026-13，字段 month）：“2026-13”不是有效的月份，请写成 YYYY-MM，例如 2026-09",
+        "[错误] reading.yml 第3行（条目 书目 2026-13，字段 month）"
+        "：“2026-13”不是有效的月份，请写成 YYYY-MM，例如 2026-09",
         "[错误] reading.yml 第7行（条目 书目 2026-11，字段 month）：2026-11 的书目写了两次，另一处在第5行",
     ]
 
@@ -267,7 +279,8 @@ def test_answer_too_long_for_a_phone_screen(kdir, write_yaml):
 def test_course_answer_is_checked_as_rendered(kdir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1).replace("这是课程1的介绍。", "介" * 290))
     assert errors(kdir) == [
-        "[错误] courses.yml 第7行（条目 c_1，字段 description）：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"
+        "[错误] courses.yml 第7行（条目 c_1，字段 description）"
+        "：回答有320个字，超过手机一屏的上限300字，请缩短或拆成两条"
     ]
 
 
@@ -277,7 +290,8 @@ def test_sample_fields_checks(kdir, write_yaml):
     ) + GOOD_COURSE.format(n=2).replace("  source: 测试\n", "  sample_fields: [teacher]\n  source: 测试\n")
     write_yaml(kdir, "courses.yml", text)
     assert errors(kdir) == [
-        "[错误] courses.yml 第9行（条目 c_1，字段 contact）：内容以“示例”开头，请把 contact 写进 sample_fields（上线前换成真实信息）",
+        "[错误] courses.yml 第9行（条目 c_1，字段 contact）："
+        "内容以“示例”开头，请把 contact 写进 sample_fields（上线前换成真实信息）",
         "[错误] courses.yml 第20行（条目 c_2，字段 sample_fields）：sample_fields 里的“teacher”不是这个条目的字段",
     ]
 
@@ -288,8 +302,10 @@ def test_programme_must_exist_and_placeholders_are_checked(kdir, write_yaml):
     )
     write_yaml(kdir, "faq.yml", GOOD_FAQ.replace("这是甲问题的回答，内容足够长。", "本月的书是{本月的书}，欢迎阅读。"))
     assert errors(kdir) == [
-        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：回答里的“{本月的书}”不是可用的占位符（目前只能用 {本月书目}）",
-        "[错误] courses.yml 第1行（条目 c_1，字段 programme）：programme 写的项目 jxgf 不存在（要写 courses.yml 里某个项目的 id）",
+        "[错误] faq.yml 第5行（条目 faq_a，字段 answer）"
+        "：回答里的“{本月的书}”不是可用的占位符（目前只能用 {本月书目}）",
+        "[错误] courses.yml 第1行（条目 c_1，字段 programme）："
+        "programme 写的项目 jxgf 不存在（要写 courses.yml 里某个项目的 id）",
     ]
 
 
@@ -306,17 +322,15 @@ def test_top_level_shape(kdir, write_yaml):
 def test_removed_course_with_registrations(kdir, data_dir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
     registry = data_dir / "registry.db"
-    con = sqlite3.connect(registry)
-    con.execute("CREATE TABLE enrollments (id INTEGER PRIMARY KEY, course_id TEXT, status TEXT)")
-    con.executemany(
-        "INSERT INTO enrollments (course_id, status) VALUES (?, ?)",
-        [("c_1", "active"), ("c_gone", "active"), ("c_gone", None), ("c_cancelled", "cancelled")],
-    )
-    con.commit()
-    con.close()
+    sign_up(registry, "c_1")
+    sign_up(registry, "c_gone", "c_gone", capacity=1)  # one seat, one on the waiting list
+    ((number, sender_id),) = sign_up(registry, "c_cancelled").items()
+    with open_db(registry) as db:
+        assert cancel_enrollment(db, sender_id, number).status == "cancelled"
     before = registry.read_bytes()
     assert errors(kdir, registry_path=registry) == [
-        "[错误] courses.yml（条目 c_gone）：课程 c_gone 已经有 2 条报名记录，不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
+        "[错误] courses.yml（条目 c_gone）：课程 c_gone 已经有 2 条报名记录，"
+        "不能删掉或改 id；不想再招生，请保留这门课并把 enrollable 改成 false"
     ]
     assert registry.read_bytes() == before  # opened read-only
 
@@ -324,12 +338,22 @@ def test_removed_course_with_registrations(kdir, data_dir, write_yaml):
 def test_registry_without_the_table_or_file_is_ignored(kdir, data_dir, write_yaml):
     write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
     assert errors(kdir, registry_path=data_dir / "missing.db") == []
+    assert not (data_dir / "missing.db").exists()  # looking never creates one
     other = data_dir / "registry.db"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE workers (id TEXT)")
     con.commit()
     con.close()
-    assert errors(kdir, registry_path=other) == []
+    assert errors(kdir, registry_path=other) == []  # not a registry: nothing registered
+
+
+def test_an_unreadable_registry_is_logged_not_fatal(kdir, data_dir, write_yaml, caplog):
+    write_yaml(kdir, "courses.yml", GOOD_COURSE.format(n=1))
+    broken = data_dir / "registry.db"
+    broken.write_bytes(b"this is not a database file" * 200)
+    caplog.set_level(logging.WARNING, logger="knowledge")
+    assert errors(kdir, registry_path=broken) == []
+    assert "报名数据库读不出来" in caplog.text
 
 
 def test_warnings_do_not_fail(kdir, write_yaml, capsys):
@@ -352,19 +376,19 @@ def test_warnings_do_not_fail(kdir, write_yaml, capsys):
     assert errors(kdir) == []
     found = warnings(kdir)
     assert (
-        "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、subsidies.yml、reading.yml、sports.yml、organizations.yml）"
-        in found
+        "[提醒] notes.yml：不认识的文件，小助手不会读取它（可用的文件名：faq.yml、courses.yml、"
+        "subsidies.yml、reading.yml、sports.yml、organizations.yml）" in found
     )
     assert (
         "[提醒] faq.yml 第3行（条目 faq_a，字段 answer）：回答只有3个字，可能说不清楚，建议补充" not in found
     )  # 3 + sample note
     assert (
-        "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）"
-        in found
+        "[提醒] faq.yml 第2行（条目 faq_a，字段 questions）"
+        "：只有1个问法，建议再写几个职工常用的说法（口语、简称、错别字都行）" in found
     )
     assert (
-        "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）：还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉"
-        in found
+        "[提醒] faq.yml 第4行（条目 faq_a，字段 sample_fields）："
+        "还是示例信息（answer），上线前请换成工会的真实信息，并从 sample_fields 里删掉" in found
     )
     assert (
         "[提醒] faq.yml 第6行（条目 faq_b，字段 questions）：问法“甲问题怎么办”和条目 faq_a 重复，小助手可能答错"
@@ -442,7 +466,8 @@ def test_an_empty_file_is_rejected_naming_the_file(kdir, write_yaml, text):
         (
             "reading.yml",
             "entries: []\nmonthly_books:\n",
-            "[错误] reading.yml 第2行（字段 monthly_books）：“monthly_books:”下面一条也没有，可能是缩进错了或内容被误删了。"
+            "[错误] reading.yml 第2行（字段 monthly_books）："
+            "“monthly_books:”下面一条也没有，可能是缩进错了或内容被误删了。"
             "如果确实要清空这一部分，请明确写成“monthly_books: []”",
         ),
     ],
@@ -477,11 +502,7 @@ def test_a_deleted_file_is_accepted_with_a_warning(kdir, write_yaml):
 def test_emptying_or_deleting_courses_with_registrations_is_refused(kdir, data_dir, write_yaml):
     write_yaml(kdir, "faq.yml", GOOD_FAQ)
     registry = data_dir / "registry.db"
-    con = sqlite3.connect(registry)
-    con.execute("CREATE TABLE enrollments (id INTEGER PRIMARY KEY, course_id TEXT, status TEXT)")
-    con.execute("INSERT INTO enrollments (course_id, status) VALUES ('c_1', 'active')")
-    con.commit()
-    con.close()
+    sign_up(registry, "c_1")
     refused = (
         "[错误] courses.yml（条目 c_1）：课程 c_1 已经有 1 条报名记录，不能删掉或改 id；"
         "不想再招生，请保留这门课并把 enrollable 改成 false"
@@ -501,3 +522,20 @@ def test_cli_validate_rejects_an_empty_file(kdir, write_yaml, capsys):
     out = capsys.readouterr().out.splitlines()
     assert f"[错误] subsidies.yml：{EMPTY_MESSAGE}" in out
     assert out[-1].startswith("检查没有通过：1 个错误")
+
+
+def test_cli_directories_are_handed_down_not_put_in_the_environment(tmp_path, write_yaml, capsys, monkeypatch):
+    """--knowledge-dir / --data-dir reach every command without touching os.environ."""
+    other = tmp_path / "other"
+    (other / "knowledge").mkdir(parents=True)
+    write_yaml(other / "knowledge", "faq.yml", GOOD_FAQ)
+    before = (os.environ["UH_KNOWLEDGE_DIR"], os.environ["UH_DATA_DIR"])
+    args = ["--knowledge-dir", str(other / "knowledge"), "--data-dir", str(other / "var")]
+    assert main([*args, "validate"]) == 0
+    assert "检查通过：共 1 条知识（常见问题 1 条）" in capsys.readouterr().out
+    assert main([*args, "build"]) == 0
+    assert (other / "var" / "knowledge_index.db").exists()
+    assert not (tmp_path / "var" / "knowledge_index.db").exists()
+    assert main([*args, "gaps"]) == 0
+    assert "没有答不上的问题" in capsys.readouterr().out
+    assert (os.environ["UH_KNOWLEDGE_DIR"], os.environ["UH_DATA_DIR"]) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from registry import save_worker
+from tests.support import TODAY
+
+__all__ = ["REPO", "TODAY", "child_env", "phone_for", "refuse_commits", "register", "rows", "run_cli"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,3 +61,17 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def rows(db: Database, sql: str, params: list[object] | None = None) -> list[dict]:
     return list(db.query(sql, params or []))
+
+
+def refuse_commits(db: Database) -> None:
+    """Make every COMMIT on this connection fail, as a power cut after the last write
+    would: SQLite asks the authorizer before it runs a statement, and a refused COMMIT
+    leaves the transaction to be rolled back. Use a connection of its own (the authorizer
+    cannot be taken off again on Python 3.10)."""
+
+    def authorize(action: int, arg1: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_TRANSACTION and arg1 == "COMMIT":
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    db.conn.set_authorizer(authorize)

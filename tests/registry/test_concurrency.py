@@ -1,17 +1,19 @@
 """Many workers taking seats at the same moment, each with their own connection.
 
-The enrollment transaction has a test hook between counting the seats and inserting the
-row; the tests use it to hold that window open, so a missing write lock would show up as
-too many seats handed out (or as "database is locked" errors) instead of passing by luck.
+The first test shows the mechanism deterministically: an enrollment takes the write lock
+before it reads anything, so while one is between checking the seats and taking one,
+nobody else can even begin (SQLite's authorizer, called before each statement, holds
+the enrolling connection at its first read). The others race real threads and processes
+and check the outcome: never more seats than the capacity, nothing half-written.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,25 +28,26 @@ from registry import (
     roster,
     waitlist,
 )
-from registry import enrollments as enrollments_module
 from tests.registry.helpers import REPO, child_env, register
 
 WORKERS = [f"tg-{1000 + i}" for i in range(50)]
 CAPACITY = 10
 
 # One enrolling process: opens its own connection, reports "ready", waits for the start
-# signal on stdin, enrolls, prints the result as JSON.
+# signal on stdin, enrolls, prints the result as JSON. With crash=1 it dies at the COMMIT,
+# after every write (SQLite asks the authorizer before running each statement).
 CHILD = r"""
-import json, os, sys, time
+import json, os, sqlite3, sys
 from registry import enroll, open_registry
-from registry import enrollments
 
-path, sender_id, course_id, capacity, pause, crash = sys.argv[1:]
+path, sender_id, course_id, capacity, crash = sys.argv[1:]
 db = open_registry(path)
-if float(pause):
-    enrollments.TEST_HOOKS["after_seat_check"] = lambda: time.sleep(float(pause))
 if crash == "1":
-    enrollments.TEST_HOOKS["before_commit"] = lambda: os._exit(17)
+    def die_at_commit(action, arg1, *rest):
+        if action == sqlite3.SQLITE_TRANSACTION and arg1 == "COMMIT":
+            os._exit(17)
+        return sqlite3.SQLITE_OK
+    db.conn.set_authorizer(die_at_commit)
 print("ready", flush=True)
 sys.stdin.readline()
 result = enroll(db, sender_id, course_id, "并发课程", int(capacity))
@@ -55,7 +58,7 @@ print(json.dumps({"sender_id": sender_id, "status": result.status, "number": res
 
 
 def _start_together(
-    db_path: Path, senders: list[str], course_id: str, capacity: int, pause: float = 0.0, crash: bool = False
+    db_path: Path, senders: list[str], course_id: str, capacity: int, crash: bool = False
 ) -> list[subprocess.CompletedProcess]:
     """Run one process per sender; release them all at once; return their outcomes."""
     procs = [
@@ -68,7 +71,6 @@ def _start_together(
                 sender,
                 course_id,
                 str(capacity),
-                str(pause),
                 "1" if crash else "0",
             ],
             cwd=REPO,
@@ -136,9 +138,39 @@ def _cancel_one_promotes_exactly_one(db: Database, course_id: str) -> None:
     assert [e.enrollment.waitlist_position for e in waitlist(db, course_id)] == list(range(1, 40))
 
 
+def test_an_enrollment_holds_the_write_lock_from_its_first_read(db: Database, db_path: Path) -> None:
+    register(db, *WORKERS[:2])
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_at_the_first_read(action: int, arg1: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and arg1 == "workers" and not inside.is_set():
+            inside.set()  # BEGIN IMMEDIATE has run; nothing has been read yet
+            release.wait(60)
+        return sqlite3.SQLITE_OK
+
+    first = open_registry(db_path)
+    first.conn.set_authorizer(hold_at_the_first_read)
+    other = open_registry(db_path)
+    other.conn.execute("PRAGMA busy_timeout = 0")  # fail at once instead of waiting
+    results: list[str] = []
+    thread = threading.Thread(target=lambda: results.append(enroll(first, WORKERS[0], "c-lock", "并发课程", 1).status))
+    try:
+        thread.start()
+        assert inside.wait(60)
+        # With a deferred BEGIN this would succeed: the first one has not touched anything.
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            enroll(other, WORKERS[1], "c-lock", "并发课程", 1)
+    finally:
+        release.set()
+        thread.join(60)
+        first.close()
+    assert results == ["enrolled"]
+    assert enroll(other, WORKERS[1], "c-lock", "并发课程", 1).status == "waitlisted"
+    other.close()
+
+
 def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
     register(db, *WORKERS)
-    enrollments_module.TEST_HOOKS["after_seat_check"] = lambda: time.sleep(0.005)
     barrier = threading.Barrier(len(WORKERS))
     results: list[dict] = []
     errors: list[BaseException] = []
@@ -162,7 +194,7 @@ def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
                         "queue_no": r.enrollment.queue_no,
                     }
                 )
-        except BaseException as error:  # reported below, not swallowed
+        except BaseException as error:  # noqa: BLE001 - reported below, not swallowed
             with lock:
                 errors.append(error)
 
@@ -178,7 +210,7 @@ def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
 
 def test_fifty_processes_for_ten_seats(db: Database, db_path: Path) -> None:
     register(db, *WORKERS)
-    results = _results(_start_together(db_path, WORKERS, "c-procs", CAPACITY, pause=0.005))
+    results = _results(_start_together(db_path, WORKERS, "c-procs", CAPACITY))
     _assert_ten_seats_forty_waiting(db, results, "c-procs")
     _cancel_one_promotes_exactly_one(db, "c-procs")
 
@@ -189,7 +221,7 @@ def test_two_processes_racing_for_the_last_seat(db: Database, db_path: Path) -> 
         course_id = f"last-seat-{round_no}"
         for sender in WORKERS[2:11]:  # 9 of 10 seats already taken
             assert enroll(db, sender, course_id, "并发课程", CAPACITY).status == "enrolled"
-        results = _results(_start_together(db_path, WORKERS[:2], course_id, CAPACITY, pause=0.05))
+        results = _results(_start_together(db_path, WORKERS[:2], course_id, CAPACITY))
         assert sorted(r["status"] for r in results) == ["enrolled", "waitlisted"], results
         summary = get_course_summary(db, course_id)
         assert (summary.enrolled, summary.waitlisted) == (CAPACITY, 1)
@@ -200,7 +232,6 @@ def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, d
     full, and every freed seat goes to exactly one waiting worker."""
     register(db, *WORKERS)
     numbers = {s: enroll(db, s, "c-mixed", "并发课程", CAPACITY).number for s in WORKERS[:30]}
-    enrollments_module.TEST_HOOKS["after_seat_check"] = lambda: time.sleep(0.002)
     # 5 seat holders, and the last 5 on the waiting list (whom no promotion can reach)
     cancelling = WORKERS[:5] + WORKERS[25:30]
     newcomers = WORKERS[30:]
@@ -220,7 +251,7 @@ def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, d
                     enroll(own, sender_id, "c-mixed", "并发课程", CAPACITY)
             finally:
                 own.close()
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - reported below, not swallowed
             errors.append(error)
 
     threads = [threading.Thread(target=act, args=(s,)) for s in cancelling + newcomers]
@@ -248,10 +279,9 @@ def test_a_process_killed_mid_enrollment_leaves_nothing_half_written(db: Databas
     assert outcome.returncode == 17  # died inside the transaction, before COMMIT
     after = [list(db.query(f"SELECT * FROM {t}")) for t in ("enrollments", "stats", "sequences")]
     assert after == before
-    # the lock died with the process: the next worker enrolls at once
-    started = time.monotonic()
+    # the lock died with the process: the next worker enrolls without waiting at all
+    db.conn.execute("PRAGMA busy_timeout = 0")
     assert enroll(db, WORKERS[2], "c-crash", "并发课程", 1).status == "waitlisted"
-    assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("run", range(3))
@@ -259,7 +289,6 @@ def test_thread_race_is_repeatable(db: Database, db_path: Path, run: int) -> Non
     """Smaller races repeated, to catch a lucky pass: 12 threads, 3 seats."""
     senders = WORKERS[:12]
     register(db, *senders)
-    enrollments_module.TEST_HOOKS["after_seat_check"] = lambda: time.sleep(0.003)
     barrier = threading.Barrier(len(senders))
     statuses: list[str] = []
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
@@ -15,11 +17,11 @@ from registry import (
     get_course_summary,
     get_enrollments,
     get_stats,
+    open_registry,
     roster,
     waitlist,
 )
-from registry import enrollments as enrollments_module
-from tests.registry.helpers import phone_for, register, rows
+from tests.registry.helpers import phone_for, refuse_commits, register, rows
 
 
 def test_enroll_gives_a_seat_and_a_readable_number(db: Database) -> None:
@@ -96,7 +98,7 @@ def test_cancelling_a_seat_promotes_the_first_waiting(db: Database) -> None:
     assert result.status == "cancelled"
     assert result.enrollment.status == "cancelled"
     assert len(result.promoted) == 1
-    promoted = result.promoted_worker
+    (promoted,) = result.promoted
     assert (promoted.sender_id, promoted.enrollment_no) == ("c", numbers["c"])
     assert promoted.course_name == "课程"
     assert [e.enrollment.sender_id for e in roster(db, "c1")] == ["b", "c"]
@@ -175,7 +177,7 @@ def test_course_summaries_and_roster_details(db: Database) -> None:
     assert (entry.name, entry.phone, entry.district, entry.union_member) == ("职工一", phone_for(0), "海曙区", False)
 
 
-def test_a_failure_inside_enroll_leaves_nothing_behind(db: Database) -> None:
+def test_a_failure_inside_enroll_leaves_nothing_behind(db: Database, db_path: Path) -> None:
     register(db, "a", "b")
     enroll(db, "a", "c1", "课程", 1)
     before = (
@@ -183,23 +185,22 @@ def test_a_failure_inside_enroll_leaves_nothing_behind(db: Database) -> None:
         rows(db, "SELECT * FROM stats"),
         rows(db, "SELECT * FROM sequences"),
     )
-
-    def crash() -> None:
-        raise RuntimeError("power cut")
-
-    enrollments_module.TEST_HOOKS["before_commit"] = crash
-    with pytest.raises(RuntimeError, match="power cut"):
-        enroll(db, "b", "c1", "课程", 1)
-    with pytest.raises(RuntimeError, match="power cut"):
-        cancel_enrollment(db, "a", find_active_enrollment(db, "a", "c1").enrollment_no)
-    enrollments_module.TEST_HOOKS.clear()
+    broken = open_registry(db_path)  # every write done, then the COMMIT fails
+    refuse_commits(broken)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            enroll(broken, "b", "c1", "课程", 1)
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            cancel_enrollment(broken, "a", find_active_enrollment(db, "a", "c1").enrollment_no)
+        assert not broken.conn.in_transaction
+    finally:
+        broken.close()
     after = (
         rows(db, "SELECT * FROM enrollments"),
         rows(db, "SELECT * FROM stats"),
         rows(db, "SELECT * FROM sequences"),
     )
     assert after == before
-    assert not db.conn.in_transaction
     assert enroll(db, "b", "c1", "课程", 1).status == "waitlisted"
 
 

@@ -3,6 +3,9 @@ transaction as the promotion."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlite_utils import Database
 
@@ -10,12 +13,12 @@ from registry import (
     cancel_enrollment,
     delete_worker_data,
     enroll,
-    enrollments,
     mark_notification_delivered,
+    open_registry,
     pending_notifications,
     queue_notification,
 )
-from tests.registry.helpers import register
+from tests.registry.helpers import refuse_commits, register
 
 
 def test_queue_list_and_mark_delivered(db: Database) -> None:
@@ -57,18 +60,17 @@ def test_a_raised_capacity_tells_everyone_promoted(db: Database) -> None:
     assert sorted(n.sender_id for n in pending_notifications(db)) == ["b", "c"]
 
 
-def test_the_message_rolls_back_with_the_promotion(db: Database) -> None:
+def test_the_message_rolls_back_with_the_promotion(db: Database, db_path: Path) -> None:
     register(db, "a", "b")
     seat = enroll(db, "a", "c1", "课程", capacity=1).number
     enroll(db, "b", "c1", "课程", capacity=1)
-
-    def crash() -> None:
-        raise RuntimeError("power cut")
-
-    enrollments.TEST_HOOKS["before_commit"] = crash
-    with pytest.raises(RuntimeError):
-        cancel_enrollment(db, "a", seat)
-    enrollments.TEST_HOOKS.clear()
+    broken = open_registry(db_path)  # the promotion and its message written, then the COMMIT fails
+    refuse_commits(broken)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            cancel_enrollment(broken, "a", seat)
+    finally:
+        broken.close()
     assert pending_notifications(db) == []
     assert [r["status"] for r in db["enrollments"].rows] == ["enrolled", "waitlisted"]
 

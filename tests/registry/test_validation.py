@@ -196,10 +196,14 @@ def test_graduation_date_refuses(text: str, hint: str) -> None:
     assert hint in error.value.message
 
 
-def test_graduation_date_defaults_to_the_real_today() -> None:
-    next_year = date.today().year + 1
+def test_graduation_date_defaults_to_the_settings_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the machine's date: a test stack moved to another day (UH_TODAY) agrees."""
+    monkeypatch.setenv("UH_TODAY", "2026-11-16")
+    assert parse_graduation_date("2026年11月") == "2026-11"
     with pytest.raises(InvalidInput):
-        parse_graduation_date(f"{next_year}年1月")
+        parse_graduation_date("2026年12月")
+    monkeypatch.setenv("UH_TODAY", "2026-12-01")
+    assert parse_graduation_date("2026年12月") == "2026-12"
 
 
 # ---------------------------------------------------------------- certificates and numbers

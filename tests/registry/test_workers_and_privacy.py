@@ -133,7 +133,7 @@ def test_delete_worker_data_removes_personal_fields_and_keeps_counts(db: Databas
 
     result = delete_worker_data(db, "victim")
 
-    assert result.deleted_profile and result.anything_deleted
+    assert result.deleted_profile
     assert (result.enrollments_anonymized, result.applications_anonymized, result.teams_left) == (3, 2, 1)
     # the seat the victim held goes to the waiting worker, who is told
     assert [(p.sender_id, p.course_id) for p in result.promoted] == [("w1", "c1")]
@@ -177,7 +177,13 @@ def test_delete_worker_data_removes_personal_fields_and_keeps_counts(db: Databas
 def test_after_deletion_the_worker_can_start_again(db: Database) -> None:
     _seed_worker_with_everything(db)
     delete_worker_data(db, "victim")
-    assert delete_worker_data(db, "victim").anything_deleted is False
+    again = delete_worker_data(db, "victim")
+    assert (again.deleted_profile, again.enrollments_anonymized, again.applications_anonymized, again.teams_left) == (
+        False,
+        0,
+        0,
+        0,
+    )
     save_worker(db, "victim", name="赵六", phone=PHONE)
     again = enroll(db, "victim", "c1", "课程一", 1)
     assert again.status == "waitlisted" and again.waitlist_position == 1

@@ -1,21 +1,28 @@
-"""Sending to Telegram: long texts split on sentence boundaries, HTML with a plain fallback."""
+"""Sending to Telegram: long texts split on sentence boundaries, HTML with a plain fallback.
+
+Everything the front end sends to a chat goes through :func:`send_text` or
+:func:`send_photo`, so Telegram's length limits and its occasional refusal of our HTML are
+handled in one place. (Retries of failed requests are the rate limiter's job,
+:mod:`bot.rate_limit`.)
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.formatting import MAX_CAPTION, plain, split_text, tg_len, to_html
+from bot.formatting import MAX_CAPTION, split_text, tg_len, to_html
+from common import texts
 
 log = logging.getLogger(__name__)
 
 
 async def send_text(
-    bot: Any,
+    bot: Bot,
     chat_id: int,
     text: str,
     *,
@@ -23,7 +30,10 @@ async def send_text(
     html: bool = True,
     **kwargs: Any,
 ) -> list[Message]:
-    """Send ``text`` split on sentence boundaries; the keyboard goes on the last part."""
+    """Send ``text`` split on sentence boundaries; the keyboard goes on the last part.
+
+    ``kwargs`` go to every ``sendMessage`` (e.g. ``message_thread_id``, ``reply_parameters``).
+    """
     parts = split_text(text) or ["…"]
     sent = []
     for index, part in enumerate(parts):
@@ -46,11 +56,11 @@ async def send_text(
             if "parse" not in str(exc).lower():
                 raise
             log.warning("Telegram rejected our HTML (%s); sending plain text", exc)
-            sent.append(await bot.send_message(chat_id, plain(part), reply_markup=markup, **kwargs))
+            sent.append(await bot.send_message(chat_id, part, reply_markup=markup, **kwargs))
     return sent
 
 
-async def send_photo(bot: Any, chat_id: int, url: str, caption: str | None = None) -> None:
+async def send_photo(bot: Bot, chat_id: int, url: str, caption: str | None = None) -> None:
     if caption and tg_len(caption) > MAX_CAPTION:
         await send_text(bot, chat_id, caption)
         caption = None
@@ -58,4 +68,5 @@ async def send_photo(bot: Any, chat_id: int, url: str, caption: str | None = Non
         await bot.send_photo(chat_id, photo=url, caption=caption)
     except BadRequest as exc:  # Telegram could not fetch the image: give the link instead
         log.warning("sendPhoto %s failed (%s); sending the link", url, exc)
-        await send_text(bot, chat_id, f"{caption or '图片'}：{url}", html=False)
+        link = texts.IMAGE_LINK.format(caption=caption or texts.IMAGE_DEFAULT_CAPTION, url=url)
+        await send_text(bot, chat_id, link, html=False)

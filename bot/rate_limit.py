@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
+
+#: What a Bot API method returns, as PTB's rate limiters pass it on.
+JSONDict = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,15 @@ class ResilientRateLimiter(AIORateLimiter):
         self._retry_delay = retry_delay
         self._max_delay = max_delay
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
         attempt = 0
         while True:
             try:
