@@ -77,9 +77,7 @@ class ActionSubmitReading(SubmitFormAction):
 
     async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         # Worded before anything is saved: a failure then leaves nothing half done.
-        # monthly_book_text is the knowledge engineer's (#12, branch h-knowledge): remove
-        # this ignore when it is on this branch.
-        book = (await knowledge()).monthly_book_text(default_clock())  # type: ignore[attr-defined]
+        book = (await knowledge()).monthly_book_text(default_clock())
         profile = Profile.from_slots(tracker)
         if tracker.get_slot("team_kind") == "employer":
             team = employer_team(profile.employer or "")

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from sqlite_utils import Database
 
 from actions.signup.reading_team import ActionAskTeamKind, ActionSubmitReading, ValidateReadingForm
-from common.clock import Clock, FixedClock, month_of
+from common.clock import Clock, FixedClock
 from knowledge import KnowledgeBase
 from tests.actions.conftest import TODAY
 from tests.actions.helpers import PROFILE_SLOTS, SENDER, buttons, make_tracker, returning, rows, run, run_action
 
 
-@pytest.fixture
-def book_text(monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase) -> Iterator[str]:
-    """This month's book sentence, as the knowledge base words it for the test day.
-
-    ``KnowledgeBase.monthly_book_text`` comes with the knowledge engineer's part of #12;
-    until it is on this branch a stand-in takes its place (it names the month it was
-    asked about, so the test still shows which day the action asked for). Remove the
-    stand-in once the real method exists: the test then checks the real sentence.
-    """
-    if not hasattr(KnowledgeBase, "monthly_book_text"):
-
-        def monthly_book_text(self: KnowledgeBase, clock: Clock | None = None) -> str:
-            assert clock is not None, "the action passes its clock"
-            return f"{month_of(clock)}的精读书目"
-
-        monkeypatch.setattr(KnowledgeBase, "monthly_book_text", monthly_book_text, raising=False)
-    yield kb.monthly_book_text(FixedClock.on(date.fromisoformat(TODAY)))
+def book_on(day: str, kb: KnowledgeBase) -> str:
+    """The knowledge base's sentence about the book of ``day``'s month."""
+    return kb.monthly_book_text(FixedClock.on(date.fromisoformat(day)))
 
 
 @pytest.mark.parametrize(
@@ -61,13 +46,23 @@ async def test_team_choice_names_both_teams(domain: dict) -> None:
     assert found[-1]["payload"] == "/stop"
 
 
-async def test_submit_reading_joins_the_team_and_names_the_book(domain: dict, db: Database, book_text: str) -> None:
+async def test_submit_reading_joins_the_team_and_names_the_book(domain: dict, db: Database, kb: KnowledgeBase) -> None:
     _, text, _ = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
     assert "已加入「海曙区职工读书会」" in text
-    assert f"📖 {book_text}" in text  # this month's book, on the test's day (UH_TODAY)
+    assert f"📖 {book_on(TODAY, kb)}" in text  # this month's book, on the test's day (UH_TODAY)
+    assert "2026年11月精读书目" in text
     assert [(r["team_id"], r["sender_id"]) for r in rows(db, "team_members")] == [("district:海曙区", SENDER)]
     _, text, _ = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
     assert "已经是" in text and len(rows(db, "team_members")) == 1
+
+
+async def test_a_month_without_a_book_is_said_so(
+    domain: dict, db: Database, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UH_TODAY", "2031-03-10")  # knowledge/reading.yml has no book for it
+    _, text, _ = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
+    assert "已加入「海曙区职工读书会」" in text
+    assert f"📖 {book_on('2031-03-10', kb)}" in text and "还没有公布" in text
 
 
 async def test_no_team_is_joined_when_the_confirmation_cannot_be_worded(
@@ -78,7 +73,7 @@ async def test_no_team_is_joined_when_the_confirmation_cannot_be_worded(
     def broken(self: KnowledgeBase, clock: Clock | None = None) -> str:
         raise RuntimeError("knowledge unavailable")
 
-    monkeypatch.setattr(KnowledgeBase, "monthly_book_text", broken, raising=False)
+    monkeypatch.setattr(KnowledgeBase, "monthly_book_text", broken)
     _, text, found = await run(ActionSubmitReading(), domain, slots={**PROFILE_SLOTS, "team_kind": "district"})
     assert "系统暂时出了点问题" in text and [b["payload"] for b in found] == ["/request_human"]
     assert rows(db, "team_members") == [] and rows(db, "workers") == []
