@@ -328,6 +328,25 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         return self.reject(slot, dispatcher, texts.PRESS_A_BUTTON)
 
 
+Validator = Callable[[SignupFormValidationAction, Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[Slots]]
+
+
+def confirmation_validator(slot: str) -> Validator:
+    """``validate_<slot>`` of a form's final yes/no question that needs nothing else:
+    assign it in the class body (``validate_x_confirmed = confirmation_validator(...)``)."""
+
+    async def validate(
+        form: SignupFormValidationAction,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Slots:
+        return form.confirm(value, slot, dispatcher)
+
+    return validate
+
+
 # ---------------------------------------------------------------- asking
 
 

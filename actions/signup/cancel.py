@@ -26,6 +26,7 @@ from actions.signup.base import (
     Slots,
     StartFormAction,
     SubmitFormAction,
+    confirmation_validator,
     register,
 )
 from actions.signup.parsing import (
@@ -231,10 +232,7 @@ class ValidateCancelForm(SignupFormValidationAction):
             return self.reject("cancel_target", dispatcher, texts.CANCEL_PICK)
         return {"cancel_target": chosen.key, RECORD_CHOICES: None}
 
-    async def validate_cancel_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self.confirm(value, "cancel_confirmed", dispatcher)
+    validate_cancel_confirmed = confirmation_validator("cancel_confirmed")
 
 
 # ---------------------------------------------------------------- saving

@@ -7,12 +7,9 @@ tracker store then deletes the conversation itself (``rasa_ext/purge.py``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import replies
 from actions.signup.base import (
@@ -21,9 +18,9 @@ from actions.signup.base import (
     AskAction,
     FormSpec,
     SignupFormValidationAction,
-    Slots,
     StartFormAction,
     SubmitFormAction,
+    confirmation_validator,
     register,
 )
 from actions.stores import registry_call
@@ -79,10 +76,7 @@ class ValidateDeleteForm(SignupFormValidationAction):
     def form_slots(self, tracker: Tracker) -> list[str]:
         return list(DELETE_FORM.questions)
 
-    async def validate_delete_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self.confirm(value, "delete_confirmed", dispatcher)
+    validate_delete_confirmed = confirmation_validator("delete_confirmed")
 
 
 class ActionSubmitDelete(SubmitFormAction):
