@@ -4,7 +4,6 @@ action server, and a driver that plays Rasa's part for a form (importable as
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,8 @@ from sqlite_utils import Database
 from registry import save_worker
 
 SENDER = "tg-1001"
+#: When the test turns happen (2026-11-16 10:00 in Ningbo; the actions never look at it).
+EVENT_TIME = 1_795_312_800.0
 
 #: The profile of the worker ``register`` stores, as the form's slots hold it.
 PROFILE_SLOTS: dict[str, Any] = {
@@ -52,7 +53,7 @@ def register(db: Database, sender_id: str = SENDER, **overrides: Any) -> None:
 def user_event(text: str, intent: str = "inform", entities: list[dict] | None = None) -> dict:
     return {
         "event": "user",
-        "timestamp": time.time(),
+        "timestamp": EVENT_TIME,
         "text": text,
         "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []},
     }
