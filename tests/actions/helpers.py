@@ -15,7 +15,7 @@ from registry import save_worker
 
 SENDER = "tg-1001"
 #: When the test turns happen (2026-11-16 10:00 in Ningbo; the actions never look at it).
-EVENT_TIME = 1_795_312_800.0
+EVENT_TIME = 1_794_794_400.0
 
 #: The profile of the worker ``register`` stores, as the form's slots hold it.
 PROFILE_SLOTS: dict[str, Any] = {
