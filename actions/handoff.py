@@ -12,9 +12,8 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import replies
 from actions.signup.parsing import latest_intent
-from common import texts
+from common import replies, texts
 
 
 def handoff_reason(tracker: Tracker) -> str:

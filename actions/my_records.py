@@ -14,13 +14,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import logging_setup, replies
+from actions import logging_setup
 from actions.signup.base import say_technical_problem
 from actions.signup.cancel import cancel_button, record_options
 from actions.signup.enrollment import enrollment_state
 from actions.signup.parsing import record_in_message
 from actions.stores import registry_call
-from common import texts
+from common import replies, texts
 from common.privacy import mask_certificate
 from registry import get_application, get_applications, list_records
 

@@ -249,6 +249,8 @@ TOPIC_NAMES: dict[str, str] = {
 }
 NOT_SURE = "这个问题我还不太确定 🤔 您是想问下面哪一个？也可以换个说法再问。"
 CANNOT_ANSWER = "这个问题我暂时答不上来 🤔 您可以换个说法，或者看看下面的常见主题。"
+#: Clearly not the union's business (weather, stocks); shown with the topics and a person.
+OUT_OF_SCOPE = "抱歉，这个问题我帮不上忙 🙏 我只能解答工会的补贴政策、技能课程报名和读书活动方面的问题。"
 ENROLL_THIS_COURSE = "我要报名"
 COURSES_NONE_IN_DISTRICT = "暂时没有找到{district}的专门课程，下面是全市都可以参加的课程："
 COURSES_UPDATING = "课程信息正在更新，请稍后再问，或者说“转人工”。"

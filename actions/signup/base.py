@@ -42,9 +42,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import logging_setup, replies
+from actions import logging_setup
 from actions.signup.parsing import is_payload, parse_yes_no
-from common import texts
+from common import replies, texts
 from registry import InvalidInput
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import replies
 from actions.signup.base import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
@@ -40,7 +39,7 @@ from actions.signup.parsing import (
     resolve_course,
 )
 from actions.stores import knowledge, registry_call
-from common import texts
+from common import replies, texts
 from registry import WorkerRecords, cancel_application, cancel_enrollment, leave_reading_team, list_records
 
 #: The worker's record keys offered as buttons.

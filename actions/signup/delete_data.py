@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
 from actions.signup.base import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
@@ -24,7 +23,7 @@ from actions.signup.base import (
     register,
 )
 from actions.stores import registry_call
-from common import texts
+from common import replies, texts
 from registry import delete_worker_data, list_records
 
 #: Set once the registry forgot the worker: the Rasa server's tracker store then deletes

@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
-from actions import replies
 from actions.signup.base import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
@@ -39,7 +38,7 @@ from actions.signup.parsing import (
 )
 from actions.signup.profile import PROFILE_QUESTIONS, Profile, ProfileFormValidation, StartWithProfile, save_profile
 from actions.stores import knowledge, registry_call
-from common import texts
+from common import replies, texts
 from common.privacy import mask_phone
 from knowledge import Course
 from registry import Enrollment, EnrollmentResult, Worker, enroll, find_active_enrollment, get_course_summary

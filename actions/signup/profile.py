@@ -19,7 +19,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
-from actions import replies
 from actions.signup.base import (
     WORKER_REGISTERED,
     AskAction,
@@ -42,7 +41,7 @@ from actions.signup.parsing import (
     profile_field_from_text,
 )
 from actions.stores import knowledge, registry_call
-from common import texts
+from common import replies, texts
 from common.privacy import mask_phone
 from registry import (
     DISTRICT_HINT,

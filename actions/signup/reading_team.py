@@ -15,12 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
-from actions import replies
 from actions.signup.base import AskAction, FormSpec, Slots, SubmitFormAction, register
 from actions.signup.parsing import team_kind_from_text
 from actions.signup.profile import PROFILE_QUESTIONS, Profile, ProfileFormValidation, StartWithProfile, save_profile
 from actions.stores import knowledge, registry_call
-from common import texts
+from common import replies, texts
 from common.clock import default_clock
 from registry import TeamResult, district_team, employer_team, join_reading_team
 

@@ -17,7 +17,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
-from actions import replies
 from actions.signup.base import AskAction, FormSpec, Slots, StaticAskAction, SubmitFormAction, register
 from actions.signup.parsing import (
     asks_to_change,
@@ -27,7 +26,7 @@ from actions.signup.parsing import (
 )
 from actions.signup.profile import PROFILE_QUESTIONS, Profile, ProfileFormValidation, StartWithProfile, save_profile
 from actions.stores import knowledge, registry_call
-from common import texts
+from common import replies, texts
 from common.privacy import mask_certificate
 from knowledge import KnowledgeError
 from registry import ApplicationResult, Worker, create_application, normalize_programme, normalize_school

@@ -14,7 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KIND_BY_INTENT, TOPIC_QUERY, ActionAnswerQuestion, ActionListCourses
+from actions.answers import ActionAnswerQuestion, ActionListCourses
+from answering.questions import KIND_BY_INTENT, TOPIC_QUERY
 from common import texts
 from tests.actions.helpers import make_tracker
 
@@ -159,7 +160,8 @@ async def test_broken_knowledge_without_a_good_index_gives_an_apology(data_dir: 
 
 async def test_out_of_scope_without_a_match_declines_politely(data_dir: Path, domain: dict) -> None:
     events, messages = await answer(ActionAnswerQuestion(), ask(domain, "明天宁波天气怎么样", "out_of_scope"))
-    assert messages[0]["response"] == "utter_out_of_scope"
+    assert messages[0]["text"] == texts.OUT_OF_SCOPE
+    assert messages[0]["buttons"][-1] == texts.HUMAN_BUTTON
     assert not any(e.get("name") == "unanswered_streak" and e.get("value") for e in events)
 
 

@@ -118,8 +118,3 @@ def test_rules_cover_every_form() -> None:
 def test_the_domains_topic_buttons_are_the_catalogues(domain: dict, response: str) -> None:
     (variant,) = domain["responses"][response]
     assert variant["buttons"] == list(texts.TOPIC_MENU)
-
-
-def test_out_of_scope_offers_the_topics_and_a_person(domain: dict) -> None:
-    (variant,) = domain["responses"]["utter_out_of_scope"]
-    assert variant["buttons"] == [*texts.TOPIC_MENU, texts.HUMAN_BUTTON]

@@ -1,7 +1,9 @@
-"""How the actions shape what a worker reads: buttons, payloads, source lines.
+"""How a message to a worker is shaped: buttons, their payloads, source lines.
 
 The words themselves are in ``common.texts``; this module only builds messages from
-them, so every action offers buttons of the same form and length.
+them, so every part (actions, the answering logic, the console's preview) offers buttons
+of the same form and length. A button's payload is a Rasa intent payload
+(``/intent{"entity":"value"}``): every front end sends it back as the worker's message.
 """
 
 from __future__ import annotations
