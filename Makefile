@@ -67,7 +67,7 @@ run: $(MODEL)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common registry knowledge actions bot rasa_ext scripts
+	$(VENV)/bin/mypy common registry knowledge answering actions bot rasa_ext scripts
 
 knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate
