@@ -43,3 +43,10 @@ HANDOFF_NOTICE: dict[str, str] = {
 #: saved while the answer was late), so never say it failed: point to 我的报名.
 MAY_BE_SAVED = "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
 NO_TIMELY_REPLY = "抱歉，小助手暂时出了点问题，没能及时回复您。"
+
+# ---------------------------------------------------------------- REST channel (Rasa server)
+
+#: What the REST channel (rasa_ext.channels) answers when Rasa produced no reply to a
+#: worker's message: the apology, the sign-up caveat, and the way to a person; it is sent
+#: with HUMAN_BUTTON. When the worker asked for a person it says HANDOFF_NOTICE["request_human"].
+CHANNEL_APOLOGY = NO_TIMELY_REPLY + MAY_BE_SAVED + "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"

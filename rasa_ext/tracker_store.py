@@ -70,6 +70,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 class BoundedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that rolls a long session over into a new one."""
 
+    engine: sa.engine.Engine
+
     def __init__(self, *args: Any, max_session_events: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_session_events = int(max_session_events or DEFAULT_MAX_SESSION_EVENTS)
