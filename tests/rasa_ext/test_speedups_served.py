@@ -9,8 +9,8 @@ leaves the same events. Needs the trained model (``make train``)."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +30,13 @@ QUESTIONS = ["劳模先进班的学费谁出", "读书团队是干嘛的", "职�
 FACTS = {"劳模先进班的学费谁出": "全额", "职工书屋示范点有几家": "78"}
 
 
-def wait_for_actions(stack: Stack, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not stack.actions_ready():
-        proc = stack.action_proc
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"the action server exited with {proc.returncode}; see {stack.log_dir}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"the action server did not start in {timeout:.0f} s; see {stack.log_dir}")
-        time.sleep(0.2)
-
-
 @pytest.fixture
-def action_server(tmp_path: Path) -> Any:
+def action_server(tmp_path: Path) -> Iterator[Stack]:
     stack = stack_on_free_ports(tmp_path, "speedups-token")
     stack.data.mkdir(parents=True, exist_ok=True)
     stack.start_actions()
     try:
-        wait_for_actions(stack)
+        stack.wait_ready(timeout=300)
         yield stack
     finally:
         stack.stop()
