@@ -197,7 +197,7 @@ def test_concurrent_turns_of_one_conversation_are_serialised(cluster) -> None:
     with ThreadPoolExecutor(len(turns)) as pool:
         results = list(pool.map(turn, range(len(turns))))
 
-    for turn_text, replies in zip(turns, results):
+    for turn_text, replies in zip(turns, results, strict=True):
         text = "\n".join(r.get("text", "") for r in replies)
         assert "依据" in text, f"{turn_text!r} → {replies!r}"
     with cluster.services.connect() as connection:
