@@ -139,7 +139,7 @@ class System:
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
-    "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py)"
+    "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
 
 
@@ -642,7 +642,8 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "* Systems: " + "; ".join(f"**{s.label}**: {s.notes}" for s in ours) + ".",
         "* **ours, as shipped** is the repository's own configuration (`make serve`): `config.yml` (no "
         "`TEDPolicy`), `endpoints.yml` (bounded SQLite tracker store in WAL mode with two indexes, in-memory lock "
-        "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py`. **ours, 2 Rasa workers + Redis** "
+        "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py` (`rasa_ext/patches.py`). "
+        "**ours, 2 Rasa workers + Redis** "
         "is the shipped one-machine option for more load: `RASA_ENDPOINTS=endpoints.redis.yml UH_RASA_WORKERS=2` "
         "(Rasa's `RedisLockStore` made atomic, `rasa_ext/lock_store.py`, on a throw-away `redis-server` on "
         "127.0.0.1). How these choices were made, one "

@@ -5,10 +5,12 @@ process's environment (so no test leaks a variable into the next)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from common import settings
 from common.settings import SettingsError
@@ -79,3 +81,54 @@ def test_worker_counts_must_be_numbers() -> None:
 def test_the_production_endpoints_allow_several_workers() -> None:
     assert stack_for({}, endpoints=REPO / "endpoints.production.yml").shared_lock_store()
     assert not stack_for({}, endpoints=REPO / "endpoints.yml").shared_lock_store()
+
+
+# ------------------------------------------------------------------ endpoints and credentials
+
+ENDPOINTS = sorted(REPO.glob("endpoints*.yml"))
+
+
+@pytest.mark.parametrize("path", ENDPOINTS, ids=[p.name for p in ENDPOINTS])
+def test_every_endpoints_value_from_the_environment_is_expanded_by_rasa(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa expands ``${VAR}`` only in a plain YAML scalar: a quoted one stays literal."""
+    from rasa.core.utils import AvailableEndpoints
+
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", path.read_text(encoding="utf-8")))
+    assert {"ACTION_ENDPOINT_URL", "TRACKER_DB"} <= names
+    for name in names:
+        monkeypatch.setenv(name, f"value-of-{name}")
+    endpoints = AvailableEndpoints.read_endpoints(str(path))
+    configured = [endpoints.action, endpoints.tracker_store, endpoints.lock_store]
+    values = [str(v) for c in configured if c is not None for v in (c.url, *c.kwargs.values())]
+    assert not [v for v in values if "${" in v], f"{path.name}: not expanded (quoted?)"
+    assert endpoints.action.url == "value-of-ACTION_ENDPOINT_URL"
+    # the tracker store that forgets a conversation on 删除我的数据 (rasa_ext/purge.py)
+    assert endpoints.tracker_store.type == "rasa_ext.tracker_store.BoundedSQLTrackerStore"
+
+
+def test_the_redis_key_prefix_is_one_rasa_keeps() -> None:
+    """Rasa replaces a key prefix that is not purely alphanumeric by "lock:" (and says so)."""
+    for path in ENDPOINTS:
+        lock = yaml.safe_load(path.read_text(encoding="utf-8")).get("lock_store") or {}
+        if "key_prefix" in lock:
+            assert str(lock["key_prefix"]).isalnum(), path.name
+            assert lock["type"] == "rasa_ext.lock_store.AtomicRedisLockStore", path.name
+
+
+def test_the_stack_puts_tracker_db_only_into_a_sqlite_tracker() -> None:
+    """For PostgreSQL TRACKER_DB is the database's name and comes from the environment."""
+    production = stack_for({"TRACKER_DB": "union_helper"}, endpoints=REPO / "endpoints.production.yml")
+    assert production.environment()["TRACKER_DB"] == "union_helper"
+    assert stack_for({"UH_DATA_DIR": "/srv/uh"}).environment()["TRACKER_DB"] == "/srv/uh/tracker.db"
+
+
+def test_the_rest_channel_of_credentials_is_ours() -> None:
+    from rasa.shared.utils.common import class_from_module_path
+
+    from rasa_ext.channels import RestInput
+
+    credentials = yaml.safe_load((REPO / "credentials.yml").read_text(encoding="utf-8"))
+    (name,) = credentials
+    assert class_from_module_path(name) is RestInput and RestInput.name() == "rest"
