@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import rasa.shared.utils.common
+from aiohttp import web
 from jsonschema import validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import register
@@ -53,6 +54,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
+    """``app`` (a stand-in server of a test) on a free port of 127.0.0.1; stop it with
+    ``await runner.cleanup()``."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, runner.addresses[0][1]
 
 
 @contextlib.asynccontextmanager

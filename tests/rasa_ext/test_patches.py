@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_ext import patches, speedups
 from rasa_ext.tracker_store import BoundedSQLTrackerStore
-from tests.rasa_ext.harness import RasaWork
+from tests.rasa_ext.harness import RasaWork, serve_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = "action_answer_question"
@@ -56,12 +55,7 @@ class ActionServer:
     async def start(self) -> ActionServer:
         app = web.Application()
         app.router.add_post("/webhook", self._webhook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +20,7 @@ from aiohttp import web
 from bot import texts
 from registry import get_enrollments, open_registry
 from scripts.stack import Stack
+from tests.rasa_ext.harness import serve_on_loopback
 from tests.robustness.conftest import ensure_actions_running
 from tests.robustness.telegram import FrontEnd, keyboard, telegram_front_end
 
@@ -51,12 +51,7 @@ class LateProxy:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
