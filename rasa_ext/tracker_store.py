@@ -80,7 +80,11 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         self._create_indexes()
 
     def _pool_sqlite_connections(self) -> None:
-        """Replace Rasa's NullPool engine by a pooled one on the same file (see module doc)."""
+        """Replace Rasa's NullPool engine by a pooled one on the same file (see module doc).
+
+        ``engine`` and ``sessionmaker`` are attributes SQLTrackerStore sets in its
+        constructor and uses everywhere; Rasa has no hook to choose the pool.
+        """
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(
