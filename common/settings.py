@@ -13,6 +13,7 @@ variable sees it at once, and nothing is cached behind anyone's back.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_STAFFED_HOURS = "09:00-17:30"
+DEFAULT_BENCH_CACHE = Path(tempfile.gettempdir()) / "uh-bench-cache"
 
 
 class SettingsError(ValueError):
@@ -66,6 +68,8 @@ class Settings:
     rasa_speedups: str = "all"
     log_level: str = "WARNING"
     sanic_keep_alive_timeout: str = "75"
+    #: ``UH_BENCH_CACHE``: where ``make bench`` keeps the trained stock model between runs.
+    bench_cache: Path = DEFAULT_BENCH_CACHE
     # Front ends
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     staffed_hours: str = DEFAULT_STAFFED_HOURS
@@ -211,6 +215,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rasa_speedups=_text(env, "UH_RASA_SPEEDUPS") or "all",
         log_level=_text(env, "LOG_LEVEL") or "WARNING",
         sanic_keep_alive_timeout=_text(env, "SANIC_KEEP_ALIVE_TIMEOUT") or "75",
+        bench_cache=_path(env, "UH_BENCH_CACHE", DEFAULT_BENCH_CACHE),
         telegram=TelegramSettings(
             token=_text(env, "TELEGRAM_TOKEN"),
             base_url=_text(env, "TELEGRAM_BASE_URL") or DEFAULT_TELEGRAM_BASE_URL,

@@ -555,3 +555,11 @@ APPLICATIONS_NONE = "您还没有提交过学历提升补贴申请。拿到毕�
 APPLICATION_LINE = "📝 {number}：{status}（{day} 提交）"
 APPLICATION_DETAILS = "  {school} {programme}，证书编号 {certificate}"
 APPLICATION_PENDING = "  工作人员审核后，结果会在这里显示。"
+
+
+# ---------------------------------------------------------------- REST channel (Rasa server)
+
+#: What the REST channel (rasa_ext.channels) answers when Rasa produced no reply to a
+#: worker's message: the apology, the sign-up caveat, and the way to a person; it is sent
+#: with HUMAN_BUTTON. When the worker asked for a person it says HANDOFF_NOTICE["request_human"].
+CHANNEL_APOLOGY = NO_TIMELY_REPLY + MAY_BE_SAVED + "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"

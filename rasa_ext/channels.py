@@ -1,8 +1,8 @@
 """Rasa's REST channel, hardened for what a worker (or a broken client) may send.
 
 Loaded from credentials.yml as ``rasa_ext.channels.RestInput``; its name stays ``rest``,
-so the URL is still ``/webhooks/rest/webhook`` and every reply is shaped as Rasa's.
-What it adds:
+so the URL is still ``/webhooks/rest/webhook`` and every reply is shaped as Rasa's. It is
+Rasa's own class with a few methods overridden; the routes are Rasa's. What it adds:
 
 * **Never silence.** When a custom action fails (the action server is down or times out),
   Rasa logs the error and answers ``200 []``. A user message that gets no reply now gets
@@ -13,8 +13,11 @@ What it adds:
 * **Any bytes in, a valid request or a clear 400.** Invalid UTF-8 is decoded with
   replacement characters instead of failing the whole message; control characters and
   lone surrogates are dropped (they break storage and terminals); a very long message is
-  cut to :data:`MAX_MESSAGE_CHARS` (the NLU would stall the server on it). A missing or unusable ``sender`` is a 400, not the
-  shared ``default`` conversation of stock Rasa.
+  cut to :data:`MAX_MESSAGE_CHARS` (the NLU would stall the server on it). A missing or
+  unusable ``sender`` is a 400, not the shared ``default`` conversation of stock Rasa.
+
+It is also where the Rasa server switches its CPU savings on (:mod:`rasa_ext.speedups`):
+Rasa calls :meth:`RestInput.blueprint` once, when it builds the server's app.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as _RasaRestInput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-import rasa_ext  # noqa: F401 - log masking in the Rasa server process
+from common.texts import CHANNEL_APOLOGY, HANDOFF_NOTICE, HUMAN_BUTTON
+from rasa_ext import patches, speedups  # importing rasa_ext masks the server's logs
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +49,11 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 1000
 #: Rasa's SQLTrackerStore keeps sender ids in a VARCHAR(255).
 MAX_SENDER_CHARS = 255
-
-#: Said when Rasa produced no reply. The turn may still have done its work: under load the
-#: action server can save a sign-up while Rasa's call to it fails or times out, so the
-#: apology must not say it failed — it points to 我的报名 (scripts/load.py matches the
-#: first sentence).
-APOLOGY = (
-    "抱歉，小助手暂时出了点问题，没能及时回复您。"
-    "如果您刚才在报名或申请，可能已经办好了，请先发“我的报名”查看，不要急着重新报名。"
-    "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"
-)
-HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
-HANDOFF_TEXT = "好的，已为您转接工会工作人员，请稍候，工作人员会在这里回复您。"
 HUMAN_INTENT = "request_human"
+#: Rasa's request hooks that :class:`RestInput` overrides are private methods of Rasa's
+#: ``RestInput``: on another Rasa version they may be gone or called differently, so
+#: there the channel parses requests as Rasa does (and says so once).
+HOOKS_REQUIRE = ("rasa",)
 
 # C0 controls except tab/newline/carriage return, DEL, C1 controls, lone surrogates.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -100,25 +97,78 @@ def clean_sender(value: Any) -> str:
     return sender
 
 
+def clean_metadata(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's metadata object, plus ``truncated_from`` when the message was cut."""
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else None
+    raw = data.get("message")
+    if isinstance(raw, str) and len(raw) > MAX_MESSAGE_CHARS:
+        metadata = {**(metadata or {}), "truncated_from": len(raw)}
+    return metadata
+
+
+async def _refuse(request: Request, exception: Exception) -> HTTPResponse:
+    return response.json({"status": "failure", "message": str(exception)}, status=400)
+
+
 class RestInput(_RasaRestInput):
     """Rasa's ``rest`` channel with the additions described in the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sanic_app: Sanic | None = None
+        self.clean_input = True
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
+    # ------------------------------------------------------------ the request
+
+    def _payload(self, request: Request) -> dict[str, Any]:
+        """The request body, parsed once per request (Rasa's hooks each read
+        ``request.json``, which refuses bytes that are not UTF-8)."""
+        payload = getattr(request.ctx, "uh_payload", None)
+        if payload is None:
+            payload = parse_body(request.body or b"")
+            request.ctx.uh_payload = payload
+        return payload
+
+    # Private hooks of Rasa's RestInput.blueprint (rasa 3.6.21): the narrowest places to
+    # change how a request is read; there is no public one.
+    async def _extract_sender(self, req: Request) -> str | None:
+        if not self.clean_input:
+            return await super()._extract_sender(req)
+        return clean_sender(self._payload(req).get("sender"))
+
+    def _extract_message(self, req: Request) -> str | None:
+        if not self.clean_input:
+            return super()._extract_message(req)
+        return clean_text(self._payload(req).get("message"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        if not self.clean_input:
+            return super()._extract_input_channel(req)
+        value = self._payload(req).get("input_channel")
+        return value if isinstance(value, str) and value else self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        if not self.clean_input:
+            return super().get_metadata(request)
+        return clean_metadata(self._payload(request))
+
+    # ------------------------------------------------------------ the reply
+
     async def fallback_replies(
-        self, request: Request, sender_id: str, text: str, failed: bool = False
+        self, agent: Agent | None, sender_id: str, text: str, failed: bool = False
     ) -> list[dict[str, Any]]:
         """What to answer when Rasa produced nothing for a user message (``failed``: it
         raised, e.g. the lock store or tracker store is unreachable)."""
         tracker = None
-        agent = getattr(request.app.ctx, "agent", None)
         store = getattr(agent, "tracker_store", None)
         if store is not None:
             try:
                 tracker = await asyncio.wait_for(store.retrieve(sender_id), timeout=5)
-            except Exception:
+            except Exception:  # the apology goes out without the tracker
                 logger.warning("No tracker for the apology of %s", sender_id, exc_info=True)
         if tracker is not None and tracker.is_paused():
             return []  # a person is on it: the bot stays quiet by design
@@ -128,56 +178,54 @@ class RestInput(_RasaRestInput):
         if intent == HUMAN_INTENT or text.strip().startswith("/" + HUMAN_INTENT):
             logger.warning("The hand-off action gave no reply for %s; handing off from the channel", sender_id)
             return [
-                {"recipient_id": sender_id, "text": HANDOFF_TEXT},
+                {"recipient_id": sender_id, "text": HANDOFF_NOTICE[HUMAN_INTENT]},
                 {"recipient_id": sender_id, "custom": {"handoff": {"reason": HUMAN_INTENT}}},
             ]
         cause = "handling it failed" if failed else "is the action server down?"
         logger.warning("No reply for a message of %s (%s); sent the apology", sender_id, cause)
-        return [{"recipient_id": sender_id, "text": APOLOGY, "buttons": [dict(HUMAN_BUTTON)]}]
+        return [{"recipient_id": sender_id, "text": CHANNEL_APOLOGY, "buttons": [dict(HUMAN_BUTTON)]}]
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+    def never_silent(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+        """``on_new_message`` that leaves no user message without a reply. An error still
+        reaches Rasa's handler (which logs it and answers what was collected)."""
 
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> Any:
-            try:
-                data = parse_body(request.body or b"")
-                sender_id = clean_sender(data.get("sender"))
-            except BadRequest as exc:
-                return response.json({"status": "failure", "message": str(exc)}, status=400)
-            raw = data.get("message")
-            text = clean_text(raw)
-            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else None
-            if isinstance(raw, str) and len(raw) > MAX_MESSAGE_CHARS:
-                metadata = {**(metadata or {}), "truncated_from": len(raw)}
-            input_channel = data.get("input_channel") if isinstance(data.get("input_channel"), str) else None
-            input_channel = input_channel or self.name()
-
-            if request.args.get("stream", "false").lower() == "true":
-                return response.stream(
-                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
-                    content_type="text/event-stream",
-                )
-
-            collector = CollectingOutputChannel()
+        async def handle(message: UserMessage) -> None:
+            collector = message.output_channel
             failed = False
             try:
-                await on_new_message(
-                    UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
-                )
-            except asyncio.CancelledError:
+                await on_new_message(message)
+            except BaseException:
                 failed = True
-                logger.error("Handling a message of %s timed out", sender_id)
-            except Exception:
-                failed = True
-                logger.exception("Handling a message of %s failed", sender_id)
-            messages = list(collector.messages)
-            if not messages:
-                messages = await self.fallback_replies(request, sender_id, text, failed)
-            return response.json(messages)
+                raise
+            finally:
+                # Only collected replies can be checked for silence (streamed ones are on
+                # their way already, in a queue).
+                if isinstance(collector, CollectingOutputChannel) and isinstance(collector.messages, list):
+                    if not collector.messages:
+                        await self._say_fallback(collector, message, failed)
+
+        return handle
+
+    async def _say_fallback(self, collector: CollectingOutputChannel, message: UserMessage, failed: bool) -> None:
+        app = self.sanic_app
+        agent = getattr(app.ctx, "agent", None) if app is not None else None
+        for reply in await self.fallback_replies(agent, message.sender_id, message.text or "", failed):
+            await collector.send_response(reply.pop("recipient_id"), reply)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """Rasa's routes and handling, with :meth:`never_silent` around ``on_new_message``
+        and a 400 for requests :class:`BadRequest` refuses. Rasa calls this once, when it
+        builds the server: the moment the server's CPU savings go in."""
+        problem = patches.version_problem(HOOKS_REQUIRE)
+        if problem:
+            self.clean_input = False
+            logger.warning("REST channel: %s; requests are read as Rasa reads them (no input cleaning)", problem)
+        speedups.install()
+        webhook = super().blueprint(self.never_silent(on_new_message))
+        webhook.exception(BadRequest)(_refuse)
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+            self.sanic_app = app  # the agent (app.ctx.agent) is loaded later; read at each reply
 
         return webhook

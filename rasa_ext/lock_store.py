@@ -35,8 +35,9 @@ from rasa.utils.endpoints import EndpointConfig
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-#: (the lock to store, or None to delete it; what the caller gets back)
-Change = Callable[[TicketLock | None], tuple[TicketLock | None, T]]
+#: The stored lock (None: none) → (the lock to store, None to delete it, or _KEEP to
+#: leave it as it is; what the caller gets back).
+Change = Callable[[TicketLock | None], tuple[Any, T]]
 _KEEP = object()
 
 
@@ -48,7 +49,7 @@ class AtomicRedisLockStore(RedisLockStore):
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
 
-    def _change(self, conversation_id: str, change: Change) -> T:
+    def _change(self, conversation_id: str, change: Change[T]) -> T:
         """Apply ``change`` to the stored lock in one optimistic transaction."""
         key = self.key_prefix + conversation_id
 
@@ -74,7 +75,7 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return self._change(conversation_id, change)
         except Exception as e:  # as Rasa's: the channel answers with its apology
-            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: str) -> None:
         def change(lock: TicketLock | None) -> tuple[Any, None]:
@@ -105,5 +106,5 @@ class AtomicRedisLockStore(RedisLockStore):
                 return lock, False
             return None, True
 
-        deleted = self._change(conversation_id, change)
-        self._log_deletion(conversation_id, deleted)
+        if self._change(conversation_id, change):
+            logger.debug("Deleted lock for conversation '%s'.", conversation_id)

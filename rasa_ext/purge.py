@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -97,10 +98,11 @@ def _row(store: SQLTrackerStore, sender_id: str, event: Event) -> Any:
 
 
 def _reset_in_memory(tracker: DialogueStateTracker, events: list[Event]) -> None:
+    """The same tracker object (Rasa holds it) with only ``events``: slots at their initial
+    values, no active loop, not paused. Rasa's public way to rebuild a tracker's state is
+    from a stored dialogue; it appends to the events, hence the clear first."""
     tracker.events.clear()
-    tracker._reset()  # slots to their initial values, no active loop, not paused
-    for event in events:
-        tracker.update(event)
+    tracker.recreate_from_dialogue(Dialogue(tracker.sender_id, events))
 
 
 def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, TextIO
 
 from common.privacy import install_redaction, redact
 
@@ -75,7 +75,14 @@ def _install_warnings() -> None:
     if getattr(current, "_uh_redacting", False):
         return
 
-    def showwarning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def showwarning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         try:
             masked = redact(str(message))
         except Exception:  # noqa: BLE001

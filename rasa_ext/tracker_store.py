@@ -70,6 +70,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 class BoundedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that rolls a long session over into a new one."""
 
+    engine: sa.engine.Engine
+
     def __init__(self, *args: Any, max_session_events: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_session_events = int(max_session_events or DEFAULT_MAX_SESSION_EVENTS)
@@ -78,7 +80,11 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         self._create_indexes()
 
     def _pool_sqlite_connections(self) -> None:
-        """Replace Rasa's NullPool engine by a pooled one on the same file (see module doc)."""
+        """Replace Rasa's NullPool engine by a pooled one on the same file (see module doc).
+
+        ``engine`` and ``sessionmaker`` are attributes SQLTrackerStore sets in its
+        constructor and uses everywhere; Rasa has no hook to choose the pool.
+        """
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(

@@ -8,9 +8,9 @@ Every speed figure is printed beside a baseline measured in the same run on the 
 machine (the machine is shared, so absolute figures move from run to run):
 
 * stock Rasa: the `rasa init --no-prompt` assistant of the installed Rasa version, trained
-  in a temporary folder in the same run (--quick and --cached-baseline reuse the model cached
-  by Rasa version in $UH_BENCH_CACHE, default /tmp/uh-bench-cache) and served like ours: `rasa run`, REST channel, SQLTrackerStore on
-  SQLite, in-memory lock store;
+  in a temporary folder in the same run (--quick and --cached-baseline reuse the model
+  cached by Rasa version in $UH_BENCH_CACHE, default /tmp/uh-bench-cache) and served like
+  ours: `rasa run`, REST channel, SQLTrackerStore on SQLite, in-memory lock store;
 * knowledge search: a plain rapidfuzz scan over every entry question; knowledge reload:
   the full rebuild of the index;
 * answer quality: the knowledge base's entry phrasings matched with rapidfuzz alone.
@@ -43,9 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import settings
 from scripts import bench_infra as infra
 from scripts import bench_load as load
-from scripts.stack import DEFAULT_MODEL, REPO, Stack, data_dir
+from scripts.stack import DEFAULT_MODEL, REPO, Stack
 
 DOCS = REPO / "docs"
 OUR_TURN = "劳模班学费谁出"
@@ -138,7 +139,7 @@ class System:
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
-    "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py)"
+    "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
 
 
@@ -152,7 +153,7 @@ def make_systems(
     for name in names:
         data = root / name
         data.mkdir(parents=True, exist_ok=True)
-        common = dict(
+        common: dict[str, Any] = dict(
             data=data,
             rasa_port=infra.free_port(),
             action_port=infra.free_port(),
@@ -220,7 +221,8 @@ def make_systems(
             env.update(REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_port), REDIS_DB="0")
             notes.insert(
                 0,
-                f"endpoints.redis.yml, UH_RASA_WORKERS={workers} (Rasa's RedisLockStore made atomic: rasa_ext/lock_store.py)",
+                f"endpoints.redis.yml, UH_RASA_WORKERS={workers} "
+                "(Rasa's RedisLockStore made atomic: rasa_ext/lock_store.py)",
             )
         else:
             notes.insert(0, "endpoints.yml, 1 Sanic worker, in-memory lock store")
@@ -424,7 +426,7 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("✅ met" if ok else "❌ not met")
 
 
-def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[str, list[str]]:
+def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> str:
     """Markdown table + notes. Columns: stock baseline, then every variant of ours."""
     stock = next((s for s in systems if s.stock), None)
     ours = [s for s in systems if not s.stock]
@@ -584,11 +586,9 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> tuple[
             verdict(o["reload_s"] <= 2.0) if n == 10000 else "",
         )
 
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    del widths
-    return "\n".join(lines), rows
+    return "\n".join(lines)
 
 
 def quality_section(q: dict[str, Any]) -> str:
@@ -615,7 +615,8 @@ def quality_section(q: dict[str, Any]) -> str:
         "",
         "rapidfuzz baseline per scorer: "
         + ", ".join(f"{k}: {v * 100:.1f} %" for k, v in q["fuzz_scores"].items())
-        + f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, the reverse: {q['fuzz_only']}.",
+        + f"; questions the bot answered with the facts and rapidfuzz did not: {q['ours_only']}, "
+        f"the reverse: {q['fuzz_only']}.",
     ]
     return "\n".join(out)
 
@@ -641,9 +642,11 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "* Systems: " + "; ".join(f"**{s.label}**: {s.notes}" for s in ours) + ".",
         "* **ours, as shipped** is the repository's own configuration (`make serve`): `config.yml` (no "
         "`TEDPolicy`), `endpoints.yml` (bounded SQLite tracker store in WAL mode with two indexes, in-memory lock "
-        "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py`. **ours, 2 Rasa workers + Redis** "
+        "store, one Rasa worker) and the CPU savings of `rasa_ext/speedups.py` (`rasa_ext/patches.py`). "
+        "**ours, 2 Rasa workers + Redis** "
         "is the shipped one-machine option for more load: `RASA_ENDPOINTS=endpoints.redis.yml UH_RASA_WORKERS=2` "
-        "(Rasa's `RedisLockStore` made atomic, `rasa_ext/lock_store.py`, on a throw-away `redis-server` on 127.0.0.1). How these choices were made, one "
+        "(Rasa's `RedisLockStore` made atomic, `rasa_ext/lock_store.py`, on a throw-away `redis-server` on "
+        "127.0.0.1). How these choices were made, one "
         "change at a time: [bench-ablation.md](bench-ablation.md).",
         "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
         "so load from other users of the machine hits them alike. Chats restart every "
@@ -753,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_knowledge:
         r["knowledge"] = measure_knowledge(plan)
 
-    out_dir = data_dir() / "bench"
+    out_dir = settings.load().data_dir / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="uh-bench-"))
     redis = None
@@ -844,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in systems
     }
     (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
-    table, _ = build_report(r, systems, plan)
+    table = build_report(r, systems, plan)
     print(table, flush=True)
     chart = None
     if not args.no_docs:

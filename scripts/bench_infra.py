@@ -7,6 +7,7 @@ Everything listens on 127.0.0.1 only and every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import shutil
@@ -24,11 +25,12 @@ from typing import Any
 
 import yaml
 
+from common import settings
 from scripts.stack import REPO, quiet_environment
 
 RASA_VERSION = version("rasa")
 #: Trained stock models are cached here by Rasa version (UH_BENCH_CACHE overrides).
-CACHE_DIR = Path(os.environ.get("UH_BENCH_CACHE") or Path(tempfile.gettempdir()) / "uh-bench-cache")
+CACHE_DIR = settings.load().bench_cache
 
 
 def free_port() -> int:
@@ -40,7 +42,7 @@ def free_port() -> int:
 def _train_env(cache: Path) -> dict[str, str]:
     """A clean Rasa training cache, so a training time is a real training time."""
     env = dict(os.environ)
-    env.update(quiet_environment(False))
+    env.update(quiet_environment(False, settings.load().log_level))
     env["RASA_CACHE_DIRECTORY"] = str(cache)
     return env
 
@@ -233,7 +235,8 @@ def tree_rss_mb(pid: int | None) -> tuple[float, int]:
     """VmRSS of a process and all its descendants (Sanic workers), MiB; and the count."""
     if pid is None:
         return 0.0, 0
-    seen, todo, total = set(), [pid], 0
+    seen: set[int] = set()
+    todo, total = [pid], 0
     while todo and len(seen) < 200:
         p = todo.pop()
         if p in seen:
@@ -272,13 +275,13 @@ class TelegramFrontEnd:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def start(self) -> TelegramFrontEnd:
-        sys.path.insert(0, str(self.FAKE.parent))
-        from fake_bot_api import FakeBotApi  # type: ignore[import-not-found]
+        # The front end's test double; by name, so that type-checking scripts/ leaves tests/ out.
+        FakeBotApi = importlib.import_module("tests.bot.fake_bot_api").FakeBotApi
 
         self.thread.start()
         self.fake = self._call(FakeBotApi().start())
         env = dict(os.environ)
-        env.update(quiet_environment(False))
+        env.update(quiet_environment(False, settings.load().log_level))
         env.update(
             {
                 "TELEGRAM_TOKEN": "123456:BENCH-TOKEN",
@@ -343,7 +346,8 @@ class TelegramFrontEnd:
 
 
 def _tree_pids(pid: int) -> list[int]:
-    seen, todo = [], [pid]
+    seen: list[int] = []
+    todo = [pid]
     while todo and len(seen) < 200:
         p = todo.pop()
         if p not in seen:

@@ -138,20 +138,6 @@ async def run_load(
     return result
 
 
-async def long_conversation(rasa_url: str, text: str, turns: int, max_seconds: float) -> list[float]:
-    """One sender, ``turns`` turns in a row; per-turn latency in seconds (stops at max_seconds)."""
-    out: list[float] = []
-    sender = new_sender("long")
-    deadline = time.monotonic() + max_seconds
-    async with httpx.AsyncClient(timeout=60.0) as client:
-        for _ in range(turns):
-            if time.monotonic() > deadline:
-                break
-            elapsed, _ = await turn(client, webhook(rasa_url), sender, text)
-            out.append(elapsed)
-    return out
-
-
 def first_answer(rasa_url: str, text: str, timeout: float = 120.0) -> tuple[float, str]:
     """Seconds until the first message gets a non-empty answer (the server may still be warming up)."""
     t0 = time.perf_counter()

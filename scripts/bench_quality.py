@@ -29,7 +29,6 @@ from scripts.bench_load import new_sender, reply_text, webhook
 from scripts.stack import REPO
 
 HELDOUT = REPO / "tests" / "heldout" / "questions.yml"
-DEV = REPO / "tests" / "heldout" / "dev.yml"
 
 
 @dataclass
@@ -190,7 +189,7 @@ def evaluate_fuzz(questions: list[Question]) -> dict[str, float]:
         picks[name] = got
         shares[name] = sum(ok for ok, _ in got) / len(got) if got else float("nan")
     best_name = max(shares, key=lambda k: shares[k])
-    for q, (ok, entry_id) in zip(targets, picks[best_name]):
+    for q, (ok, entry_id) in zip(targets, picks[best_name], strict=True):
         q.fuzz_ok, q.fuzz_entry = ok, entry_id
     return shares
 

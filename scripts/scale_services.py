@@ -165,10 +165,6 @@ class ScaleServices:
         assert self.root is not None
         return self.root / "pgdata"
 
-    @property
-    def dsn(self) -> str:
-        return f"postgresql://{DB_USER}:{self.password}@127.0.0.1:{self.pg_port}/{DB_NAME}"
-
     def connect(self):
         """A psycopg2 connection to the tracker database."""
         import psycopg2
@@ -228,11 +224,14 @@ class ScaleServices:
         self._start_redis(timeout)
 
     def _start_redis(self, timeout: float) -> None:
-        assert self.root is not None
-        log = open(self.root / "redis.log", "ab")
-        self._redis = subprocess.Popen(
+        root, binary = self.root, redis_bin()
+        assert root is not None
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (python -m scripts.scale_services install)")
+        log = open(root / "redis.log", "ab")
+        redis = self._redis = subprocess.Popen(
             [
-                redis_bin(),
+                binary,
                 "--port",
                 str(self.redis_port),
                 "--bind",
@@ -255,8 +254,8 @@ class ScaleServices:
         log.close()
 
         def ready() -> bool:
-            if self._redis.poll() is not None:
-                raise RuntimeError(f"redis-server exited; see {self.root / 'redis.log'}")
+            if redis.poll() is not None:
+                raise RuntimeError(f"redis-server exited; see {root / 'redis.log'}")
             return _port_open(self.redis_port)
 
         _wait(ready, timeout, "redis-server")
@@ -342,6 +341,8 @@ class ScaleServices:
         if self._pg_started and self.root is not None:
             bindir = postgres_bin()
             try:
+                if bindir is None:
+                    raise OSError("PostgreSQL's programs are gone")
                 subprocess.run(
                     self._as_postgres(
                         [str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "30", "stop"]

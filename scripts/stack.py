@@ -18,20 +18,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from common import settings as config
+from common.settings import Settings, SettingsError
+
+REPO = config.REPO_ROOT
 DEFAULT_MODEL = REPO / "models" / "union_helper.tar.gz"
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("UH_DATA_DIR") or REPO / "var")
-
-
-def quiet_environment(verbose: bool) -> dict[str, str]:
+def quiet_environment(verbose: bool, log_level: str) -> dict[str, str]:
     """Environment that keeps TensorFlow, SQLAlchemy and Sanic noise out of the logs.
 
     Telemetry is off because nothing here may reach the internet.
@@ -48,29 +49,37 @@ def quiet_environment(verbose: bool) -> dict[str, str]:
                 "TF_CPP_MIN_LOG_LEVEL": "3",
                 "PYTHONWARNINGS": "ignore",
                 "LOG_LEVEL_LIBRARIES": "ERROR",
-                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+                "LOG_LEVEL": log_level,
             }
         )
     return env
 
 
+#: A field left to the settings: ``__post_init__`` fills it from ``Stack.settings``.
+_FROM_SETTINGS: Any = object()
+
+
 @dataclass
 class Stack:
-    """The action server and the Rasa server as two child processes."""
+    """The action server and the Rasa server as two child processes.
+
+    Every field an operator configures defaults to ``settings`` (by default
+    :func:`common.settings.load` of this process's environment); an argument wins.
+    """
 
     model: Path = DEFAULT_MODEL
-    data: Path = field(default_factory=data_dir)
-    rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
-    action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
-    token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24))
-    verbose: bool = field(default_factory=lambda: bool(os.environ.get("UH_VERBOSE")))
-    endpoints: Path = field(default_factory=lambda: REPO / os.environ.get("RASA_ENDPOINTS", "endpoints.yml"))
+    data: Path = _FROM_SETTINGS
+    rasa_port: int = _FROM_SETTINGS
+    action_port: int = _FROM_SETTINGS
+    token: str = _FROM_SETTINGS  # RASA_TOKEN, or a random one per start
+    verbose: bool = _FROM_SETTINGS
+    endpoints: Path = _FROM_SETTINGS
     extra_env: dict[str, str] = field(default_factory=dict)
     # Options for benchmarks and deployments; the defaults keep the behaviour above.
     # Sanic workers of the Rasa server (Rasa uses >1 only with a Redis or custom lock
     # store) and of the action server; None: SANIC_WORKERS from the environment, if any.
-    rasa_workers: int | None = field(default_factory=lambda: _int_env("UH_RASA_WORKERS"))
-    action_workers: int | None = field(default_factory=lambda: _int_env("UH_ACTION_WORKERS"))
+    rasa_workers: int | None = _FROM_SETTINGS
+    action_workers: int | None = _FROM_SETTINGS
     # Another assistant's files (e.g. the stock `rasa init` project in the benchmarks).
     credentials: Path = REPO / "credentials.yml"
     cwd: Path = REPO
@@ -78,8 +87,26 @@ class Stack:
     # Environment for the Rasa server / the action server process only (after extra_env).
     rasa_env: dict[str, str] = field(default_factory=dict)
     action_env: dict[str, str] = field(default_factory=dict)
+    settings: Settings = field(default_factory=config.load)
+    #: What the children's environment starts from (default: this process's).
+    base_env: Mapping[str, str] | None = None
     action_proc: subprocess.Popen | None = None
     rasa_proc: subprocess.Popen | None = None
+
+    def __post_init__(self) -> None:
+        defaults = {
+            "data": self.settings.data_dir,
+            "rasa_port": self.settings.rasa_port,
+            "action_port": self.settings.action_port,
+            "token": self.settings.rasa_token or secrets.token_urlsafe(24),
+            "verbose": self.settings.verbose,
+            "endpoints": self.settings.rasa_endpoints,
+            "rasa_workers": self.settings.rasa_workers,
+            "action_workers": self.settings.action_workers,
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is _FROM_SETTINGS:
+                setattr(self, name, value)
 
     @property
     def rasa_url(self) -> str:
@@ -94,8 +121,8 @@ class Stack:
         return self.data / "logs"
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(quiet_environment(self.verbose))
+        env = dict(os.environ if self.base_env is None else self.base_env)
+        env.update(quiet_environment(self.verbose, self.settings.log_level))
         env.update(
             {
                 "UH_DATA_DIR": str(self.data),
@@ -103,14 +130,14 @@ class Stack:
                 "RASA_URL": self.rasa_url,
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 # rasa-sdk binds 0.0.0.0 unless told otherwise; keep it on this machine.
-                "SANIC_HOST": os.environ.get("ACTION_HOST", "127.0.0.1"),
+                "SANIC_HOST": self.settings.action_host,
                 # Sanic closes an idle keep-alive connection after 5 s, but Rasa's action
                 # client (aiohttp) keeps idle connections for 15 s: under load Rasa reused
                 # a connection the action server had just closed ("Cannot write to closing
                 # transport") and the worker got an apology instead of an answer. A server
                 # timeout longer than the client's leaves the closing to the client.
-                "SANIC_KEEP_ALIVE_TIMEOUT": os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
-                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+                "SANIC_KEEP_ALIVE_TIMEOUT": self.settings.sanic_keep_alive_timeout,
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
             }
         )
         # The embedded default keeps conversations in <data>/tracker.db. With another
@@ -205,7 +232,7 @@ class Stack:
                 "--auth-token",
                 self.token,
                 "-i",
-                os.environ.get("RASA_HOST", "127.0.0.1"),
+                self.settings.rasa_host,
                 "-p",
                 str(self.rasa_port),
                 *level,
@@ -224,14 +251,25 @@ class Stack:
         return self
 
     def wait_ready(self, timeout: float = 240.0) -> None:
+        """Until every server this stack started answers; one that exits is an error."""
+        servers = [
+            (name, proc, ready)
+            for name, proc, ready in (
+                ("actions", self.action_proc, self.actions_ready),
+                ("rasa", self.rasa_proc, self.rasa_ready),
+            )
+            if proc is not None
+        ]
+        if not servers:
+            raise RuntimeError("no server of this stack was started")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for name, proc in (("actions", self.action_proc), ("rasa", self.rasa_proc)):
-                if proc is not None and proc.poll() is not None:
+            for name, proc, _ in servers:
+                if proc.poll() is not None:
                     raise RuntimeError(
                         f"{name} server exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
                     )
-            if (not self.with_actions or self.actions_ready()) and self.rasa_ready():
+            if all(ready() for _, _, ready in servers):
                 return
             time.sleep(0.5)
         raise TimeoutError(f"servers not ready after {timeout:.0f}s; see {self.log_dir}")
@@ -266,16 +304,6 @@ class Stack:
         self.stop()
 
 
-def _int_env(name: str) -> int | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise SystemExit(f"{name} 必须是正整数（现在是 {value!r}）") from None
-
-
 def _get_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -284,37 +312,35 @@ def _get_ok(url: str) -> bool:
         return False
 
 
-def _front_end_command() -> list[str]:
-    if os.environ.get("TELEGRAM_TOKEN"):
+def _front_end_command(settings: Settings) -> list[str]:
+    if settings.telegram.token:
         return [sys.executable, "-m", "bot"]
     return [sys.executable, "-m", "bot.local_chat"]
 
 
-def load_dotenv(path: Path = REPO / ".env") -> None:
-    """Read KEY=VALUE lines of a .env file into the environment (set variables win).
+def load_dotenv(path: Path = REPO / ".env", environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (default: this process's environment) with the values of a .env file
+    under it: a variable that is set wins, an empty value in the file sets nothing.
 
     Operators configure the bot by copying .env.example to .env; no shell tricks needed.
+    Nothing is written to the process environment: the servers and the front end get the
+    result as their environment (``Stack.base_env``).
     """
-    if not path.exists():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        key, value = key.strip(), value.strip().strip('"').strip("'")
-        if key and value and key not in os.environ:
-            os.environ[key] = value
+    return {**config.read_dotenv(path), **(os.environ if environ is None else environ)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    load_dotenv()
     parser = argparse.ArgumentParser(description="启动工会小助手的动作服务器和 Rasa 服务器")
     parser.add_argument("mode", choices=["serve", "run"], help="serve：只启动服务器；run：再加上聊天前端")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
 
-    stack = Stack(model=args.model)
+    env = load_dotenv()
+    try:
+        settings = config.load(env)
+    except SettingsError as error:
+        raise SystemExit(str(error)) from None
+    stack = Stack(model=args.model, settings=settings, base_env=env)
     print(f"正在启动服务器（日志在 {stack.log_dir}）…", flush=True)
     stopping = False
 
@@ -334,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{name}意外退出（{proc.returncode}），请查看 {stack.log_dir}", flush=True)
                         return 1
                 time.sleep(1)
-        front = subprocess.Popen(_front_end_command(), cwd=REPO, env=stack.environment())
+        front = subprocess.Popen(_front_end_command(settings), cwd=REPO, env=stack.environment())
         return front.wait()
     except KeyboardInterrupt:
         return 0

@@ -1,56 +1,134 @@
-"""The stack reads operators' settings from .env without overriding the environment."""
+"""The stack launcher takes its configuration from common.settings, reads operators'
+settings from .env without overriding the environment, and writes nothing into this
+process's environment (so no test leaks a variable into the next)."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from scripts.stack import Stack, load_dotenv
+from common import settings
+from common.settings import SettingsError
+from scripts.stack import REPO, Stack, load_dotenv
 
 
-def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def stack_for(env: dict[str, str], **options: Any) -> Stack:
+    return Stack(settings=settings.load(env), base_env=env, **options)
+
+
+def test_dotenv_fills_unset_variables_only(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
         "# comment\nRASA_PORT=6123\nTELEGRAM_TOKEN=\nACTION_PORT='6124'\nUH_VERBOSE=1\n", encoding="utf-8"
     )
-    monkeypatch.delenv("RASA_PORT", raising=False)
-    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
-    monkeypatch.setenv("ACTION_PORT", "7000")
-    monkeypatch.delenv("UH_VERBOSE", raising=False)
-    load_dotenv(env_file)
-    stack = Stack()
+    before = dict(os.environ)
+    env = load_dotenv(env_file, {"ACTION_PORT": "7000", "PATH": "/usr/bin"})
+    assert dict(os.environ) == before, "the process environment is left alone"
+    stack = stack_for(env)
     assert stack.rasa_port == 6123
     assert stack.action_port == 7000  # the environment wins over .env
     assert stack.verbose is True
-    import os
-
-    assert "TELEGRAM_TOKEN" not in os.environ  # empty values do not set anything
+    assert "TELEGRAM_TOKEN" not in env  # empty values do not set anything
+    child = stack.environment()
+    assert child["RASA_PORT"] == "6123" and child["PATH"] == "/usr/bin"  # the servers see .env too
 
 
 def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
-    load_dotenv(tmp_path / "nope.env")
+    assert load_dotenv(tmp_path / "nope.env", {"RASA_PORT": "6000"}) == {"RASA_PORT": "6000"}
 
 
-def test_several_rasa_workers_need_the_redis_lock_store(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_servers_get_their_settings() -> None:
+    env = {
+        "UH_DATA_DIR": "/srv/uh",
+        "RASA_TOKEN": "secret",
+        "ACTION_HOST": "127.0.0.2",
+        "SANIC_KEEP_ALIVE_TIMEOUT": "90",
+        "LOG_LEVEL": "INFO",
+        "RASA_ENDPOINTS": "endpoints.redis.yml",
+    }
+    stack = stack_for(env)
+    assert (stack.data, stack.token, stack.endpoints) == (Path("/srv/uh"), "secret", REPO / "endpoints.redis.yml")
+    child = stack.environment()
+    assert child["SANIC_HOST"] == "127.0.0.2" and child["SANIC_KEEP_ALIVE_TIMEOUT"] == "90"
+    assert child["LOG_LEVEL"] == "INFO" and child["RASA_TOKEN"] == "secret"
+    assert child["UH_DATA_DIR"] == "/srv/uh" and child["TRACKER_DB"] == "/srv/uh/tracker.db"
+    # an argument wins over the settings; without a token each stack makes its own
+    assert stack_for(env, rasa_port=6001, token="t").rasa_port == 6001
+    assert stack_for({}).token != stack_for({}).token
+
+
+def test_several_rasa_workers_need_the_redis_lock_store() -> None:
     """Rasa quietly falls back to one worker with the in-memory lock store; we say so instead."""
-    monkeypatch.setenv("UH_RASA_WORKERS", "2")
-    stack = Stack()
+    stack = stack_for({"UH_RASA_WORKERS": "2"})
     assert stack.rasa_workers == 2
     with pytest.raises(SystemExit, match="endpoints.redis.yml"):
         stack.check()
-    redis_stack = Stack(endpoints=Path(__file__).resolve().parent.parent / "endpoints.redis.yml")
+    redis_stack = stack_for({"UH_RASA_WORKERS": "2", "RASA_ENDPOINTS": "endpoints.redis.yml"})
     assert redis_stack.shared_lock_store() and redis_stack.sqlite_tracker()
     redis_stack.check()
 
 
-def test_worker_counts_must_be_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("UH_ACTION_WORKERS", "two")
-    with pytest.raises(SystemExit, match="UH_ACTION_WORKERS"):
-        Stack()
+def test_worker_counts_must_be_numbers() -> None:
+    with pytest.raises(SettingsError, match="UH_ACTION_WORKERS"):
+        stack_for({"UH_ACTION_WORKERS": "two"})
 
 
 def test_the_production_endpoints_allow_several_workers() -> None:
-    root = Path(__file__).resolve().parent.parent
-    assert Stack(endpoints=root / "endpoints.production.yml").shared_lock_store()
-    assert not Stack(endpoints=root / "endpoints.yml").shared_lock_store()
+    assert stack_for({}, endpoints=REPO / "endpoints.production.yml").shared_lock_store()
+    assert not stack_for({}, endpoints=REPO / "endpoints.yml").shared_lock_store()
+
+
+# ------------------------------------------------------------------ endpoints and credentials
+
+ENDPOINTS = sorted(REPO.glob("endpoints*.yml"))
+
+
+@pytest.mark.parametrize("path", ENDPOINTS, ids=[p.name for p in ENDPOINTS])
+def test_every_endpoints_value_from_the_environment_is_expanded_by_rasa(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa expands ``${VAR}`` only in a plain YAML scalar: a quoted one stays literal."""
+    from rasa.core.utils import AvailableEndpoints
+
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", path.read_text(encoding="utf-8")))
+    assert {"ACTION_ENDPOINT_URL", "TRACKER_DB"} <= names
+    for name in names:
+        monkeypatch.setenv(name, f"value-of-{name}")
+    endpoints = AvailableEndpoints.read_endpoints(str(path))
+    configured = [endpoints.action, endpoints.tracker_store, endpoints.lock_store]
+    values = [str(v) for c in configured if c is not None for v in (c.url, *c.kwargs.values())]
+    assert not [v for v in values if "${" in v], f"{path.name}: not expanded (quoted?)"
+    assert endpoints.action.url == "value-of-ACTION_ENDPOINT_URL"
+    # the tracker store that forgets a conversation on 删除我的数据 (rasa_ext/purge.py)
+    assert endpoints.tracker_store.type == "rasa_ext.tracker_store.BoundedSQLTrackerStore"
+
+
+def test_the_redis_key_prefix_is_one_rasa_keeps() -> None:
+    """Rasa replaces a key prefix that is not purely alphanumeric by "lock:" (and says so)."""
+    for path in ENDPOINTS:
+        lock = yaml.safe_load(path.read_text(encoding="utf-8")).get("lock_store") or {}
+        if "key_prefix" in lock:
+            assert str(lock["key_prefix"]).isalnum(), path.name
+            assert lock["type"] == "rasa_ext.lock_store.AtomicRedisLockStore", path.name
+
+
+def test_the_stack_puts_tracker_db_only_into_a_sqlite_tracker() -> None:
+    """For PostgreSQL TRACKER_DB is the database's name and comes from the environment."""
+    production = stack_for({"TRACKER_DB": "union_helper"}, endpoints=REPO / "endpoints.production.yml")
+    assert production.environment()["TRACKER_DB"] == "union_helper"
+    assert stack_for({"UH_DATA_DIR": "/srv/uh"}).environment()["TRACKER_DB"] == "/srv/uh/tracker.db"
+
+
+def test_the_rest_channel_of_credentials_is_ours() -> None:
+    from rasa.shared.utils.common import class_from_module_path
+
+    from rasa_ext.channels import RestInput
+
+    credentials = yaml.safe_load((REPO / "credentials.yml").read_text(encoding="utf-8"))
+    (name,) = credentials
+    assert class_from_module_path(name) is RestInput and RestInput.name() == "rest"

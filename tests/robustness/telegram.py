@@ -13,13 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.stack import REPO, Stack
-
-BOT_TESTS = REPO / "tests" / "bot"
-if str(BOT_TESTS) not in sys.path:
-    sys.path.insert(0, str(BOT_TESTS))
-
-from bot_test_ids import OPERATOR_ID, OPS_CHAT  # noqa: E402
-from fake_bot_api import FakeBotApi  # noqa: E402
+from tests.bot.bot_test_ids import OPERATOR_ID, OPS_CHAT
+from tests.bot.fake_bot_api import FakeBotApi
 
 
 def keyboard(message: dict) -> list[dict]:

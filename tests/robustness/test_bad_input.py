@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,12 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from bot.formatting import to_html
+from rasa_ext.channels import MAX_MESSAGE_CHARS
+from registry import InvalidInput, get_enrollments, get_worker, normalize_name, open_registry, save_worker
 from scripts.stack import REPO, Stack
-from tests.support import RestChat
+from tests.bot.fake_bot_api import html_to_text
+from tests.support import RestChat, copy_knowledge
 
 QUESTION = "劳模先进班的学费谁出"
-BOT_TESTS = REPO / "tests" / "bot"
 
 
 def new_sender(prefix: str = "bad") -> str:
@@ -79,16 +83,14 @@ ODD_MESSAGES = {
 @pytest.mark.parametrize("message", list(ODD_MESSAGES.values()), ids=list(ODD_MESSAGES))
 def test_odd_messages_are_answered_and_kept(private_stack: Stack, message: str) -> None:
     sender = new_sender()
-    started = time.monotonic()
     response = httpx.post(webhook(private_stack), json={"sender": sender, "message": message}, timeout=120)
-    took = time.monotonic() - started
     assert response.status_code == 200, response.text
     assert_answered(response.json())
-    # a pasted essay is cut before the NLU, so it cannot stall the server for everyone
-    assert took < 30, f"{took:.1f}s for a {len(message)}-character message"
     assert_still_works(private_stack, sender)
     texts = user_texts(private_stack, sender)
     assert len(texts) == 3 and texts[2] == QUESTION, texts  # nothing lost
+    # a pasted essay is cut before the NLU, so it cannot stall the server for everyone
+    assert len(texts[0]) <= MAX_MESSAGE_CHARS
 
 
 @pytest.mark.slow
@@ -253,19 +255,12 @@ def test_a_typed_enrollment_payload_for_an_unknown_course_enrolls_nobody(private
         assert_answered(chat.send(payload))
     registry = private_stack.data / "registry.db"
     if registry.exists():
-        with sqlite3.connect(registry) as con:
-            rows = con.execute("SELECT course_id, status FROM enrollments WHERE sender_id = ?", [sender]).fetchall()
-        assert rows == [], rows
+        with open_registry(registry) as db:
+            assert get_enrollments(db, sender, include_cancelled=True) == []
     assert_still_works(private_stack, sender)
 
 
 # ------------------------------------------------------------------ names with SQL and markup
-
-
-def _registry_names():
-    from registry import InvalidInput, normalize_employer, normalize_name
-
-    return InvalidInput, normalize_name, normalize_employer
 
 
 PROFILE = {"phone": "13812345678", "district": "海曙区", "union_member": True}
@@ -291,9 +286,6 @@ MARKDOWN_EMPLOYERS = ["宁波**永发**机械有限公司", "[宁波市总工会
 
 
 def test_names_with_sql_and_markup_are_stored_verbatim_or_refused(tmp_path: Path) -> None:
-    from registry import get_worker, open_registry, save_worker
-
-    InvalidInput, normalize_name, _ = _registry_names()
     with open_registry(tmp_path / "registry.db") as db:
         for index, name in enumerate(NAMES):
             sender = f"tg-{index}"
@@ -316,11 +308,7 @@ def test_names_with_sql_and_markup_are_stored_verbatim_or_refused(tmp_path: Path
 
 
 async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
-    records_actions = pytest.importorskip("actions.records_actions")
-    from rasa_sdk import Tracker
-    from rasa_sdk.executor import CollectingDispatcher
-
-    from registry import open_registry, save_worker
+    from actions import records_actions
 
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
     with open_registry(tmp_path / "registry.db") as db:
@@ -341,12 +329,6 @@ async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
 
 
 def _as_telegram_shows_it(text: str) -> str:
-    if str(BOT_TESTS) not in sys.path:
-        sys.path.insert(0, str(BOT_TESTS))
-    from fake_bot_api import html_to_text
-
-    from bot.formatting import to_html
-
     return html_to_text(to_html(text))
 
 
@@ -391,8 +373,6 @@ def _break(directory: Path, name: str, change) -> None:
 
 @pytest.mark.parametrize("case", list(MALFORMED), ids=list(MALFORMED))
 def test_the_validator_explains_malformed_knowledge_in_chinese(tmp_path: Path, case: str) -> None:
-    from tests.support import copy_knowledge
-
     directory = copy_knowledge(tmp_path / "knowledge")
     _break(directory, *MALFORMED[case])
     result = subprocess.run(
@@ -409,20 +389,39 @@ def test_the_validator_explains_malformed_knowledge_in_chinese(tmp_path: Path, c
     assert "Traceback" not in output
 
 
+KNOWN_ANSWERS = ((QUESTION, "全额"), ("读书团队是干嘛的", "每月"), ("职工书屋示范点有几家", "78"))
+#: What the action server logs when it refuses an edit of the knowledge files (knowledge.kb).
+REFUSED = "知识库文件有错误"
+
+
+def refusal_naming(log: Path, offset: int, names: set[str]) -> bool:
+    """The action server's log, after ``offset``, refuses an edit naming every file of ``names``."""
+    text = log.read_bytes()[offset:].decode("utf-8", errors="replace")
+    return any(all(name in block for name in names) for block in text.split(REFUSED)[1:])
+
+
 @pytest.mark.slow
 def test_the_bot_keeps_serving_the_last_good_knowledge(private_stack: Stack) -> None:
-    knowledge_dir: Path = private_stack.knowledge_dir  # type: ignore[attr-defined]
+    knowledge_dir: Path = private_stack.knowledge_dir  # type: ignore[attr-defined]  # set by stack_on_free_ports
     originals = {p.name: p.read_bytes() for p in knowledge_dir.glob("*.yml")}
     chat = RestChat(private_stack.rasa_url, new_sender("kb"))
+    log = private_stack.log_dir / "actions.log"
+    offset = log.stat().st_size
+    broken = {name for name, _ in MALFORMED.values()}
     try:
         for name, change in MALFORMED.values():
             _break(knowledge_dir, name, change)
-        time.sleep(2.5)  # the knowledge base looks at the files at most once a second
-        for question, fact in ((QUESTION, "全额"), ("读书团队是干嘛的", "每月"), ("职工书屋示范点有几家", "78")):
+        # Every question makes the knowledge base look at the files (at most once a
+        # second): ask until it has looked at the broken ones and refused them.
+        deadline = time.monotonic() + 120
+        while not refusal_naming(log, offset, broken):
+            assert time.monotonic() < deadline, f"no refusal of {sorted(broken)} in {log}"
+            assert "全额" in chat.say(QUESTION)
+            time.sleep(0.2)
+        for question, fact in KNOWN_ANSWERS:
             reply = chat.say(question)
             assert fact in reply, f"{question!r} → {reply!r}"
     finally:
         for name, data in originals.items():
             (knowledge_dir / name).write_bytes(data)
-    time.sleep(1.5)
     assert "全额" in chat.say(QUESTION)

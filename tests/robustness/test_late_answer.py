@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -19,8 +18,9 @@ import pytest
 from aiohttp import web
 
 from bot import texts
-from registry import open_registry
+from registry import get_enrollments, open_registry
 from scripts.stack import Stack
+from tests.rasa_ext.harness import serve_on_loopback
 from tests.robustness.conftest import ensure_actions_running
 from tests.robustness.telegram import FrontEnd, keyboard, telegram_front_end
 
@@ -51,12 +51,7 @@ class LateProxy:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
@@ -91,16 +86,19 @@ class LateProxy:
 
 
 async def press(front: FrontEnd, user: dict, replies: list[dict], title: str, timeout: float = 90.0) -> list[dict]:
-    for message in reversed(replies):
-        for button in keyboard(message):
-            if title in button["text"]:
-                chat = user["id"]
-                before = len(front.tg.sent_to(chat))
-                front.tg.press(user, message, button["callback_data"])
-                await front.tg.wait_for(lambda: len(front.tg.sent_to(chat)) > before, timeout=timeout)
-                await front.tg.settle(quiet=1.0, timeout=timeout)
-                return front.tg.sent_to(chat)[before:]
-    raise AssertionError(f"no button {title!r} in {[b['text'] for m in replies for b in keyboard(m)]}")
+    found = next(
+        ((message, button) for message in reversed(replies) for button in keyboard(message) if title in button["text"]),
+        None,
+    )
+    if found is None:
+        raise AssertionError(f"no button {title!r} in {[b['text'] for m in replies for b in keyboard(m)]}")
+    message, button = found
+    chat = user["id"]
+    before = len(front.tg.sent_to(chat))
+    front.tg.press(user, message, button["callback_data"])
+    await front.tg.wait_for(lambda: len(front.tg.sent_to(chat)) > before, timeout=timeout)
+    await front.tg.settle(quiet=1.0, timeout=timeout)
+    return front.tg.sent_to(chat)[before:]
 
 
 def joined(messages: list[dict]) -> str:
@@ -137,17 +135,12 @@ async def test_a_sign_up_saved_while_the_answer_was_late(private_stack: Stack, t
             # it was saved, and 我的报名 shows it (as the apology says)
             registry = await asyncio.to_thread(open_registry, private_stack.data / "registry.db")
             try:
-                (row,) = list(
-                    registry.query(
-                        "SELECT enrollment_no, status FROM enrollments WHERE sender_id = ? AND course_id = 'jxgf_plc'",
-                        [sender],
-                    )
-                )
+                (saved,) = [e for e in get_enrollments(registry, sender) if e.course_id == "jxgf_plc"]
             finally:
                 registry.close()
-            assert row["status"] in ("enrolled", "waitlisted")
+            assert saved.status in ("enrolled", "waitlisted")
             records = joined(await front.ask(worker, "我的报名"))
-            assert row["enrollment_no"] in records and "PLC编程" in records
+            assert saved.enrollment_no in records and "PLC编程" in records
 
             # an error answer (a proxy or balancer in between) gets the same apology
             proxy.mode = "error"

@@ -8,7 +8,9 @@ tests/bot/test_conversation.py::test_a_stale_or_forged_button_is_refused).
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -54,8 +56,6 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(private_stack: Stack
 
 
 def test_the_proc_parser_reads_a_known_socket() -> None:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
@@ -189,8 +189,6 @@ def scan(paths: list[Path]) -> list[str]:
 
 @pytest.mark.slow
 async def test_phone_and_certificate_numbers_never_reach_a_log(private_stack: Stack, tmp_path: Path) -> None:
-    import asyncio
-
     def converse(stack: Stack) -> None:
         chat = RestChat(stack.rasa_url, f"pii-{uuid.uuid4().hex[:8]}")
         for message in MESSAGES:

@@ -1,10 +1,11 @@
 """Scale-out fixtures: real PostgreSQL and Redis on 127.0.0.1, two Rasa replicas with
 endpoints.production.yml sharing one action server.
 
-These tests run only when asked for by marker (``pytest -m scale``, i.e. ``make
-test-scale``): they need Debian's postgresql and redis-server packages, which
+The tests marked ``scale`` run only when asked for by marker (``pytest -m scale``, i.e.
+``make test-scale``): they need Debian's postgresql and redis-server packages, which
 ``python -m scripts.scale_services install`` installs. Everywhere else (``make test``)
-they are deselected, so the default test run needs nothing but Python.
+they are deselected, so the default test run needs nothing but Python; the few tests here
+that need no server run everywhere.
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ def _scale_requested(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # A hook in a sub-directory conftest sees every item of the session: touch only ours.
+    # A hook in a sub-directory conftest sees every item of the session: touch only ours,
+    # and only those that need the servers (marked scale); the others run everywhere.
     if _scale_requested(config):
         return
-    ours = [item for item in items if HERE in Path(str(item.fspath)).resolve().parents]
+    ours = [
+        item
+        for item in items
+        if HERE in Path(str(item.fspath)).resolve().parents and item.get_closest_marker("scale") is not None
+    ]
     if ours:
         config.hook.pytest_deselected(items=ours)
         items[:] = [item for item in items if item not in ours]

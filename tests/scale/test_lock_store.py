@@ -65,7 +65,7 @@ def test_turns_on_two_replicas_run_one_at_a_time(cluster) -> None:
             with guard:
                 state["inside"] += 1
                 state["overlaps"] += state["inside"] > 1
-            time.sleep(0.02)  # the turn's work
+            time.sleep(0.02)  # holds the lock as a turn would (no assertion depends on how long)
             with guard:
                 state["inside"] -= 1
                 state["turns"] += 1

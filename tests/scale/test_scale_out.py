@@ -5,8 +5,6 @@ one conversation are serialised. Run with ``make test-scale``."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +16,6 @@ import yaml
 from scripts.stack import REPO, Stack
 from tests.scale.turns import stored_events, turn_problems
 from tests.support import RestChat, buttons
-
-pytestmark = pytest.mark.scale
 
 # Candidates for questions the knowledge base cannot answer (action_answer_question's
 # not-found path; the second in a row hands the worker to a person). Which of them the NLU
@@ -61,7 +57,7 @@ def unanswerable(cluster, count: int = 2) -> list[str]:
     pytest.fail(f"none of {UNANSWERABLE_CANDIDATES} is unanswered by this model (found {found})")
 
 
-# ------------------------------------------------------------------ no servers needed
+# ------------------------------------------------------------------ no servers needed (run in every test run)
 
 
 def test_the_turn_checker_sees_interleaving() -> None:
@@ -86,25 +82,10 @@ def test_the_turn_checker_sees_interleaving() -> None:
     assert turn_problems(late_bot)
 
 
-def test_production_endpoints_take_every_value_from_the_environment() -> None:
-    text = (REPO / "endpoints.production.yml").read_text(encoding="utf-8")
-    values = re.findall(r"^\s+(?:url|port|db|username|password):\s*(.+)$", text, re.MULTILINE)
-    # unquoted: Rasa expands ${VAR} only in plain YAML scalars, a quoted one stays literal
-    assert values and all(re.fullmatch(r"\$\{[A-Z_]+\}", v.strip()) for v in values), values
-    assert "type: rasa_ext.lock_store.AtomicRedisLockStore" in text and "dialect: postgresql" in text
-    # Rasa replaces a key prefix that is not purely alphanumeric by "lock:" (and says so)
-    prefix = re.search(r"^\s+key_prefix:\s*(\S+)", text, re.MULTILINE)
-    assert prefix and prefix.group(1).isalnum(), prefix
-    # scripts/stack.py must not put its SQLite path into TRACKER_DB for PostgreSQL
-    stack = Stack(endpoints=REPO / "endpoints.production.yml", extra_env={})
-    env = stack.environment()
-    assert env.get("TRACKER_DB") == os.environ.get("TRACKER_DB")
-    assert Stack().environment()["TRACKER_DB"].endswith("tracker.db")
-
-
 # ------------------------------------------------------------------ the cluster
 
 
+@pytest.mark.scale
 def test_replicas_share_postgres_and_redis(cluster) -> None:
     for stack in cluster.replicas:
         status = httpx.get(f"{stack.rasa_url}/status", params={"token": cluster.token}, timeout=10).json()
@@ -120,6 +101,7 @@ def test_replicas_share_postgres_and_redis(cluster) -> None:
         assert "InMemoryTrackerStore" not in log  # no silent fall-back from PostgreSQL
 
 
+@pytest.mark.scale
 def test_a_conversation_continues_across_replicas(cluster) -> None:
     sender = f"scale-{uuid.uuid4().hex[:8]}"
     on_a, on_b = (RestChat(s.rasa_url, sender) for s in cluster.replicas)
@@ -148,6 +130,7 @@ def test_a_conversation_continues_across_replicas(cluster) -> None:
     assert turn_problems(events) == []
 
 
+@pytest.mark.scale
 def test_a_form_started_on_one_replica_is_active_on_the_other(cluster) -> None:
     domain = httpx.get(
         f"{cluster.a.rasa_url}/domain",
@@ -178,6 +161,7 @@ def entry_buttons(count: int = 8) -> list[str]:
     return [f'/ask_general{{"kb_id":"{entry}"}}' for entry in ids]
 
 
+@pytest.mark.scale
 def test_concurrent_turns_of_one_conversation_are_serialised(cluster) -> None:
     sender = f"scale-race-{uuid.uuid4().hex[:8]}"
     turns = entry_buttons()
@@ -197,7 +181,7 @@ def test_concurrent_turns_of_one_conversation_are_serialised(cluster) -> None:
     with ThreadPoolExecutor(len(turns)) as pool:
         results = list(pool.map(turn, range(len(turns))))
 
-    for turn_text, replies in zip(turns, results):
+    for turn_text, replies in zip(turns, results, strict=True):
         text = "\n".join(r.get("text", "") for r in replies)
         assert "依据" in text, f"{turn_text!r} → {replies!r}"
     with cluster.services.connect() as connection:
@@ -209,6 +193,7 @@ def test_concurrent_turns_of_one_conversation_are_serialised(cluster) -> None:
     assert int(redis.info("stats")["total_commands_processed"]) - commands_before >= len(turns)
 
 
+@pytest.mark.scale
 def test_a_lock_store_outage_gets_an_apology_then_recovers(cluster) -> None:
     sender = f"scale-redis-{uuid.uuid4().hex[:8]}"
     chat = RestChat(cluster.b.rasa_url, sender)
@@ -223,6 +208,7 @@ def test_a_lock_store_outage_gets_an_apology_then_recovers(cluster) -> None:
     assert "全额" in answer
 
 
+@pytest.mark.scale
 def test_a_replica_dies_and_the_other_carries_on(cluster) -> None:
     """Last in this module: it leaves replica A down."""
     sender = f"scale-failover-{uuid.uuid4().hex[:8]}"
