@@ -77,7 +77,7 @@ data-validate: $(STAMP)
 
 # The scale-out tests come last (PostgreSQL + Redis from Debian's packages, installed if
 # missing); SKIP_SCALE=1 leaves them out (no root / no apt).
-test: knowledge-check data-validate test-unit train test-slow test-stories $(if $(SKIP_SCALE),,test-scale)
+test: lint knowledge-check data-validate test-unit train test-slow test-stories $(if $(SKIP_SCALE),,test-scale)
 	@echo "全部测试通过。"
 
 test-unit: $(STAMP)

@@ -70,7 +70,7 @@ ANSWERABLE = [
 ]
 UNANSWERABLE = ["工会会员卡丢了怎么补办", "工会发的购物卡怎么激活", "年假一共有几天"]
 BUTTONS = ["/ask_subsidy", "/ask_course_list", "/ask_reading", "/greet"]
-APOLOGY_MARK = "小助手暂时出了点问题"  # rasa_ext.channels.APOLOGY
+APOLOGY_MARK = "小助手暂时出了点问题"  # in common.texts.NO_TIMELY_REPLY
 NUMBER = re.compile(r"BM\d{4}-\d{6}")
 MAX_FORM_TURNS = 14
 

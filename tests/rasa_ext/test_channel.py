@@ -120,9 +120,9 @@ def test_the_load_script_still_recognises_the_apology() -> None:
 
 
 def test_the_telegram_front_end_says_the_same() -> None:
-    from bot import texts
+    from common import texts
 
-    for text in (texts.RASA_DOWN, texts.ERROR_APOLOGY, texts.LOCAL_RASA_DOWN):
+    for text in (texts.NO_REPLY_OFFER_PERSON, texts.HANDLING_FAILED, texts.TERMINAL_NO_REPLY):
         assert MAY_BE_SAVED in text
         assert "失败" not in text
 

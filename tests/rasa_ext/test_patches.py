@@ -69,7 +69,7 @@ class ActionServer:
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(REPO / "domain.yml"))
+    return Domain.load(str(REPO / "domain"))
 
 
 @pytest.fixture

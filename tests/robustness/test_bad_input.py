@@ -308,7 +308,7 @@ def test_names_with_sql_and_markup_are_stored_verbatim_or_refused(tmp_path: Path
 
 
 async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
-    from actions import records_actions
+    from actions import my_records
 
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
     with open_registry(tmp_path / "registry.db") as db:
@@ -324,7 +324,7 @@ async def _my_data_reply(tmp_path: Path, monkeypatch, employer: str) -> str:
         "action_listen",
     )
     dispatcher = CollectingDispatcher()
-    await records_actions.ActionMyData().run(dispatcher, tracker, {})
+    await my_records.ActionMyData().run(dispatcher, tracker, {})
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 
 

@@ -21,6 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.rasa_client import RasaClient
+from common import texts
 from knowledge import KnowledgeBase
 from registry import database as registry_database
 from registry import enroll, get_worker, open_registry, save_worker
@@ -236,7 +237,8 @@ def _kb_off(directory: Path) -> KnowledgeBase:
 
 
 async def test_enrollment_action_with_a_locked_database_tells_the_worker(tmp_path: Path, monkeypatch, caplog) -> None:
-    from actions import records_actions, records_support
+    from actions import stores
+    from actions.signup import enrollment
 
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(registry_database, "BUSY_TIMEOUT_SECONDS", 0.3)
@@ -245,7 +247,7 @@ async def test_enrollment_action_with_a_locked_database_tells_the_worker(tmp_pat
         pass
     before = table_counts(path)
     kb = _kb_off(tmp_path)
-    monkeypatch.setattr(records_support, "default_kb", lambda: kb)
+    monkeypatch.setattr(stores, "default_kb", lambda: kb)
     tracker = Tracker(
         "tg-locked",
         _enrollment_slots(),
@@ -258,9 +260,9 @@ async def test_enrollment_action_with_a_locked_database_tells_the_worker(tmp_pat
     )
     dispatcher = CollectingDispatcher()
     with caplog.at_level(logging.ERROR), ExclusiveLock(path):
-        await records_actions.ActionSubmitEnrollment().run(dispatcher, tracker, {})
+        await enrollment.ActionSubmitEnrollment().run(dispatcher, tracker, {})
     said = "\n".join(m.get("text") or "" for m in dispatcher.messages)
-    assert said == records_support.TECHNICAL_PROBLEM or "出了点问题" in said, dispatcher.messages
+    assert said == texts.TECHNICAL_PROBLEM or "出了点问题" in said, dispatcher.messages
     assert any(b.get("payload") == "/request_human" for m in dispatcher.messages for b in m.get("buttons") or [])
     assert "locked" in caplog.text  # the log names the cause
     assert "13812345678" not in caplog.text
@@ -324,11 +326,12 @@ def test_full_disk_fails_cleanly_and_recovers(full_disk: Path) -> None:
 
 
 async def test_enrollment_action_on_a_full_disk_tells_the_worker(full_disk: Path, monkeypatch, caplog) -> None:
-    from actions import records_actions, records_support
+    from actions import stores
+    from actions.signup import enrollment
 
     monkeypatch.setenv("UH_DATA_DIR", str(full_disk))
     kb = _kb_off(full_disk)
-    monkeypatch.setattr(records_support, "default_kb", lambda: kb)
+    monkeypatch.setattr(stores, "default_kb", lambda: kb)
     tracker = Tracker(
         "tg-full",
         _enrollment_slots(),
@@ -341,7 +344,7 @@ async def test_enrollment_action_on_a_full_disk_tells_the_worker(full_disk: Path
     )
     dispatcher = CollectingDispatcher()
     with caplog.at_level(logging.ERROR):
-        await records_actions.ActionSubmitEnrollment().run(dispatcher, tracker, {})
+        await enrollment.ActionSubmitEnrollment().run(dispatcher, tracker, {})
     said = "\n".join(m.get("text") or "" for m in dispatcher.messages)
     assert "出了点问题" in said and "报名成功" not in said, dispatcher.messages
     assert "full" in caplog.text or "disk I/O" in caplog.text
@@ -362,7 +365,7 @@ async def test_full_disk_while_recording_a_gap_still_answers(full_disk: Path, mo
     monkeypatch.setenv("UH_KNOWLEDGE_DIR", str(knowledge_dir))
     monkeypatch.setenv("UH_DATA_DIR", str(full_disk.parent / "data"))
     reset_default_kb()
-    from actions.knowledge_actions import ActionAnswerQuestion
+    from actions.answers import ActionAnswerQuestion
     from knowledge import default_kb
 
     default_kb()  # build the index off the full disk
