@@ -1,0 +1,75 @@
+"""The arrows between the parts run one way (docs/architecture.md, "Who may import whom").
+
+Read from the source with ``ast``, so a forbidden import fails here even when nothing
+exercises it: the layout a newcomer reads in the docs is the layout the code has.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+OURS = ("common", "registry", "knowledge", "answering", "actions", "bot", "rasa_ext", "scripts")
+
+#: package -> the packages of ours it may import (besides itself).
+ALLOWED: dict[str, set[str]] = {
+    "common": set(),
+    "registry": {"common"},
+    "knowledge": {"common", "registry"},
+    "answering": {"common", "knowledge"},
+    "actions": {"common", "registry", "knowledge", "answering"},
+    "bot": {"common", "registry", "knowledge"},
+    "rasa_ext": {"common"},
+    "scripts": set(OURS) - {"scripts"},
+}
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """``{file: our top-level packages it imports}`` for every module of ``package``."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((REPO / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(REPO))] = {name for name in names if name in OURS} - {package}
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_part_imports_only_what_it_builds_on(package: str) -> None:
+    wrong = {
+        file: sorted(names - ALLOWED[package])
+        for file, names in imported_packages(package).items()
+        if names - ALLOWED[package]
+    }
+    assert not wrong, f"{package} must not import these: {wrong}"
+
+
+def test_no_module_uses_relative_imports() -> None:
+    relative = []
+    for package in OURS:
+        for path in (REPO / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree)):
+                relative.append(str(path.relative_to(REPO)))
+    assert not relative
+
+
+def test_only_the_registry_opens_its_file() -> None:
+    """Anyone else reaches the sign-ups through the registry's functions."""
+    outsiders = []
+    for package in OURS:
+        if package in ("registry", "scripts"):
+            continue
+        for path in (REPO / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "sqlite3.connect" in text and "registry" in text.lower() and "registry.db" in text:
+                outsiders.append(str(path.relative_to(REPO)))
+    assert not outsiders
