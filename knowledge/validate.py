@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from knowledge.fields import BOOL, DATE, EXPECTED, INT, MONTH, TEXT, TEXTLIST, fields_for
 from knowledge.located import LList, LMap
 from knowledge.schema import (
     ANSWER_MAX_CHARS,
@@ -42,68 +43,13 @@ logger = logging.getLogger("knowledge")
 
 # --- field specifications ---------------------------------------------------
 
-TEXT, INT, BOOL, TEXTLIST, DATE, MONTH = "text", "int", "bool", "textlist", "date", "month"
-
-_EXPECTED = {
-    TEXT: "文字",
-    INT: "整数",
-    BOOL: "true 或 false",
-    TEXTLIST: "列表（每项一行，以“- ”开头）",
-    DATE: "日期（YYYY-MM-DD）",
-    MONTH: "月份（YYYY-MM）",
-}
-
-#: field -> (type, required) for FAQ, subsidy, reading, sports and organisation entries.
-ENTRY_FIELDS: dict[str, tuple[str, bool]] = {
-    "id": (TEXT, True),
-    "title": (TEXT, True),
-    "questions": (TEXTLIST, True),
-    "answer": (TEXT, True),
-    "tags": (TEXTLIST, False),
-    "aliases": (TEXTLIST, False),
-    "sample_fields": (TEXTLIST, False),
-    "source": (TEXT, True),
-}
-#: FAQ entries may leave out the title (the first question is used).
-FAQ_FIELDS = {**ENTRY_FIELDS, "title": (TEXT, False)}
-COURSE_FIELDS: dict[str, tuple[str, bool]] = {
-    "id": (TEXT, True),
-    "name": (TEXT, True),
-    "aliases": (TEXTLIST, False),
-    "category": (TEXT, True),
-    "provider": (TEXT, True),
-    "region": (TEXT, True),
-    "description": (TEXT, True),
-    "schedule": (TEXT, False),
-    "capacity": (INT, False),
-    "location": (TEXT, False),
-    "contact": (TEXT, False),
-    "start_date": (DATE, False),
-    "end_date": (DATE, False),
-    "programme": (TEXT, False),
-    "enrollable": (BOOL, False),
-    "questions": (TEXTLIST, True),
-    "tags": (TEXTLIST, False),
-    "sample_fields": (TEXTLIST, False),
-    "source": (TEXT, True),
-}
-BOOK_FIELDS: dict[str, tuple[str, bool]] = {
-    "month": (MONTH, True),
-    "title": (TEXT, True),
-    "author": (TEXT, False),
-    "intro": (TEXT, False),
-    "sample_fields": (TEXTLIST, False),
-}
+#: field -> (type, required), as declared in knowledge.fields (also read by the console).
+ENTRY_FIELDS = fields_for("subsidy")
+FAQ_FIELDS = fields_for("faq")
+COURSE_FIELDS = fields_for("course")
+BOOK_FIELDS = fields_for("book")
 BOOK_INTRO_MAX_CHARS = 150
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-
-
-def fields_for(kind: str) -> dict[str, tuple[str, bool]]:
-    if kind == "course":
-        return COURSE_FIELDS
-    if kind == "faq":
-        return FAQ_FIELDS
-    return ENTRY_FIELDS
 
 
 # --- messages ---------------------------------------------------------------
@@ -243,18 +189,18 @@ def _check_value(out: _Collector, raw: LMap, key: str, kind_of: str, entry: str 
         if value is None:
             out.error(line, entry, key, Msg.EMPTY)
         else:
-            out.error(line, entry, key, Msg.TYPE.format(expected=_EXPECTED[TEXT], actual=_type_name(value)) + hint)
+            out.error(line, entry, key, Msg.TYPE.format(expected=EXPECTED[TEXT], actual=_type_name(value)) + hint)
         return False, None
     if kind_of == INT:
         if value is None:
             return True, None
         if isinstance(value, bool) or not isinstance(value, int):
-            out.error(line, entry, key, Msg.TYPE.format(expected=_EXPECTED[INT], actual=_type_name(value)))
+            out.error(line, entry, key, Msg.TYPE.format(expected=EXPECTED[INT], actual=_type_name(value)))
             return False, None
         return True, value
     if kind_of == BOOL:
         if not isinstance(value, bool):
-            out.error(line, entry, key, Msg.TYPE.format(expected=_EXPECTED[BOOL], actual=_type_name(value)))
+            out.error(line, entry, key, Msg.TYPE.format(expected=EXPECTED[BOOL], actual=_type_name(value)))
             return False, None
         return True, value
     if kind_of == DATE:
@@ -265,7 +211,7 @@ def _check_value(out: _Collector, raw: LMap, key: str, kind_of: str, entry: str 
         if value is None:
             return True, ()
         if not isinstance(value, list):
-            out.error(line, entry, key, Msg.TYPE.format(expected=_EXPECTED[TEXTLIST], actual=_type_name(value)))
+            out.error(line, entry, key, Msg.TYPE.format(expected=EXPECTED[TEXTLIST], actual=_type_name(value)))
             return False, None
         items: list[str] = []
         ok = True
@@ -281,7 +227,7 @@ def _check_value(out: _Collector, raw: LMap, key: str, kind_of: str, entry: str 
                         item_line,
                         entry,
                         key,
-                        f"第{i + 1}项" + Msg.TYPE.format(expected=_EXPECTED[TEXT], actual=_type_name(item)),
+                        f"第{i + 1}项" + Msg.TYPE.format(expected=EXPECTED[TEXT], actual=_type_name(item)),
                     )
                 ok = False
                 continue

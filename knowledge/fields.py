@@ -1,0 +1,107 @@
+"""Every field of every kind of knowledge entry: its type, whether it is required, and
+the Chinese label and help staff read.
+
+One declaration serves three readers: the validator checks the YAML against it, the
+staff console builds its edit forms from it, and staff documentation names fields the
+same way. Adding a field means adding it here (with a label), then using it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEXT, INT, BOOL, TEXTLIST, DATE, MONTH = "text", "int", "bool", "textlist", "date", "month"
+
+#: How a type is named in a validation message ("应该是整数").
+EXPECTED: dict[str, str] = {
+    TEXT: "文字",
+    INT: "整数",
+    BOOL: "true 或 false",
+    TEXTLIST: "列表（每项一行，以“- ”开头）",
+    DATE: "日期（YYYY-MM-DD）",
+    MONTH: "月份（YYYY-MM）",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an entry as staff write it in YAML."""
+
+    name: str
+    type: str
+    required: bool
+    label: str
+    help: str = ""
+
+
+def _fields(*items: Field) -> tuple[Field, ...]:
+    return items
+
+
+_ID = Field("id", TEXT, True, "编号", "英文小写字母、数字和下划线，定下来就不要再改")
+_QUESTIONS = Field("questions", TEXTLIST, True, "职工的问法", "职工可能怎么问，每行一个，越多越好")
+_TAGS = Field("tags", TEXTLIST, False, "标签")
+_ALIASES = Field("aliases", TEXTLIST, False, "别名", "简称、俗称、常见错别字，每个至少2个字")
+_SAMPLES = Field("sample_fields", TEXTLIST, False, "示例字段", "还没定下来、先写了示例的字段名")
+_SOURCE = Field("source", TEXT, True, "出处", "依据的文件或报道，例如“工会办公室 2026-11 通知”")
+
+#: FAQ, subsidy, reading, sports and organisation entries.
+ENTRY: tuple[Field, ...] = _fields(
+    _ID,
+    Field("title", TEXT, True, "标题"),
+    _QUESTIONS,
+    Field("answer", TEXT, True, "回答", "最多300字；写给职工看的完整回答"),
+    _TAGS,
+    _ALIASES,
+    _SAMPLES,
+    _SOURCE,
+)
+#: FAQ entries may leave out the title (the first question is used).
+FAQ: tuple[Field, ...] = tuple(
+    Field(f.name, f.type, False, f.label, "不写就用第一个问法") if f.name == "title" else f for f in ENTRY
+)
+COURSE: tuple[Field, ...] = _fields(
+    _ID,
+    Field("name", TEXT, True, "课程名"),
+    _ALIASES,
+    Field("category", TEXT, True, "类别"),
+    Field("provider", TEXT, True, "主办单位"),
+    Field("region", TEXT, True, "区域", "全市 / 奉化区 / 宁海县 / 象山县 / 线上……"),
+    Field("description", TEXT, True, "简介"),
+    Field("schedule", TEXT, False, "上课时间"),
+    Field("capacity", INT, False, "名额"),
+    Field("location", TEXT, False, "地点"),
+    Field("contact", TEXT, False, "联系方式"),
+    Field("start_date", DATE, False, "开课日期", "写成 2026-12-05 这样"),
+    Field("end_date", DATE, False, "结课日期", "写成 2026-12-26 这样"),
+    Field("programme", TEXT, False, "所属项目", "项目的编号，例如匠心工坊的课程写 jxgf"),
+    Field("enrollable", BOOL, False, "可在小助手报名", "不写就是可以"),
+    _QUESTIONS,
+    _TAGS,
+    _SAMPLES,
+    _SOURCE,
+)
+BOOK: tuple[Field, ...] = _fields(
+    Field("month", MONTH, True, "月份", "写成 2026-11 这样"),
+    Field("title", TEXT, True, "书名"),
+    Field("author", TEXT, False, "作者"),
+    Field("intro", TEXT, False, "介绍", "一两句，最多150字"),
+    _SAMPLES,
+)
+
+_BY_KIND: dict[str, tuple[Field, ...]] = {"course": COURSE, "faq": FAQ, "book": BOOK}
+
+
+def field_specs(kind: str) -> tuple[Field, ...]:
+    """The fields of one kind (``faq``, ``course``, ``subsidy`` …, or ``book``), in order."""
+    return _BY_KIND.get(kind, ENTRY)
+
+
+def fields_for(kind: str) -> dict[str, tuple[str, bool]]:
+    """``{field: (type, required)}``: what the validator checks."""
+    return {f.name: (f.type, f.required) for f in field_specs(kind)}
+
+
+def label(kind: str, name: str) -> str:
+    """The Chinese label of a field (its name when it has none)."""
+    return next((f.label for f in field_specs(kind) if f.name == name), name)
