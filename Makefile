@@ -87,7 +87,7 @@ test-slow: $(MODEL)
 	$(PY) -m pytest -m slow -q
 
 test-stories: $(MODEL)
-	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results --quiet
+	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out results --quiet
 
 # PostgreSQL + Redis (Debian packages, installed if missing) and two Rasa replicas.
 test-scale: $(MODEL)
