@@ -136,6 +136,10 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _belongs_to_next(line: str, dash: int) -> bool:
+    return not line.strip() or (line.lstrip().startswith("#") and _indent(line) <= dash)
+
+
 def _container(text: str, kind: str, file: str) -> _Container:
     """Locate the list of ``kind`` items in ``text`` (the parsed file)."""
     lines = text.splitlines()
@@ -176,9 +180,7 @@ def _container(text: str, kind: str, file: str) -> _Container:
         stop = starts[i + 1][0] if i + 1 < len(starts) else end
         # Trailing blank lines and comments at the list's own indentation belong to
         # what follows (a "# ---------- 学历提升 ----------" header), not to this item.
-        while stop > start + 1 and (
-            not lines[stop - 1].strip() or (lines[stop - 1].lstrip().startswith("#") and _indent(lines[stop - 1]) <= col)
-        ):
+        while stop > start + 1 and _belongs_to_next(lines[stop - 1], col):
             stop -= 1
         spans.append(_Span(start, stop, col))
     last = spans[-1].end

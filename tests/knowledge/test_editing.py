@@ -73,8 +73,10 @@ def test_dates_and_numbers_are_written_as_yaml_types_and_phone_numbers_as_text(r
 
 def test_books_and_reading_entries_share_a_file(real: Path) -> None:
     text = editing.read_text(real, "reading.yml")
-    after = editing.apply_edit(text, "book", None, {"month": "2026-12", "title": "示例：书名", "sample_fields": ["title"]})
-    after = editing.apply_edit(after, "reading", None, {"id": "reading_new", "questions": ["q"], "answer": "a", "source": "s"})
+    book = {"month": "2026-12", "title": "示例：书名", "sample_fields": ["title"]}
+    after = editing.apply_edit(text, "book", None, book)
+    entry = {"id": "reading_new", "questions": ["q"], "answer": "a", "source": "s"}
+    after = editing.apply_edit(after, "reading", None, entry)
     assert [i.key for i in editing.items_in(after, "book")] == ["2026-11", "2026-12"]
     assert editing.items_in(after, "reading")[-1].key == "reading_new"
     (real / "reading.yml").write_text(after, encoding="utf-8")
