@@ -107,7 +107,7 @@ class _Container:
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
+    yaml: Any = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never fold a long Chinese line
     yaml.allow_unicode = True
