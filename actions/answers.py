@@ -19,7 +19,9 @@ from actions import stores
 from actions.signup.parsing import first_entity, latest_intent, latest_text
 from answering import Outcome, answer_question, list_courses
 from common import replies, texts
+from common.clock import default_clock
 from knowledge import KnowledgeBase, KnowledgeError
+from knowledge.documents import record_use
 from knowledge.gaps import record_gap
 
 logger = logging.getLogger(__name__)
@@ -67,11 +69,13 @@ class ActionAnswerQuestion(Action):
                 record_gap(outcome.searched, tracker.sender_id, outcome.gap, list(outcome.hits))
             except Exception:
                 logger.exception("could not record an unanswered question")
+        if outcome.status == "passage":  # issue #14: count the notice passage used
+            record_use(int(str(outcome.extra["passage_id"])), now=default_clock().now())
         say(dispatcher, outcome)
         events: list[EventType] = [SlotSet("kb_id", None)]
         if outcome.status == "handoff":
             return [SlotSet("unanswered_streak", 0), *events, FollowupAction("action_handoff")]
-        if outcome.status in ("answered", "menu"):
+        if outcome.status in ("answered", "menu", "passage"):
             events.append(SlotSet("unanswered_streak", 0))
         elif outcome.status in ("not_sure", "not_found"):
             events.append(SlotSet("unanswered_streak", outcome.unanswered_streak))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from answering import passages
 from common import replies, texts
 from knowledge import Course, Hit, KnowledgeBase
 
@@ -47,7 +48,7 @@ UNANSWERED_BEFORE_HANDOFF = 2
 #: A course entity names the course the worker means from this ``find_courses`` score.
 COURSE_MENTION_SCORE = 80
 
-Status = Literal["answered", "menu", "gone", "not_sure", "not_found", "out_of_scope", "handoff", "empty"]
+Status = Literal["answered", "menu", "gone", "not_sure", "not_found", "out_of_scope", "handoff", "empty", "passage"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Outcome:
     topic's entries offered), ``gone`` (a button named an entry that no longer exists),
     ``not_sure`` / ``not_found`` (no confident match: nearest topics offered),
     ``out_of_scope`` (politely declined), ``handoff`` (the caller hands the worker to a
-    person: nothing is said here), ``empty`` (nothing to list).
+    person: nothing is said here), ``empty`` (nothing to list), ``passage`` (an imported
+    notice answered it: the caller counts ``extra["passage_id"]``, the preview does not).
     ``gap`` is the reason to record the question as unanswered, if it is one.
     """
 
@@ -125,6 +127,10 @@ def answer_question(
         best = hits[0]
     if best is not None:
         return _answered(kb, best, hits, searched=text)
+    # Issue #14: no entry answers well, so an imported notice may (answering/passages.py).
+    from_notice = passages.passage_answer(text, hits, out_of_scope=intent == "out_of_scope")
+    if from_notice is not None:
+        return from_notice
     return _not_found(text, hits, out_of_scope=intent == "out_of_scope", streak=unanswered_streak)
 
 

@@ -46,6 +46,29 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The staff console (``console/``, its own process)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: PostgreSQL instead of ``$UH_DATA_DIR/console.db``: ``postgresql://user:pw@host:5432/db``.
+    database_url: str | None = None
+    #: Django's signing key; None: generated once into ``$UH_DATA_DIR/console_secret.key``.
+    secret_key: str | None = None
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    #: Origins of a reverse proxy in front (``https://kb.example.org``), for CSRF checks.
+    trusted_origins: tuple[str, ...] = ()
+    #: Cookies only over HTTPS (set behind a TLS-terminating proxy).
+    secure_cookies: bool = False
+    #: A session ends after this many hours without a request.
+    session_hours: float = 8.0
+    #: Failed logins (per user and address) before the login is locked for ``lockout_minutes``.
+    login_attempts: int = 5
+    lockout_minutes: int = 15
+    upload_max_mb: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """One consistent reading of the environment."""
 
@@ -73,6 +96,7 @@ class Settings:
     # Front ends
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     staffed_hours: str = DEFAULT_STAFFED_HOURS
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     # ------------------------------------------------------------ files in the data dir
 
@@ -95,6 +119,16 @@ class Settings:
     def gaps_db(self) -> Path:
         """Unanswered questions (owned by ``knowledge.gaps``)."""
         return self.data_dir / "gaps.db"
+
+    @property
+    def documents_db(self) -> Path:
+        """Imported notices, their passages and use counts (owned by ``knowledge.documents``)."""
+        return self.data_dir / "documents.db"
+
+    @property
+    def console_db(self) -> Path:
+        """The staff console's accounts, sessions, versions and audit log (owned by ``console``)."""
+        return self.data_dir / "console.db"
 
     @property
     def knowledge_index(self) -> Path:
@@ -228,7 +262,37 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             staff_ids=_id_set(env, "TELEGRAM_STAFF_IDS"),
         ),
         staffed_hours=_text(env, "STAFFED_HOURS") or DEFAULT_STAFFED_HOURS,
+        console=_console(env),
     )
+
+
+def _words(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = _text(env, name)
+    if value is None:
+        return default
+    return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+
+
+def _console(env: Mapping[str, str]) -> ConsoleSettings:
+    url = _text(env, "UH_CONSOLE_DATABASE_URL")
+    if url is not None and not url.startswith(("postgres://", "postgresql://")):
+        raise SettingsError("UH_CONSOLE_DATABASE_URL 只支持 postgresql://用户:密码@主机:端口/库名（不设置就用 SQLite）")
+    console = ConsoleSettings(
+        host=_text(env, "UH_CONSOLE_HOST") or "127.0.0.1",
+        port=_int(env, "UH_CONSOLE_PORT", 8000),
+        database_url=url,
+        secret_key=_text(env, "UH_CONSOLE_SECRET_KEY"),
+        allowed_hosts=_words(env, "UH_CONSOLE_ALLOWED_HOSTS", ("127.0.0.1", "localhost")),
+        trusted_origins=_words(env, "UH_CONSOLE_TRUSTED_ORIGINS", ()),
+        secure_cookies=(_text(env, "UH_CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+        session_hours=_float(env, "UH_CONSOLE_SESSION_HOURS", 8.0),
+        login_attempts=_int(env, "UH_CONSOLE_LOGIN_ATTEMPTS", 5),
+        lockout_minutes=_int(env, "UH_CONSOLE_LOCKOUT_MINUTES", 15),
+        upload_max_mb=_float(env, "UH_CONSOLE_UPLOAD_MAX_MB", 5.0),
+    )
+    if console.session_hours <= 0 or console.login_attempts < 1 or console.upload_max_mb <= 0:
+        raise SettingsError("UH_CONSOLE_SESSION_HOURS、UH_CONSOLE_LOGIN_ATTEMPTS、UH_CONSOLE_UPLOAD_MAX_MB 必须大于 0")
+    return console
 
 
 def read_dotenv(path: Path = REPO_ROOT / ".env") -> dict[str, str]:

@@ -563,3 +563,11 @@ APPLICATION_PENDING = "  工作人员审核后，结果会在这里显示。"
 #: worker's message: the apology, the sign-up caveat, and the way to a person; it is sent
 #: with HUMAN_BUTTON. When the worker asked for a person it says HANDOFF_NOTICE["request_human"].
 CHANNEL_APOLOGY = NO_TIMELY_REPLY + MAY_BE_SAVED + "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"
+
+
+# ---------------------------------------------------------------- notices as knowledge (answering.passages)
+
+#: A question no entry answers, answered with an extract of an imported notice.
+PASSAGE_ANSWER = "知识库里还没有专门的回答，工会文件里是这样写的：\n{extract}"
+#: Under it: which notice, of which date (the worker can look it up).
+PASSAGE_SOURCE = "📄 依据：《{title}》（{date}）"
