@@ -105,3 +105,27 @@ def fields_for(kind: str) -> dict[str, tuple[str, bool]]:
 def label(kind: str, name: str) -> str:
     """The Chinese label of a field (its name when it has none)."""
     return next((f.label for f in field_specs(kind) if f.name == name), name)
+
+
+# ---------------------------------------------------------------- what the console's forms add
+
+#: Help under a field in the staff console's edit form, for fields declared without one.
+FORM_HELP: dict[str, str] = {
+    "title": "职工在按钮和列表里看到的名字",
+    "tags": "方便归类和查找，每行一个，可以不写",
+    "category": "例如：技能培训、学历提升、文体艺术",
+    "provider": "哪个单位办的",
+    "description": "写给职工看的介绍；小助手会把时间、地点、名额、联系方式自动接在后面",
+    "schedule": "例如：每周六上午；没定下来先写“示例：……”并勾选示例字段",
+    "capacity": "只写数字；不写就是不限",
+    "location": "上课地点",
+    "contact": "电话或联系人",
+    "name": "课程的正式名称",
+    "author": "不知道可以不写",
+}
+
+
+def form_help(kind: str, name: str) -> str:
+    """The help text a form shows under a field (its declared help, or FORM_HELP)."""
+    declared = next((f.help for f in field_specs(kind) if f.name == name), "")
+    return declared or FORM_HELP.get(name, "")

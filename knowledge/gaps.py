@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from rapidfuzz import fuzz, process
@@ -141,8 +142,10 @@ class GapRow:
     nearest: tuple[tuple[str, float], ...]
 
 
-def list_gaps(*, since: dt.date | None = None, db_path: Path | None = None) -> list[GapRow]:
-    """Stored gaps (on or after ``since``, a Beijing date), oldest first."""
+def list_gaps(
+    *, since: dt.date | None = None, until: dt.date | None = None, db_path: Path | None = None
+) -> list[GapRow]:
+    """Stored gaps (on or after ``since`` and on or before ``until``, Beijing dates), oldest first."""
     path = db_path or paths.gaps_path()
     if not path.exists():
         return []
@@ -150,9 +153,15 @@ def list_gaps(*, since: dt.date | None = None, db_path: Path | None = None) -> l
     try:
         sql = "SELECT ts, day, text, norm, conversation, reason, nearest FROM gaps"
         params: list[str] = []
+        where = []
         if since is not None:
-            sql += " WHERE day >= ?"
+            where.append("day >= ?")
             params.append(since.isoformat())
+        if until is not None:
+            where.append("day <= ?")
+            params.append(until.isoformat())
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY ts, id"
         rows = []
         for ts, day, text, norm, conv, reason, nearest in con.execute(sql, params):
@@ -177,6 +186,11 @@ class GapGroup:
     texts: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
     nearest: dict[str, float] = field(default_factory=dict)
+    #: ``open`` or ``handled`` (staff marked every question of the group handled, and
+    #: nobody asked it again since); ``norms`` are the member questions, to mark them.
+    status: str = "open"
+    norms: tuple[str, ...] = ()
+    handled: HandledMark | None = None
 
     @property
     def other_texts(self) -> list[str]:
@@ -186,9 +200,27 @@ class GapGroup:
         return sorted(self.nearest.items(), key=lambda kv: -kv[1])[:limit]
 
 
-def group_gaps(rows: Iterable[GapRow], threshold: float = GROUP_THRESHOLD) -> list[GapGroup]:
-    """Group similar questions (rapidfuzz on normalised text), biggest group first."""
+@dataclass(frozen=True)
+class HandledMark:
+    """A question staff dealt with (e.g. wrote an FAQ entry for): who, when, how."""
+
+    norm: str
+    at: str
+    by: str
+    note: str
+
+
+def group_gaps(
+    rows: Iterable[GapRow], threshold: float = GROUP_THRESHOLD, *, handled: dict[str, HandledMark] | None = None
+) -> list[GapGroup]:
+    """Group similar questions (rapidfuzz on normalised text), biggest group first.
+
+    With ``handled`` (:func:`handled_marks`), a group whose questions were all marked
+    handled after they were last asked has status ``handled``; one asked again since is
+    open again (the FAQ written for it may not be good enough).
+    """
     rows = list(rows)
+    handled = handled or {}
     by_norm: dict[str, list[GapRow]] = {}
     for row in rows:
         by_norm.setdefault(row.norm or normalize(row.text), []).append(row)
@@ -217,32 +249,56 @@ def group_gaps(rows: Iterable[GapRow], threshold: float = GROUP_THRESHOLD) -> li
         for r in group_rows:
             for entry_id, score in r.nearest:
                 group.nearest[entry_id] = max(score, group.nearest.get(entry_id, 0.0))
+        group.norms = tuple(norms)
+        marks = [handled.get(n) for n in norms]
+        if all(m is not None for m in marks):
+            latest = max((m for m in marks if m is not None), key=lambda m: m.at)
+            if all(m is not None and m.at >= max(r.ts for r in by_norm[m.norm]) for m in marks):
+                group.status = "handled"
+            group.handled = latest
         groups.append(group)
     groups.sort(key=lambda g: (-g.count, -g.people, g.representative))
     return groups
 
 
 CSV_HEADER = ["次数", "提问人数", "代表问法", "其他问法", "最早日期", "最近日期", "原因", "最接近的条目"]
+STATUS_NAMES = {"open": "待处理", "handled": "已处理"}
 
 
 def write_groups_csv(groups: Sequence[GapGroup], path: Path) -> None:
     """Write the groups as a CSV that Excel opens correctly (UTF-8 with BOM)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_HEADER)
-        for g in groups:
-            writer.writerow(
-                [
-                    g.count,
-                    g.people,
-                    g.representative,
-                    " | ".join(g.other_texts),
-                    g.first_day,
-                    g.last_day,
-                    " | ".join(f"{r or '未注明'}×{n}" for r, n in g.reasons.most_common()),
-                    " | ".join(f"{i}({s:g})" for i, s in g.nearest_ids()),
-                ]
-            )
+        write_groups(groups, fh)
+
+
+def write_groups(groups: Sequence[GapGroup], fh: Any, *, with_status: bool = False) -> None:
+    """The groups as CSV rows on an open text stream (the caller writes the BOM);
+    ``with_status`` adds whether staff have handled each group."""
+    writer = csv.writer(fh)
+    writer.writerow(CSV_HEADER + (["状态", "处理人", "处理说明"] if with_status else []))
+    for g in groups:
+        status = (
+            [
+                STATUS_NAMES.get(g.status, g.status),
+                g.handled.by if g.handled else "",
+                g.handled.note if g.handled else "",
+            ]
+            if with_status
+            else []
+        )
+        writer.writerow(
+            [
+                g.count,
+                g.people,
+                g.representative,
+                " | ".join(g.other_texts),
+                g.first_day,
+                g.last_day,
+                " | ".join(f"{r or '未注明'}×{n}" for r, n in g.reasons.most_common()),
+                " | ".join(f"{i}({s:g})" for i, s in g.nearest_ids()),
+            ]
+            + status
+        )
 
 
 def count_unanswered(day: str, *, db_path: Path | None = None) -> tuple[int, int] | None:
@@ -260,5 +316,64 @@ def count_unanswered(day: str, *, db_path: Path | None = None) -> tuple[int, int
         on_day = con.execute("SELECT COUNT(*) FROM gaps WHERE day = ?", [day]).fetchone()[0]
         total = con.execute("SELECT COUNT(*) FROM gaps").fetchone()[0]
         return int(on_day), int(total)
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- handled groups (the staff console)
+
+
+def _ensure_handled(db: sqlite_utils.Database) -> None:
+    if "handled" not in db.table_names():
+        db.table("handled").create({"norm": str, "at": str, "by": str, "note": str}, pk="norm", if_not_exists=True)
+
+
+def mark_handled(
+    norms: Iterable[str], *, by: str, note: str = "", now: dt.datetime | None = None, db_path: Path | None = None
+) -> int:
+    """Mark these questions (a group's ``norms``) handled by ``by``; how many were marked."""
+    wanted = sorted({n for n in norms if n})
+    if not wanted:
+        return 0
+    when = (now or default_clock().now()).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    db = _connect(db_path or paths.gaps_path())
+    try:
+        _ensure_handled(db)
+        db.table("handled").upsert_all(
+            [{"norm": n, "at": when, "by": by, "note": note[:200]} for n in wanted], pk="norm"
+        )
+    finally:
+        db.conn.close()
+    return len(wanted)
+
+
+def reopen(norms: Iterable[str], *, db_path: Path | None = None) -> int:
+    """Undo :func:`mark_handled` for these questions; how many were handled."""
+    wanted = sorted({n for n in norms if n})
+    path = db_path or paths.gaps_path()
+    if not wanted or not path.exists():
+        return 0
+    db = _connect(path)
+    try:
+        _ensure_handled(db)
+        marks = ",".join("?" * len(wanted))
+        return db.execute(f"DELETE FROM handled WHERE norm IN ({marks})", wanted).rowcount
+    finally:
+        db.conn.commit()
+        db.conn.close()
+
+
+def handled_marks(*, db_path: Path | None = None) -> dict[str, HandledMark]:
+    """``{norm: mark}`` of every question marked handled."""
+    path = db_path or paths.gaps_path()
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'handled'").fetchone():
+            return {}
+        return {row[0]: HandledMark(*row) for row in con.execute("SELECT norm, at, by, note FROM handled")}
+    except sqlite3.Error:
+        return {}
     finally:
         con.close()

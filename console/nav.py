@@ -1,0 +1,48 @@
+"""The console's sections, in the order of the menu, each with the roles that see it.
+
+The next pages (rosters, applications, the operators' inbox, the dashboard) add their
+section here and their views under ``console/views/``; the menu and the home page follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from console.roles import ADMIN, ROLES, STAFF, has_role, roles_of
+
+
+@dataclass(frozen=True)
+class Section:
+    url_name: str
+    title: str
+    roles: tuple[str, ...]
+    blurb: str = ""
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("knowledge_list", "知识库", (STAFF,), "常见问题、课程、补贴、读书、文体、单位：查看、新增、修改"),
+    Section("preview", "命中测试", (STAFF,), "输入一个问题，看小助手会怎么回答"),
+    Section("documents", "文件", (STAFF,), "导入通知文件，小助手用它回答知识库里没有的问题"),
+    Section("gaps", "答不上的问题", (STAFF,), "职工问了但小助手答不上的问题，写成常见问题"),
+    Section("audit", "操作记录", (ADMIN,), "谁在什么时候改了什么"),
+    Section("accounts", "账号", (ADMIN,), "新建账号、分配角色、重设密码"),
+    Section("console_settings", "设置", (ADMIN,), "后台的运行设置"),
+)
+
+
+def visible_sections(user: Any) -> list[Section]:
+    return [s for s in SECTIONS if has_role(user, *s.roles)]
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """Menu and role names for every template."""
+    user = request.user
+    mine = roles_of(user)
+    return {
+        "nav_sections": visible_sections(user),
+        "my_roles": [ROLES[r] for r in ROLES if r in mine],
+        "display_name": getattr(getattr(user, "profile", None), "display_name", "") if mine else "",
+    }
