@@ -39,7 +39,7 @@ def visible_sections(user: Any) -> list[Section]:
 
 def context(request: HttpRequest) -> dict[str, Any]:
     """Menu and role names for every template."""
-    user = request.user
+    user = getattr(request, "user", None)  # absent on a page refused before authentication
     mine = roles_of(user)
     return {
         "nav_sections": visible_sections(user),

@@ -4,7 +4,10 @@ files and data directory (the console reads those paths on every request)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,23 +20,41 @@ from tests.support import REPO, TODAY
 PASSWORD = "Gonghui-2026-test"
 
 
-@pytest.fixture(scope="session")
-def django_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    base = tmp_path_factory.mktemp("console")
-    os.environ["UH_DATA_DIR"] = str(base / "var")  # the console database lives here
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+def _setup_django() -> None:
+    """Configure Django once, at collection (test modules import the console's models),
+    with its database in a throw-away folder; the environment is left as it was."""
     import django
     from django.conf import settings
 
-    if not settings.configured or not getattr(settings, "_uh_test_ready", False):
+    if settings.configured:
+        return
+    base = tempfile.mkdtemp(prefix="uh-console-tests-")
+    atexit.register(shutil.rmtree, base, True)
+    saved = {name: os.environ.get(name) for name in ("UH_DATA_DIR", "DJANGO_SETTINGS_MODULE")}
+    os.environ["UH_DATA_DIR"] = base
+    os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings"
+    try:
         django.setup()
-        from django.core.management import call_command
-        from django.test.utils import setup_test_environment
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
-        setup_test_environment()
-        call_command("migrate", verbosity=0, interactive=False)
-        settings._uh_test_ready = True
+
+_setup_django()
+
+
+@pytest.fixture(scope="session")
+def django_db() -> Iterator[None]:
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0, interactive=False)
     yield
+    teardown_test_environment()
 
 
 @pytest.fixture
