@@ -21,12 +21,13 @@ export PYTHONWARNINGS := ignore
 export LOG_LEVEL_LIBRARIES := ERROR
 endif
 
-.PHONY: help setup lint train serve run test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
+.PHONY: help setup lint train serve run console console-admin browser-install test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
 
 help:
 	@echo "make run    - 安装（如需要）、训练（如需要）、启动服务器和聊天（无 TELEGRAM_TOKEN 时为终端聊天）"
 	@echo "make test   - 运行全部测试"
 	@echo "make setup | train | serve | knowledge-check | bench | clean"
+	@echo "make console-admin NAME=登录名 - 新建工作人员后台的第一个管理员（会让你输入两次密码）"
 
 # Idempotent: reinstalls only when requirements change; a no-op otherwise.
 setup: $(STAMP)
@@ -63,11 +64,25 @@ serve: $(MODEL)
 run: $(MODEL)
 	$(PY) -m scripts.stack run
 
+# The staff console alone (make run / make serve start it beside the servers).
+console: $(STAMP)
+	$(PY) -m console serve
+
+# The first admin of the staff console: there is no default account and no default password.
+console-admin: $(STAMP)
+	@if [ -z "$(NAME)" ]; then echo "用法：make console-admin NAME=登录名"; exit 1; fi
+	$(PY) -m console migrate --verbosity 0
+	$(PY) -m console createadmin --username "$(NAME)"
+
+# Debian's chromium and chromium-driver for the console's browser test (installed if missing).
+browser-install:
+	$(PY) -m tests.console.chromium install
+
 # Lint and format check (ruff) and types (mypy) of the product code; settings in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common registry knowledge answering actions bot rasa_ext scripts
+	$(VENV)/bin/mypy common registry knowledge answering actions bot rasa_ext scripts console
 
 knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate
@@ -83,7 +98,7 @@ test: lint knowledge-check data-validate test-unit train test-slow test-stories 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not slow and not scale" -q
 
-test-slow: $(MODEL)
+test-slow: $(MODEL) browser-install
 	$(PY) -m pytest -m slow -q
 
 test-stories: $(MODEL)

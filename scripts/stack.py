@@ -1,10 +1,13 @@
-"""Start and stop the action server and the Rasa server together.
+"""Start and stop the action server, the Rasa server and the staff console together.
 
-One place knows how the two processes are launched (ports, environment, quiet logs), so
+One place knows how the processes are launched (ports, environment, quiet logs), so
 `make serve`, `make run`, the integration tests and the benchmarks all run the same stack.
 
-    python -m scripts.stack serve          # both servers in the foreground until Ctrl-C
-    python -m scripts.stack run            # both servers + Telegram bot or terminal chat
+    python -m scripts.stack serve          # the servers in the foreground until Ctrl-C
+    python -m scripts.stack run            # the servers + Telegram bot or terminal chat
+
+``serve`` and ``run`` also start the staff console (``python -m console serve``, on
+``UH_CONSOLE_HOST:UH_CONSOLE_PORT``) and print its address; ``--no-console`` leaves it out.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class Stack:
     data: Path = _FROM_SETTINGS
     rasa_port: int = _FROM_SETTINGS
     action_port: int = _FROM_SETTINGS
+    console_port: int = _FROM_SETTINGS
     token: str = _FROM_SETTINGS  # RASA_TOKEN, or a random one per start
     verbose: bool = _FROM_SETTINGS
     endpoints: Path = _FROM_SETTINGS
@@ -84,6 +88,8 @@ class Stack:
     credentials: Path = REPO / "credentials.yml"
     cwd: Path = REPO
     with_actions: bool = True
+    #: Also start the staff console (``make run`` / ``make serve``; tests start it themselves).
+    with_console: bool = False
     # Environment for the Rasa server / the action server process only (after extra_env).
     rasa_env: dict[str, str] = field(default_factory=dict)
     action_env: dict[str, str] = field(default_factory=dict)
@@ -92,12 +98,14 @@ class Stack:
     base_env: Mapping[str, str] | None = None
     action_proc: subprocess.Popen | None = None
     rasa_proc: subprocess.Popen | None = None
+    console_proc: subprocess.Popen | None = None
 
     def __post_init__(self) -> None:
         defaults = {
             "data": self.settings.data_dir,
             "rasa_port": self.settings.rasa_port,
             "action_port": self.settings.action_port,
+            "console_port": self.settings.console.port,
             "token": self.settings.rasa_token or secrets.token_urlsafe(24),
             "verbose": self.settings.verbose,
             "endpoints": self.settings.rasa_endpoints,
@@ -115,6 +123,11 @@ class Stack:
     @property
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def console_url(self) -> str:
+        host = self.settings.console.host
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{self.console_port}"
 
     @property
     def log_dir(self) -> Path:
@@ -241,9 +254,17 @@ class Stack:
             self.rasa_env,
         )
 
+    def start_console(self) -> None:
+        """The staff console (its own process; it migrates its database on start)."""
+        self.console_proc = self._spawn(
+            "console", [sys.executable, "-m", "console", "serve", "--port", str(self.console_port)]
+        )
+
     def start(self, timeout: float = 240.0) -> Stack:
         self.check()
         self.data.mkdir(parents=True, exist_ok=True)
+        if self.with_console:
+            self.start_console()
         if self.with_actions:
             self.start_actions()
         self.start_rasa()
@@ -257,6 +278,7 @@ class Stack:
             for name, proc, ready in (
                 ("actions", self.action_proc, self.actions_ready),
                 ("rasa", self.rasa_proc, self.rasa_ready),
+                ("console", self.console_proc, self.console_ready),
             )
             if proc is not None
         ]
@@ -280,6 +302,9 @@ class Stack:
     def rasa_ready(self) -> bool:
         return _get_ok(f"{self.rasa_url}/status?token={self.token}")
 
+    def console_ready(self) -> bool:
+        return _get_ok(f"{self.console_url}/healthz")
+
     def stop_process(self, proc: subprocess.Popen | None, grace: float = 15.0) -> None:
         if proc is None or proc.poll() is not None:
             return
@@ -294,6 +319,7 @@ class Stack:
             proc.wait(5)
 
     def stop(self) -> None:
+        self.stop_process(self.console_proc)
         self.stop_process(self.rasa_proc)
         self.stop_process(self.action_proc)
 
@@ -333,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="启动工会小助手的动作服务器和 Rasa 服务器")
     parser.add_argument("mode", choices=["serve", "run"], help="serve：只启动服务器；run：再加上聊天前端")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--no-console", action="store_true", help="不启动工作人员后台")
     args = parser.parse_args(argv)
 
     env = load_dotenv()
@@ -340,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = config.load(env)
     except SettingsError as error:
         raise SystemExit(str(error)) from None
-    stack = Stack(model=args.model, settings=settings, base_env=env)
+    stack = Stack(model=args.model, settings=settings, base_env=env, with_console=not args.no_console)
     print(f"正在启动服务器（日志在 {stack.log_dir}）…", flush=True)
     stopping = False
 
@@ -353,9 +380,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         print(f"已就绪：Rasa {stack.rasa_url}/webhooks/rest/webhook ，动作服务器 {stack.action_url}", flush=True)
+        if stack.console_proc is not None:
+            print(
+                f"工作人员后台：{stack.console_url}/ （第一次用先建管理员：make console-admin NAME=登录名）", flush=True
+            )
         if args.mode == "serve":
             while True:
-                for name, proc in (("动作服务器", stack.action_proc), ("Rasa 服务器", stack.rasa_proc)):
+                servers = (
+                    ("动作服务器", stack.action_proc),
+                    ("Rasa 服务器", stack.rasa_proc),
+                    ("工作人员后台", stack.console_proc),
+                )
+                for name, proc in servers:
                     if proc is not None and proc.poll() is not None:
                         print(f"{name}意外退出（{proc.returncode}），请查看 {stack.log_dir}", flush=True)
                         return 1

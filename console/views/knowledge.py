@@ -14,6 +14,7 @@ from common.clock import default_clock
 from console import audit, entry_form, service
 from console.models import Version
 from console.roles import STAFF, role_required
+from console.views.preview import context_for
 from knowledge import documents as kdocs
 from knowledge import editing
 from knowledge.gaps import list_gaps, mark_handled
@@ -203,7 +204,9 @@ def _submit(request: HttpRequest, kind: str, key: str | None) -> HttpResponse:
         if not question:
             return _render_form(request, kind, key, values, seen, message="请在“预览”框里输入一个问题。")
         preview = service.preview(question, kind=kind, key=key, values=entry_form.complete(kind, values))
-        return _render_form(request, kind, key, values, seen, problems=preview.problems, preview=preview)
+        return _render_form(
+            request, kind, key, values, seen, problems=preview.problems, preview=preview, extra=context_for(preview)
+        )
     full = entry_form.complete(kind, values) if key is not None else values
     result = service.change(kind, key, full, seen)
     if not result.ok:

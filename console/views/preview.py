@@ -32,9 +32,44 @@ OTHER_INTENTS: dict[str, str] = {
 }
 
 
+#: What an outcome's status means, for staff.
+STATUS_NAMES: dict[str, str] = {
+    "answered": "用知识库的条目回答",
+    "passage": "知识库没有合适的条目，用导入文件里的一段回答",
+    "menu": "列出这个话题的条目让职工选",
+    "gone": "按钮指向的条目已经删除",
+    "not_sure": "没有把握，推荐最接近的几条",
+    "not_found": "答不上来",
+    "out_of_scope": "不是工会的事，礼貌地拒绝",
+    "handoff": "连续答不上，转给人工客服",
+    "empty": "没有可列出的内容",
+}
+#: The knowledge intents, named for staff.
+TOPIC_INTENTS: dict[str, str] = {
+    "ask_subsidy": "补贴类问题",
+    "ask_course": "课程类问题",
+    "ask_reading": "读书类问题",
+    "ask_sports": "文体类问题",
+    "ask_general": "一般问题",
+    "out_of_scope": "与工会无关的问题",
+}
+
+
+def context_for(result: service.Preview | None) -> dict[str, object]:
+    """The names the outcome template shows (shared with the edit form's preview)."""
+    if result is None:
+        return {}
+    name = result.intent.name or ""
+    return {
+        "other_intent": OTHER_INTENTS.get(name),
+        "intent_label": TOPIC_INTENTS.get(name) or OTHER_INTENTS.get(name) or name,
+        "status_label": STATUS_NAMES.get(result.outcome.status, result.outcome.status) if result.outcome else "",
+    }
+
+
 @role_required(STAFF)
 def preview(request: HttpRequest) -> HttpResponse:
     question = (request.GET.get("q") or "").strip()[:500]
     result = service.preview(question) if question else None
-    other = OTHER_INTENTS.get(result.intent.name or "") if result is not None else None
-    return render(request, "console/preview.html", {"question": question, "preview": result, "other_intent": other})
+    context = {"question": question, "preview": result, **context_for(result)}
+    return render(request, "console/preview.html", context)
