@@ -126,6 +126,7 @@ def ask_until(chat: RestChat, question: str, done: Callable[[str], bool], deadli
 
 
 def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path) -> None:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     base = console.console_url
@@ -133,7 +134,13 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
     faq = console.knowledge_dir / "faq.yml"  # type: ignore[attr-defined]
     original_faq = faq.read_text(encoding="utf-8")
     chat = RestChat(console.rasa_url, f"browser-{uuid.uuid4().hex[:8]}")
-    page = lambda: browser.find_element(By.TAG_NAME, "body").text  # noqa: E731
+
+    def page() -> str:
+        """The page's text; empty while the browser is between two pages."""
+        try:
+            return browser.find_element(By.TAG_NAME, "body").text
+        except (StaleElementReferenceException, NoSuchElementException):
+            return ""
 
     def fill(name: str, text: str) -> None:
         element = browser.find_element(By.NAME, name)
