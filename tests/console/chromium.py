@@ -31,7 +31,8 @@ def install(timeout: float = 900.0) -> None:
         print("Chromium、chromedriver 和中文字体已安装。", flush=True)
         return
     if os.geteuid() != 0:
-        raise SystemExit(f"缺少 {' '.join(needed)}：请以 root 运行 `apt-get update && apt-get install -y {' '.join(needed)}`")
+        command = f"apt-get update && apt-get install -y {' '.join(needed)}"
+        raise SystemExit(f"缺少 {' '.join(needed)}：请以 root 运行 `{command}`")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     lock = ["-o", f"DPkg::Lock::Timeout={int(timeout)}"]
     print(f"正在用 apt-get 安装 {' '.join(needed)} …", flush=True)
