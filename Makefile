@@ -107,7 +107,7 @@ test-stories: $(MODEL)
 # PostgreSQL + Redis (Debian packages, installed if missing) and two Rasa replicas.
 test-scale: $(MODEL)
 	$(PY) -m scripts.scale_services install
-	$(PY) -m pytest -m scale tests/scale -q
+	$(PY) -m pytest -m scale tests/scale tests/console/test_postgres.py -q
 
 test-robustness: $(MODEL)
 	$(PY) -m pytest tests/robustness -q

@@ -16,20 +16,14 @@ import yaml
 from django.http import QueryDict
 
 from knowledge import fields as kfields
+from knowledge.cli import KIND_NAMES as CLI_KIND_NAMES
 from knowledge.editing import BOOK, key_field, shown
 from knowledge.schema import Problem
 
 #: Text fields read as several lines (a textarea).
 LONG_TEXT = frozenset({"answer", "description", "intro"})
-KIND_NAMES: dict[str, str] = {
-    "faq": "常见问题",
-    "course": "课程",
-    "subsidy": "补贴",
-    "reading": "读书",
-    "sports": "文体",
-    "organization": "单位",
-    BOOK: "每月书目",
-}
+#: The kinds as staff name them (the CLI's names), and the monthly books.
+KIND_NAMES: dict[str, str] = {**CLI_KIND_NAMES, BOOK: "每月书目"}
 
 
 @dataclass

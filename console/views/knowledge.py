@@ -39,42 +39,46 @@ def item_title(kind: str, values: dict[str, Any]) -> str:
 
 @role_required(STAFF)
 def knowledge_list(request: HttpRequest) -> HttpResponse:
+    """One kind's entries, or (``kind=all``) every kind's, filtered by a search text."""
     cfg = service.config()
     kind = request.GET.get("kind") or "faq"
-    kind = _kind(kind)
+    kinds = KINDS if kind == "all" else (_kind(kind),)
     query = (request.GET.get("q") or "").strip()
     result = load(cfg.knowledge_dir, registry_path=cfg.registry_db, clock=cfg.clock)
     by_entry: dict[str, list[Problem]] = {}
     for problem in result.problems:
         by_entry.setdefault(problem.entry or "", []).append(problem)
     file_problems = [p for p in result.problems if p.entry is None and p.is_error]
-    rows, error = [], ""
-    try:
-        items = editing.read_items(cfg.knowledge_dir, kind)
-    except editing.EditError as exc:
-        items, error = [], str(exc)
-    for item in items:
-        title = item_title(kind, item.values)
-        haystack = " ".join(editing.shown(v) for v in item.values.values())
-        if query and query.lower() not in haystack.lower():
+    rows, errors = [], []
+    for one in kinds:
+        try:
+            items = editing.read_items(cfg.knowledge_dir, one)
+        except editing.EditError as exc:
+            if str(exc) not in errors:
+                errors.append(str(exc))
             continue
-        label = entry_form.entry_label(kind, item.key)
-        problems = by_entry.get(label, [])
-        rows.append(
-            {
-                "item": item,
-                "title": title,
-                "errors": sum(1 for p in problems if p.is_error),
-                "warnings": sum(1 for p in problems if not p.is_error),
-                "sample": bool(item.values.get("sample_fields")),
-            }
-        )
+        for item in items:
+            haystack = " ".join(editing.shown(v) for v in item.values.values())
+            if query and query.lower() not in haystack.lower():
+                continue
+            problems = by_entry.get(entry_form.entry_label(one, item.key), [])
+            rows.append(
+                {
+                    "item": item,
+                    "kind": one,
+                    "kind_name": entry_form.KIND_NAMES[one],
+                    "title": item_title(one, item.values),
+                    "errors": sum(1 for p in problems if p.is_error),
+                    "warnings": sum(1 for p in problems if not p.is_error),
+                    "sample": bool(item.values.get("sample_fields")),
+                }
+            )
     context = {
         "kind": kind,
-        "kinds": entry_form.KIND_NAMES.items(),
+        "kinds": [("all", "全部"), *entry_form.KIND_NAMES.items()],
         "rows": rows,
         "query": query,
-        "error": error,
+        "error": "\n".join(errors),
         "file_problems": file_problems,
         "total_errors": len(result.errors),
     }

@@ -18,6 +18,10 @@ from knowledge.loader import copy_files
 from tests.support import REPO, TODAY
 
 PASSWORD = "Gonghui-2026-test"
+#: The same moment as TODAY, spelled differently: UH_TODAY's running clock is one per
+#: spelling and process, so the console tests' clock is their own and does not run on
+#: under tests elsewhere that expect TODAY's clock to have just started.
+CONSOLE_TODAY = TODAY + ":00"
 
 
 def _setup_django() -> None:
@@ -63,7 +67,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, django_db: None) -> Pat
     knowledge = copy_files(REPO / "knowledge", tmp_path / "knowledge")
     monkeypatch.setenv("UH_KNOWLEDGE_DIR", str(knowledge))
     monkeypatch.setenv("UH_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("UH_TODAY", TODAY)
+    monkeypatch.setenv("UH_TODAY", CONSOLE_TODAY)
     monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens: the preview says so
     reset_default_kb()
     return knowledge

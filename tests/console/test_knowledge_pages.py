@@ -233,3 +233,28 @@ def test_list_and_search(client_for) -> None:
     assert "jxgf_plc" in html and "xlts_class" not in html
     assert "示例信息" in client.get("/knowledge/?kind=course").content.decode()
     assert "2026-11" in client.get("/knowledge/?kind=book").content.decode()
+    everywhere = client.get("/knowledge/?kind=all&q=劳模").content.decode()
+    assert "subsidy_" in everywhere and "xlts_class" in everywhere  # a subsidy and a course
+
+
+def test_a_notice_is_imported_from_the_command_line(db: None, env: Path, tmp_path: Path) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from knowledge import documents as kdocs
+    from tests.console.files import ARTICLE_TITLE, article_bytes
+
+    article = tmp_path / "article.txt"
+    article.write_bytes(article_bytes())
+    out = io.StringIO()
+    call_command("importdocument", str(article), "--title", ARTICLE_TITLE, stdout=out)
+    assert "2020-06-25" in out.getvalue()
+    assert [d.title for d in kdocs.list_documents(db_path=env.parent / "var" / "documents.db")] == [ARTICLE_TITLE]
+    assert AuditEntry.objects.filter(action="document_upload", username="(命令行)").exists()
+    try:
+        call_command("importdocument", str(article), stdout=io.StringIO())
+    except CommandError as error:
+        assert "已经导入过" in str(error)
+    else:
+        raise AssertionError("a second import of the same file must be refused")
