@@ -37,6 +37,7 @@ class FormField:
     chosen: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     readonly: bool = False
 
 
@@ -97,7 +98,7 @@ def build(
     other = []
     for p in problems:
         if p.field in names and (p.entry in (None, label) or p.entry == values.get("id")):
-            by_name[p.field].errors.append(p.message)
+            (by_name[p.field].errors if p.is_error else by_name[p.field].warnings).append(p.message)
         else:
             other.append(p)
     return out, other

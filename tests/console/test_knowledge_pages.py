@@ -79,6 +79,7 @@ def test_a_course_field_of_the_wrong_type_is_named_by_the_validator(client_for, 
     url = "/knowledge/course/jxgf_plc/"
     html = client.get(url).content.decode()
     assert "名额" in html and "开课日期" in html
+    assert 'data-field-warning="sample_fields">提醒：还是示例信息' in html  # a warning, not an error
     form = {k: v for k, v in _form_values(html).items()}
     form.update(action="save", capacity="三十")
     response = client.post(url, form)
