@@ -160,7 +160,9 @@ def entry_new(request: HttpRequest, kind: str) -> HttpResponse:
     kind = _kind(kind)
     cfg = service.config()
     try:
-        seen = editing.digest(editing.read_text(cfg.knowledge_dir, editing.FILE_BY_KIND[kind]))
+        text = editing.read_text(cfg.knowledge_dir, editing.FILE_BY_KIND[kind])
+        editing.items_in(text, kind)  # a broken file is said so before anyone types
+        seen = editing.digest(text)
     except editing.EditError as error:
         messages.error(request, str(error))
         return redirect(f"{reverse('knowledge_list')}?kind={kind}")

@@ -259,3 +259,20 @@ def test_a_notice_is_imported_from_the_command_line(db: None, env: Path, tmp_pat
         assert "已经导入过" in str(error)
     else:
         raise AssertionError("a second import of the same file must be refused")
+
+
+def test_a_hand_edit_that_broke_a_file_is_shown_not_crashed_on(client_for, env: Path) -> None:
+    faq = env / "faq.yml"
+    faq.write_text(
+        faq.read_text(encoding="utf-8")
+        + "\n- title: 没写编号的条目\n  questions: [q]\n  answer: 回答回答回答回答回答。\n  source: s\n",
+        encoding="utf-8",
+    )
+    client = client_for("staff")
+    html = client.get("/knowledge/?kind=faq").content.decode()
+    assert "没有编号，请在 faq.yml" in html and "缺少必填字段 id" in html
+    (env / "sports.yml").write_text("- id: [broken\n", encoding="utf-8")
+    html = client.get("/knowledge/?kind=sports").content.decode()
+    assert "YAML 格式错误" in html
+    new = client.get("/knowledge/sports/new/", follow=True)
+    assert "YAML 格式错误" in new.content.decode()
