@@ -49,7 +49,7 @@ def _database() -> dict:
 
 SECRET_KEY = _secret_key()
 DEBUG = False
-ALLOWED_HOSTS = list(_CONSOLE.allowed_hosts) + ["testserver"]
+ALLOWED_HOSTS = list(_CONSOLE.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = list(_CONSOLE.trusted_origins)
 
 INSTALLED_APPS = [
