@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from common.clock import Clock
+from knowledge.fields import ATTRIBUTE_FIELDS, label
 from knowledge.loader import load
 from knowledge.located import LList, LMap, parse_yaml
 from knowledge.schema import ERROR, Entry, Problem
@@ -36,8 +37,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("aliases", "别名（多个用 | 分隔）"),
     ("sample_fields", "示例字段（多个用 | 分隔）"),
     ("source", "出处"),
+    # The attribute fields come last, so spreadsheets laid out before they existed still line up.
+    *((name, label("faq", name) + ("（多个用 | 分隔）" if name == "figures" else "")) for name in ATTRIBUTE_FIELDS),
 )
-LIST_FIELDS = frozenset({"questions", "tags", "aliases", "sample_fields"})
+LIST_FIELDS = frozenset({"questions", "tags", "aliases", "sample_fields", "figures"})
 REQUIRED_COLUMNS = ("id", "questions", "answer")
 
 
