@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from common.clock import Clock
-from knowledge.fields import ATTRIBUTE_FIELDS, label
+from knowledge.fields import ATTRIBUTE_FIELDS, field_specs, label
 from knowledge.loader import load
 from knowledge.located import LList, LMap, parse_yaml
 from knowledge.schema import ERROR, Entry, Problem
@@ -252,7 +252,7 @@ _Dumper.add_representer(LList, yaml.SafeDumper.represent_list)
 def dump_faq(entries: list[dict[str, Any]]) -> str:
     """YAML text for FAQ entries, fields in the usual order, one blank line between."""
     blocks = []
-    order = [name for name, _ in COLUMNS]
+    order = [f.name for f in field_specs("faq")]
     for item in entries:
         out: dict[str, Any] = {}
         for name in order:
