@@ -101,6 +101,15 @@ LATIN_PHRASES: dict[str, str] = {
     "degree subsidy": "学历补贴",
     "tuition fee": "学费",
     "cultural palace": "文化宫",
+    "jiangxin gongfang": "匠心工坊",
+    "gonghui youyue": "工惠有约",
+    "gongyi lexue": "公益乐学",
+    "shi shenme": "是什么",
+    "zai nali": "在哪里",
+    "zai na": "在哪",
+    "shenme shihou": "什么时候",
+    "duoshao qian": "多少钱",
+    "duoshao ren": "多少人",
 }
 LATIN_WORDS: dict[str, str] = {
     # English
@@ -123,7 +132,7 @@ LATIN_WORDS: dict[str, str] = {
     "laomo": "劳模", "jiqiren": "机器人", "qixiu": "汽修", "shuwu": "书屋", "jianbuzou": "健步走",
     "gonghui": "工会", "mianfei": "免费", "xuefei": "学费", "shenqing": "申请", "zaina": "在哪", "zainali": "在哪里",
     "duoshaoqian": "多少钱", "minsu": "民宿", "muju": "模具", "bianpinqi": "变频器", "liansai": "联赛",
-    "dushujie": "读书节", "dushutuandui": "读书团队", "jiangxingongfang": "匠心工坊", "gonghuiyouyue": "工惠有约",
+    "dushujie": "读书节", "dushutuandui": "读书团队", "tuandui": "团队", "jiangxingongfang": "匠心工坊", "gonghuiyouyue": "工惠有约",
     "gongyilexue": "公益乐学", "gongjiang": "工匠", "shenmeshihou": "什么时候",
 }
 ENGLISH_FILLER: frozenset[str] = frozenset(
