@@ -76,15 +76,18 @@ class Reading:
 
 # Words that refer back or only hold the sentence together: left out, what remains of a
 # follow-up is the new subject ("那劳模呢" -> 劳模), or nothing ("这个多少钱").
-_LEAD = re.compile(r"^(?:那么|那请问|那|还有|另外|此外|再问一下|再问下|顺便问一下|顺便问下|请问|我想问一下|我想问|问一下|问下)+")
+_LEAD = re.compile(
+    r"^(?:那么|那请问|那|还有|另外|此外|再问一下|再问下|顺便问一下|顺便问下|请问|我想问一下|我想问|问一下|问下)+"
+)
 _REFERS = re.compile(r"这个|那个|这门|那门|这项|那项|这期|那期|它们|它|该|这些|那些|^这|^那")
 _SIBLING_CUES = re.compile(r"还有别的|还有其他|还有其它|还有什么|还有哪些|还有啥|别的|其他|其它|另外的|同类|类似的")
 _COURSE_WORDS = re.compile(r"课程|课|培训班|培训|学习班|班")
 _FILLER = frozenset(
     """
-    上 上课 课 课程 培训 班 活动 项目 人 参加 参与 期 钱 报名 开始 一共 总共 总计 累计 大概 大约 到底 具体 现在 目前
-    情况 信息 详细 详情 时候 时间 多 少 过 了 呢 吗 吧 啊 呀 嘛 哦 么 的 是 有 还 都 也 就 又 再 可以 能 会 要 想 问 请 办 开
-    一下 知道 说 讲 那么 那 这 哪 几 什么 怎么 谁 多少 一个 个 些 都有 还有 呢呢 学 去 来 给 让 我 你 我们 好 不 没
+    上 上课 课 课程 培训 班 活动 项目 人 参加 参与 期 钱 报名 开始 一共 总共 总计 累计 大概 大约 到底 具体
+    现在 目前 情况 信息 详细 详情 时候 时间 多 少 过 了 呢 吗 吧 啊 呀 嘛 哦 么 的 是 有 还 都 也 就 又 再
+    可以 能 会 要 想 问 请 办 开 一下 知道 说 讲 那么 那 这 哪 几 什么 怎么 谁 多少 一个 个 些 都有 还有
+    呢呢 学 去 来 给 让 我 你 我们 好 不 没
     那里 这里 这边 那边 所以 然后 其实 嗯 哈
     """.split()
 )
@@ -234,7 +237,7 @@ def siblings_of(kb: KnowledgeBase, entry: Entry | None) -> list[Entry]:
         return []
     entries = kb.list_entries()
     if isinstance(entry, Course):
-        children = [e for e in entries if isinstance(e, Course) and e.programme == entry.id]
+        children: list[Entry] = [e for e in entries if isinstance(e, Course) and e.programme == entry.id]
         if children:
             return children
         if entry.programme:

@@ -179,18 +179,11 @@ def _one(
         best = hits[0]
     if best is not None:
         return _answered(kb, best, hits, asked=reading.attributes, searched=text, compact=compact)
-    current = kb.entry(context.entry) if context is not None and context.entry else None
-    if current is not None:
-        # "学完有证书吗" after PLC编程: a question about the current subject in words the
-        # knowledge does not use; the subject's whole entry is the best answer there is.
-        again = kb.search(f"{current.title} {text}", limit=2)
-        if again and again[0].confident and again[0].id == current.id:
-            hit = kb.get(current.id)
-            if hit is not None:
-                return _answered(kb, hit, [], asked=reading.attributes, follow_up=True, searched=text, compact=compact)
-    return replace(
-        _not_found(text, hits, out_of_scope=intent == "out_of_scope", streak=streak), context=context
-    )
+    if context is not None and context.entry and all(h.id != context.entry for h in hits):
+        # What the conversation was about is a likely meaning of an unclear follow-up.
+        current = kb.get(context.entry)
+        hits = [current, *hits] if current is not None else hits
+    return replace(_not_found(text, hits, out_of_scope=intent == "out_of_scope", streak=streak), context=context)
 
 
 def topic_menu(kb: KnowledgeBase, kind: str) -> Outcome | None:
@@ -226,11 +219,13 @@ def _answered(
         short = _attribute_reply(kb, entry, hit, wanted, related, follow_up=follow_up or compact)
         if short is not None:
             context = Context(hit.id, wanted[-1])
-            return Outcome("answered", (short,), hits=tuple(related) or (hit,), answered=hit, searched=searched, context=context)
+            return Outcome(
+                "answered", (short,), hits=tuple(related) or (hit,), answered=hit, searched=searched, context=context
+            )
     body = _summary(hit) if compact else hit.answer
     buttons = _next_steps(kb, hit, related)
     if compact and body != hit.answer:
-        buttons.insert(0, attributes.full_entry_button(entry or hit))  # type: ignore[arg-type]
+        buttons.insert(0, replies.entry_button(hit.id, texts.FULL_ENTRY_BUTTON.format(title=hit.title)))
     reply = Reply(replies.with_source(body, hit.source), tuple(replies.dedupe(buttons)[:5]))
     overview = attributes.OVERVIEW if asked == (attributes.OVERVIEW,) else None
     return Outcome(
@@ -284,7 +279,9 @@ def _programme_figures(kb: KnowledgeBase, entry: Entry, missing: list[attributes
         if "figures" in attribute.fields:
             figures = attributes.figures_for(programme, attribute.units)
             if figures:
-                out.append(texts.ATTRIBUTE_PROGRAMME_FIGURES.format(programme=programme.title) + "；".join(figures) + "。")
+                out.append(
+                    texts.ATTRIBUTE_PROGRAMME_FIGURES.format(programme=programme.title) + "；".join(figures) + "。"
+                )
     return out
 
 
@@ -336,7 +333,11 @@ def _figure(kb: KnowledgeBase, entry_id: str, qualifier: str, context: Context |
         return Outcome("gone", (Reply(texts.ENTRY_GONE),), context=None)
     figures = figure_match(entry, qualifier)
     name = context.attribute if context is not None and context.attribute in attributes.BY_NAME else "count"
-    label = attributes.BY_NAME[name].label if "figures" in attributes.BY_NAME[name].fields else attributes.BY_NAME["count"].label
+    label = (
+        attributes.BY_NAME[name].label
+        if "figures" in attributes.BY_NAME[name].fields
+        else attributes.BY_NAME["count"].label
+    )
     text = texts.ATTRIBUTE_LINE.format(subject=entry.title, label=label, value="；".join(figures))
     buttons = (attributes.full_entry_button(entry), dict(texts.HUMAN_BUTTON))
     reply = Reply(replies.with_source(text, hit.source), buttons)
@@ -370,7 +371,9 @@ def _several(kb: KnowledgeBase, parts: list[str], context: Context | None) -> Ou
     reply = Reply("\n\n".join(blocks), tuple(replies.dedupe(buttons)[:5]))
     first = answered[0]
     hits = tuple(h for o in answered for h in o.hits[:1])
-    return Outcome("answered", (reply,), hits=hits, answered=first.answered, searched=" / ".join(parts), context=current)
+    return Outcome(
+        "answered", (reply,), hits=hits, answered=first.answered, searched=" / ".join(parts), context=current
+    )
 
 
 def _next_steps(kb: KnowledgeBase, hit: Hit, related: list[Hit]) -> list[replies.Button]:

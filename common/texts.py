@@ -565,14 +565,16 @@ APPLICATION_PENDING = "  工作人员审核后，结果会在这里显示。"
 CHANNEL_APOLOGY = NO_TIMELY_REPLY + MAY_BE_SAVED + "其他问题请稍后再试，或者点下面的“转人工”找工作人员。"
 
 
-# ---------------------------------------------------------------- conversation context and attribute answers (answering/)
+# ---------------------------------------------------------------- conversation context, attribute answers (answering/)
 # What the answering logic says about one attribute of an entry, follow-ups, several
 # questions in one message. The values themselves (a figure, a place) come from knowledge/.
 
 #: "匠心工坊的参加人数：截至2020年6月共3749人参与。"
 ATTRIBUTE_LINE = "{subject}的{label}：{value}。"
 ATTRIBUTE_START_DATE = "{date}开课"
-ATTRIBUTE_HOW_TO_ENROLL = "在这里发“报名{course}”就能报名：小助手会问您的姓名、手机号、工作单位和所在区县（市），您确认后就登记好了"
+ATTRIBUTE_HOW_TO_ENROLL = (
+    "在这里发“报名{course}”就能报名：小助手会问您的姓名、手机号、工作单位和所在区县（市），您确认后就登记好了"
+)
 #: What the knowledge does not say is never guessed.
 ATTRIBUTE_NOT_IN_SOURCE = "报道里没有写{subject}的{label}，可以问工作人员。"
 #: For a course of a programme that only has the programme's figures.

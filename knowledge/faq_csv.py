@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from common.clock import Clock
-from knowledge.fields import ATTRIBUTE_FIELDS, field_specs, label
+from knowledge import fields
 from knowledge.loader import load
 from knowledge.located import LList, LMap, parse_yaml
 from knowledge.schema import ERROR, Entry, Problem
@@ -38,7 +38,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("sample_fields", "示例字段（多个用 | 分隔）"),
     ("source", "出处"),
     # The attribute fields come last, so spreadsheets laid out before they existed still line up.
-    *((name, label("faq", name) + ("（多个用 | 分隔）" if name == "figures" else "")) for name in ATTRIBUTE_FIELDS),
+    *(
+        (name, fields.label("faq", name) + ("（多个用 | 分隔）" if name == "figures" else ""))
+        for name in fields.ATTRIBUTE_FIELDS
+    ),
 )
 LIST_FIELDS = frozenset({"questions", "tags", "aliases", "sample_fields", "figures"})
 REQUIRED_COLUMNS = ("id", "questions", "answer")
@@ -252,7 +255,7 @@ _Dumper.add_representer(LList, yaml.SafeDumper.represent_list)
 def dump_faq(entries: list[dict[str, Any]]) -> str:
     """YAML text for FAQ entries, fields in the usual order, one blank line between."""
     blocks = []
-    order = [f.name for f in field_specs("faq")]
+    order = [f.name for f in fields.field_specs("faq")]
     for item in entries:
         out: dict[str, Any] = {}
         for name in order:

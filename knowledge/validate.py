@@ -120,7 +120,10 @@ class Msg:
         "开课日期 {start} 已经过了，小助手还在接受报名。请改成下一期的开课日期，或者把 enrollable 改成 false"
     )
     FIGURE_NUMBER = "第{n}项“{figure}”里没有数字：这里只写数字（例如“2019年开设500场”），其他内容写进回答"
-    FIGURE_YEAR = "第{n}项“{figure}”没有写年份，职工会以为是今年的数字。请写明是哪一年的，例如“2019年开设500场”“截至2020年6月共3749人参与”"
+    FIGURE_YEAR = (
+        "第{n}项“{figure}”没有写年份，职工会以为是今年的数字。"
+        "请写明是哪一年的，例如“2019年开设500场”“截至2020年6月共3749人参与”"
+    )
     FIGURE_NOT_IN_ANSWER = "数字 {number}（figures 第{n}项）在{where}里没有出现，两处是否一致？"
     COURSE_ENDED = "这门课 {end} 已经结课，小助手还在接受报名。请改成下一期的日期，或者把 enrollable 改成 false"
 
@@ -421,8 +424,9 @@ def _check_figures(out: _Collector, raw: LMap, figures: tuple[str, ...], entry: 
     """Every figure states a number and the year it is of (an error otherwise: a worker
     reading "共3749人参与" would take it for this year's number)."""
     ok = True
+    items = raw.get("figures")
     for i, figure in enumerate(figures):
-        line = raw.line_of("figures")
+        line = items.line_of(i) if isinstance(items, LList) else raw.line_of("figures")
         if not FIGURE_NUMBER_RE.search(figure):
             out.error(line, entry, "figures", Msg.FIGURE_NUMBER.format(n=i + 1, figure=figure))
             ok = False
@@ -436,12 +440,13 @@ def _warn_figures_elsewhere(out: _Collector, raw: LMap, entry: Entry, field: str
     """A number in ``figures`` that the full answer does not show is probably a typo in
     one of the two places (a worker would get two different numbers)."""
     shown = set(_DIGITS_RE.findall(text))
+    items = raw.get("figures")
     for i, figure in enumerate(entry.figures):
         for number in _DIGITS_RE.findall(_DATE_RE.sub("", figure)):
             if number not in shown:
                 where = "简介" if field == "description" else "回答"
                 out.warn(
-                    raw.line_of("figures"),
+                    items.line_of(i) if isinstance(items, LList) else raw.line_of("figures"),
                     entry.id,
                     "figures",
                     Msg.FIGURE_NOT_IN_ANSWER.format(number=number, n=i + 1, where=where),
