@@ -121,6 +121,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "参加过",
             "参与过",
             "参加人数",
+            "总人数",
+            "人数",
             "参与人数",
             "人次",
             "参加的人",
@@ -189,6 +191,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "谁带",
             "有人带",
             "请了哪些",
+            "请过哪些",
+            "老师",
             "请了谁",
             "哪些工匠",
         ),
@@ -212,6 +216,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "哪里搞的",
             "哪办的",
             "谁负责",
+            "哪个机构",
+            "什么机构",
             "谁牵头",
             "哪个部门",
         ),
@@ -296,6 +302,11 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "开始",
             "开放时间",
             "多久一次",
+            "一周上几",
+            "每周几",
+            "一周几次",
+            "上几次课",
+            "星期几",
             "每周",
             "周末",
             "晚上",
@@ -338,22 +349,24 @@ def detect(text: str) -> list[str]:
     """The attributes ``text`` asks about, in the order asked (may be empty).
 
     ``overview`` when it asks what the thing is; an empty list when it asks nothing
-    in particular ("那劳模呢": the caller carries the last question over).
+    in particular ("那劳模呢": the caller carries the last question over). The longest
+    cue wins a stretch of text ("一周上几次" is the time, not how many sessions).
     """
     norm = normalize(text)
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for attribute in ATTRIBUTES:
-        for match in attribute.cues.finditer(norm):
-            span = match.span()
-            if any(span[0] < end and start < span[1] for start, end in taken):
-                continue
-            taken.append(span)
-            found.append((span[0], attribute.name))
-            break
-    if not found and _OVERVIEW_CUES.search(norm):
+    matches = [
+        (match.start(), match.end(), order, attribute.name)
+        for order, attribute in enumerate(ATTRIBUTES)
+        for match in attribute.cues.finditer(norm)
+    ]
+    matches.sort(key=lambda m: (-(m[1] - m[0]), m[2]))
+    taken: list[tuple[int, int, str]] = []
+    for start, end, _, name in matches:
+        if all(end <= s or e <= start for s, e, _ in taken):
+            taken.append((start, end, name))
+    names = list(dict.fromkeys(name for _, _, name in sorted(taken)))
+    if not names and _OVERVIEW_CUES.search(norm):
         return [OVERVIEW]
-    return [name for _, name in sorted(found)]
+    return names
 
 
 def strip_cues(norm: str) -> str:

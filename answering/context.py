@@ -87,7 +87,7 @@ _FILLER = frozenset(
     上 上课 课 课程 培训 班 活动 项目 人 参加 参与 期 钱 报名 开始 一共 总共 总计 累计 大概 大约 到底 具体
     现在 目前 情况 信息 详细 详情 时候 时间 多 少 过 了 呢 吗 吧 啊 呀 嘛 哦 么 的 是 有 还 都 也 就 又 再
     可以 能 会 要 想 问 请 办 开 一下 知道 说 讲 那么 那 这 哪 几 什么 怎么 谁 多少 一个 个 些 都有 还有
-    呢呢 学 去 来 给 让 我 你 我们 好 不 没
+    呢呢 学 去 来 给 让 我 你 我们 好 不 没 读 念 领 职工 工人 员工 宁波 全市 总 总数 人数 数量
     那里 这里 这边 那边 所以 然后 其实 嗯 哈
     """.split()
 )
@@ -104,7 +104,8 @@ def remainder(kb: KnowledgeBase, text: str) -> str:
     norm = attributes.strip_cues(norm)
     norm = _REFERS.sub(" ", norm)
     words = [w for part in norm.split() for w in kb.snapshot.analyzer.words(part)]
-    return "".join(w for w in words if w not in _FILLER)
+    rest = "".join(w for w in words if w not in _FILLER)
+    return rest if len(rest) > 1 else ""  # one character left ("读", "领") names nothing
 
 
 def _sibling_request(norm: str) -> tuple[bool, bool]:
@@ -116,7 +117,7 @@ def _sibling_request(norm: str) -> tuple[bool, bool]:
     rest = _LEAD.sub("", rest)
     courses = bool(_COURSE_WORDS.search(rest))
     rest = _COURSE_WORDS.sub("", rest)
-    rest = re.sub(r"[吗呢吧啊呀么的是有没]", "", rest)
+    rest = re.sub(r"还有|哪些|什么|啥|[吗呢吧啊呀么的是有没]", "", rest)
     return (len(rest) <= 1), courses
 
 
@@ -134,26 +135,51 @@ def _district_in(kb: KnowledgeBase, text: str, named: str | None) -> str | None:
 
 
 def figure_match(entry: Entry, qualifier: str) -> list[str]:
-    """The entry's figures about ``qualifier`` ("省" -> 省工会示范职工书屋651家)."""
+    """The entry's figures about ``qualifier`` ("省里示范" -> 省工会示范职工书屋651家)."""
+    return _figures_and_strength(entry, qualifier)[0]
+
+
+def _figures_and_strength(entry: Entry, qualifier: str) -> tuple[list[str], float]:
+    """The figures sharing the most of the qualifier's characters that tell the figures
+    apart, and how much of the qualifier they explain (0..1)."""
     core = _QUALIFIER_SUFFIX.sub("", qualifier)
-    if not core or not entry.figures:
-        return []
-    found = [f for f in entry.figures if core in _DATE.sub("", f)]
-    return found if 0 < len(found) < len(entry.figures) else []
+    figures = [_DATE.sub("", f) for f in entry.figures]
+    if not core or len(figures) < 2:
+        return [], 0.0
+    own = [ch for ch in dict.fromkeys(core) if not all(ch in f for f in figures)]
+    telling = {ch for ch in own if any(ch in f for f in figures)}
+    scores = [sum(ch in f for ch in telling) for f in figures]
+    best = max(scores)
+    if best == 0:
+        return [], 0.0
+    return [entry.figures[i] for i, score in enumerate(scores) if score == best], best / max(len(own), 1)
+
+
+#: A qualifier this well explained by the current subject's figures is about them, even
+#: when it also names something else ("全国示范点的呢" is not the online 全国职工书屋).
+STRONG_FIGURE = 0.5
 
 
 def _subject(kb: KnowledgeBase, rest: str, hint: str | None, course: str | None) -> Entry | None:
-    """The entry ``rest`` names (a course entity first), if it names one confidently."""
+    """The entry ``rest`` names (a course entity first), if it names one confidently:
+    the whole remainder, or one of its words ("劳动模范读" -> 劳动模范)."""
     if course:
         matches = kb.find_courses(course, limit=1)
         if matches and matches[0][1] >= 80:
             return matches[0][0]
     if not rest:
         return None
-    hits = kb.search(rest, kind=hint, limit=3)
-    if hits and hits[0].confident:
-        return kb.entry(hits[0].id)
+    words = [w for w in kb.snapshot.analyzer.words(rest) if len(w) >= 2 and w != rest]
+    for query in (rest, *words):
+        hits = kb.search(query, kind=hint, limit=3)
+        if hits and hits[0].confident:
+            return kb.entry(hits[0].id)
     return None
+
+
+#: What is left of a follow-up that names nothing the knowledge knows, at most this long,
+#: is taken for a verb ("开展过多少期" -> 开展) and the message for the current subject.
+UNNAMED_REST = 3
 
 
 def read(
@@ -194,15 +220,20 @@ def read(
             return Reading("needs_subject", attributes=asked)
         return Reading("new", attributes=asked)
 
-    if current is not None and fragment and not asked and figure_match(current, rest):
-        return Reading("figure", current.id, qualifier=rest, used_context=True)
-
+    if current is not None and fragment and not asked:
+        figures, strength = _figures_and_strength(current, rest)
+        if figures and strength >= STRONG_FIGURE:
+            return Reading("figure", current.id, qualifier=rest, used_context=True)
     subject = _subject(kb, rest, current.kind if current is not None else None, entities.get("course"))
     if subject is not None:
         if current is not None and subject.id == current.id:
             return Reading("same_subject", subject.id, attributes=asked or carry, used_context=True)
         if live is not None:
             return Reading("other_subject", subject.id, attributes=asked or carry, used_context=bool(carry))
+    elif current is not None and fragment and not asked and figure_match(current, rest):
+        return Reading("figure", current.id, qualifier=rest, used_context=True)
+    elif current is not None and asked and len(rest) <= UNNAMED_REST and not entities.get("course"):
+        return Reading("same_subject", current.id, attributes=asked, used_context=True)
     return Reading("new", attributes=asked)
 
 

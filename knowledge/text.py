@@ -110,6 +110,9 @@ LATIN_PHRASES: dict[str, str] = {
     "shenme shihou": "什么时候",
     "duoshao qian": "多少钱",
     "duoshao ren": "多少人",
+    "took part": "参加",
+    "take part": "参加",
+    "taken part": "参加",
 }
 LATIN_WORDS: dict[str, str] = {
     # English
@@ -185,6 +188,12 @@ LATIN_WORDS: dict[str, str] = {
     "location": "地点",
     "people": "人",
     "participants": "参加人数",
+    "start": "开始",
+    "starts": "开始",
+    "begin": "开始",
+    "joined": "参加",
+    "attended": "参加",
+    "attend": "参加",
     "sessions": "期",
     # pinyin
     "peixun": "培训",
@@ -216,6 +225,9 @@ LATIN_WORDS: dict[str, str] = {
     "gonghuiyouyue": "工惠有约",
     "gongyilexue": "公益乐学",
     "gongjiang": "工匠",
+    "shang": "上",
+    "ma": "吗",
+    "ne": "呢",
     "shenmeshihou": "什么时候",
 }
 ENGLISH_FILLER: frozenset[str] = frozenset(

@@ -68,8 +68,8 @@ def test_a_figure_the_answer_does_not_show_is_pointed_out(kdir, write_yaml) -> N
     write_yaml(kdir, "subsidies.yml", subsidy("2019年发放600份"))
     assert errors(kdir) == []
     assert (
-        "[提醒] subsidies.yml 第7行（条目 subsidy_a，字段 figures）：数字 600（figures 第1项）在回答里没有出现，两处是否一致？"
-        in warnings(kdir)
+        "[提醒] subsidies.yml 第7行（条目 subsidy_a，字段 figures）："
+        "数字 600（figures 第1项）在回答里没有出现，两处是否一致？" in warnings(kdir)
     )
 
 
