@@ -443,12 +443,23 @@ def applies(entry: Entry, name: str) -> bool:
     return entry.kind in BY_NAME[name].applies
 
 
+#: Other figures of the entry shown after the one asked for (as a second sentence).
+OTHER_FIGURES = 2
+
+
 def short_text(entry: Entry, found: list[AttributeAnswer]) -> str:
-    """One or two sentences: "匠心工坊的参加人数：截至2020年6月共3749人参与。"."""
+    """One or two sentences: "匠心工坊的参加人数：截至2020年6月共3749人参与。", then the
+    entry's other figures of the report ("同一报道还写到：…"), so a worker asking 人次
+    also learns the 场次 of the same year."""
     lines = [
         texts.ATTRIBUTE_LINE.format(subject=entry.title, label=a.attribute.label, value="；".join(a.lines))
         for a in found
     ]
+    shown = {line for a in found for line in a.lines}
+    if any("figures" in a.attribute.fields for a in found):
+        others = [f for f in entry.figures if f not in shown][:OTHER_FIGURES]
+        if others:
+            lines.append(texts.ATTRIBUTE_OTHER_FIGURES.format(figures="；".join(others)))
     return with_sample_note("\n".join(lines), any(a.sample for a in found))
 
 

@@ -174,6 +174,10 @@ def _one(
         return Outcome("not_sure", (reply,), unanswered_streak=streak, searched=text, context=context)
 
     hits = kb.search(text, kind=SEARCH_KINDS.get(kind, kind) if kind else None, limit=4)
+    if kind is None and hits and not hits[0].confident and intent != "out_of_scope":
+        # No topic from the NLU (a follow-up, an unsure parse): the search's own best
+        # topic is the hint, so a clear leader there is answered as under its intent.
+        hits = kb.search(text, kind=SEARCH_KINDS.get(hits[0].kind, hits[0].kind), limit=4)
     best = _named_course(kb, entities.get("course"), hits) if kind == "course" else None
     if best is None and hits and hits[0].confident:
         best = hits[0]

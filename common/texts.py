@@ -580,6 +580,8 @@ ATTRIBUTE_NOT_IN_SOURCE = "报道里没有写{subject}的{label}，可以问工�
 #: For a course of a programme that only has the programme's figures.
 ATTRIBUTE_PROGRAMME_FIGURES = "{programme}全部课程合计："
 FULL_ENTRY_BUTTON = "{title}详情"
+#: After the figure asked for, the entry's other figures.
+ATTRIBUTE_OTHER_FIGURES = "同一报道还写到：{figures}。"
 #: A follow-up ("多少人参加过", "这个呢") with nothing to refer to.
 ASK_WHICH_SUBJECT = "您问的是哪一项呢？说完整一点我就能回答，例如“匠心工坊多少人参加过”“PLC编程在哪上课”。"
 SIBLINGS_HEADING = "{subject}的同类内容，点一个看详情："

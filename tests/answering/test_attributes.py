@@ -41,8 +41,10 @@ def test_figures_are_picked_by_what_they_count(real_kb: KnowledgeBase) -> None:
 
 def test_the_answer_is_one_sentence_with_its_year(real_kb: KnowledgeBase) -> None:
     outcome = answer_question(real_kb, "匠心工坊一共多少人参加过", intent="ask_course", entities={"course": "匠心工坊"})
-    body = outcome.replies[0].text.split("\n\n")[0]
-    assert body == "匠心工坊的参加人数：截至2020年6月共3749人参与。"
+    first, second = outcome.replies[0].text.split("\n\n")[0].split("\n")
+    assert first == "匠心工坊的参加人数：截至2020年6月共3749人参与。"
+    assert second == "同一报道还写到：截至2020年6月已开展71期；截至2020年6月推出技能培训课程30余项。"
+    assert "工业机器人" not in outcome.text  # not the whole entry
     assert "依据" in outcome.text
     assert outcome.replies[0].buttons[0]["payload"] == '/ask_general{"kb_id":"jxgf"}'
 

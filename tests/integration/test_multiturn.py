@@ -93,3 +93,20 @@ def test_multiturn_conversations_get_the_right_facts(rasa_stack) -> None:
         print(f"  {name}: {right}/{len(items)}")
     details = [f"{c.id}: missing {c.missing()} in {' '.join(c.replies[-1].split())[:120]!r}" for c in wrong]
     assert share >= THRESHOLD, "\n".join(details)
+
+
+@pytest.mark.slow
+def test_the_context_is_visible_in_the_tracker(rasa_stack) -> None:
+    """What a follow-up referred to is in the tracker's slots (story tests, operators' transcript)."""
+    import httpx
+
+    sender = f"context-{uuid.uuid4().hex[:8]}"
+    chat = RestChat(rasa_stack.rasa_url, sender)
+    assert "71期" in chat.say("匠心工坊开办了多少期")
+    assert "3749" in chat.say("那参加的人有多少")
+    tracker = httpx.get(
+        f"{rasa_stack.rasa_url}/conversations/{sender}/tracker", params={"token": rasa_stack.token}, timeout=30
+    ).json()
+    slots = tracker["slots"]
+    assert slots["context_entry"] == "jxgf" and slots["context_attribute"] == "participants"
+    assert slots["context_age"] == 0
