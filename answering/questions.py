@@ -19,6 +19,7 @@ from answering.several import split_questions
 from common import replies, texts
 from knowledge import SAMPLE_NOTE, Course, Entry, Hit, KnowledgeBase
 from knowledge.schema import visible_len, with_sample_note
+from knowledge.text import normalize
 
 # The intent is a hint that boosts one kind of entry; it never hides the others, so an
 # NLU confusion between e.g. ask_subsidy and ask_general still finds the right answer.
@@ -411,6 +412,9 @@ def _named_course(kb: KnowledgeBase, mention: str | None, hits: list[Hit]) -> Hi
     top = hits[0] if hits else None
     if top is not None and top.confident and top.id != course.id and top.score > score:
         return None
+    named = kb.entry(top.id) if top is not None and top.kind != "course" else None
+    if named is not None and normalize(mention) in {normalize(n) for n in (named.title, *named.aliases)}:
+        return None  # "劳模先进班" is the subsidy's own name, not a near-miss of a course's
     return kb.get(course.id)
 
 

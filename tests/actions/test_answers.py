@@ -269,3 +269,13 @@ async def test_a_new_session_carries_the_slots_but_not_the_context(domain: dict)
     carried = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert carried["worker_name"] == "张三"
     assert not set(carried) & set(CONTEXT_SLOTS)
+
+
+async def test_a_follow_up_the_nlu_took_for_a_course_list_is_answered(data_dir: Path, domain: dict) -> None:
+    slots = {"context_entry": "reading_teams", "context_attribute": None, "context_age": 0.0}
+    tracker = ask(domain, "现在有多少人在里面", "ask_course_list", slots=slots)
+    events, messages = await answer(ActionListCourses(), tracker)
+    assert "2.6万余人" in messages[0]["text"] and texts.COURSES_ALL not in messages[0]["text"]
+    assert context_slots(events)["context_attribute"] == "participants"
+    plain, _ = await answer(ActionListCourses(), ask(domain, "都有哪些课", "ask_course_list", slots=slots))
+    assert context_slots(plain)["context_attribute"] == "courses"
