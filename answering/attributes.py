@@ -364,6 +364,8 @@ def detect(text: str) -> list[str]:
         if all(end <= s or e <= start for s, e, _ in taken):
             taken.append((start, end, name))
     names = list(dict.fromkeys(name for _, _, name in sorted(taken)))
+    if "count" in names and {"participants", "sessions"} & set(names):
+        names.remove("count")  # "参加的人有多少": 有多少 only says it is a number
     if not names and _OVERVIEW_CUES.search(norm):
         return [OVERVIEW]
     return names

@@ -25,6 +25,7 @@ from knowledge import KnowledgeBase
         ("PLC在哪上什么时候开始", ["location", "schedule"]),
         ("工惠有约是什么", ["overview"]),
         ("那劳模呢", []),
+        ("那参加的人有多少", ["participants"]),
         ("where is the robot class", ["location"]),
     ],
 )
