@@ -16,8 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import stores
+from actions.context import context_events, read_context
 from actions.signup.parsing import first_entity, latest_intent, latest_text
 from answering import Outcome, answer_question, list_courses
+from answering.context import read as read_message
 from common import replies, texts
 from common.clock import default_clock
 from knowledge import KnowledgeBase, KnowledgeError
@@ -25,6 +27,9 @@ from knowledge.documents import record_use
 from knowledge.gaps import record_gap
 
 logger = logging.getLogger(__name__)
+
+#: How a message reads that continues the conversation about the current entry.
+FOLLOW_UPS = ("same_subject", "figure")
 
 
 async def open_kb(dispatcher: CollectingDispatcher) -> KnowledgeBase | None:
@@ -46,6 +51,36 @@ def say(dispatcher: CollectingDispatcher, outcome: Outcome) -> None:
         dispatcher.utter_message(text=reply.text, buttons=[dict(b) for b in reply.buttons])
 
 
+def answer(dispatcher: CollectingDispatcher, tracker: Tracker, kb: KnowledgeBase) -> list[EventType]:
+    """Answer the latest message in its context; the events to return."""
+    names = ("kb_id", "attribute", "course", "district")
+    entities = {name: value for name in names if (value := first_entity(tracker, name))}
+    outcome = answer_question(
+        kb,
+        latest_text(tracker),
+        intent=latest_intent(tracker),
+        entities=entities,
+        unanswered_streak=int(tracker.get_slot("unanswered_streak") or 0),
+        context=read_context(tracker),
+    )
+    if outcome.gap:
+        try:
+            record_gap(outcome.searched, tracker.sender_id, outcome.gap, list(outcome.hits))
+        except Exception:
+            logger.exception("could not record an unanswered question")
+    if outcome.status == "passage":  # an imported notice answered it: staff see how often
+        record_use(int(str(outcome.extra["passage_id"])), now=default_clock().now())
+    say(dispatcher, outcome)
+    events: list[EventType] = [SlotSet("kb_id", None), *context_events(outcome.context)]
+    if outcome.status == "handoff":
+        return [SlotSet("unanswered_streak", 0), *events, FollowupAction("action_handoff")]
+    if outcome.status in ("answered", "menu", "passage"):
+        events.append(SlotSet("unanswered_streak", 0))
+    elif outcome.status in ("not_sure", "not_found"):
+        events.append(SlotSet("unanswered_streak", outcome.unanswered_streak))
+    return events
+
+
 class ActionAnswerQuestion(Action):
     """Answer any question from the knowledge base, or offer the nearest topics."""
 
@@ -56,34 +91,16 @@ class ActionAnswerQuestion(Action):
         kb = await open_kb(dispatcher)
         if kb is None:
             return []
-        entities = {name: value for name in ("kb_id", "course") if (value := first_entity(tracker, name))}
-        outcome = answer_question(
-            kb,
-            latest_text(tracker),
-            intent=latest_intent(tracker),
-            entities=entities,
-            unanswered_streak=int(tracker.get_slot("unanswered_streak") or 0),
-        )
-        if outcome.gap:
-            try:
-                record_gap(outcome.searched, tracker.sender_id, outcome.gap, list(outcome.hits))
-            except Exception:
-                logger.exception("could not record an unanswered question")
-        if outcome.status == "passage":  # issue #14: count the notice passage used
-            record_use(int(str(outcome.extra["passage_id"])), now=default_clock().now())
-        say(dispatcher, outcome)
-        events: list[EventType] = [SlotSet("kb_id", None)]
-        if outcome.status == "handoff":
-            return [SlotSet("unanswered_streak", 0), *events, FollowupAction("action_handoff")]
-        if outcome.status in ("answered", "menu", "passage"):
-            events.append(SlotSet("unanswered_streak", 0))
-        elif outcome.status in ("not_sure", "not_found"):
-            events.append(SlotSet("unanswered_streak", outcome.unanswered_streak))
-        return events
+        return answer(dispatcher, tracker, kb)
 
 
 class ActionListCourses(Action):
-    """List the courses, by district when one is named, as buttons to pick from."""
+    """List the courses, by district when one is named, as buttons to pick from.
+
+    Unless the message continues the conversation about one entry ("现在有多少人在里面"
+    after 读书团队, which the NLU may take for a course list): the context decides, and
+    it is answered like any follow-up.
+    """
 
     def name(self) -> str:
         return "action_list_courses"
@@ -92,6 +109,14 @@ class ActionListCourses(Action):
         kb = await open_kb(dispatcher)
         if kb is None:
             return []
-        outcome = list_courses(kb, first_entity(tracker, "district"))
+        district = first_entity(tracker, "district")
+        context = read_context(tracker)
+        if district is None and context is not None and context.alive and context.entry:
+            reading = read_message(kb, latest_text(tracker), context)
+            if reading.kind in FOLLOW_UPS and reading.attributes and "courses" not in reading.attributes:
+                return answer(dispatcher, tracker, kb)
+        outcome = list_courses(kb, district)
         say(dispatcher, outcome)
-        return [] if outcome.status == "empty" else [SlotSet("district", None)]
+        if outcome.status == "empty":
+            return []
+        return [SlotSet("district", None), *context_events(outcome.context)]

@@ -9,6 +9,7 @@ Side effects (recording an unanswered question, handing over to a person) are de
 here but carried out by the caller: the preview must never record a gap.
 """
 
+from answering.context import CONTEXT_TURNS, Context
 from answering.questions import (
     KIND_BY_INTENT,
     UNANSWERED_BEFORE_HANDOFF,
@@ -19,6 +20,8 @@ from answering.questions import (
 )
 
 __all__ = [
+    "CONTEXT_TURNS",
+    "Context",
     "KIND_BY_INTENT",
     "UNANSWERED_BEFORE_HANDOFF",
     "Outcome",

@@ -571,3 +571,29 @@ CHANNEL_APOLOGY = NO_TIMELY_REPLY + MAY_BE_SAVED + "其他问题请稍后再试�
 PASSAGE_ANSWER = "知识库里还没有专门的回答，工会文件里是这样写的：\n{extract}"
 #: Under it: which notice, of which date (the worker can look it up).
 PASSAGE_SOURCE = "📄 依据：《{title}》（{date}）"
+
+
+# ---------------------------------------------------------------- conversation context, attribute answers (answering/)
+# What the answering logic says about one attribute of an entry, follow-ups, several
+# questions in one message. The values themselves (a figure, a place) come from knowledge/.
+
+#: "匠心工坊的参加人数：截至2020年6月共3749人参与。"
+ATTRIBUTE_LINE = "{subject}的{label}：{value}。"
+ATTRIBUTE_START_DATE = "{date}开课"
+ATTRIBUTE_HOW_TO_ENROLL = (
+    "在这里发“报名{course}”就能报名：小助手会问您的姓名、手机号、工作单位和所在区县（市），您确认后就登记好了"
+)
+#: What the knowledge does not say is never guessed.
+ATTRIBUTE_NOT_IN_SOURCE = "报道里没有写{subject}的{label}，可以问工作人员。"
+#: For a course of a programme that only has the programme's figures.
+ATTRIBUTE_PROGRAMME_FIGURES = "{programme}全部课程合计："
+FULL_ENTRY_BUTTON = "{title}详情"
+#: After the figure asked for, the entry's other figures.
+ATTRIBUTE_OTHER_FIGURES = "同一报道还写到：{figures}。"
+#: A follow-up ("多少人参加过", "这个呢") with nothing to refer to.
+ASK_WHICH_SUBJECT = "您问的是哪一项呢？说完整一点我就能回答，例如“匠心工坊多少人参加过”“PLC编程在哪上课”。"
+SIBLINGS_HEADING = "{subject}的同类内容，点一个看详情："
+PROGRAMME_COURSES_HEADING = "{subject}的课程，点一个看详情："
+OTHER_QUESTION_NOT_FOUND = "“{question}”这个问题我没找到确切答案，可以换个说法再问，或者转人工。"
+#: Numbering of the answers when one message asks several questions.
+SEVERAL_NUMBERS = ("①", "②", "③", "④")

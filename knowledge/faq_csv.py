@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from common.clock import Clock
+from knowledge import fields
 from knowledge.loader import load
 from knowledge.located import LList, LMap, parse_yaml
 from knowledge.schema import ERROR, Entry, Problem
@@ -34,8 +35,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("aliases", "别名（多个用 | 分隔）"),
     ("sample_fields", "示例字段（多个用 | 分隔）"),
     ("source", "出处"),
+    # The attribute fields come last, so spreadsheets laid out before they existed still line up.
+    *(
+        (name, fields.label("faq", name) + ("（多个用 | 分隔）" if name == "figures" else ""))
+        for name in fields.ATTRIBUTE_FIELDS
+    ),
 )
-LIST_FIELDS = frozenset({"questions", "tags", "aliases", "sample_fields"})
+LIST_FIELDS = frozenset({"questions", "tags", "aliases", "sample_fields", "figures"})
 REQUIRED_COLUMNS = ("id", "questions", "answer")
 
 
@@ -247,7 +253,7 @@ _Dumper.add_representer(LList, yaml.SafeDumper.represent_list)
 def dump_faq(entries: list[dict[str, Any]]) -> str:
     """YAML text for FAQ entries, fields in the usual order, one blank line between."""
     blocks = []
-    order = [name for name, _ in COLUMNS]
+    order = [f.name for f in fields.field_specs("faq")]
     for item in entries:
         out: dict[str, Any] = {}
         for name in order:

@@ -45,12 +45,53 @@ _ALIASES = Field("aliases", TEXTLIST, False, "别名", "简称、俗称、常见
 _SAMPLES = Field("sample_fields", TEXTLIST, False, "示例字段", "还没定下来、先写了示例的字段名")
 _SOURCE = Field("source", TEXT, True, "出处", "依据的文件或报道，例如“工会办公室 2026-11 通知”")
 
+# What workers ask about one entry ("谁来上课", "在哪上", "多少人参加过", "要钱吗"): when
+# one of these is filled, the bot answers that question in a sentence or two instead of
+# sending the whole entry; when it is empty, the bot says the report does not say and
+# offers a person. Fill them from the source only; unconfirmed details are sample values.
+_PROVIDER = Field("provider", TEXT, False, "主办单位", "谁办的，例如“宁波市工人文化宫”")
+_TEACHERS = Field("teachers", TEXT, False, "授课老师", "谁来上课、谁来讲，例如“由工匠担任授课主体”")
+_AUDIENCE = Field("audience", TEXT, False, "参加对象", "谁可以参加、谁可以领")
+_LOCATION = Field("location", TEXT, False, "地点")
+_SCHEDULE = Field("schedule", TEXT, False, "时间", "什么时候办、什么时候上课")
+_COST = Field("cost", TEXT, False, "费用", "要不要交钱、谁出钱；报道里没写就不填")
+_HOW_TO_JOIN = Field("how_to_join", TEXT, False, "报名方式", "怎么报名、参加或申请")
+_CONTACT = Field("contact", TEXT, False, "联系方式")
+_FIGURES = Field(
+    "figures",
+    TEXTLIST,
+    False,
+    "数字（写明年份）",
+    "一行一个数字，写明是哪一年的，例如“2019年开设500场”“截至2020年6月共3749人参与”",
+)
+#: The attribute fields every kind of entry may have (courses: provider is required).
+ATTRIBUTE_FIELDS: tuple[str, ...] = (
+    "provider",
+    "teachers",
+    "audience",
+    "location",
+    "schedule",
+    "cost",
+    "how_to_join",
+    "contact",
+    "figures",
+)
+
 #: FAQ, subsidy, reading, sports and organisation entries.
 ENTRY: tuple[Field, ...] = _fields(
     _ID,
     Field("title", TEXT, True, "标题"),
     _QUESTIONS,
     Field("answer", TEXT, True, "回答", "最多300字；写给职工看的完整回答"),
+    _PROVIDER,
+    _TEACHERS,
+    _AUDIENCE,
+    _LOCATION,
+    _SCHEDULE,
+    _COST,
+    _HOW_TO_JOIN,
+    _CONTACT,
+    _FIGURES,
     _TAGS,
     _ALIASES,
     _SAMPLES,
@@ -70,8 +111,13 @@ COURSE: tuple[Field, ...] = _fields(
     Field("description", TEXT, True, "简介"),
     Field("schedule", TEXT, False, "上课时间"),
     Field("capacity", INT, False, "名额"),
-    Field("location", TEXT, False, "地点"),
-    Field("contact", TEXT, False, "联系方式"),
+    _LOCATION,
+    _CONTACT,
+    _TEACHERS,
+    _AUDIENCE,
+    _COST,
+    _HOW_TO_JOIN,
+    _FIGURES,
     Field("start_date", DATE, False, "开课日期", "写成 2026-12-05 这样"),
     Field("end_date", DATE, False, "结课日期", "写成 2026-12-26 这样"),
     Field("programme", TEXT, False, "所属项目", "项目的编号，例如匠心工坊的课程写 jxgf"),

@@ -30,7 +30,7 @@ from knowledge.schema import Course, Entry, MonthlyBook
 from knowledge.text import Analyzer, fts_tokens, normalize
 
 #: Bump when the layout changes: older index files are then ignored.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Phrase kinds: a question, the entry's title/name, an alias.
 QUESTION, TITLE, ALIAS = "q", "t", "a"

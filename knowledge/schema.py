@@ -83,6 +83,17 @@ class Entry:
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     sample_fields: tuple[str, ...] = ()
+    # The attributes workers ask about (knowledge.fields.ATTRIBUTE_FIELDS); empty when
+    # the source does not say.
+    provider: str = ""
+    teachers: str = ""
+    audience: str = ""
+    location: str = ""
+    schedule: str = ""
+    cost: str = ""
+    how_to_join: str = ""
+    contact: str = ""
+    figures: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
 
@@ -90,6 +101,16 @@ class Entry:
     def has_sample(self) -> bool:
         """True while the entry still shows values staff must replace."""
         return bool(self.sample_fields)
+
+    def attribute(self, name: str) -> str | tuple[str, ...]:
+        """The value of one attribute field as staff wrote it ("" or () when not given)."""
+        value = getattr(self, name, "")
+        return value if isinstance(value, (str, tuple)) else str(value) if value is not None else ""
+
+    def shown(self, name: str, value: str) -> str:
+        """``value`` of field ``name`` as a worker reads it (the ``示例：`` marker dropped:
+        the sample note says it instead)."""
+        return strip_sample_prefix(value) if name in self.sample_fields else value
 
     @property
     def needs_book(self) -> bool:
@@ -134,13 +155,9 @@ class Course(Entry):
 
     kind: str = "course"
     category: str = ""
-    provider: str = ""
     region: str = ""
     description: str = ""
-    schedule: str = ""
     capacity: int | None = None
-    location: str = ""
-    contact: str = ""
     programme: str | None = None
     enrollable: bool = True
     start_date: str | None = None

@@ -66,6 +66,211 @@ _SYNONYM_OF = {variant: word for word, variants in SYNONYMS.items() for variant 
 _SYNONYM_RE = re.compile("|".join(sorted(map(re.escape, _SYNONYM_OF), key=len, reverse=True)))
 
 
+# English and pinyin words workers type ("Is there any PLC training?", "PLC peixun zai na"),
+# in the knowledge's Chinese; English filler words are dropped. Only Latin runs are looked
+# up, whole, so "app" or "plc" in a Chinese phrasing stay as they are.
+LATIN_PHRASES: dict[str, str] = {
+    "how much": "多少钱",
+    "how many people": "多少人",
+    "how many": "多少",
+    "how to join": "怎么报名",
+    "how to apply": "怎么申请",
+    "how to register": "怎么报名",
+    "how do i join": "怎么报名",
+    "how can i join": "怎么报名",
+    "sign up": "报名",
+    "signup": "报名",
+    "who teaches": "谁教",
+    "model worker": "劳模",
+    "model workers": "劳模",
+    "industrial robot": "工业机器人",
+    "car repair": "汽车维修",
+    "auto repair": "汽车维修",
+    "reading club": "读书团队",
+    "reading team": "读书团队",
+    "reading group": "读书团队",
+    "book club": "读书会",
+    "reading festival": "读书节",
+    "reading room": "职工书屋",
+    "workers library": "职工书屋",
+    "sports league": "文体联赛",
+    "walking event": "健步走",
+    "frequency converter": "变频器",
+    "mold design": "模具设计",
+    "mould design": "模具设计",
+    "degree subsidy": "学历补贴",
+    "tuition fee": "学费",
+    "cultural palace": "文化宫",
+    "jiangxin gongfang": "匠心工坊",
+    "gonghui youyue": "工惠有约",
+    "gongyi lexue": "公益乐学",
+    "shi shenme": "是什么",
+    "zai nali": "在哪里",
+    "zai na": "在哪",
+    "shenme shihou": "什么时候",
+    "duoshao qian": "多少钱",
+    "duoshao ren": "多少人",
+    "took part": "参加",
+    "take part": "参加",
+    "taken part": "参加",
+}
+LATIN_WORDS: dict[str, str] = {
+    # English
+    "training": "培训",
+    "trainings": "培训",
+    "course": "课程",
+    "courses": "课程",
+    "class": "课",
+    "classes": "课",
+    "lesson": "课",
+    "lessons": "课",
+    "robot": "机器人",
+    "robots": "机器人",
+    "robotics": "机器人",
+    "subsidy": "补贴",
+    "subsidies": "补贴",
+    "allowance": "补贴",
+    "grant": "补贴",
+    "tuition": "学费",
+    "fee": "费用",
+    "fees": "费用",
+    "cost": "费用",
+    "price": "多少钱",
+    "free": "免费",
+    "degree": "学历",
+    "diploma": "学历",
+    "reading": "读书",
+    "read": "读书",
+    "books": "书",
+    "book": "书",
+    "library": "书屋",
+    "festival": "节",
+    "union": "工会",
+    "sports": "文体",
+    "sport": "文体",
+    "league": "联赛",
+    "walk": "健步走",
+    "walking": "健步走",
+    "hiking": "健步走",
+    "register": "报名",
+    "enroll": "报名",
+    "enrol": "报名",
+    "join": "参加",
+    "apply": "申请",
+    "where": "在哪",
+    "when": "什么时候",
+    "who": "谁",
+    "teacher": "老师",
+    "teachers": "老师",
+    "contact": "联系方式",
+    "phone": "电话",
+    "telephone": "电话",
+    "online": "线上",
+    "welding": "焊接",
+    "homestay": "民宿",
+    "inverter": "变频器",
+    "fixture": "工装夹具",
+    "fixtures": "工装夹具",
+    "jig": "夹具",
+    "mold": "模具",
+    "mould": "模具",
+    "tailoring": "服装定制",
+    "tailor": "服装定制",
+    "programming": "编程",
+    "skill": "技能",
+    "skills": "技能",
+    "craftsman": "工匠",
+    "craftsmen": "工匠",
+    "salon": "沙龙",
+    "schedule": "时间",
+    "time": "时间",
+    "address": "地址",
+    "location": "地点",
+    "people": "人",
+    "participants": "参加人数",
+    "start": "开始",
+    "starts": "开始",
+    "begin": "开始",
+    "joined": "参加",
+    "attended": "参加",
+    "attend": "参加",
+    "sessions": "期",
+    # pinyin
+    "peixun": "培训",
+    "kecheng": "课程",
+    "butie": "补贴",
+    "baoming": "报名",
+    "dushu": "读书",
+    "xueli": "学历",
+    "laomo": "劳模",
+    "jiqiren": "机器人",
+    "qixiu": "汽修",
+    "shuwu": "书屋",
+    "jianbuzou": "健步走",
+    "gonghui": "工会",
+    "mianfei": "免费",
+    "xuefei": "学费",
+    "shenqing": "申请",
+    "zaina": "在哪",
+    "zainali": "在哪里",
+    "duoshaoqian": "多少钱",
+    "minsu": "民宿",
+    "muju": "模具",
+    "bianpinqi": "变频器",
+    "liansai": "联赛",
+    "dushujie": "读书节",
+    "dushutuandui": "读书团队",
+    "tuandui": "团队",
+    "jiangxingongfang": "匠心工坊",
+    "gonghuiyouyue": "工惠有约",
+    "gongyilexue": "公益乐学",
+    "gongjiang": "工匠",
+    "shang": "上",
+    "ma": "吗",
+    "ne": "呢",
+    "shenmeshihou": "什么时候",
+}
+ENGLISH_FILLER: frozenset[str] = frozenset(
+    """
+    is are am was were be been there any a an the of for to in on at do does did i we you my our your it its
+    this that these those what which how can could would will shall should please want wanna like about with
+    and or me us have has get got some is there s any there's where's what's hi hello dear thanks thank
+    """.split()
+)
+_LATIN_PHRASE_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, LATIN_PHRASES), key=len, reverse=True)) + r")\b"
+)
+_LATIN_RUN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+# Traditional characters workers type (Hong Kong / Taiwan keyboards) that the knowledge
+# writes in simplified form: only those that occur in its questions.
+_TRADITIONAL = str.maketrans(
+    "勞學費誰書職會補貼課報還們這個麼時間參與區縣寧裡網電話號碼習機維車點開講師資錢聯賽動讀節團隊體訓練辦導員廣視臺廠產業級優惠給領證"
+    "請問嗎幾哪裏難題專門場數單據處應該種類費麼樣條歲產線邊東門歡營務員館為於從興實業權認證齊頒獎鄉鎮內兩萬億總項藝術歷"
+    "統計劃變頻器裝夾製設計員題讓認識覺見現發態銷賬戶註冊碼錄號鐘週與麥廳廣場樂學種"
+    "务约约园圆",
+    "劳学费谁书职会补贴课报还们这个么时间参与区县宁里网电话号码习机维车点开讲师资钱联赛动读节团队体训练办导员广视台厂产业级优惠给领证"
+    "请问吗几哪里难题专门场数单据处应该种类费么样条岁产线边东门欢营务员馆为于从兴实业权认证齐颁奖乡镇内两万亿总项艺术历"
+    "统计划变频器装夹制设计员题让认识觉见现发态销账户注册码录号钟周与麦厅广场乐学种"
+    "务约约园圆",
+)
+
+
+def translate_latin(text: str) -> str:
+    """English and pinyin words of a (lower-case) text in the knowledge's Chinese."""
+    if not re.search(r"[a-z]", text):
+        return text
+    text = _LATIN_PHRASE_RE.sub(lambda m: f" {LATIN_PHRASES[m.group(0)]} ", text)
+
+    def word(match: re.Match[str]) -> str:
+        w = match.group(0)
+        if w in LATIN_WORDS:
+            return f" {LATIN_WORDS[w]} "
+        return " " if w in ENGLISH_FILLER or w.split("'")[0] in ENGLISH_FILLER else f" {w} "
+
+    return _LATIN_RUN.sub(word, text)
+
+
 def canonical(norm: str) -> str:
     """A normalised text with everyday words replaced by the knowledge's words."""
     return _SYNONYM_RE.sub(lambda m: _SYNONYM_OF[m.group(0)], norm)
@@ -78,7 +283,8 @@ def normalize(text: str) -> str:
     NFKC (full-width -> half-width), lower case, only letters/digits/CJK kept,
     polite openings and closing particles removed.
     """
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = unicodedata.normalize("NFKC", text or "").lower().translate(_TRADITIONAL)
+    text = translate_latin(text)
     text = _KEEP.sub("", text)
     stripped = _TRAILING.sub("", _LEADING.sub("", text))
     return stripped or text

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from knowledge.fields import BOOL, DATE, EXPECTED, INT, MONTH, TEXT, TEXTLIST, fields_for
+from knowledge.fields import ATTRIBUTE_FIELDS, BOOL, DATE, EXPECTED, INT, MONTH, TEXT, TEXTLIST, fields_for
 from knowledge.located import LList, LMap
 from knowledge.schema import (
     ANSWER_MAX_CHARS,
@@ -50,6 +50,12 @@ COURSE_FIELDS = fields_for("course")
 BOOK_FIELDS = fields_for("book")
 BOOK_INTRO_MAX_CHARS = 150
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+#: A figure states a number (digits or Chinese numerals) ...
+FIGURE_NUMBER_RE = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:期|场|届|家|个|支|项|人|名|年|次|课)")
+#: ... and the year it belongs to (or that it recurs every year).
+FIGURE_YEAR_RE = re.compile(r"(?:19|20)\d\d年|每年|每月|连续")
+_DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
+_DATE_RE = re.compile(r"(?:19|20)\d\d年(?:\d{1,2}月(?:底|初|末)?)?|\d{4}~\d{4}")
 
 
 # --- messages ---------------------------------------------------------------
@@ -113,6 +119,12 @@ class Msg:
     COURSE_STARTED = (
         "开课日期 {start} 已经过了，小助手还在接受报名。请改成下一期的开课日期，或者把 enrollable 改成 false"
     )
+    FIGURE_NUMBER = "第{n}项“{figure}”里没有数字：这里只写数字（例如“2019年开设500场”），其他内容写进回答"
+    FIGURE_YEAR = (
+        "第{n}项“{figure}”没有写年份，职工会以为是今年的数字。"
+        "请写明是哪一年的，例如“2019年开设500场”“截至2020年6月共3749人参与”"
+    )
+    FIGURE_NOT_IN_ANSWER = "数字 {number}（figures 第{n}项）在{where}里没有出现，两处是否一致？"
     COURSE_ENDED = "这门课 {end} 已经结课，小助手还在接受报名。请改成下一期的日期，或者把 enrollable 改成 false"
 
 
@@ -235,7 +247,7 @@ def _check_value(out: _Collector, raw: LMap, key: str, kind_of: str, entry: str 
                 out.error(item_line, entry, key, Msg.EMPTY_ITEM.format(n=i + 1))
                 ok = False
                 continue
-            if "|" in item and key in ("questions", "tags", "aliases", "sample_fields"):
+            if "|" in item and key in ("questions", "tags", "aliases", "sample_fields", "figures"):
                 out.error(item_line, entry, key, f"第{i + 1}项" + Msg.PIPE)
                 ok = False
                 continue
@@ -357,6 +369,8 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
             alias_ok = False
     if not alias_ok:
         return None, raw_id
+    if not _check_figures(out, raw, values.get("figures", ()), entry_id):
+        return None, raw_id
     common = dict(
         id=entry_id,
         questions=values["questions"],
@@ -366,6 +380,7 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
         sample_fields=values.get("sample_fields", ()),
         file=out.file,
         line=raw.line,
+        **{name: values.get(name, () if name == "figures" else "") for name in ATTRIBUTE_FIELDS},
     )
     built: Entry | None
     if kind == "course":
@@ -394,6 +409,7 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
         out.warn(raw.line_of(answer_field), entry_id, answer_field, Msg.TOO_SHORT.format(n=n))
     if len(built.questions) == 1:
         out.warn(raw.line_of("questions"), entry_id, "questions", Msg.FEW_QUESTIONS)
+    _warn_figures_elsewhere(out, raw, built, answer_field, answer)
     if built.sample_fields:
         out.warn(
             raw.line_of("sample_fields"),
@@ -402,6 +418,39 @@ def _check_entry(out: _Collector, raw: Any, kind: str, line: int) -> tuple[Entry
             Msg.SAMPLE_LEFT.format(fields="、".join(built.sample_fields)),
         )
     return built, raw_id
+
+
+def _check_figures(out: _Collector, raw: LMap, figures: tuple[str, ...], entry: str | None) -> bool:
+    """Every figure states a number and the year it is of (an error otherwise: a worker
+    reading "共3749人参与" would take it for this year's number)."""
+    ok = True
+    items = raw.get("figures")
+    for i, figure in enumerate(figures):
+        line = items.line_of(i) if isinstance(items, LList) else raw.line_of("figures")
+        if not FIGURE_NUMBER_RE.search(figure):
+            out.error(line, entry, "figures", Msg.FIGURE_NUMBER.format(n=i + 1, figure=figure))
+            ok = False
+        elif not FIGURE_YEAR_RE.search(figure):
+            out.error(line, entry, "figures", Msg.FIGURE_YEAR.format(n=i + 1, figure=figure))
+            ok = False
+    return ok
+
+
+def _warn_figures_elsewhere(out: _Collector, raw: LMap, entry: Entry, field: str, text: str) -> None:
+    """A number in ``figures`` that the full answer does not show is probably a typo in
+    one of the two places (a worker would get two different numbers)."""
+    shown = set(_DIGITS_RE.findall(text))
+    items = raw.get("figures")
+    for i, figure in enumerate(entry.figures):
+        for number in _DIGITS_RE.findall(_DATE_RE.sub("", figure)):
+            if number not in shown:
+                where = "简介" if field == "description" else "回答"
+                out.warn(
+                    items.line_of(i) if isinstance(items, LList) else raw.line_of("figures"),
+                    entry.id,
+                    "figures",
+                    Msg.FIGURE_NOT_IN_ANSWER.format(number=number, n=i + 1, where=where),
+                )
 
 
 def _build_course(out: _Collector, raw: LMap, values: dict[str, Any], common: dict[str, Any]) -> Course | None:
@@ -418,13 +467,9 @@ def _build_course(out: _Collector, raw: LMap, values: dict[str, Any], common: di
         title=values["name"],
         answer="",
         category=values["category"],
-        provider=values["provider"],
         region=values["region"],
         description=values["description"],
-        schedule=values.get("schedule", ""),
         capacity=capacity,
-        location=values.get("location", ""),
-        contact=values.get("contact", ""),
         programme=values.get("programme"),
         enrollable=values.get("enrollable", True),
         start_date=start,

@@ -11,6 +11,9 @@ held-out set only to check.
   sender per question) contains every fact.
 * Baseline: the knowledge base's own entry phrasings (questions and titles) matched with
   rapidfuzz alone; the best-matching entry's answer must contain the facts.
+* Multi-turn (``--multiturn``, on by default): the conversations of
+  ``tests/heldout/multiturn_*.yml``, a fresh sender each, turn by turn; the share whose
+  last reply has every fact it expects.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from scripts.bench_load import new_sender, reply_text, webhook
 from scripts.stack import REPO
 
 HELDOUT = REPO / "tests" / "heldout" / "questions.yml"
+MULTITURN_GLOB = "multiturn_*.yml"
 
 
 @dataclass
@@ -202,6 +206,60 @@ def run_quality(rasa_url: str, token: str, path: Path = HELDOUT) -> Quality:
     return Quality(questions, best, shares)
 
 
+# ---------------------------------------------------------------- multi-turn conversations
+
+
+@dataclass
+class Conversation:
+    id: str
+    source: str
+    turns: list[tuple[str, list[str]]]
+    replies: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        reply = self.replies[-1] if self.replies else ""
+        return [fact for fact in self.turns[-1][1] if fact not in reply]
+
+
+def load_conversations(directory: Path = HELDOUT.parent) -> list[Conversation]:
+    out = []
+    for path in sorted(directory.glob(MULTITURN_GLOB)):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
+            turns = [(str(t["say"]), [str(f) for f in t.get("expect") or []]) for t in item["turns"]]
+            out.append(Conversation(str(item["id"]), path.name, turns))
+    return out
+
+
+async def evaluate_conversations(
+    rasa_url: str, conversations: list[Conversation], concurrency: int = 4, timeout: float = 60.0
+) -> None:
+    """Play every conversation (turns in order, conversations side by side)."""
+    async with httpx.AsyncClient(timeout=timeout) as client:
+
+        async def play(c: Conversation) -> None:
+            sender = new_sender("mt")
+            for text, _ in c.turns:
+                r = await client.post(webhook(rasa_url), json={"sender": sender, "message": text})
+                r.raise_for_status()
+                c.replies.append(reply_text(r.json()))
+
+        await _bounded(concurrency, [play(c) for c in conversations])
+
+
+def multiturn_report(conversations: list[Conversation], worst: int = 15) -> str:
+    right = [c for c in conversations if not c.missing]
+    share = len(right) / len(conversations) if conversations else float("nan")
+    lines = [f"conversations {len(conversations)}   last reply with the right facts {share:.3f}"]
+    for source in sorted({c.source for c in conversations}):
+        items = [c for c in conversations if c.source == source]
+        lines.append(f"  {source}: {sum(not c.missing for c in items)}/{len(items)}")
+    for c in [c for c in conversations if c.missing][:worst]:
+        said = " / ".join(t for t, _ in c.turns)
+        lines.append(f"  {c.id}: {said}  missing {c.missing}\n      -> {' '.join(c.replies[-1].split())[:90]}")
+    return "\n".join(lines)
+
+
 def report(qual: Quality, worst: int = 15) -> str:
     qs = qual.with_facts
     ours_only = sum(bool(q.facts_ok) and not q.fuzz_ok for q in qs)
@@ -245,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worst", type=int, default=15, help="how many of the worst questions to show")
     parser.add_argument("--json", type=Path, help="also write every question's result here")
+    parser.add_argument(
+        "--no-multiturn",
+        action="store_true",
+        help="leave out the multi-turn conversations (tests/heldout/multiturn_*.yml)",
+    )
     args = parser.parse_args(argv)
 
     data = Path(tempfile.mkdtemp(prefix="uh-quality-"))
@@ -263,6 +326,15 @@ def main(argv: list[str] | None = None) -> int:
                 "facts_share": qual.facts_share,
                 "fuzz_share": qual.fuzz_share,
                 "questions": [q.__dict__ for q in qual.questions],
+            }
+        if not args.no_multiturn:
+            conversations = load_conversations()
+            asyncio.run(evaluate_conversations(stack.rasa_url, conversations))
+            print("== multi-turn")
+            print(multiturn_report(conversations, args.worst), flush=True)
+            results["multiturn"] = {
+                "share": sum(not c.missing for c in conversations) / max(len(conversations), 1),
+                "conversations": [c.__dict__ for c in conversations],
             }
     finally:
         stack.stop()

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerQuestion, ActionListCourses
+from actions.context import CONTEXT_SLOTS, ActionSessionStart, context_events, read_context
 from answering.questions import KIND_BY_INTENT, TOPIC_QUERY
 from common import texts
-from tests.actions.helpers import make_tracker
+from tests.actions.helpers import make_tracker, user_event
 
 #: How long a staff edit may take to be answered (the knowledge base looks at its files
 #: at most once a second); the test polls, so it usually takes about a second.
@@ -192,3 +193,89 @@ async def test_named_course_still_wins(data_dir: Path, domain: dict) -> None:
 
 def test_every_topic_has_a_name() -> None:
     assert set(TOPIC_QUERY) == set(texts.TOPIC_NAMES) >= set(KIND_BY_INTENT.values())
+
+
+# ---------------------------------------------------------------- the conversation's context in slots
+
+
+def context_slots(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"].startswith("context_")}
+
+
+async def test_an_answer_writes_the_context_and_a_follow_up_reads_it(data_dir: Path, domain: dict) -> None:
+    events, _ = await answer(
+        ActionAnswerQuestion(),
+        ask(domain, "匠心工坊办了多少期", "ask_course", [{"entity": "course", "value": "匠心工坊"}]),
+    )
+    written = context_slots(events)
+    assert written == {"context_entry": "jxgf", "context_attribute": "sessions", "context_age": 0.0}
+    follow_up = make_tracker(
+        domain,
+        text="一共多少人参加过",
+        intent="follow_up",
+        slots=written,
+        events=[{"event": "slot", "name": "context_age", "value": 0.0}],
+    )
+    events, messages = await answer(ActionAnswerQuestion(), follow_up)
+    assert messages[0]["text"].startswith("匠心工坊的参加人数：截至2020年6月共3749人参与。")
+    assert context_slots(events)["context_attribute"] == "participants"
+
+
+def test_the_context_ages_with_every_message_since_it_was_written(domain: dict) -> None:
+    written = {"context_entry": "jxgf", "context_attribute": "sessions", "context_age": 0.0}
+    since = [
+        {"event": "slot", "name": "context_age", "value": 0.0},
+        user_event("谢谢", "thank"),
+        user_event("你好", "greet"),
+    ]
+    tracker = make_tracker(domain, text="多少人参加过", intent="follow_up", slots=written)
+    tracker.events = [*since, *tracker.events]  # the message being answered comes last
+    context = read_context(tracker)
+    assert context is not None and context.age == 2 and context.alive
+    older = make_tracker(domain, text="多少人参加过", intent="follow_up", slots={**written, "context_age": 1.0})
+    older.events = [*since, *older.events]
+    aged = read_context(older)
+    assert aged is not None and aged.age == 3 and not aged.alive
+    assert context_events(aged) == [
+        SlotSet("context_entry", None),
+        SlotSet("context_attribute", None),
+        SlotSet("context_age", None),
+    ]
+
+
+async def test_an_expired_context_is_not_used(data_dir: Path, domain: dict) -> None:
+    slots = {"context_entry": "jxgf", "context_attribute": "sessions", "context_age": 5.0}
+    events, messages = await answer(ActionAnswerQuestion(), ask(domain, "一共多少人参加过", "follow_up", slots=slots))
+    assert "3749" not in messages[0]["text"] and messages[0]["text"] == texts.ASK_WHICH_SUBJECT
+    assert context_slots(events) == {"context_entry": None, "context_attribute": None, "context_age": None}
+
+
+async def test_a_course_list_leaves_a_context_for_another_district(data_dir: Path, domain: dict) -> None:
+    listed, _ = await answer(
+        ActionListCourses(), ask(domain, "宁海有什么课", "ask_course_list", [{"entity": "district", "value": "宁海县"}])
+    )
+    written = context_slots(listed)
+    assert written["context_attribute"] == "courses"
+    then = ask(domain, "象山呢", "follow_up", [{"entity": "district", "value": "象山县"}], slots=written)
+    _, messages = await answer(ActionAnswerQuestion(), then)
+    assert "象山县的课程" in messages[0]["text"] and "民宿服务" in messages[0]["text"]
+
+
+async def test_a_new_session_carries_the_slots_but_not_the_context(domain: dict) -> None:
+    slots = {"worker_name": "张三", "context_entry": "jxgf", "context_attribute": "sessions", "context_age": 0.0}
+    tracker = make_tracker(domain, slots=slots)
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, domain)
+    assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
+    carried = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert carried["worker_name"] == "张三"
+    assert not set(carried) & set(CONTEXT_SLOTS)
+
+
+async def test_a_follow_up_the_nlu_took_for_a_course_list_is_answered(data_dir: Path, domain: dict) -> None:
+    slots = {"context_entry": "reading_teams", "context_attribute": None, "context_age": 0.0}
+    tracker = ask(domain, "现在有多少人在里面", "ask_course_list", slots=slots)
+    events, messages = await answer(ActionListCourses(), tracker)
+    assert "2.6万余人" in messages[0]["text"] and texts.COURSES_ALL not in messages[0]["text"]
+    assert context_slots(events)["context_attribute"] == "participants"
+    plain, _ = await answer(ActionListCourses(), ask(domain, "都有哪些课", "ask_course_list", slots=slots))
+    assert context_slots(plain)["context_attribute"] == "courses"

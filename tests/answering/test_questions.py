@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from answering import UNANSWERED_BEFORE_HANDOFF, answer_question, list_courses
 from common import texts
-from common.clock import FixedClock
 from knowledge import KnowledgeBase
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("kb")
-    return KnowledgeBase.open(
-        REPO / "knowledge",
-        root / "knowledge_index.db",
-        registry_path=root / "registry.db",
-        clock=FixedClock.on(date(2026, 11, 16)),
-    )
+def kb(real_kb: KnowledgeBase) -> KnowledgeBase:
+    """The shared real knowledge base (tests/answering/conftest.py)."""
+    return real_kb
 
 
 def test_a_question_is_answered_with_its_facts_and_source(kb: KnowledgeBase) -> None:

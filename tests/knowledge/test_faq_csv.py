@@ -154,7 +154,8 @@ def test_bad_headers_and_encoding(kdir: Path, tmp_path: Path, write_yaml):
     result = import_faq(kdir, out)
     assert [str(p) for p in result.errors] == [
         "[错误] faq.csv 第1行：不认识的列“备注”，可用的列：id、title、"
-        "questions、answer、tags、aliases、sample_fields、source"
+        "questions、answer、tags、aliases、sample_fields、source、"
+        "provider、teachers、audience、location、schedule、cost、how_to_join、contact、figures"
     ]
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("id,questions,answer\nfaq_x,问题,回答\n".encode("gbk"))

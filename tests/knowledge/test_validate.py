@@ -181,7 +181,8 @@ def test_unknown_and_duplicate_fields(kdir, write_yaml):
     assert errors(kdir) == [
         "[错误] faq.yml 第5行（条目 faq_a，字段 answer）：字段 answer 写了两次",
         "[错误] faq.yml 第2行（条目 faq_a，字段 qustions）：不认识的字段“qustions”，是不是写错了？"
-        "这里可以用的字段：id、title、questions、answer、tags、aliases、sample_fields、source",
+        "这里可以用的字段：id、title、questions、answer、provider、teachers、audience、location、schedule、"
+        "cost、how_to_join、contact、figures、tags、aliases、sample_fields、source",
     ]
 
 
