@@ -5,12 +5,17 @@ Every form runs the same way (six rules each in ``nlu_data/rules/signup/<x>.yml`
     intent → action_start_<x> → <x>_form … → action_submit_<x>
 
 Inside a form, 算了/取消 (stop) leaves it and nothing is saved (``action_cancel_form``);
-转人工 hands over (``action_handoff``, then ``action_close_form``); after three wrong
-answers to one question the form offers a person, and "yes" to that (affirm, which that
-question does not extract) runs ``action_handoff`` while the form is still active, so
-its reason is "form_failures". The start action may end the form at once (already
-enrolled, nothing to cancel …): the form then asks nothing and the submit action saves
-nothing.
+转人工 hands over (``action_handoff``, then ``action_close_form``). A question, a greeting,
+thanks, 我的报名 or a button of an old message is not an answer: it is answered as it
+would be outside the form (:mod:`actions.signup.asides`), the question is asked again
+with a way on and a way out, and nothing is counted (:mod:`actions.signup.digression`
+decides; :meth:`SignupFormValidationAction.not_an_answer` is the one way back to the
+question). Only a plainly invalid answer to the question asked is a failure: after three
+in a row the form offers to try again with an example, to leave (nothing saved) or a
+person, and "yes" to the person (affirm, which that question does not extract) runs
+``action_handoff`` while the form is still active, so its reason is "form_failures".
+The start action may end the form at once (already enrolled, nothing to cancel …): the
+form then asks nothing and the submit action saves nothing.
 
 Each form is one module of this package (profile, enrollment, reading_team, subsidy, cancel,
 delete_data) holding all four parts, built on the bases here:
@@ -43,6 +48,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import logging_setup
+from actions.signup import asides, digression
+from actions.signup.digression import Message
 from actions.signup.parsing import is_payload, parse_yes_no
 from common import replies, texts
 from registry import InvalidInput
@@ -58,12 +65,15 @@ FORM_HELP = "form_help"  # asked after repeated failures: a person, or try again
 FORM_FAILURES = "form_failures"  # {slot: failures in a row}
 FORM_OUTCOME = "form_outcome"  # set when a form ends early: see the outcomes below
 WORKER_REGISTERED = "worker_registered"  # the registry knows this sender_id
+#: Why the question is asked again this turn (a digression kind, ``stale`` or ``retry``):
+#: the ask action then offers a way on and a way out (``asides.decorate_question``).
+FORM_ASIDE = "form_aside"
 
 # Why a form ended before its last question; the submit action then saves nothing.
 OUTCOME_ABORT = "abort"  # nothing to do (already enrolled, no records, …): already said
 OUTCOME_CANCELLED = "cancelled"  # the worker said no at the final confirmation
 
-CONTROL_SLOTS: tuple[str, ...] = (FORM_HELP, FORM_FAILURES, FORM_OUTCOME, WORKER_REGISTERED)
+CONTROL_SLOTS: tuple[str, ...] = (FORM_HELP, FORM_FAILURES, FORM_OUTCOME, WORKER_REGISTERED, FORM_ASIDE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ class FormSpec:
     slots the form keeps between turns (choices offered as buttons); ``confirmation`` is
     the final yes/no question: the submit action saves only after a yes to it. With
     ``cancel_confirms`` a typed 取消 at that question is the yes (确认取消…吗？).
+    ``intent`` starts the form; said again inside it, it answers only the question of
+    what to sign up for (which course, which record), elsewhere it is another request.
     """
 
     name: str
@@ -82,6 +94,7 @@ class FormSpec:
     working_slots: tuple[str, ...] = ()
     confirmation: str | None = None
     cancel_confirms: bool = False
+    intent: str | None = None
 
 
 #: Every form by name, filled by the form modules (:func:`register`).
@@ -143,15 +156,21 @@ class SignupFormValidationAction(FormValidationAction, ABC):
     * every text slot mapped with ``not_intent: [stop, request_human]``, so 算了 and 转人工
       are never taken as an answer (the form rejects them and the stop / person rules run).
 
+    * the slot ``form_aside`` (text, ``influence_conversation: false``, custom mapping).
+
     Subclasses implement ``name()``, ``form_slots(tracker)`` (the slots to fill, in
     order) and ``validate_<slot>`` for each slot. A validator rejects a value with
     :meth:`reject` (counted as a wrong answer) or :meth:`not_an_answer` (not counted); one
     that wants to end the form sets ``form_outcome`` (the form then asks nothing more and
     its submit action saves nothing). After the second wrong answer in a row the form
-    says :meth:`explanation`; after the third it offers a person.
+    says :meth:`explanation`; after the third it offers to try again with an example,
+    to leave, or a person.
 
-    :meth:`not_an_answer` is the one place for a message that does not answer the
-    question asked (today: a button pressed in an old message).
+    Before and after the validator, :meth:`get_validation_events` asks
+    :mod:`actions.signup.digression` whether the message answers the question at all:
+    a question, small talk, 我的报名, another request or an old button is answered by
+    :meth:`aside` and goes back to the question through :meth:`not_an_answer`, the one
+    place for a message that does not answer the question asked.
     """
 
     MAX_FAILURES = 3  # this many wrong answers in a row: offer a person
@@ -213,14 +232,73 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         finally:
             _NOT_COUNTED.reset(token)
 
+    @property
+    def spec(self) -> FormSpec | None:
+        return FORMS.get(self.form_name())
+
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         asked = tracker.get_slot(REQUESTED_SLOT)
         answered = tracker.slots_to_validate()
-        events = await super().get_validation_events(dispatcher, tracker, domain)
+        judged = bool(asked and asked in answered and not tracker.get_slot(FORM_OUTCOME))
+        message = Message.from_parse(tracker.latest_message)
+        own_intent = self.spec.intent if self.spec else None
+        if judged and asked is not None:
+            kind = digression.before_validation(message, asked, answered[asked], own_intent)
+            if kind is not None:
+                return await self._aside(kind, message, asked, dispatcher, tracker)
+
+        # The validator speaks into a buffer: if the message turns out not to be an
+        # answer after all, what it said ("这好像不是姓名") is never sent.
+        said = CollectingDispatcher()
+        before = dict(tracker.slots)
+        events = await super().get_validation_events(said, tracker, domain)
+        if judged and asked is not None:
+            values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+            kind = digression.after_validation(
+                message, asked, answered[asked], values.get(asked) is not None, own_intent
+            )
+            if kind == digression.MAYBE_QUESTION:
+                kind = digression.QUESTION if await self._knowledge_answers(message) else None
+            if kind is not None:
+                tracker.slots.clear()
+                tracker.slots.update(before)  # the validator's values are forgotten
+                return await self._aside(kind, message, asked, dispatcher, tracker)
+        dispatcher.messages.extend(said.messages)
+        events.insert(0, SlotSet(FORM_ASIDE, None))  # a not_an_answer below sets it again
         events.extend(await self._count_failures(asked, answered, events, dispatcher, tracker))
         return events
+
+    async def _aside(
+        self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        await self.aside(kind, message, slot, dispatcher, tracker)
+        return [SlotSet(name, value) for name, value in self.not_an_answer(slot, dispatcher, None, kind).items()]
+
+    async def aside(
+        self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> None:
+        """Answer a message that does not answer ``slot`` as it would be answered outside
+        the form; a form may say more (it is asked again after)."""
+        try:
+            await asides.say_aside(kind, message, slot, dispatcher, tracker, self.explanation)
+        except Exception:
+            logger.exception("answering %s inside %s failed", kind, self.form_name())
+            dispatcher.utter_message(text=texts.TECHNICAL_PROBLEM)
+
+    @staticmethod
+    async def _knowledge_answers(message: Message) -> bool:
+        """Does the knowledge base answer this text confidently? ("匠心工坊" typed where
+        the employer was asked is a question; "宁波永发机械有限公司" is not.)"""
+        try:
+            from actions.stores import knowledge
+
+            hits = (await knowledge()).search(message.text, limit=1)
+        except Exception:
+            logger.exception("knowledge search inside a form failed")
+            return False
+        return bool(hits and hits[0].confident)
 
     async def _count_failures(
         self,
@@ -253,12 +331,19 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         dispatcher.utter_message(text=message)
         return {slot: None}
 
-    def not_an_answer(self, slot: str, dispatcher: CollectingDispatcher, message: str = texts.ANSWER_FIRST) -> Slots:
-        """The message does not answer the question: say so and ask again, without
-        counting it as a wrong answer."""
+    def not_an_answer(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        message: str | None = texts.ANSWER_FIRST,
+        aside: str | None = digression.STALE,
+    ) -> Slots:
+        """The message does not answer the question: say ``message`` (if any) and ask
+        again, with a way on and a way out, without counting it as a wrong answer."""
         self.dont_count(slot)
-        dispatcher.utter_message(text=message)
-        return {slot: None}
+        if message:
+            dispatcher.utter_message(text=message)
+        return {slot: None, FORM_ASIDE: aside}
 
     def dont_count(self, slot: str) -> None:
         """The question is asked again in this turn, but not because of a wrong answer."""
@@ -299,6 +384,8 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         if failed:
             failures.pop(failed, None)
         result: Slots = {FORM_HELP: None, FORM_FAILURES: failures or None}
+        if value == "retry":
+            result[FORM_ASIDE] = "retry"  # the question comes again with an example
         if failed and value != "retry" and value is not None:
             validate: Callable[..., Awaitable[Slots]] | None = getattr(self, f"validate_{failed}", None)
             if validate is not None:
@@ -365,11 +452,25 @@ class AskAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
+        asked = CollectingDispatcher()
         try:
-            await self.ask(dispatcher, tracker)
+            await self.ask(asked, tracker)
         except Exception:
             logger.exception("asking for %s failed", self.slot)
-            dispatcher.utter_message(text=self.fallback_text)
+            asked.messages.clear()
+            asked.utter_message(text=self.fallback_text)
+        try:
+            spec = FORMS.get(tracker.active_loop_name or "")
+            await asides.decorate_question(
+                asked.messages,
+                self.slot,
+                tracker.get_slot(FORM_ASIDE),
+                tracker,
+                confirmation=spec is not None and spec.confirmation == self.slot,
+            )
+        except Exception:
+            logger.exception("asking for %s again failed", self.slot)
+        dispatcher.messages.extend(asked.messages)
         return []
 
     @abstractmethod

@@ -52,6 +52,7 @@ ENROLL_FORM = register(
         ("course_id", *PROFILE_QUESTIONS, "enroll_confirmed"),
         working_slots=(COURSE_CHOICES,),
         confirmation="enroll_confirmed",
+        intent="enroll_course",
     )
 )
 
@@ -184,7 +185,8 @@ class ValidateEnrollForm(ProfileFormValidation):
             message = texts.ENROLL_PROGRAMME_CHOICES.format(programme=match.programme.name)
         else:
             message = texts.ENROLL_CHOICES
-        return {**self.not_an_answer("course_id", dispatcher, message), COURSE_CHOICES: [c.id for c in match.choices]}
+        offered = self.not_an_answer("course_id", dispatcher, message, aside=None)
+        return {**offered, COURSE_CHOICES: [c.id for c in match.choices]}
 
     async def _chosen(self, course: Course, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
         if tracker.get_slot(WORKER_REGISTERED):

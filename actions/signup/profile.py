@@ -65,7 +65,7 @@ PROFILE_FIELDS: tuple[str, ...] = (
 #: The profile questions, in the order every form with a profile asks them.
 PROFILE_QUESTIONS: tuple[str, ...] = (*PROFILE_FIELDS, "profile_confirmed", "profile_field")
 
-PROFILE_FORM = register(FormSpec("profile_form", PROFILE_QUESTIONS))
+PROFILE_FORM = register(FormSpec("profile_form", PROFILE_QUESTIONS, intent="update_profile"))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from common import replies, texts
 from common.clock import default_clock
 from registry import TeamResult, district_team, employer_team, join_reading_team
 
-READING_FORM = register(FormSpec("reading_form", (*PROFILE_QUESTIONS, "team_kind")))
+READING_FORM = register(FormSpec("reading_form", (*PROFILE_QUESTIONS, "team_kind"), intent="join_reading_team"))
 
 
 class ActionStartReading(StartWithProfile):

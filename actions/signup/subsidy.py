@@ -41,7 +41,12 @@ SUBSIDY_QUESTIONS: tuple[str, ...] = (
     "subsidy_confirmed",
 )
 SUBSIDY_FORM = register(
-    FormSpec("subsidy_form", (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS), confirmation="subsidy_confirmed")
+    FormSpec(
+        "subsidy_form",
+        (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS),
+        confirmation="subsidy_confirmed",
+        intent="apply_subsidy",
+    )
 )
 
 #: The knowledge entry that says what the model-worker class is and who pays for it.

@@ -76,9 +76,9 @@ async def test_a_button_pressed_from_an_old_message_is_not_an_answer(domain: dic
     driver = FormDriver(ValidateProfileForm(), "profile_form", domain)
     await driver.activate(**NEW_WORKER)
     for _ in range(3):
-        turn = await driver.answer("/my_records", intent="my_records")
+        turn = await driver.answer('/inform{"district":"海曙区"}', intent="inform")
         assert texts.ANSWER_FIRST in turn.text
-        assert turn.requested == "worker_name"
+        assert turn.requested == "worker_name" and turn.slots["form_aside"] == "stale"
     assert not driver.slots.get("form_failures")  # never counted as the worker's mistake
 
 
