@@ -607,3 +607,33 @@ FORM_SMALL_TALK: dict[str, str] = {
 }
 #: Another sign-up (or 删除/修改) asked for while a form is open.
 FORM_OTHER_REQUEST = "您正在{doing}，还没有办完。可以先办完这一项；想先办别的，就点“{leave}”，再告诉我要办什么。"
+
+# · asking how to sign up (actions/signup/offer.py): how it goes in the chat, then the offer.
+# What the union offers comes from knowledge/ (said first); these say only how the chat works.
+HOW_ENROLL = (
+    "「{course}」可以直接在这里报名：我会问您的姓名、手机号、工作单位、所在区和是否工会会员"
+    "（只需登记一次，以后报名只要确认），确认后就报好了，会给您一个报名号。"
+)
+HOW_SEATS = "现在还剩{left}个名额。"
+HOW_FULL = "现在{capacity}个名额已经报满，可以排候补，有人取消时按顺序递补。"
+HOW_ENROLL_PROGRAMME = "「{programme}」的课程都可以直接在这里报名：选一门课，登记一次基本信息，确认后就报好了。"
+HOW_ENROLL_ANY = (
+    "课程可以直接在这里报名：选一门课，登记一次基本信息（姓名、手机号、单位、所在区），"
+    "确认后就报好了，会给您一个报名号。"
+)
+HOW_NOT_HERE = "「{course}」不在小助手里报名；具体办法请留意工会通知，有疑问可以转人工。"
+HOW_READING_TEAM = (
+    "读书团队可以直接在这里加入：登记一次基本信息后，选择按单位还是按所在地区加入，团队负责人会联系您参加活动。"
+)
+HOW_SUBSIDY = (
+    "学历提升补贴可以直接在这里申请：准备好毕业证书，我会依次问毕业学校、专业、毕业时间和证书编号，大约两分钟；"
+    "工作人员审核后，发“我的申请”就能看到结果。"
+)
+OFFER_ENROLL = "现在帮您报名吗？"
+OFFER_ENROLL_YES = "现在报名「{course}」"
+OFFER_ENROLL_PICK = "现在帮您报名吗？点下面的课程就开始："
+OFFER_READING_TEAM = "现在帮您报名吗？"
+OFFER_READING_TEAM_YES = "现在加入读书团队"
+OFFER_SUBSIDY = "现在帮您申请吗？"
+OFFER_SUBSIDY_YES = "现在申请补贴"
+OFFER_NOT_NOW_BUTTON: Button = {"title": "先不用", "payload": "/deny"}

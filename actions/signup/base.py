@@ -48,9 +48,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import logging_setup
-from actions.signup import asides, digression
+from actions.signup import asides, digression, offer
 from actions.signup.digression import Message
-from actions.signup.parsing import is_payload, parse_yes_no
+from actions.signup.parsing import is_payload, latest_text, parse_yes_no
 from common import replies, texts
 from registry import InvalidInput
 
@@ -501,8 +501,12 @@ def failures_of(tracker: Tracker, slot: str) -> int:
 
 
 class StartFormAction(Action, ABC):
-    """Forget the slots of any earlier form, then ``prepare`` from the first message.
+    """Forget the slots of any earlier form (and any earlier offer), then ``prepare``
+    from the first message.
 
+    A first message that asks *how* (:func:`actions.signup.offer.asks_how`) is answered
+    by :meth:`explain_how` instead, when the form has one: the form then ends at once,
+    nothing asked, and the offer it made waits for a "yes" (:mod:`actions.signup.offer`).
     A failure becomes the technical-problem apology and ends the form at once.
     """
 
@@ -512,14 +516,22 @@ class StartFormAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
-        events: list[EventType] = list(reset_events())
+        events: list[EventType] = [*reset_events(), *offer.offer_events_cleared()]
         try:
+            explained = await self.explain_how(dispatcher, tracker) if offer.asks_how(latest_text(tracker)) else None
+            if explained is not None:
+                return [*events, *explained, SlotSet(FORM_OUTCOME, OUTCOME_ABORT)]
             events.extend(await self.prepare(dispatcher, tracker))
         except Exception:
             logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
             events.append(SlotSet(FORM_OUTCOME, OUTCOME_ABORT))
         return events
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        """Explain how this sign-up goes and offer it (events: the offer); None: this
+        form has no explanation, a how-question starts it like any request."""
+        return None
 
     async def prepare(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """What the first message already says (slots to set); nothing by default."""

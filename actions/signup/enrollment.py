@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
+from actions.signup import offer
 from actions.signup.base import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
@@ -86,11 +87,14 @@ class ActionStartEnrollment(StartWithProfile):
     async def prepare_for(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, worker: Worker | None
     ) -> list[EventType]:
-        mention = first_entity(tracker, "course")
+        mention = first_entity(tracker, "course") or offer.offered_course(tracker)
         if not mention:
             course = course_from_text(await knowledge(), latest_text(tracker))
             mention = course.id if course else None
         return [SlotSet("course_id", mention)] if mention else []
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        return await offer.explain_enrollment(dispatcher, tracker)
 
 
 # ---------------------------------------------------------------- the questions
