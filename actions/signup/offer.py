@@ -82,13 +82,28 @@ def offer_events_cleared() -> list[EventType]:
     return [SlotSet(SIGNUP_OFFER, None), SlotSet(OFFERED_COURSE, None)]
 
 
+def _offer_just_made(tracker: Tracker) -> bool:
+    """The bot's last action before this message ended the form of an offer."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return str(event.get("name", "")).startswith("action_submit_")
+    return False
+
+
 def offered_course(tracker: Tracker) -> str | None:
-    """The course of the offer a "yes" (affirm) answers, else None."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent != "affirm" or tracker.get_slot(SIGNUP_OFFER) != "enroll_form":
+    """The course of the offer this message accepts: "好的" (affirm), or a bare "报吧" /
+    "帮我报名" right after the offer; else None."""
+    if tracker.get_slot(SIGNUP_OFFER) != "enroll_form" or not tracker.get_slot(OFFERED_COURSE):
         return None
-    course = tracker.get_slot(OFFERED_COURSE)
-    return str(course) if course else None
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "affirm" or (intent == "enroll_course" and _offer_just_made(tracker)):
+        return str(tracker.get_slot(OFFERED_COURSE))
+    return None
 
 
 # ---------------------------------------------------------------- courses

@@ -160,3 +160,28 @@ async def test_how_to_apply_for_the_subsidy(domain: dict) -> None:
     events, messages = await run_action(ActionStartSubsidy(), tracker, domain)
     assert "大约两分钟" in messages[0]["text"] and not any(b for b in buttons(messages))
     assert not any(e.get("name") == "form_outcome" and e.get("value") for e in events)
+
+
+async def test_a_bare_sign_me_up_right_after_the_offer_takes_the_offered_course(domain: dict) -> None:
+    offered = {"signup_offer": "enroll_form", "offered_course": "jxgf_plc"}
+    history = [
+        {"event": "action", "name": "action_start_enrollment"},
+        {"event": "action", "name": "enroll_form"},
+        {"event": "action", "name": "action_submit_enrollment"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = make_tracker(domain, text="那就报吧", intent="enroll_course", slots=offered)
+    tracker.events[:] = [*history, *tracker.events]
+    events, _ = await run_action(ActionStartEnrollment(), tracker, domain)
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["course_id"] == "jxgf_plc"
+    # after something else was said in between, the old offer is not taken for granted
+    later = make_tracker(domain, text="那就报吧", intent="enroll_course", slots=offered)
+    later.events[:] = [
+        *history,
+        {"event": "user", "text": "读书节是什么"},
+        {"event": "action", "name": "action_answer_question"},
+        {"event": "action", "name": "action_listen"},
+        *later.events,
+    ]
+    events, _ = await run_action(ActionStartEnrollment(), later, domain)
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}.get("course_id") is None
