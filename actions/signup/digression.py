@@ -261,6 +261,8 @@ def before_validation(message: Message, slot: str, value: Any, own_intent: str |
         return STALE
     if chitchat_intent(message.text):
         return CHITCHAT
+    if message.is_intent(RECORDS_INTENTS, VERY_CLEAR) and any(c in message.text for c in _RECORDS_CUES):
+        return RECORDS  # "我报了哪些": the records themselves, not a search
     if looks_like_question(message.text):
         if slot == "course_id" and message.entities.get("course") and any(c in message.text for c in _SIGNUP_CUES):
             return None  # "PLC怎么报名" when asked which course: PLC

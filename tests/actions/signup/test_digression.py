@@ -126,3 +126,11 @@ def test_the_forms_own_intent_answers_what_to_sign_up_for() -> None:
     message = typed("我要报名工业机器人", "enroll_course", course="工业机器人")
     assert after_validation(message, "course_id", "工业机器人", False, "enroll_course") is None
     assert after_validation(message, "worker_phone", message.text, False, "enroll_course") == digression.OTHER_FORM
+
+
+def test_a_question_about_ones_own_records_shows_them() -> None:
+    message = typed("我报了哪些", "my_records", 0.95)
+    assert before_validation(message, "worker_employer", message.text) == digression.RECORDS
+    assert before_validation(typed("我报了哪些", "ask_course", 0.95), "worker_employer", "我报了哪些") == (
+        digression.QUESTION
+    )
