@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
 from actions.signup.base import (
+    FORM_ASIDE,
     WORKER_REGISTERED,
     AskAction,
     FormSpec,
@@ -194,7 +195,11 @@ class ActionAskWorkerName(AskAction):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         if tracker.get_slot("profile_field") == self.slot:
             text = texts.EDIT_QUESTIONS[self.slot]
-        elif not tracker.get_slot(WORKER_REGISTERED) and not failures_of(tracker, self.slot):
+        elif (
+            not tracker.get_slot(WORKER_REGISTERED)
+            and not failures_of(tracker, self.slot)
+            and not tracker.get_slot(FORM_ASIDE)  # said once; after an aside the short question
+        ):
             purpose = await form_purpose(tracker)
             first = texts.REGISTER_FOR.format(purpose=purpose) if purpose else texts.REGISTER_FIRST_TIME
             text = texts.ASK_NAME_FIRST_TIME.format(first=first)

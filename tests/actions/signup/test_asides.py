@@ -284,3 +284,14 @@ async def test_every_form_answers_questions_and_small_talk_without_counting(
         assert fact in turn.text, (form, text, turn.text)
         assert turn.requested == asked and driver.slots.get(asked) is None, (form, text)
     assert not_counted(driver)
+
+
+async def test_the_first_time_introduction_is_not_repeated_after_an_aside(domain: dict) -> None:
+    from actions.signup.profile import ActionAskWorkerName
+
+    first = asking(domain, "enroll_form", worker_registered=False, course_id="jxgf_plc")
+    _, messages = await run_action(ActionAskWorkerName(), first, domain)
+    assert "只需登记一次" in messages[-1]["text"]
+    again = asking(domain, "enroll_form", worker_registered=False, course_id="jxgf_plc", form_aside="question")
+    _, messages = await run_action(ActionAskWorkerName(), again, domain)
+    assert messages[-1]["text"] == f"好，我们继续报名「PLC编程」：\n{catalogue.ASK_NAME}"
