@@ -50,7 +50,7 @@ from rasa_sdk.types import DomainDict
 from actions import logging_setup
 from actions.signup import asides, digression, offer
 from actions.signup.digression import Message
-from actions.signup.parsing import is_payload, latest_text, parse_yes_no
+from actions.signup.parsing import is_payload, latest_intent, latest_text, parse_yes_no
 from common import replies, texts
 from registry import InvalidInput
 
@@ -518,7 +518,8 @@ class StartFormAction(Action, ABC):
         logging_setup.install()
         events: list[EventType] = [*reset_events(), *offer.offer_events_cleared()]
         try:
-            explained = await self.explain_how(dispatcher, tracker) if offer.asks_how(latest_text(tracker)) else None
+            asking_how = offer.asks_how(latest_text(tracker)) and latest_intent(tracker) != "affirm"
+            explained = await self.explain_how(dispatcher, tracker) if asking_how else None
             if explained is not None:
                 return [*events, *explained, SlotSet(FORM_OUTCOME, OUTCOME_ABORT)]
             events.extend(await self.prepare(dispatcher, tracker))
