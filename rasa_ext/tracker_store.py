@@ -48,7 +48,15 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, Event, SessionStarted, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_ext import purge
@@ -143,8 +151,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def rollover_events(tracker: DialogueStateTracker) -> list[Event]:
-        """What Rasa's action_session_start writes, with every set slot carried over and
-        the active form, if any, re-opened in the state it was left in.
+        """What Rasa's action_session_start writes, with every set slot carried over, the
+        active form, if any, re-opened in the state it was left in, and the turn's last
+        action (:meth:`_last_action_of_the_turn`).
 
         ``SessionStarted`` resets the tracker (slots, active loop), so the slots come
         after it and the form after the slots; a form whose last run was rejected stays
@@ -162,13 +171,31 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             loop_events.append(ActiveLoop(form, timestamp=now))
             if tracker.is_active_loop_rejected:
                 loop_events.append(ActionExecutionRejected(form, timestamp=now))
+        last = BoundedSQLTrackerStore._last_action_of_the_turn(tracker)
         return [
             ActionExecuted(ACTION_SESSION_START_NAME, timestamp=now),
             SessionStarted(timestamp=now),
             *slot_events,
             *loop_events,
+            *([ActionExecuted(last, timestamp=now)] if last else []),
             ActionExecuted(ACTION_LISTEN_NAME, timestamp=now),
         ]
+
+    @staticmethod
+    def _last_action_of_the_turn(tracker: DialogueStateTracker) -> str | None:
+        """The bot's last action before it listened, repeated (not run again) in the new
+        session: a rule that reacts to what the bot just did ("现在帮您报名吗？" → 好的 →
+        the form) must see the same last action after a rollover as before it."""
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return None
+            if isinstance(event, ActionExecuted) and event.action_name not in (
+                ACTION_LISTEN_NAME,
+                ACTION_SESSION_START_NAME,
+                None,
+            ):
+                return event.action_name
+        return None
 
     def _append(self, sender_id: str, events: list[Event]) -> None:
         with self.session_scope() as session:

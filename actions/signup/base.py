@@ -115,9 +115,12 @@ def signup_slots() -> list[str]:
     return list(seen)
 
 
-def reset_events() -> list[SlotSet]:
-    """Forget every sign-up slot (and the personal data in them)."""
-    return [SlotSet(slot, None) for slot in signup_slots()]
+def reset_events(tracker: Tracker | None = None) -> list[SlotSet]:
+    """Forget every sign-up slot (and the personal data in them); with ``tracker``,
+    only those it holds a value in (a turn's events are what a later turn loads)."""
+    return [
+        SlotSet(slot, None) for slot in signup_slots() if tracker is None or tracker.get_slot(slot) is not None
+    ]
 
 
 def say_technical_problem(dispatcher: CollectingDispatcher) -> None:
@@ -516,7 +519,7 @@ class StartFormAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
-        events: list[EventType] = [*reset_events(), *offer.offer_events_cleared()]
+        events: list[EventType] = [*reset_events(tracker), *offer.offer_events_cleared(tracker)]
         try:
             asking_how = offer.asks_how(latest_text(tracker)) and latest_intent(tracker) != "affirm"
             explained = await self.explain_how(dispatcher, tracker) if asking_how else None
@@ -575,4 +578,4 @@ class SubmitFormAction(Action, ABC):
         except Exception:
             logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
-        return [*reset_events(), *extra]
+        return [*reset_events(tracker), *extra]

@@ -77,9 +77,9 @@ def offer_events(form: str, course: str | None = None) -> list[EventType]:
     return [SlotSet(SIGNUP_OFFER, form), SlotSet(OFFERED_COURSE, course)]
 
 
-def offer_events_cleared() -> list[EventType]:
+def offer_events_cleared(tracker: Tracker) -> list[EventType]:
     """Every form start forgets an earlier offer (a "yes" later must not start it)."""
-    return [SlotSet(SIGNUP_OFFER, None), SlotSet(OFFERED_COURSE, None)]
+    return [SlotSet(slot, None) for slot in (SIGNUP_OFFER, OFFERED_COURSE) if tracker.get_slot(slot) is not None]
 
 
 def _offer_just_made(tracker: Tracker) -> bool:

@@ -193,3 +193,20 @@ async def test_sqlite_connections_are_pooled_and_shared_safely(tmp_path: Path) -
     loaded = await first.retrieve("shared")
     assert sum(isinstance(e, UserUttered) for e in loaded.events) == 20
     assert first.engine.pool.checkedout() == 0, "every connection went back to the pool"
+
+
+async def test_the_last_action_of_the_turn_survives_the_rollover(store: BoundedSQLTrackerStore) -> None:
+    """A rule that answers what the bot just did (an offer, then 好的) sees the same
+    last action in the new session as it would have in the old one."""
+    tracker = DialogueStateTracker.from_events("w-last", [ActionExecuted("action_listen")], DOMAIN.slots)
+    _turns(tracker, 4)
+    tracker.update(UserUttered("PLC怎么报名", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_start_enrollment"))
+    tracker.update(ActionExecuted("action_submit_enrollment"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    loaded = await store.retrieve("w-last")
+    actions = [e.action_name for e in loaded.events if isinstance(e, ActionExecuted)]
+    assert isinstance(loaded.events[1], SessionStarted)
+    assert actions == ["action_session_start", "action_submit_enrollment", "action_listen"]
+    assert not any(isinstance(e, UserUttered) for e in loaded.events)

@@ -98,3 +98,11 @@ def test_every_form_question_is_forgotten_when_a_form_starts_or_ends() -> None:
 
 def test_the_base_is_not_an_action_of_its_own() -> None:
     assert SignupFormValidationAction.__abstractmethods__ >= {"name", "form_slots"}
+
+
+def test_only_slots_that_hold_a_value_are_forgotten(domain: dict) -> None:
+    """A turn writes what changed: every event is loaded again by later turns."""
+    from tests.actions.helpers import make_tracker
+
+    tracker = make_tracker(domain, slots={"worker_phone": "13812345678", "form_failures": {"x": 1}})
+    assert {e["name"] for e in reset_events(tracker)} == {"worker_phone", "form_failures"}
