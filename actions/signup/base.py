@@ -118,9 +118,7 @@ def signup_slots() -> list[str]:
 def reset_events(tracker: Tracker | None = None) -> list[SlotSet]:
     """Forget every sign-up slot (and the personal data in them); with ``tracker``,
     only those it holds a value in (a turn's events are what a later turn loads)."""
-    return [
-        SlotSet(slot, None) for slot in signup_slots() if tracker is None or tracker.get_slot(slot) is not None
-    ]
+    return [SlotSet(slot, None) for slot in signup_slots() if tracker is None or tracker.get_slot(slot) is not None]
 
 
 def say_technical_problem(dispatcher: CollectingDispatcher) -> None:
@@ -269,7 +267,11 @@ class SignupFormValidationAction(FormValidationAction, ABC):
                 tracker.slots.update(before)  # the validator's values are forgotten
                 return await self._aside(kind, message, asked, dispatcher, tracker)
         dispatcher.messages.extend(said.messages)
-        events.insert(0, SlotSet(FORM_ASIDE, None))  # a not_an_answer below sets it again
+        if answered and tracker.get_slot(FORM_ASIDE) is not None:
+            # The question was answered (or failed) this time: no aside any more. Only
+            # then: a message the form extracted nothing from (算了, 转人工) must leave no
+            # slot event, so that Rasa rejects the form and the rules run.
+            events.insert(0, SlotSet(FORM_ASIDE, None))
         events.extend(await self._count_failures(asked, answered, events, dispatcher, tracker))
         return events
 

@@ -295,3 +295,24 @@ async def test_the_first_time_introduction_is_not_repeated_after_an_aside(domain
     again = asking(domain, "enroll_form", worker_registered=False, course_id="jxgf_plc", form_aside="question")
     _, messages = await run_action(ActionAskWorkerName(), again, domain)
     assert messages[-1]["text"] == f"好，我们继续报名「PLC编程」：\n{catalogue.ASK_NAME}"
+
+
+async def test_a_message_the_form_extracts_nothing_from_leaves_no_slot_event(domain: dict) -> None:
+    """算了 / 转人工 after an aside: no slot is set, so Rasa rejects the form and the rules
+    "算了 leaves the form" / "a person on request" run (a stray SlotSet would keep the form)."""
+    from actions.signup.enrollment import ValidateEnrollForm as Form
+
+    tracker = make_tracker(
+        domain,
+        slots={"requested_slot": "worker_name", "form_aside": "question", "course_id": "jxgf_plc"},
+        text="不报了算了",
+        intent="stop",
+        events=[
+            {"event": "slot", "name": "requested_slot", "value": "worker_name"},
+            {"event": "action", "name": "enroll_form"},
+        ],
+        active_loop="enroll_form",
+    )
+    events, messages = await run_action(Form(), tracker, domain)
+    assert [e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"] == []
+    assert messages == []
