@@ -30,6 +30,8 @@ PLC = [{"entity": "course", "value": "PLC编程"}]
         "申请补贴要准备什么材料",
         "学历补贴网上能申请吗",
         "我想学PLC 怎么报名",
+        "申请补贴要准备哪些东西",
+        "加入读书团队有什么条件",
     ],
 )
 def test_how_questions(text: str) -> None:
