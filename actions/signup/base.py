@@ -135,6 +135,9 @@ def cancelled_text(form: str | None) -> str:
 #: from an old message, "which of these courses?"). One set per request: rasa-sdk runs
 #: each request in its own task, and one action object serves them all.
 _NOT_COUNTED: ContextVar[set[str] | None] = ContextVar("not_counted", default=None)
+#: Slots a validator rejected in the current request (:meth:`reject`): only those are
+#: wrong answers that may turn out to be an aside (a question without a question word).
+_REJECTED: ContextVar[set[str] | None] = ContextVar("rejected", default=None)
 
 
 class SignupFormValidationAction(FormValidationAction, ABC):
@@ -227,11 +230,12 @@ class SignupFormValidationAction(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
-        token = _NOT_COUNTED.set(set())
+        token, rejected = _NOT_COUNTED.set(set()), _REJECTED.set(set())
         try:
             return await super().run(dispatcher, tracker, domain)
         finally:
             _NOT_COUNTED.reset(token)
+            _REJECTED.reset(rejected)
 
     @property
     def spec(self) -> FormSpec | None:
@@ -256,10 +260,9 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         before = dict(tracker.slots)
         events = await super().get_validation_events(said, tracker, domain)
         if judged and asked is not None:
-            values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-            kind = digression.after_validation(
-                message, asked, answered[asked], values.get(asked) is not None, own_intent
-            )
+            # Rejected, or taken (a value, "修改信息" at a confirmation, a "no" that ends the form).
+            accepted = asked not in (_REJECTED.get() or set())
+            kind = digression.after_validation(message, asked, answered[asked], accepted, own_intent)
             if kind == digression.MAYBE_QUESTION:
                 kind = digression.QUESTION if await self._knowledge_answers(message) else None
             if kind is not None:
@@ -333,6 +336,9 @@ class SignupFormValidationAction(FormValidationAction, ABC):
 
     def reject(self, slot: str, dispatcher: CollectingDispatcher, message: str) -> Slots:
         """Say why an answer is not accepted; the form asks the question again."""
+        rejected = _REJECTED.get()
+        if rejected is not None:
+            rejected.add(slot)
         dispatcher.utter_message(text=message)
         return {slot: None}
 

@@ -273,7 +273,8 @@ def before_validation(message: Message, slot: str, value: Any, own_intent: str |
 def after_validation(
     message: Message, slot: str, value: Any, accepted: bool, own_intent: str | None = None
 ) -> Kind | None:
-    """Decide with the validator's verdict: ``accepted`` is whether it took the value."""
+    """Decide with the validator's verdict: ``accepted`` is False only when it rejected
+    the value as a wrong answer (a value taken, an edit asked for or a "no" is not)."""
     if not message.typed:
         return None
     own = message.intent == own_intent and slot in OWN_INTENT_SLOTS

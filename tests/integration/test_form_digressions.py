@@ -239,11 +239,11 @@ def test_a_subsidy_application_with_questions_at_every_step(rasa_stack, db: Data
     worker.press("不是")
     assert "补贴申请已提交" in worker.press("确认提交")
     (application,) = get_applications(db, worker.sender_id)
-    assert (application.school, application.programme) == ("宁波开放大学", "机电一体化技术（大专）")
+    assert (application.school, application.programme) == ("宁波开放大学", "机电一体化技术(大专)")
 
 
 def test_the_profile_form_with_asides_saves_once(worker: Worker, db: Database) -> None:
-    assert "姓名" in worker.say("我要登记个人信息")
+    assert "姓名" in worker.say("修改我的信息")
     aside(worker, *ASIDES[4], asked="姓名")
     worker.say("刘洋")
     aside(worker, *ASIDES[0], asked="手机号")

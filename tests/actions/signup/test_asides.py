@@ -316,3 +316,14 @@ async def test_a_message_the_form_extracts_nothing_from_leaves_no_slot_event(dom
     events, messages = await run_action(Form(), tracker, domain)
     assert [e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"] == []
     assert messages == []
+
+
+async def test_change_my_details_at_the_confirmation_is_an_answer_not_another_request(
+    domain: dict, db: Database
+) -> None:
+    """The confirmation's 修改信息 button sends words the NLU hears as update_profile."""
+    register(db)
+    driver = returning(domain, ValidateEnrollForm(), "enroll_form", profile_confirmed="yes", course_id="jxgf_plc")
+    await driver.activate()
+    turn = await ask(driver, "修改信息", "update_profile")
+    assert turn.requested == "profile_field" and catalogue.FORM_OTHER_REQUEST[:3] not in turn.text
