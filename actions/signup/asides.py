@@ -13,6 +13,7 @@ worker finishes or leaves this one first (the question asked again offers to lea
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -106,10 +107,11 @@ async def say_aside(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     explain: Explain,
-) -> None:
-    """Answer a message that is not an answer to ``slot`` (the question is asked again after)."""
+) -> list[Any]:
+    """Answer a message that is not an answer to ``slot`` (the question is asked again
+    after); the slot events the answer leaves (the conversation's context)."""
     if kind == digression.QUESTION:
-        await answer_in_form(message, slot, dispatcher, tracker, explain)
+        return await answer_in_form(message, slot, dispatcher, tracker, explain)
     elif kind == digression.CHITCHAT:
         intent = digression.chitchat_intent(message.text) or message.intent
         template = texts.FORM_SMALL_TALK.get(intent)
@@ -125,18 +127,42 @@ async def say_aside(
     elif kind == digression.STALE:
         dispatcher.utter_message(text=texts.ANSWER_FIRST)
     # CONTINUE: nothing to say, the question comes again
+    return []
 
 
-def _outcome(kb: Any, message: Message) -> Outcome:
-    entities = {name: message.entities[name] for name in ("kb_id", "course") if name in message.entities}
+def _outcome(kb: Any, message: Message, tracker: Tracker) -> Outcome:
+    names = ("kb_id", "attribute", "course", "district")
+    entities = {name: message.entities[name] for name in names if name in message.entities}
     if message.intent == "ask_course_list" and "kb_id" not in entities:
         return list_courses(kb, message.entities.get("district"))
-    return answer_question(kb, message.text, intent=message.intent or None, entities=entities)
+    context = _context_module()
+    extra: dict[str, Any] = {}
+    if context is not None:
+        extra["context"] = context.read_context(tracker)
+    return answer_question(kb, message.text, intent=message.intent or None, entities=entities, **extra)
+
+
+def _context_module() -> Any:
+    """``actions.context``: what the conversation is about, kept by the answering actions
+    (issue #13's other half), so "那劳模呢" inside a form follows the last answer too.
+    Looked up by name: without it the answer is given without a context, as before."""
+    try:
+        return importlib.import_module("actions.context")
+    except ImportError:
+        return None
+
+
+def context_events(outcome: Outcome) -> list[Any]:
+    """The slot events that keep the context the answer leaves, if contexts are kept."""
+    context = _context_module()
+    if context is None:
+        return []
+    return list(context.context_events(getattr(outcome, "context", None)))
 
 
 async def answer_in_form(
     message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, explain: Explain
-) -> None:
+) -> list[Any]:
     """The knowledge base's answer, as outside the form. A question about the question
     itself ("这是什么", "为什么要填手机号") that the knowledge base cannot answer
     confidently gets the question's explanation instead (nothing is recorded as a gap)."""
@@ -150,17 +176,18 @@ async def answer_in_form(
         logger.error("knowledge base unavailable inside a form: %s", error)
         explanation = await explain(slot) if about_the_question else None
         dispatcher.utter_message(text=explanation or texts.KNOWLEDGE_UNAVAILABLE)
-        return
-    outcome = _outcome(kb, message)
+        return []
+    outcome = _outcome(kb, message, tracker)
     if outcome.status not in ("answered", "menu") and about_the_question:
         explanation = await explain(slot)
         if explanation:
             dispatcher.utter_message(text=explanation)
-            return
+            return []
     if outcome.gap:
         await asyncio.to_thread(record_gap, outcome.searched, tracker.sender_id, outcome.gap, list(outcome.hits))
     for reply in outcome.replies:
         dispatcher.utter_message(text=reply.text, buttons=_inside_a_form([dict(b) for b in reply.buttons]))
+    return context_events(outcome)
 
 
 async def show_records(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

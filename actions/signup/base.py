@@ -281,19 +281,21 @@ class SignupFormValidationAction(FormValidationAction, ABC):
     async def _aside(
         self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
-        await self.aside(kind, message, slot, dispatcher, tracker)
-        return [SlotSet(name, value) for name, value in self.not_an_answer(slot, dispatcher, None, kind).items()]
+        kept = await self.aside(kind, message, slot, dispatcher, tracker)
+        back = self.not_an_answer(slot, dispatcher, None, kind)
+        return [*(SlotSet(name, value) for name, value in back.items()), *kept]
 
     async def aside(
         self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> None:
+    ) -> list[EventType]:
         """Answer a message that does not answer ``slot`` as it would be answered outside
-        the form; a form may say more (it is asked again after)."""
+        the form (a form may say more; it asks again after); the events to keep."""
         try:
-            await asides.say_aside(kind, message, slot, dispatcher, tracker, self.explanation)
+            return await asides.say_aside(kind, message, slot, dispatcher, tracker, self.explanation)
         except Exception:
             logger.exception("answering %s inside %s failed", kind, self.form_name())
             dispatcher.utter_message(text=texts.TECHNICAL_PROBLEM)
+            return []
 
     @staticmethod
     async def _knowledge_answers(message: Message) -> bool:

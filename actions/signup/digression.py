@@ -70,7 +70,7 @@ KNOWLEDGE_INTENTS: frozenset[str] = frozenset(
         "ask_sports",
         "ask_general",
         "out_of_scope",
-        "signup_how",
+        "follow_up",  # "那劳模呢", "谁来上课": a question about the last answer
     }
 )
 CHITCHAT_INTENTS: frozenset[str] = frozenset({"greet", "thank", "goodbye", "bot_challenge"})

@@ -76,7 +76,7 @@ def test_a_question_is_not_a_yes_even_when_the_nlu_hears_one() -> None:
 
 
 def test_naming_the_course_in_a_how_question_answers_which_course() -> None:
-    message = typed("PLC怎么报名", "signup_how", course="PLC")
+    message = typed("PLC怎么报名", "enroll_course", course="PLC")
     assert before_validation(message, "course_id", "PLC", "enroll_course") is None
     assert before_validation(message, "worker_name", message.text, "enroll_course") == digression.QUESTION
 
