@@ -64,13 +64,16 @@ def _filtered(buttons: tuple[replies.Button, ...]) -> list[replies.Button]:
 
 async def say_what_the_knowledge_says(
     dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str, intent: str, course: str | None = None
-) -> None:
-    """The knowledge base's answer to the how-question, if it has a confident one."""
+) -> bool:
+    """The knowledge base's answer to the how-question, if it has a confident one (staff
+    keep how to sign up there); whether it had one. Without it the chat's own how-to
+    (``texts.HOW_*``) is said instead, never both."""
     outcome = answer_question(kb, text, intent=intent, entities={"course": course} if course else {})
     if outcome.status != "answered":
-        return
+        return False
     for reply in outcome.replies:
         dispatcher.utter_message(text=reply.text, buttons=_filtered(reply.buttons))
+    return True
 
 
 def offer_events(form: str, course: str | None = None) -> list[EventType]:
@@ -139,9 +142,10 @@ async def explain_enrollment(dispatcher: CollectingDispatcher, tracker: Tracker)
         return []
     if match.course is not None:
         course = match.course
-        await say_what_the_knowledge_says(dispatcher, kb, text, "ask_course", course.id)
+        told = await say_what_the_knowledge_says(dispatcher, kb, text, "ask_course", course.id)
+        how = "" if told else texts.HOW_ENROLL.format(course=course.name)
         dispatcher.utter_message(
-            text=replies.lines([texts.HOW_ENROLL.format(course=course.name), await _seats(course), texts.OFFER_ENROLL]),
+            text=replies.lines([how, await _seats(course), texts.OFFER_ENROLL]),  # the seats name the course
             buttons=[
                 replies.button(texts.OFFER_ENROLL_YES.format(course=course.name), "enroll_course", course=course.id),
                 dict(texts.OFFER_NOT_NOW_BUTTON),
@@ -151,8 +155,8 @@ async def explain_enrollment(dispatcher: CollectingDispatcher, tracker: Tracker)
         return offer_events("enroll_form", course.id)
     courses = list(match.choices) or kb.list_courses(enrollable=True)
     if match.programme is not None:
-        await say_what_the_knowledge_says(dispatcher, kb, text, "ask_course", match.programme.id)
-        head = texts.HOW_ENROLL_PROGRAMME.format(programme=match.programme.name)
+        told = await say_what_the_knowledge_says(dispatcher, kb, text, "ask_course", match.programme.id)
+        head = "" if told else texts.HOW_ENROLL_PROGRAMME.format(programme=match.programme.name)
     else:
         head = texts.HOW_ENROLL_ANY
     dispatcher.utter_message(
@@ -166,26 +170,28 @@ async def explain_enrollment(dispatcher: CollectingDispatcher, tracker: Tracker)
 
 
 async def _seats(course: Course) -> str:
+    """「PLC编程」现在还剩12个名额 / 已经报满 / 可以在这里报名 (what the offer is about)."""
+    here = texts.HOW_HERE.format(course=course.name)
     if course.capacity is None:
-        return ""
+        return here
     try:
         summary = await registry_call(get_course_summary, course.id)
     except Exception:
         logger.exception("seats of %s unknown", course.id)
-        return ""
+        return here
     enrolled = summary.enrolled if summary else 0
     if enrolled >= course.capacity:
-        return texts.HOW_FULL.format(capacity=course.capacity)
-    return texts.HOW_SEATS.format(left=course.capacity - enrolled)
+        return texts.HOW_FULL.format(course=course.name, capacity=course.capacity)
+    return texts.HOW_SEATS.format(course=course.name, left=course.capacity - enrolled)
 
 
 # ---------------------------------------------------------------- reading teams and the subsidy
 
 
 async def explain_reading_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    await _knowledge_first(dispatcher, latest_text(tracker), "ask_reading")
+    told = await _knowledge_first(dispatcher, latest_text(tracker), "ask_reading")
     dispatcher.utter_message(
-        text=replies.lines([texts.HOW_READING_TEAM, texts.OFFER_READING_TEAM]),
+        text=replies.lines(["" if told else texts.HOW_READING_TEAM, texts.OFFER_READING_TEAM]),
         buttons=[
             replies.button(texts.OFFER_READING_TEAM_YES, "join_reading_team"),
             dict(texts.OFFER_NOT_NOW_BUTTON),
@@ -196,9 +202,9 @@ async def explain_reading_team(dispatcher: CollectingDispatcher, tracker: Tracke
 
 
 async def explain_subsidy(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    await _knowledge_first(dispatcher, latest_text(tracker), "ask_subsidy")
+    told = await _knowledge_first(dispatcher, latest_text(tracker), "ask_subsidy")
     dispatcher.utter_message(
-        text=replies.lines([texts.HOW_SUBSIDY, texts.OFFER_SUBSIDY]),
+        text=replies.lines(["" if told else texts.HOW_SUBSIDY, texts.OFFER_SUBSIDY]),
         buttons=[
             replies.button(texts.OFFER_SUBSIDY_YES, "apply_subsidy"),
             dict(texts.OFFER_NOT_NOW_BUTTON),
@@ -208,10 +214,10 @@ async def explain_subsidy(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     return offer_events("subsidy_form")
 
 
-async def _knowledge_first(dispatcher: CollectingDispatcher, text: str, intent: str) -> None:
+async def _knowledge_first(dispatcher: CollectingDispatcher, text: str, intent: str) -> bool:
     try:
         kb = await knowledge()
     except KnowledgeError as error:
         logger.error("knowledge base unavailable: %s", error)
-        return
-    await say_what_the_knowledge_says(dispatcher, kb, text, intent)
+        return False
+    return await say_what_the_knowledge_says(dispatcher, kb, text, intent)
