@@ -189,29 +189,46 @@ async def _seats(course: Course) -> str:
 
 
 async def explain_reading_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    told = await _knowledge_first(dispatcher, latest_text(tracker), "ask_reading")
-    dispatcher.utter_message(
-        text=replies.lines(["" if told else texts.HOW_READING_TEAM, texts.OFFER_READING_TEAM]),
-        buttons=[
-            replies.button(texts.OFFER_READING_TEAM_YES, "join_reading_team"),
-            dict(texts.OFFER_NOT_NOW_BUTTON),
-            dict(texts.HUMAN_BUTTON),
-        ],
+    return await _explain_and_offer(
+        dispatcher,
+        tracker,
+        "reading_form",
+        "ask_reading",
+        texts.HOW_READING_TEAM,
+        texts.OFFER_READING_TEAM,
+        replies.button(texts.OFFER_READING_TEAM_YES, "join_reading_team"),
     )
-    return offer_events("reading_form")
 
 
 async def explain_subsidy(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    told = await _knowledge_first(dispatcher, latest_text(tracker), "ask_subsidy")
-    dispatcher.utter_message(
-        text=replies.lines(["" if told else texts.HOW_SUBSIDY, texts.OFFER_SUBSIDY]),
-        buttons=[
-            replies.button(texts.OFFER_SUBSIDY_YES, "apply_subsidy"),
-            dict(texts.OFFER_NOT_NOW_BUTTON),
-            dict(texts.HUMAN_BUTTON),
-        ],
+    return await _explain_and_offer(
+        dispatcher,
+        tracker,
+        "subsidy_form",
+        "ask_subsidy",
+        texts.HOW_SUBSIDY,
+        texts.OFFER_SUBSIDY,
+        replies.button(texts.OFFER_SUBSIDY_YES, "apply_subsidy"),
     )
-    return offer_events("subsidy_form")
+
+
+async def _explain_and_offer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    form: str,
+    topic: str,
+    how: str,
+    question: str,
+    yes: replies.Button,
+) -> list[EventType]:
+    """What the knowledge base says (or the chat's own ``how``), then ``question`` with
+    the button that starts ``form``, "not now" and a person."""
+    told = await _knowledge_first(dispatcher, latest_text(tracker), topic)
+    dispatcher.utter_message(
+        text=replies.lines(["" if told else how, question]),
+        buttons=[yes, dict(texts.OFFER_NOT_NOW_BUTTON), dict(texts.HUMAN_BUTTON)],
+    )
+    return offer_events(form)
 
 
 async def _knowledge_first(dispatcher: CollectingDispatcher, text: str, intent: str) -> bool:

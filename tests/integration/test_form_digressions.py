@@ -7,8 +7,6 @@ question a way out, and a person, are one message away.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlite_utils import Database
 
@@ -19,8 +17,8 @@ from registry import (
     get_teams,
     get_worker,
     list_records,
-    open_registry,
 )
+from tests.integration import test_records_flows as flows
 from tests.integration.test_records_flows import Worker, registered
 
 pytestmark = pytest.mark.slow
@@ -35,12 +33,7 @@ ASIDES: list[tuple[str, str]] = [
 ]
 NOT_AN_ANSWER = ("这好像不是姓名", "只能包含数字", "没有找到这个区县", "请点下面的按钮")
 
-
-@pytest.fixture
-def db(rasa_stack) -> Iterator[Database]:
-    database = open_registry(rasa_stack.data / "registry.db")
-    yield database
-    database.close()
+db = flows.db  # the stack's registry, opened as the sign-up flows' tests open it
 
 
 @pytest.fixture
