@@ -188,28 +188,28 @@ async def _seats(course: Course) -> str:
 # ---------------------------------------------------------------- reading teams and the subsidy
 
 
-async def explain_reading_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    return await _explain_and_offer(
-        dispatcher,
-        tracker,
-        "reading_form",
+#: The other two offers: what the knowledge base is asked (its intent), the chat's own
+#: how-to, the question, and the button that starts the form.
+OFFERS: dict[str, tuple[str, str, str, replies.Button]] = {
+    "reading_form": (
         "ask_reading",
         texts.HOW_READING_TEAM,
         texts.OFFER_READING_TEAM,
         replies.button(texts.OFFER_READING_TEAM_YES, "join_reading_team"),
-    )
-
-
-async def explain_subsidy(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    return await _explain_and_offer(
-        dispatcher,
-        tracker,
-        "subsidy_form",
+    ),
+    "subsidy_form": (
         "ask_subsidy",
         texts.HOW_SUBSIDY,
         texts.OFFER_SUBSIDY,
         replies.button(texts.OFFER_SUBSIDY_YES, "apply_subsidy"),
-    )
+    ),
+}
+
+
+async def explain(form: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """How joining a reading team / applying for the subsidy goes, then the offer."""
+    topic, how, question, yes = OFFERS[form]
+    return await _explain_and_offer(dispatcher, tracker, form, topic, how, question, dict(yes))
 
 
 async def _explain_and_offer(

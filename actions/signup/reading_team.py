@@ -32,7 +32,7 @@ class ActionStartReading(StartWithProfile):
         return "action_start_reading"
 
     async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-        return await offer.explain_reading_team(dispatcher, tracker)
+        return await offer.explain("reading_form", dispatcher, tracker)
 
 
 class ActionAskTeamKind(AskAction):

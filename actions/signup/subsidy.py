@@ -85,7 +85,7 @@ class ActionStartSubsidy(StartWithProfile):
         return []
 
     async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-        return await offer.explain_subsidy(dispatcher, tracker)
+        return await offer.explain("subsidy_form", dispatcher, tracker)
 
 
 # ---------------------------------------------------------------- the questions

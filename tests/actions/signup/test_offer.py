@@ -17,6 +17,12 @@ from tests.actions.helpers import SENDER, buttons, make_tracker, register, rows,
 PLC = [{"entity": "course", "value": "PLC编程"}]
 
 
+async def enrolling(domain: dict, text: str, course: str | None = None, **kwargs: object) -> tuple[dict, str, list]:
+    """``action_start_enrollment`` on ``text`` (with a course entity): slots, text, buttons."""
+    entities = [{"entity": "course", "value": course}] if course else []
+    return await run(ActionStartEnrollment(), domain, text=text, intent="enroll_course", entities=entities, **kwargs)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -57,9 +63,7 @@ def test_requests_to_do_it(text: str) -> None:
 
 
 async def test_how_to_enroll_in_a_course_explains_and_offers(domain: dict, db: Database) -> None:
-    slots, text, offered = await run(
-        ActionStartEnrollment(), domain, text="PLC编程课怎么报名", intent="enroll_course", entities=PLC
-    )
+    slots, text, offered = await enrolling(domain, "PLC编程课怎么报名", "PLC编程")
     assert "PLC编程" in text.split("现在还剩")[0]  # what the knowledge base says about it first
     assert "「PLC编程」现在还剩30个名额。\n现在帮您报名吗？" in text  # the seats, from the registry
     assert [b["payload"] for b in offered][-3:] == ['/enroll_course{"course":"jxgf_plc"}', "/deny", "/request_human"]
@@ -93,14 +97,7 @@ async def test_yes_to_the_offer_starts_with_the_offered_course(domain: dict, db:
 
 
 async def test_an_explicit_request_starts_at_once_and_forgets_an_old_offer(domain: dict) -> None:
-    slots, text, _ = await run(
-        ActionStartEnrollment(),
-        domain,
-        text="帮我报名PLC",
-        intent="enroll_course",
-        entities=[{"entity": "course", "value": "PLC"}],
-        slots={"signup_offer": "reading_form"},
-    )
+    slots, text, _ = await enrolling(domain, "帮我报名PLC", "PLC", slots={"signup_offer": "reading_form"})
     assert slots["course_id"] == "PLC" and slots.get("form_outcome") is None and text == ""
     assert slots["signup_offer"] is None
 
@@ -108,14 +105,12 @@ async def test_an_explicit_request_starts_at_once_and_forgets_an_old_offer(domai
 async def test_how_to_enroll_for_someone_already_enrolled_still_explains(domain: dict, db: Database) -> None:
     register(db)
     enroll(db, SENDER, "jxgf_plc", "PLC编程", capacity=30)
-    slots, text, _ = await run(
-        ActionStartEnrollment(), domain, text="PLC怎么报名", intent="enroll_course", entities=PLC
-    )
+    slots, text, _ = await enrolling(domain, "PLC怎么报名", "PLC编程")
     assert "现在帮您报名吗" in text and slots["form_outcome"] == "abort"
 
 
 async def test_how_to_enroll_without_a_course_offers_the_courses(domain: dict) -> None:
-    slots, text, offered = await run(ActionStartEnrollment(), domain, text="怎么报名啊", intent="enroll_course")
+    slots, text, offered = await enrolling(domain, "怎么报名啊")
     assert "课程可以直接在这里报名" in text and "点下面的课程就开始" in text
     titles = [b["title"] for b in offered]
     assert "PLC编程" in titles and "转人工" in titles
@@ -123,13 +118,7 @@ async def test_how_to_enroll_without_a_course_offers_the_courses(domain: dict) -
 
 
 async def test_how_to_enroll_in_a_programme_offers_its_courses(domain: dict) -> None:
-    slots, text, offered = await run(
-        ActionStartEnrollment(),
-        domain,
-        text="匠心工坊的课怎么报名",
-        intent="enroll_course",
-        entities=[{"entity": "course", "value": "匠心工坊"}],
-    )
+    slots, text, offered = await enrolling(domain, "匠心工坊的课怎么报名", "匠心工坊")
     assert "3749" in text  # the programme's own entry first
     assert text.endswith("现在帮您报名吗？点下面的课程就开始：")
     assert "PLC编程" in [b["title"] for b in offered]
@@ -138,9 +127,7 @@ async def test_how_to_enroll_in_a_programme_offers_its_courses(domain: dict) -> 
 
 async def test_how_to_enroll_follows_the_conversations_subject(domain: dict) -> None:
     """ "怎么报名" after a question about 工业机器人 (the context the answering action keeps)."""
-    slots, text, _ = await run(
-        ActionStartEnrollment(), domain, text="怎么报名", intent="enroll_course", slots={"context_entry": "jxgf_robot"}
-    )
+    slots, text, _ = await enrolling(domain, "怎么报名", slots={"context_entry": "jxgf_robot"})
     assert "「工业机器人」现在还剩" in text and slots["offered_course"] == "jxgf_robot"
 
 
