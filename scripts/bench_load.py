@@ -194,18 +194,20 @@ OFF_TOPIC = (
     "职工书屋有多少家",
     "我的报名",
 )
-#: The stock `rasa init` assistant's own small talk (its intents), as its mixed chat.
+#: The stock `rasa init` assistant's own small talk, as its mixed chat: only what its
+#: rules answer anywhere in a chat (greet, goodbye, bot_challenge); its yes/no and moods
+#: are answered only inside its stories.
 STOCK_MIX = (
     "hello there",
     "are you a bot?",
-    "I am feeling great",
     "goodbye",
     "hi",
-    "I am very sad",
-    "yes",
-    "no",
-    "good morning",
+    "am I talking to a bot?",
     "bye",
+    "good morning",
+    "are you a human?",
+    "see you later",
+    "hey",
 )
 _ENROLLMENT_NO = re.compile(r"BM\d{4}-\d{6}")
 
@@ -299,7 +301,9 @@ PATTERNS: tuple[Pattern, ...] = (
             "/affirm",
             _literal(FAQ_MIX[4]),
         ),
-        expect=("您是", "确认报名", "确认报名", "确认报名", "报名成功", "", "确认取消", "确认取消", "已取消", ""),
+        # the profile question (您是…吗), asked again after the question, the same for the
+        # confirmation, then saved; the cancel form likewise; questions outside say anything
+        expect=("您是", "您是", "确认报名", "确认报名", "报名成功", "", "确认取消", "确认取消", "已取消", ""),
         registered=True,
     ),
 )
@@ -307,9 +311,17 @@ STOCK_PATTERN = Pattern("faq", "a mix of questions", (), tuple(_literal(t) for t
 
 
 async def chat_turn(client: httpx.AsyncClient, rasa_url: str, pattern: Pattern, chat: Chat) -> float:
-    """The next turn of ``chat``; its latency in seconds."""
+    """The next turn of ``chat``; its latency in seconds. A turn without a reply is timed
+    and counted as a surprise (the conversation goes on, as a worker's would)."""
     chat.turn += 1
-    elapsed, replies = await turn(client, webhook(rasa_url), chat.sender, pattern.message(chat))
-    chat.last = reply_text(replies)
+    text = pattern.message(chat)
+    t0 = time.perf_counter()
+    response = await client.post(webhook(rasa_url), json={"sender": chat.sender, "message": text})
+    elapsed = time.perf_counter() - t0
+    response.raise_for_status()
+    chat.last = reply_text(response.json())
+    if not chat.last:
+        chat.surprises += 1
+        chat.first_surprise = chat.first_surprise or f"turn {chat.turn}: no reply to {text!r}"
     pattern.check(chat, chat.last)
     return elapsed
