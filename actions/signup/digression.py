@@ -227,6 +227,14 @@ def chitchat_intent(text: str) -> str | None:
     return None
 
 
+_WORDS = re.compile(r"[\u3400-\u9fffA-Za-z]")
+
+
+def _has_small_talk(text: str) -> bool:
+    plain = _plain(text).lower().replace(" ", "")
+    return any(word in plain for words in CHITCHAT_WORDS.values() for word in words)
+
+
 def _by_intent(message: Message, confidence: float) -> Kind | None:
     """What a message is by its intent alone (buttons, clear rejections)."""
     if message.is_intent(KNOWLEDGE_INTENTS, confidence):
@@ -288,9 +296,11 @@ def after_validation(
         if message.is_intent(KNOWLEDGE_INTENTS, VERY_CLEAR):
             return MAYBE_QUESTION
         return None
-    if own:
-        return None
+    if own or not _WORDS.search(message.text):
+        return None  # digits and signs are an attempt at a number ("88" is no goodbye)
     kind = _by_intent(message, CLEAR)
+    if kind == CHITCHAT and not _has_small_talk(message.text):
+        kind = None  # the NLU's small talk without its words: a wrong answer after all
     if kind is not None:
         return kind
     if (

@@ -115,7 +115,7 @@ def test_two_hundred_off_topic_messages_never_stick_the_form(worker: Worker, db:
 
 def test_how_to_enroll_explains_then_yes_starts_the_form(worker: Worker, db: Database) -> None:
     reply = worker.say("PLC编程课怎么报名")
-    assert "现在帮您报名吗" in reply and "可以直接在这里报名" in reply
+    assert "PLC编程" in reply and "「PLC编程」现在还剩" in reply and reply.endswith("现在帮您报名吗？")
     assert "姓名" not in reply.splitlines()[-1]  # no form yet
     assert get_worker(db, worker.sender_id) is None
     assert "读书节" in worker.say("读书节是什么活动")  # a question in between is just answered

@@ -134,3 +134,17 @@ def test_a_question_about_ones_own_records_shows_them() -> None:
     assert before_validation(typed("我报了哪些", "ask_course", 0.95), "worker_employer", "我报了哪些") == (
         digression.QUESTION
     )
+
+
+def test_digits_are_an_attempt_at_a_number_whatever_the_nlu_hears() -> None:
+    """ "88" is goodbye in chat slang: the NLU hears goodbye in digit strings."""
+    for text in ["123", "138123456789", "88"]:
+        assert after_validation(typed(text, "goodbye", 0.9), "worker_phone", text, False) is None
+        assert after_validation(typed(text, "ask_general", 0.9), "worker_name", text, False) is None
+
+
+def test_small_talk_by_intent_needs_its_words() -> None:
+    assert after_validation(typed("嗯呐哈", "greet", 0.9), "worker_name", "嗯呐哈", False) is None
+    assert after_validation(typed("好的谢谢你啊", "thank", 0.9), "worker_name", "好的谢谢你啊", False) == (
+        digression.CHITCHAT
+    )
