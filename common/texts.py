@@ -269,13 +269,14 @@ ASK_FALLBACK = "请回答上面的问题，或者说“算了”退出。"
 ANSWER_FIRST = "请先回答上面的问题，或者说“算了”退出当前办理。"
 PRESS_A_BUTTON = "请点下面的按钮回答 🙂"
 YES_OR_NO = "请回答“是”或“不是”，也可以点下面的按钮。"
-#: The buttons of the form_help question (after three wrong answers to one question).
-#: 转人工 is /affirm, which that question does not extract: the form rejects it and a
-#: rule runs action_handoff inside the form.
+#: The buttons of the form_help question (after three wrong answers to one question):
+#: try again with an example, leave (nothing saved), a person. 转人工 is /affirm, which
+#: that question does not extract: the form rejects it and a rule runs action_handoff
+#: inside the form.
 FORM_HELP_BUTTONS: tuple[Button, ...] = (
+    {"title": "再试一次（看例子）", "payload": "/deny"},
+    {"title": "退出，不保存", "payload": "/stop"},
     {"title": "转人工", "payload": "/affirm"},
-    {"title": "再试一次", "payload": "/deny"},
-    STOP_BUTTON,
 )
 #: What a worker reads when a form is left without saving (算了, or "no" at the end).
 FORM_CANCELLED: dict[str, str] = {
@@ -297,7 +298,9 @@ QUESTIONS: dict[str, str] = {
     "programme": "所学专业是？可以加上层次，例如“机电一体化技术（大专）”：",
     "graduation_date": "哪年哪月毕业的？例如“2024年6月”：",
     "certificate_no": "请输入毕业证书编号（证书上的编号，一般是18位数字）：",
-    "form_help": "这一项好像不太好填 🙏 需要请工会工作人员帮您办理吗？",
+    "form_help": (
+        "这一项好像不太好填 🙏 您可以：再试一次（我举个例子）；先退出（什么都不会保存）；或者请工会工作人员帮您办理。"
+    ),
 }
 #: Asked instead when the worker chose to change that field of their profile.
 EDIT_QUESTIONS: dict[str, str] = {
@@ -597,3 +600,76 @@ PROGRAMME_COURSES_HEADING = "{subject}的课程，点一个看详情："
 OTHER_QUESTION_NOT_FOUND = "“{question}”这个问题我没找到确切答案，可以换个说法再问，或者转人工。"
 #: Numbering of the answers when one message asks several questions.
 SEVERAL_NUMBERS = ("①", "②", "③", "④")
+
+
+# ---------------------------------------------------------------- talking inside a form (actions/signup/asides.py)
+# A question, a greeting or 我的报名 inside a sign-up is answered as it would be outside;
+# then the form's question comes again with a way on and a way out.
+
+#: What the worker is doing in each form, for "好，我们继续{doing}：" (the enrollment form
+#: names its course: ENROLL_PURPOSE).
+FORM_DOING: dict[str, str] = {
+    "profile_form": "填写个人信息",
+    "enroll_form": "报名",
+    "reading_form": "加入读书团队",
+    "subsidy_form": "申请学历提升补贴",
+    "cancel_form": "取消记录",
+    "delete_form": "删除个人数据",
+}
+FORM_DOING_DEFAULT = "办理"
+#: Heads the question asked again after an aside.
+FORM_BACK = "好，我们继续{doing}："
+#: Heads the question asked again after 再试一次 (``{example}``: its explanation).
+FORM_RETRY = "我们再试一次 🙂 {example}"
+#: Under a free-text question asked again: type the answer, or press this (it asks again).
+FORM_CONTINUE_BUTTON: Button = {"title": "继续填写", "payload": "/affirm"}
+#: The way out of each form (/stop: nothing is saved), by form.
+FORM_LEAVE_TITLES: dict[str, str] = {
+    "profile_form": "不填了（不保存）",
+    "enroll_form": "不报了（不保存）",
+    "reading_form": "不加入了（不保存）",
+    "subsidy_form": "不申请了（不保存）",
+    "cancel_form": "不取消了",
+    "delete_form": "不删除了",
+}
+FORM_LEAVE_DEFAULT = "退出（不保存）"
+#: Small talk inside a form, by intent (``{doing}``: FORM_DOING).
+FORM_SMALL_TALK: dict[str, str] = {
+    "greet": "您好 🙂",
+    "thank": "不客气 🙂",
+    "goodbye": "好的 👋 {doing}还没有办完；现在退出的话，什么都不会保存。",
+    "bot_challenge": "我是工会小助手（机器人）。需要真人帮忙时，随时说“转人工”。",
+}
+#: Another sign-up (or 删除/修改) asked for while a form is open.
+FORM_OTHER_REQUEST = "您正在{doing}，还没有办完。可以先办完这一项；想先办别的，就点“{leave}”，再告诉我要办什么。"
+
+# · asking how to sign up (actions/signup/offer.py): how it goes in the chat, then the offer.
+# What the union offers comes from knowledge/ (said first); these say only how the chat works.
+HOW_ENROLL = (
+    "「{course}」可以直接在这里报名：我会问您的姓名、手机号、工作单位、所在区和是否工会会员"
+    "（只需登记一次，以后报名只要确认），确认后就报好了，会给您一个报名号。"
+)
+HOW_SEATS = "「{course}」现在还剩{left}个名额。"
+HOW_FULL = "「{course}」的{capacity}个名额已经报满，可以排候补，有人取消时按顺序递补。"
+HOW_HERE = "「{course}」可以直接在这里报名。"
+HOW_ENROLL_PROGRAMME = "「{programme}」的课程都可以直接在这里报名：选一门课，登记一次基本信息，确认后就报好了。"
+HOW_ENROLL_ANY = (
+    "课程可以直接在这里报名：选一门课，登记一次基本信息（姓名、手机号、单位、所在区），"
+    "确认后就报好了，会给您一个报名号。"
+)
+HOW_NOT_HERE = "「{course}」不在小助手里报名；具体办法请留意工会通知，有疑问可以转人工。"
+HOW_READING_TEAM = (
+    "读书团队可以直接在这里加入：登记一次基本信息后，选择按单位还是按所在地区加入，团队负责人会联系您参加活动。"
+)
+HOW_SUBSIDY = (
+    "学历提升补贴可以直接在这里申请：准备好毕业证书，我会依次问毕业学校、专业、毕业时间和证书编号，大约两分钟；"
+    "工作人员审核后，发“我的申请”就能看到结果。"
+)
+OFFER_ENROLL = "现在帮您报名吗？"
+OFFER_ENROLL_YES = "现在报名「{course}」"
+OFFER_ENROLL_PICK = "现在帮您报名吗？点下面的课程就开始："
+OFFER_READING_TEAM = "现在帮您报名吗？"
+OFFER_READING_TEAM_YES = "现在加入读书团队"
+OFFER_SUBSIDY = "现在帮您申请吗？"
+OFFER_SUBSIDY_YES = "现在申请补贴"
+OFFER_NOT_NOW_BUTTON: Button = {"title": "先不用", "payload": "/deny"}

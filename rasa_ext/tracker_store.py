@@ -5,7 +5,13 @@ Telegram chat, which never ends, gets slower with every message (~50 ms at turn 
 ~470 ms at turn 400 measured here). Rasa already loads only the events since the latest
 ``SessionStarted``; this store starts a new session (the same events Rasa's own
 ``action_session_start`` writes, slots carried over) once the current session holds more
-than ``max_session_events`` events, at the end of a turn and never inside a form.
+than ``max_session_events`` events, at the end of a turn.
+
+That includes a turn inside a form: a worker may stay in one sign-up for hundreds of
+messages (questions, greetings, wrong answers), and a form that never ends used to be a
+session that never ends (~50 ms at turn 2, ~3 s at turn 200). The new session then also
+re-opens the form where it was (``ActiveLoop`` after the slots, ``requested_slot`` among
+them), so the next message is validated by the same form as if nothing had happened.
 
 Two more things make a turn's database work independent of how long the chat is:
 
@@ -42,7 +48,15 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_ext import purge
@@ -127,29 +141,61 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             logger.debug("Started a new session for %s after %d events", tracker.sender_id, len(tracker.events))
 
     def _should_roll_over(self, tracker: DialogueStateTracker) -> bool:
-        """Only between turns: the last action is a listen and no form is active."""
+        """Only between turns (the last action is a listen), never while a person has
+        the conversation (paused: the front end resumes it by posting events)."""
         return (
             len(tracker.events) > self.max_session_events
             and tracker.latest_action_name == ACTION_LISTEN_NAME
-            and not tracker.active_loop_name
             and not tracker.is_paused()
         )
 
     @staticmethod
     def rollover_events(tracker: DialogueStateTracker) -> list[Event]:
-        """What Rasa's action_session_start writes, with every set slot carried over."""
+        """What Rasa's action_session_start writes, with every set slot carried over, the
+        active form, if any, re-opened in the state it was left in, and the turn's last
+        action (:meth:`_last_action_of_the_turn`).
+
+        ``SessionStarted`` resets the tracker (slots, active loop), so the slots come
+        after it and the form after the slots; a form whose last run was rejected stays
+        rejected, so the rules see the same state as before the rollover.
+        """
         now = time.time()
         slot_events: list[Event] = [
             SlotSet(slot.name, slot.value, timestamp=now)
             for slot in tracker.slots.values()
             if slot.value != slot.initial_value
         ]
+        loop_events: list[Event] = []
+        form = tracker.active_loop_name
+        if form:
+            loop_events.append(ActiveLoop(form, timestamp=now))
+            if tracker.is_active_loop_rejected:
+                loop_events.append(ActionExecutionRejected(form, timestamp=now))
+        last = BoundedSQLTrackerStore._last_action_of_the_turn(tracker)
         return [
             ActionExecuted(ACTION_SESSION_START_NAME, timestamp=now),
             SessionStarted(timestamp=now),
             *slot_events,
+            *loop_events,
+            *([ActionExecuted(last, timestamp=now)] if last else []),
             ActionExecuted(ACTION_LISTEN_NAME, timestamp=now),
         ]
+
+    @staticmethod
+    def _last_action_of_the_turn(tracker: DialogueStateTracker) -> str | None:
+        """The bot's last action before it listened, repeated (not run again) in the new
+        session: a rule that reacts to what the bot just did ("现在帮您报名吗？" → 好的 →
+        the form) must see the same last action after a rollover as before it."""
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return None
+            if isinstance(event, ActionExecuted) and event.action_name not in (
+                ACTION_LISTEN_NAME,
+                ACTION_SESSION_START_NAME,
+                None,
+            ):
+                return event.action_name
+        return None
 
     def _append(self, sender_id: str, events: list[Event]) -> None:
         with self.session_scope() as session:

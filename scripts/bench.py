@@ -3,6 +3,7 @@
     python -m scripts.bench                 # full run (~20 min on 2 cores, incl. training)
     python -m scripts.bench --quick         # smaller run (~6 min with a cached baseline)
     python -m scripts.bench --cached-baseline # reuse the stock model of an earlier run
+    python -m scripts.bench --only-long       # only the three long conversations (~4 min)
 
 Every speed figure is printed beside a baseline measured in the same run on the same
 machine (the machine is shared, so absolute figures move from run to run):
@@ -74,6 +75,8 @@ class Plan:
     kb_queries: int
     train: bool
     levels: tuple[int, ...] = LEVELS
+    patterns: tuple[str, ...] = tuple(p.key for p in load.PATTERNS)
+    only_long: bool = False
 
     @staticmethod
     def make(args: argparse.Namespace) -> Plan:
@@ -87,7 +90,42 @@ class Plan:
             plan.level_rounds = args.rounds
         if args.long_turns is not None:
             plan.long_turns = args.long_turns
+        if args.patterns:
+            plan.patterns = tuple(x.strip() for x in args.patterns.split(",") if x.strip())
+        plan.only_long = args.only_long
+        if plan.only_long:
+            plan.train = False
         return plan
+
+
+@dataclass
+class LongRun:
+    """One long conversation of a pattern (scripts/bench_load.PATTERNS) on one system.
+
+    ``tail`` are its turns 191–200; ``fresh`` the ten turns after the opening of a
+    fresh chat of the same pattern, sent in alternation with them (same machine load,
+    the same ten kinds of turn); ``*_cpu`` the server CPU seconds of those turns.
+    """
+
+    label: str
+    turns: list[float] = field(default_factory=list)  # every turn of the long chat (s)
+    tail: list[float] = field(default_factory=list)
+    tail_cpu: list[float] = field(default_factory=list)
+    fresh: list[float] = field(default_factory=list)
+    fresh_cpu: list[float] = field(default_factory=list)
+    surprises: int = 0  # replies that did not say what the pattern expects
+    first_surprise: str = ""
+
+    def ratio(self) -> float:
+        a, b = load.mean(self.fresh), load.mean(self.tail)
+        return b / a if a else math.nan
+
+    def cpu_ratio(self) -> float:
+        a, b = load.mean(self.fresh_cpu), load.mean(self.tail_cpu)
+        return b / a if a else math.nan
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "ratio": self.ratio(), "cpu_ratio": self.cpu_ratio()}
 
 
 @dataclass
@@ -109,11 +147,7 @@ class System:
     cpu_per_msg_ms: dict[int, float] = field(default_factory=dict)
     cpu_total: dict[int, list] = field(default_factory=dict)  # workers -> [CPU s, messages]
     client_cpu: dict[int, list] = field(default_factory=dict)  # the load generator's own CPU
-    long: list[float] = field(default_factory=list)  # one chat, turns 1..200
-    long_tail: list[float] = field(default_factory=list)  # turns 190..200 of every long chat
-    long_cpu: list[float] = field(default_factory=list)  # server CPU s of turns 190..200
-    short: list[float] = field(default_factory=list)  # a fresh chat's turns 1..10, alternated with 190..200
-    short_cpu: list[float] = field(default_factory=list)
+    long: dict[str, LongRun] = field(default_factory=dict)  # pattern key -> its long chat
     rss: dict[str, float] = field(default_factory=dict)
 
     def cpu_s(self) -> float:
@@ -292,55 +326,104 @@ def measure_levels(systems: list[System], plan: Plan) -> None:
         log("  " + "  ".join(f"{s.key}@{workers}: {s.level(workers)['throughput']:.1f} msg/s" for s in systems))
 
 
-def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
-    """``plan.long_convs`` long conversations per system, turn by turn in alternation between
-    the systems.
+def patterns_of(system: System, plan: Plan) -> list[load.Pattern]:
+    """The long conversations a system is measured with: ours all of issue #13's, the
+    stock assistant (no forms) its own mixed chat."""
+    if system.stock:
+        return [load.STOCK_PATTERN] if "faq" in plan.patterns else []
+    return [p for p in load.PATTERNS if p.key in plan.patterns]
 
-    Turns 190-200 of the long chats are measured in alternation with turns 1-10 of fresh
-    chats, so the "turn 10 vs turn 200" comparison is made under the same machine load;
-    the server CPU time of each of those turns is recorded too.
+
+def register_for_bench(system: System, sender: str) -> None:
+    """A worker the registry knows (the alternating pattern confirms a stored profile)."""
+    from registry import open_registry, save_worker
+
+    db = open_registry(system.stack.data / "registry.db")
+    try:
+        save_worker(db, sender, name="测试员", phone="13800000000", employer="宁波测试有限公司", district="海曙区")
+    finally:
+        db.close()
+
+
+def measure_long(systems: list[System], plan: Plan, max_seconds: float) -> None:
+    """One long chat per system and pattern, turn by turn in alternation between them.
+
+    Turns 191–200 of each long chat are measured in alternation with the first ten turns
+    (after its opening) of a fresh chat of the same pattern, so "turn 10 vs turn 200" is
+    compared under the same machine load; the server CPU time of each of those turns is
+    recorded too. Slots and the form's state carry over as they do for any worker.
     """
-    tail = 11  # turns 190..200
-    k = plan.long_convs
+    window = 10
+    n = plan.long_turns
 
     async def go() -> None:
         import httpx
 
-        senders = {s.key: [load.new_sender("long") for _ in range(k)] for s in systems}
-        fresh = {s.key: [load.new_sender("short") for _ in range(k)] for s in systems}
-        runs: dict[str, list[list[float]]] = {s.key: [[] for _ in range(k)] for s in systems}
+        jobs = []
+        for s in systems:
+            for pattern in patterns_of(s, plan):
+                run = s.long.setdefault(pattern.key, LongRun(pattern.label))
+                chats = load.Chat(load.new_sender(f"long-{pattern.key}")), load.Chat(load.new_sender("fresh"))
+                if pattern.registered:
+                    for chat in chats:
+                        register_for_bench(s, chat.sender)
+                jobs.append((s, pattern, run, *chats))
         deadline = time.monotonic() + max_seconds
         async with httpx.AsyncClient(timeout=60.0) as client:
 
-            async def one(s: System, sender: str) -> tuple[float, float]:
+            async def one(s: System, pattern: load.Pattern, chat: load.Chat) -> tuple[float, float]:
                 c0 = s.cpu_s()
-                elapsed, _ = await load.turn(client, load.webhook(s.stack.rasa_url), sender, s.turn_text)
+                elapsed = await load.chat_turn(client, s.stack.rasa_url, pattern, chat)
                 return elapsed, s.cpu_s() - c0
 
-            try:
-                for i in range(plan.long_turns):
-                    if time.monotonic() > deadline:
-                        log(f"long conversation stopped at turn {i} (time bound)")
-                        return
-                    in_tail = i >= plan.long_turns - tail
-                    order = systems if i % 2 == 0 else systems[::-1]
-                    for s in order:
-                        for j in range(k):
-                            elapsed, cpu = await one(s, senders[s.key][j])
-                            runs[s.key][j].append(elapsed)
-                            if in_tail:
-                                s.long_tail.append(elapsed)
-                                s.long_cpu.append(cpu)
-                            if in_tail and len(s.short) < 10 * k:
-                                elapsed, cpu = await one(s, fresh[s.key][j])
-                                s.short.append(elapsed)
-                                s.short_cpu.append(cpu)
-            finally:
-                for s in systems:
-                    n = min(len(x) for x in runs[s.key])
-                    s.long = [sum(x[t] for x in runs[s.key]) / k for t in range(n)]
+            for i in range(1, n + 1):
+                if time.monotonic() > deadline:
+                    log(f"long conversations stopped at turn {i} (time bound)")
+                    break
+                for s, pattern, run, chat, fresh in jobs if i % 2 else jobs[::-1]:
+                    elapsed, cpu = await one(s, pattern, chat)
+                    run.turns.append(elapsed)
+                    if i > n - window:
+                        run.tail.append(elapsed)
+                        run.tail_cpu.append(cpu)
+                    # the fresh chat's opening and its ten measured turns end with the long chat
+                    if i > n - window - len(pattern.prefix) and fresh.turn < len(pattern.prefix) + window:
+                        elapsed, cpu = await one(s, pattern, fresh)
+                        if fresh.turn > len(pattern.prefix):
+                            run.fresh.append(elapsed)
+                            run.fresh_cpu.append(cpu)
+        for s, pattern, run, chat, fresh in jobs:
+            run.surprises = chat.surprises + fresh.surprises
+            run.first_surprise = chat.first_surprise or fresh.first_surprise
+            if run.surprises:
+                log(f"{s.key} {pattern.key}: {run.surprises} replies off the pattern, first: {run.first_surprise}")
+            log(
+                f"{s.key} {pattern.key}: turns 1–10 {load.mean(run.fresh) * 1000:.0f} ms → 191–200 "
+                f"{load.mean(run.tail) * 1000:.0f} ms: ratio {run.ratio():.2f} (CPU {run.cpu_ratio():.2f})"
+            )
 
     asyncio.run(go())
+
+
+def print_ratios(systems: list[System]) -> None:
+    """The figure issue #13 asks for: turn 200 against turn 10, per conversation and system."""
+    print()
+    print("Long conversations, mean latency of turns 191–200 ÷ turns 1–10 (target ≤ 1.2):")
+    for s in systems:
+        for run in s.long.values():
+            flag = "ok" if run.ratio() <= 1.2 else "OVER"
+            print(f"  {s.key:<14} {run.label:<38} {run.ratio():5.2f}×  (server CPU {run.cpu_ratio():.2f}×) {flag}")
+
+
+def chart_lines(systems: list[System]) -> dict[str, list[float]]:
+    """Per-turn latency of every long chat of the shipped system, the mixed chat of the
+    others (the stock assistant's included)."""
+    lines: dict[str, list[float]] = {}
+    for s in systems:
+        for key, run in s.long.items():
+            if key == "faq" or s.key == "ours":
+                lines[f"{s.label}: {run.label}"] = run.turns
+    return lines
 
 
 def measure_memory(system: System) -> None:
@@ -426,6 +509,38 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("✅ met" if ok else "❌ not met")
 
 
+def long_rows(add: Any, stock: System | None, ours: list[System]) -> None:
+    """One row per long conversation (issue #13): mean latency of turns 1–10 → 191–200
+    with the ratio, and the same for server CPU; the stock assistant's mixed chat beside."""
+    keys = [p.key for p in load.PATTERNS if any(p.key in s.long for s in ours)]
+
+    def cell(run: LongRun | None, cpu: bool = False) -> str:
+        if run is None or not run.tail:
+            return "n/a"
+        a, b = (run.fresh_cpu, run.tail_cpu) if cpu else (run.fresh, run.tail)
+        ratio = run.cpu_ratio() if cpu else run.ratio()
+        text = f"{fmt(load.mean(a) * 1000)} → {fmt(load.mean(b) * 1000)} ({ratio:.2f}×)"
+        return text + (f", {run.surprises} replies off the pattern" if run.surprises and not cpu else "")
+
+    for key in keys:
+        label = next(p.label for p in load.PATTERNS if p.key == key)
+        base = stock.long.get(key) if stock is not None else None
+        runs = [s.long.get(key) for s in ours]
+        ratios = [run.ratio() for run in runs if run is not None and run.tail]
+        add(
+            f"Long chat, {label}: mean of turns 1–10 → 191–200 (ms)",
+            cell(base) if base is not None else ("— (`rasa init` has no forms)" if stock is not None else "n/a"),
+            [cell(run) for run in runs],
+            "≤ 1.2× turn 10",
+            verdict(bool(ratios) and all(x <= 1.2 for x in ratios)),
+        )
+        add(
+            f"Long chat, {label}: server CPU per turn, turns 1–10 → 191–200 (ms)",
+            cell(base, cpu=True) if base is not None else "—",
+            [cell(run, cpu=True) for run in runs],
+        )
+
+
 def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> str:
     """Markdown table + notes. Columns: stock baseline, then every variant of ours."""
     stock = next((s for s in systems if s.stock), None)
@@ -455,6 +570,7 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> str:
             "clearly above rapidfuzz (+3 points)",
             verdict(best_q["facts_share"] >= best_q["fuzz_share"] + 0.03) if best_q else "n/a",
         )
+    long_rows(add, stock, ours)
     if stock:
         sb = stock.single
         base_p50 = load.percentile(sb, 0.5) * 1000
@@ -513,28 +629,6 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> str:
                 [str(sum(s.level(w)["errors"] for w in LEVELS)) for s in ours],
             )
 
-        def longfig(s: System) -> tuple[float, float, float]:
-            a, b = load.mean(s.short), load.mean(s.long_tail)
-            return a * 1000, b * 1000, b / a if a else math.nan
-
-        def longcpu(s: System) -> str:
-            a, b = load.mean(s.short_cpu) * 1000, load.mean(s.long_cpu) * 1000
-            return f"{fmt(a)} → {fmt(b)} ({b / a:.2f}×)" if a else "n/a"
-
-        if stock.long:
-            sa, sb2, sr = longfig(stock)
-            add(
-                "Long conversation: mean of turns 1–10 → 190–200 (ms)",
-                f"{fmt(sa)} → {fmt(sb2)} ({sr:.2f}×)",
-                [f"{fmt(longfig(s)[0])} → {fmt(longfig(s)[1])} ({longfig(s)[2]:.2f}×)" for s in ours],
-                "≤ 1.2× turn 10",
-                verdict(all(longfig(s)[2] <= 1.2 for s in ours)),
-            )
-            add(
-                "Long conversation: server CPU per turn, turns 1–10 → 190–200 (ms)",
-                longcpu(stock),
-                [longcpu(s) for s in ours],
-            )
         add("Stack start → first answered message (s)", fmt(stock.first_s, 1), [fmt(s.first_s, 1) for s in ours])
         add(
             "Resident memory, Rasa server (MiB, all its processes)",
@@ -651,9 +745,17 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
         "so load from other users of the machine hits them alike. Chats restart every "
         f"{load.TURNS_PER_CONVERSATION} turns in the latency and throughput runs (a fresh sender), so those "
-        "figures are not affected by history length. Long conversation: one chat of "
-        f"{plan.long_turns} turns per system; its turns 190–200 are measured alternately with turns 1–10 of a "
-        "fresh chat, so both means are taken under the same load (the chart shows the whole long chat).",
+        "figures are not affected by history length.",
+        f"* Long conversations (issue #13): {plan.long_turns} turns each, one chat per system and pattern — "
+        "**a mix of questions** (ten knowledge questions and small talk in turn); **a form that gets off-topic "
+        "messages** (`帮我报名PLC编程`, then questions, thanks, greetings, 我的报名 and the weather while the form "
+        "asks for the name; the form stays open all along); **a form and questions alternating** (a registered "
+        "worker enrolls in PLC编程, asks, confirms, asks, cancels the enrollment, asks …, ten turns a cycle). "
+        "Slots and the form's state carry over as for any worker. Turns 191–200 of each chat are measured "
+        "alternately with the ten turns (after the opening) of a fresh chat of the same pattern, so both means "
+        "hold the same kinds of turn under the same load; every reply is checked against what the pattern "
+        'expects ("replies off the pattern" would say the conversation went elsewhere). The stock assistant '
+        "has no forms: its own small talk is its mixed chat. The chart shows every turn of the long chats.",
         "* Server CPU = user+system CPU seconds of the server processes (Rasa server with all its workers + "
         "action server) ÷ answered messages. A busy machine inflates it much less than wall-clock figures, so it "
         "is the figure to compare when the load average is high: throughput at 50 workers is what the machine "
@@ -675,6 +777,7 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         ".venv/bin/python -m scripts.bench --quick    # ~8 min: no training-time row, 100k-entry search skipped",
         ".venv/bin/python -m scripts.bench --cached-baseline  # reuse an earlier run's stock model (no training row)",
         ".venv/bin/python -m scripts.bench --systems stock,ours,ours+nospeedups --levels 50 --rounds 6",
+        ".venv/bin/python -m scripts.bench --only-long --cached-baseline  # only the long conversations, ~5 min",
         "```",
         "",
         "Needs the trained model (`make train`) and, for the several-worker variant, Debian's `redis-server` "
@@ -718,7 +821,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and the chart")
     parser.add_argument("--levels", default="", help="concurrent workers to measure, e.g. 1,50 (default 1,5,10,25,50)")
     parser.add_argument("--rounds", type=int, default=0, help="alternating rounds per level")
-    parser.add_argument("--long-turns", type=int, default=None, help="turns of the long conversation (0: skip)")
+    parser.add_argument("--long-turns", type=int, default=None, help="turns of the long conversations (0: skip)")
+    parser.add_argument(
+        "--patterns",
+        default="",
+        help="long conversations to run: " + ", ".join(f"{p.key} ({p.label})" for p in load.PATTERNS),
+    )
+    parser.add_argument(
+        "--only-long",
+        action="store_true",
+        help="only the long conversations (no quality, knowledge, load, memory, docs): while developing",
+    )
     args = parser.parse_args(argv)
     plan = Plan.make(args)
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
@@ -753,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
         training["ours_reason"] = "--quick" if plan.quick else "--skip-train"
     r["training"] = training
 
-    if not args.no_knowledge:
+    if not args.no_knowledge and not plan.only_long:
         r["knowledge"] = measure_knowledge(plan)
 
     out_dir = settings.load().data_dir / "bench"
@@ -770,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
             start_system(s)
         ours = [s for s in systems if not s.stock]
         r["best"] = next((s for s in ours if s.key == args.best), ours[-1] if ours else None)
-        if not args.no_quality and ours:
+        if not args.no_quality and ours and not plan.only_long:
             from scripts.bench_quality import run_quality
 
             by_model: dict[str, dict[str, Any]] = {}
@@ -805,18 +918,20 @@ def main(argv: list[str] | None = None) -> int:
         log("warm-up")
         for s in systems:
             asyncio.run(load.run_load(s.stack.rasa_url, [s.turn_text], 5, 10.0, 40, f"warm-{s.key}"))
-        log("one worker in a loop")
-        measure_single(systems, plan)
-        log("throughput at " + ", ".join(map(str, plan.levels)) + " workers")
-        measure_levels(systems, plan)
+        if not plan.only_long:
+            log("one worker in a loop")
+            measure_single(systems, plan)
+            log("throughput at " + ", ".join(map(str, plan.levels)) + " workers")
+            measure_levels(systems, plan)
         if plan.long_turns:
-            log(f"one long conversation, {plan.long_turns} turns")
-            measure_long(systems, plan, max_seconds=600.0)
-        for s in systems:
-            measure_memory(s)
-        if ours:
-            log("Telegram front end")
-            r["telegram"] = measure_telegram(ours[0], root)
+            log(f"long conversations of {plan.long_turns} turns: " + ", ".join(plan.patterns))
+            measure_long(systems, plan, max_seconds=900.0)
+        if not plan.only_long:
+            for s in systems:
+                measure_memory(s)
+            if ours:
+                log("Telegram front end")
+                r["telegram"] = measure_telegram(ours[0], root)
     finally:
         for s in systems:
             s.stack.stop()
@@ -834,11 +949,7 @@ def main(argv: list[str] | None = None) -> int:
             "first_s": s.first_s,
             "single": s.single,
             "single_cpu": s.single_cpu,
-            "long": s.long,
-            "long_tail": s.long_tail,
-            "short": s.short,
-            "long_cpu": s.long_cpu,
-            "short_cpu": s.short_cpu,
+            "long": {key: run.as_dict() for key, run in s.long.items()},
             "rss": s.rss,
             "cpu_per_msg_ms": s.cpu_per_msg_ms,
             "client_cpu": s.client_cpu,
@@ -849,11 +960,12 @@ def main(argv: list[str] | None = None) -> int:
     (out_dir / "results.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str))
     table = build_report(r, systems, plan)
     print(table, flush=True)
+    print_ratios(systems)
     chart = None
-    if not args.no_docs:
+    if not args.no_docs and not plan.only_long:
         from scripts.bench_chart import draw
 
-        turns = {s.label: s.long for s in systems if s.long}
+        turns = chart_lines(systems)
         lvl = {s.label: {w: s.level(w)["throughput"] for w in plan.levels} for s in systems if s.levels}
         chart = draw(DOCS / "benchmarks.png", turns, lvl, f"{r['date']}, {r['machine']['cores']} cores, shared machine")
         (DOCS / "benchmarks.md").write_text(write_docs(r, table, systems, chart, plan), encoding="utf-8")

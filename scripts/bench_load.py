@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import statistics
 import time
 import uuid
@@ -161,3 +162,166 @@ def first_answer(rasa_url: str, text: str, timeout: float = 120.0) -> tuple[floa
 
 def mean(xs: list[float]) -> float:
     return statistics.fmean(xs) if xs else float("nan")
+
+
+# --- long conversations: what a worker who stays sends, turn after turn ---------------------------
+
+#: Questions a worker asks, in the order a mixed long chat asks them (the answers come
+#: from the knowledge base); ten, so every ten-turn window holds each once.
+FAQ_MIX = (
+    "劳模班学费谁出",
+    "匠心工坊办了多少期",
+    "读书节是什么活动",
+    "职工书屋有多少家",
+    "工惠有约是什么",
+    "学历提升补贴怎么回事",
+    "公益乐学有哪些课",
+    "文体联赛有哪些项目",
+    "你好",
+    "谢谢",
+)
+#: What a worker inside a sign-up types instead of the answer: questions, thanks,
+#: greetings, 我的报名, the weather (ten, as above).
+OFF_TOPIC = (
+    "读书节是什么活动",
+    "谢谢",
+    "你好",
+    "劳模班学费谁出",
+    "一个月读几本",
+    "匠心工坊办了多少期",
+    "今天天气怎么样",
+    "你是机器人吗",
+    "职工书屋有多少家",
+    "我的报名",
+)
+#: The stock `rasa init` assistant's own small talk, as its mixed chat: only what its
+#: rules answer anywhere in a chat (greet, goodbye, bot_challenge); its yes/no and moods
+#: are answered only inside its stories.
+STOCK_MIX = (
+    "hello there",
+    "are you a bot?",
+    "goodbye",
+    "hi",
+    "am I talking to a bot?",
+    "bye",
+    "good morning",
+    "are you a human?",
+    "see you later",
+    "hey",
+)
+_ENROLLMENT_NO = re.compile(r"BM\d{4}-\d{6}")
+
+
+def _literal(text: str) -> str:
+    """A message as a cycle template (``str.format_map`` fills ``{enrollment}``)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+class _Missing(dict):
+    """A record number not seen yet (the enrollment failed): an unknown one."""
+
+    def __missing__(self, key: str) -> str:
+        return "BM0000-000000"
+
+
+@dataclass
+class Chat:
+    """One conversation following a :class:`Pattern`; ``turn`` counts from 1."""
+
+    sender: str
+    turn: int = 0
+    last: str = ""
+    state: dict[str, str] = field(default_factory=dict)
+    surprises: int = 0  # replies that did not say what the pattern expects
+    first_surprise: str = ""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A long conversation: ``prefix`` opening turns, then a cycle of ten turns.
+
+    ``prefix`` turns are not compared (the start of a form costs more than what follows);
+    the window of a fresh chat measured against turns 191–200 of a long one is the ten
+    turns after the prefix, so both windows hold every turn of the cycle once.
+    ``expect`` says, for each turn of the cycle, a piece of text the reply must contain
+    (a sanity check that the conversation goes where the pattern says; not a test).
+    """
+
+    key: str
+    label: str
+    prefix: tuple[str, ...]
+    cycle: tuple[str, ...]
+    expect: tuple[str, ...] = ()
+    registered: bool = False  # the worker is in the registry before the chat starts
+    forms: bool = True  # needs sign-up forms (the stock assistant has none)
+
+    def message(self, chat: Chat) -> str:
+        i = chat.turn - 1
+        if i < len(self.prefix):
+            return self.prefix[i]
+        return self.cycle[(i - len(self.prefix)) % len(self.cycle)].format_map(_Missing(chat.state))
+
+    def check(self, chat: Chat, reply: str) -> None:
+        i = chat.turn - 1 - len(self.prefix)
+        number = _ENROLLMENT_NO.search(reply)
+        if number and "报名成功" in reply:
+            chat.state["enrollment"] = number.group(0)
+        if i < 0 or not self.expect:
+            return
+        wanted = self.expect[i % len(self.expect)]
+        if wanted and wanted not in reply:
+            chat.surprises += 1
+            chat.first_surprise = chat.first_surprise or f"turn {chat.turn}: {reply[:80]!r} lacks {wanted!r}"
+
+
+#: The three long conversations of issue #13 (item 6), ours; the stock assistant runs
+#: its own mixed chat beside them.
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern("faq", "a mix of questions", (), tuple(_literal(t) for t in FAQ_MIX), forms=False),
+    Pattern(
+        "form_offtopic",
+        "a form that gets off-topic messages",
+        ("帮我报名PLC编程",),
+        tuple(_literal(t) for t in OFF_TOPIC),
+        expect=("姓名",) * len(OFF_TOPIC),  # the form asks its question again every time
+    ),
+    Pattern(
+        "alternating",
+        "a form and questions alternating",
+        (),
+        (
+            '/enroll_course{{"course":"jxgf_plc"}}',
+            _literal(FAQ_MIX[0]),
+            "/affirm",
+            _literal(FAQ_MIX[1]),
+            "/affirm",
+            _literal(FAQ_MIX[2]),
+            '/cancel_record{{"record":"{enrollment}"}}',
+            _literal(FAQ_MIX[3]),
+            "/affirm",
+            _literal(FAQ_MIX[4]),
+        ),
+        # the profile question (您是…吗), asked again after the question, the same for the
+        # confirmation, then saved; the cancel form likewise; questions outside say anything
+        expect=("您是", "您是", "确认报名", "确认报名", "报名成功", "", "确认取消", "确认取消", "已取消", ""),
+        registered=True,
+    ),
+)
+STOCK_PATTERN = Pattern("faq", "a mix of questions", (), tuple(_literal(t) for t in STOCK_MIX), forms=False)
+
+
+async def chat_turn(client: httpx.AsyncClient, rasa_url: str, pattern: Pattern, chat: Chat) -> float:
+    """The next turn of ``chat``; its latency in seconds. A turn without a reply is timed
+    and counted as a surprise (the conversation goes on, as a worker's would)."""
+    chat.turn += 1
+    text = pattern.message(chat)
+    t0 = time.perf_counter()
+    response = await client.post(webhook(rasa_url), json={"sender": chat.sender, "message": text})
+    elapsed = time.perf_counter() - t0
+    response.raise_for_status()
+    chat.last = reply_text(response.json())
+    if not chat.last:
+        chat.surprises += 1
+        chat.first_surprise = chat.first_surprise or f"turn {chat.turn}: no reply to {text!r}"
+    pattern.check(chat, chat.last)
+    return elapsed

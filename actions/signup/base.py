@@ -5,12 +5,17 @@ Every form runs the same way (six rules each in ``nlu_data/rules/signup/<x>.yml`
     intent → action_start_<x> → <x>_form … → action_submit_<x>
 
 Inside a form, 算了/取消 (stop) leaves it and nothing is saved (``action_cancel_form``);
-转人工 hands over (``action_handoff``, then ``action_close_form``); after three wrong
-answers to one question the form offers a person, and "yes" to that (affirm, which that
-question does not extract) runs ``action_handoff`` while the form is still active, so
-its reason is "form_failures". The start action may end the form at once (already
-enrolled, nothing to cancel …): the form then asks nothing and the submit action saves
-nothing.
+转人工 hands over (``action_handoff``, then ``action_close_form``). A question, a greeting,
+thanks, 我的报名 or a button of an old message is not an answer: it is answered as it
+would be outside the form (:mod:`actions.signup.asides`), the question is asked again
+with a way on and a way out, and nothing is counted (:mod:`actions.signup.digression`
+decides; :meth:`SignupFormValidationAction.not_an_answer` is the one way back to the
+question). Only a plainly invalid answer to the question asked is a failure: after three
+in a row the form offers to try again with an example, to leave (nothing saved) or a
+person, and "yes" to the person (affirm, which that question does not extract) runs
+``action_handoff`` while the form is still active, so its reason is "form_failures".
+The start action may end the form at once (already enrolled, nothing to cancel …): the
+form then asks nothing and the submit action saves nothing.
 
 Each form is one module of this package (profile, enrollment, reading_team, subsidy, cancel,
 delete_data) holding all four parts, built on the bases here:
@@ -43,7 +48,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import logging_setup
-from actions.signup.parsing import is_payload, parse_yes_no
+from actions.signup import asides, digression, offer
+from actions.signup.digression import Message
+from actions.signup.parsing import is_payload, latest_intent, latest_text, parse_yes_no
 from common import replies, texts
 from registry import InvalidInput
 
@@ -58,12 +65,15 @@ FORM_HELP = "form_help"  # asked after repeated failures: a person, or try again
 FORM_FAILURES = "form_failures"  # {slot: failures in a row}
 FORM_OUTCOME = "form_outcome"  # set when a form ends early: see the outcomes below
 WORKER_REGISTERED = "worker_registered"  # the registry knows this sender_id
+#: Why the question is asked again this turn (a digression kind, ``stale`` or ``retry``):
+#: the ask action then offers a way on and a way out (``asides.decorate_question``).
+FORM_ASIDE = "form_aside"
 
 # Why a form ended before its last question; the submit action then saves nothing.
 OUTCOME_ABORT = "abort"  # nothing to do (already enrolled, no records, …): already said
 OUTCOME_CANCELLED = "cancelled"  # the worker said no at the final confirmation
 
-CONTROL_SLOTS: tuple[str, ...] = (FORM_HELP, FORM_FAILURES, FORM_OUTCOME, WORKER_REGISTERED)
+CONTROL_SLOTS: tuple[str, ...] = (FORM_HELP, FORM_FAILURES, FORM_OUTCOME, WORKER_REGISTERED, FORM_ASIDE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ class FormSpec:
     slots the form keeps between turns (choices offered as buttons); ``confirmation`` is
     the final yes/no question: the submit action saves only after a yes to it. With
     ``cancel_confirms`` a typed 取消 at that question is the yes (确认取消…吗？).
+    ``intent`` starts the form; said again inside it, it answers only the question of
+    what to sign up for (which course, which record), elsewhere it is another request.
     """
 
     name: str
@@ -82,6 +94,7 @@ class FormSpec:
     working_slots: tuple[str, ...] = ()
     confirmation: str | None = None
     cancel_confirms: bool = False
+    intent: str | None = None
 
 
 #: Every form by name, filled by the form modules (:func:`register`).
@@ -102,9 +115,10 @@ def signup_slots() -> list[str]:
     return list(seen)
 
 
-def reset_events() -> list[SlotSet]:
-    """Forget every sign-up slot (and the personal data in them)."""
-    return [SlotSet(slot, None) for slot in signup_slots()]
+def reset_events(tracker: Tracker | None = None) -> list[SlotSet]:
+    """Forget every sign-up slot (and the personal data in them); with ``tracker``,
+    only those it holds a value in (a turn's events are what a later turn loads)."""
+    return [SlotSet(slot, None) for slot in signup_slots() if tracker is None or tracker.get_slot(slot) is not None]
 
 
 def say_technical_problem(dispatcher: CollectingDispatcher) -> None:
@@ -121,6 +135,9 @@ def cancelled_text(form: str | None) -> str:
 #: from an old message, "which of these courses?"). One set per request: rasa-sdk runs
 #: each request in its own task, and one action object serves them all.
 _NOT_COUNTED: ContextVar[set[str] | None] = ContextVar("not_counted", default=None)
+#: Slots a validator rejected in the current request (:meth:`reject`): only those are
+#: wrong answers that may turn out to be an aside (a question without a question word).
+_REJECTED: ContextVar[set[str] | None] = ContextVar("rejected", default=None)
 
 
 class SignupFormValidationAction(FormValidationAction, ABC):
@@ -143,15 +160,21 @@ class SignupFormValidationAction(FormValidationAction, ABC):
     * every text slot mapped with ``not_intent: [stop, request_human]``, so 算了 and 转人工
       are never taken as an answer (the form rejects them and the stop / person rules run).
 
+    * the slot ``form_aside`` (text, ``influence_conversation: false``, custom mapping).
+
     Subclasses implement ``name()``, ``form_slots(tracker)`` (the slots to fill, in
     order) and ``validate_<slot>`` for each slot. A validator rejects a value with
     :meth:`reject` (counted as a wrong answer) or :meth:`not_an_answer` (not counted); one
     that wants to end the form sets ``form_outcome`` (the form then asks nothing more and
     its submit action saves nothing). After the second wrong answer in a row the form
-    says :meth:`explanation`; after the third it offers a person.
+    says :meth:`explanation`; after the third it offers to try again with an example,
+    to leave, or a person.
 
-    :meth:`not_an_answer` is the one place for a message that does not answer the
-    question asked (today: a button pressed in an old message).
+    Before and after the validator, :meth:`get_validation_events` asks
+    :mod:`actions.signup.digression` whether the message answers the question at all:
+    a question, small talk, 我的报名, another request or an old button is answered by
+    :meth:`aside` and goes back to the question through :meth:`not_an_answer`, the one
+    place for a message that does not answer the question asked.
     """
 
     MAX_FAILURES = 3  # this many wrong answers in a row: offer a person
@@ -207,20 +230,85 @@ class SignupFormValidationAction(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
-        token = _NOT_COUNTED.set(set())
+        token, rejected = _NOT_COUNTED.set(set()), _REJECTED.set(set())
         try:
             return await super().run(dispatcher, tracker, domain)
         finally:
             _NOT_COUNTED.reset(token)
+            _REJECTED.reset(rejected)
+
+    @property
+    def spec(self) -> FormSpec | None:
+        return FORMS.get(self.form_name())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         asked = tracker.get_slot(REQUESTED_SLOT)
         answered = tracker.slots_to_validate()
-        events = await super().get_validation_events(dispatcher, tracker, domain)
+        judged = bool(asked and asked in answered and not tracker.get_slot(FORM_OUTCOME))
+        message = Message.from_parse(tracker.latest_message)
+        own_intent = self.spec.intent if self.spec else None
+        if judged and asked is not None:
+            kind = digression.before_validation(message, asked, answered[asked], own_intent)
+            if kind is not None:
+                return await self._aside(kind, message, asked, dispatcher, tracker)
+
+        # The validator speaks into a buffer: if the message turns out not to be an
+        # answer after all, what it said ("这好像不是姓名") is never sent.
+        said = CollectingDispatcher()
+        before = dict(tracker.slots)
+        events = await super().get_validation_events(said, tracker, domain)
+        if judged and asked is not None:
+            # Rejected, or taken (a value, "修改信息" at a confirmation, a "no" that ends the form).
+            accepted = asked not in (_REJECTED.get() or set())
+            kind = digression.after_validation(message, asked, answered[asked], accepted, own_intent)
+            if kind == digression.MAYBE_QUESTION:
+                kind = digression.QUESTION if await self._knowledge_answers(message) else None
+            if kind is not None:
+                tracker.slots.clear()
+                tracker.slots.update(before)  # the validator's values are forgotten
+                return await self._aside(kind, message, asked, dispatcher, tracker)
+        dispatcher.messages.extend(said.messages)
+        if answered and tracker.get_slot(FORM_ASIDE) is not None:
+            # The question was answered (or failed) this time: no aside any more. Only
+            # then: a message the form extracted nothing from (算了, 转人工) must leave no
+            # slot event, so that Rasa rejects the form and the rules run.
+            events.insert(0, SlotSet(FORM_ASIDE, None))
         events.extend(await self._count_failures(asked, answered, events, dispatcher, tracker))
         return events
+
+    async def _aside(
+        self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        kept = await self.aside(kind, message, slot, dispatcher, tracker)
+        back = self.not_an_answer(slot, dispatcher, None, kind)
+        return [*(SlotSet(name, value) for name, value in back.items()), *kept]
+
+    async def aside(
+        self, kind: str, message: Message, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Answer a message that does not answer ``slot`` as it would be answered outside
+        the form (a form may say more; it asks again after); the events to keep."""
+        try:
+            return await asides.say_aside(kind, message, slot, dispatcher, tracker, self.explanation)
+        except Exception:
+            logger.exception("answering %s inside %s failed", kind, self.form_name())
+            dispatcher.utter_message(text=texts.TECHNICAL_PROBLEM)
+            return []
+
+    @staticmethod
+    async def _knowledge_answers(message: Message) -> bool:
+        """Does the knowledge base answer this text confidently? ("匠心工坊" typed where
+        the employer was asked is a question; "宁波永发机械有限公司" is not.)"""
+        try:
+            from actions.stores import knowledge
+
+            hits = (await knowledge()).search(message.text, limit=1)
+        except Exception:
+            logger.exception("knowledge search inside a form failed")
+            return False
+        return bool(hits and hits[0].confident)
 
     async def _count_failures(
         self,
@@ -250,15 +338,25 @@ class SignupFormValidationAction(FormValidationAction, ABC):
 
     def reject(self, slot: str, dispatcher: CollectingDispatcher, message: str) -> Slots:
         """Say why an answer is not accepted; the form asks the question again."""
+        rejected = _REJECTED.get()
+        if rejected is not None:
+            rejected.add(slot)
         dispatcher.utter_message(text=message)
         return {slot: None}
 
-    def not_an_answer(self, slot: str, dispatcher: CollectingDispatcher, message: str = texts.ANSWER_FIRST) -> Slots:
-        """The message does not answer the question: say so and ask again, without
-        counting it as a wrong answer."""
+    def not_an_answer(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        message: str | None = texts.ANSWER_FIRST,
+        aside: str | None = digression.STALE,
+    ) -> Slots:
+        """The message does not answer the question: say ``message`` (if any) and ask
+        again, with a way on and a way out, without counting it as a wrong answer."""
         self.dont_count(slot)
-        dispatcher.utter_message(text=message)
-        return {slot: None}
+        if message:
+            dispatcher.utter_message(text=message)
+        return {slot: None, FORM_ASIDE: aside}
 
     def dont_count(self, slot: str) -> None:
         """The question is asked again in this turn, but not because of a wrong answer."""
@@ -299,6 +397,8 @@ class SignupFormValidationAction(FormValidationAction, ABC):
         if failed:
             failures.pop(failed, None)
         result: Slots = {FORM_HELP: None, FORM_FAILURES: failures or None}
+        if value == "retry":
+            result[FORM_ASIDE] = "retry"  # the question comes again with an example
         if failed and value != "retry" and value is not None:
             validate: Callable[..., Awaitable[Slots]] | None = getattr(self, f"validate_{failed}", None)
             if validate is not None:
@@ -365,11 +465,25 @@ class AskAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
+        asked = CollectingDispatcher()
         try:
-            await self.ask(dispatcher, tracker)
+            await self.ask(asked, tracker)
         except Exception:
             logger.exception("asking for %s failed", self.slot)
-            dispatcher.utter_message(text=self.fallback_text)
+            asked.messages.clear()
+            asked.utter_message(text=self.fallback_text)
+        try:
+            spec = FORMS.get(tracker.active_loop_name or "")
+            await asides.decorate_question(
+                asked.messages,
+                self.slot,
+                tracker.get_slot(FORM_ASIDE),
+                tracker,
+                confirmation=spec is not None and spec.confirmation == self.slot,
+            )
+        except Exception:
+            logger.exception("asking for %s again failed", self.slot)
+        dispatcher.messages.extend(asked.messages)
         return []
 
     @abstractmethod
@@ -400,8 +514,12 @@ def failures_of(tracker: Tracker, slot: str) -> int:
 
 
 class StartFormAction(Action, ABC):
-    """Forget the slots of any earlier form, then ``prepare`` from the first message.
+    """Forget the slots of any earlier form (and any earlier offer), then ``prepare``
+    from the first message.
 
+    A first message that asks *how* (:func:`actions.signup.offer.asks_how`) is answered
+    by :meth:`explain_how` instead, when the form has one: the form then ends at once,
+    nothing asked, and the offer it made waits for a "yes" (:mod:`actions.signup.offer`).
     A failure becomes the technical-problem apology and ends the form at once.
     """
 
@@ -411,14 +529,23 @@ class StartFormAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         logging_setup.install()
-        events: list[EventType] = list(reset_events())
+        events: list[EventType] = [*reset_events(tracker), *offer.offer_events_cleared(tracker)]
         try:
+            asking_how = offer.asks_how(latest_text(tracker)) and latest_intent(tracker) != "affirm"
+            explained = await self.explain_how(dispatcher, tracker) if asking_how else None
+            if explained is not None:
+                return [*events, *explained, SlotSet(FORM_OUTCOME, OUTCOME_ABORT)]
             events.extend(await self.prepare(dispatcher, tracker))
         except Exception:
             logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
             events.append(SlotSet(FORM_OUTCOME, OUTCOME_ABORT))
         return events
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        """Explain how this sign-up goes and offer it (events: the offer); None: this
+        form has no explanation, a how-question starts it like any request."""
+        return None
 
     async def prepare(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """What the first message already says (slots to set); nothing by default."""
@@ -461,4 +588,4 @@ class SubmitFormAction(Action, ABC):
         except Exception:
             logger.exception("%s failed", self.name())
             say_technical_problem(dispatcher)
-        return [*reset_events(), *extra]
+        return [*reset_events(tracker), *extra]

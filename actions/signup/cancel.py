@@ -52,6 +52,7 @@ CANCEL_FORM = register(
         working_slots=(RECORD_CHOICES,),
         confirmation="cancel_confirmed",
         cancel_confirms=True,
+        intent="cancel_record",
     )
 )
 

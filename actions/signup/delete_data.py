@@ -30,7 +30,9 @@ from registry import delete_worker_data, list_records
 #: the whole conversation (rasa_ext/purge.py watches the same name). Set by nothing else.
 PURGE_SLOT = "purge_conversation"
 
-DELETE_FORM = register(FormSpec("delete_form", ("delete_confirmed",), confirmation="delete_confirmed"))
+DELETE_FORM = register(
+    FormSpec("delete_form", ("delete_confirmed",), confirmation="delete_confirmed", intent="delete_my_data")
+)
 
 
 class ActionStartDelete(StartFormAction):

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
+from actions.signup import offer
 from actions.signup.base import (
     FORM_OUTCOME,
     OUTCOME_ABORT,
@@ -52,6 +53,7 @@ ENROLL_FORM = register(
         ("course_id", *PROFILE_QUESTIONS, "enroll_confirmed"),
         working_slots=(COURSE_CHOICES,),
         confirmation="enroll_confirmed",
+        intent="enroll_course",
     )
 )
 
@@ -85,11 +87,14 @@ class ActionStartEnrollment(StartWithProfile):
     async def prepare_for(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, worker: Worker | None
     ) -> list[EventType]:
-        mention = first_entity(tracker, "course")
+        mention = first_entity(tracker, "course") or offer.offered_course(tracker)
         if not mention:
             course = course_from_text(await knowledge(), latest_text(tracker))
             mention = course.id if course else None
         return [SlotSet("course_id", mention)] if mention else []
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        return await offer.explain_enrollment(dispatcher, tracker)
 
 
 # ---------------------------------------------------------------- the questions
@@ -184,7 +189,8 @@ class ValidateEnrollForm(ProfileFormValidation):
             message = texts.ENROLL_PROGRAMME_CHOICES.format(programme=match.programme.name)
         else:
             message = texts.ENROLL_CHOICES
-        return {**self.not_an_answer("course_id", dispatcher, message), COURSE_CHOICES: [c.id for c in match.choices]}
+        offered = self.not_an_answer("course_id", dispatcher, message, aside=None)
+        return {**offered, COURSE_CHOICES: [c.id for c in match.choices]}
 
     async def _chosen(self, course: Course, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
         if tracker.get_slot(WORKER_REGISTERED):

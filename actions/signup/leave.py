@@ -17,8 +17,8 @@ from actions.signup.parsing import is_bare_cancel, latest_text
 from common import texts
 
 
-def leave_events() -> list[EventType]:
-    return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *reset_events()]
+def leave_events(tracker: Tracker) -> list[EventType]:
+    return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *reset_events(tracker)]
 
 
 class ActionCancelForm(Action):
@@ -39,7 +39,7 @@ class ActionCancelForm(Action):
             # The form goes on with the answer set; its validation and submit run as for "确认取消".
             return [SlotSet(asked, True), FollowupAction(form)]
         dispatcher.utter_message(text=cancelled_text(form))
-        return leave_events()
+        return leave_events(tracker)
 
 
 class ActionCloseForm(Action):
@@ -49,7 +49,7 @@ class ActionCloseForm(Action):
         return "action_close_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return leave_events()
+        return leave_events(tracker)
 
 
 class ActionAskFormHelp(StaticAskAction):

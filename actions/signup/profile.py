@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
 from actions.signup.base import (
+    FORM_ASIDE,
     WORKER_REGISTERED,
     AskAction,
     FormSpec,
@@ -65,7 +66,7 @@ PROFILE_FIELDS: tuple[str, ...] = (
 #: The profile questions, in the order every form with a profile asks them.
 PROFILE_QUESTIONS: tuple[str, ...] = (*PROFILE_FIELDS, "profile_confirmed", "profile_field")
 
-PROFILE_FORM = register(FormSpec("profile_form", PROFILE_QUESTIONS))
+PROFILE_FORM = register(FormSpec("profile_form", PROFILE_QUESTIONS, intent="update_profile"))
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,11 @@ class ActionAskWorkerName(AskAction):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         if tracker.get_slot("profile_field") == self.slot:
             text = texts.EDIT_QUESTIONS[self.slot]
-        elif not tracker.get_slot(WORKER_REGISTERED) and not failures_of(tracker, self.slot):
+        elif (
+            not tracker.get_slot(WORKER_REGISTERED)
+            and not failures_of(tracker, self.slot)
+            and not tracker.get_slot(FORM_ASIDE)  # said once; after an aside the short question
+        ):
             purpose = await form_purpose(tracker)
             first = texts.REGISTER_FOR.format(purpose=purpose) if purpose else texts.REGISTER_FIRST_TIME
             text = texts.ASK_NAME_FIRST_TIME.format(first=first)

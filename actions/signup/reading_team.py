@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
+from actions.signup import offer
 from actions.signup.base import AskAction, FormSpec, Slots, SubmitFormAction, register
 from actions.signup.parsing import team_kind_from_text
 from actions.signup.profile import PROFILE_QUESTIONS, Profile, ProfileFormValidation, StartWithProfile, save_profile
@@ -23,12 +24,15 @@ from common import replies, texts
 from common.clock import default_clock
 from registry import TeamResult, district_team, employer_team, join_reading_team
 
-READING_FORM = register(FormSpec("reading_form", (*PROFILE_QUESTIONS, "team_kind")))
+READING_FORM = register(FormSpec("reading_form", (*PROFILE_QUESTIONS, "team_kind"), intent="join_reading_team"))
 
 
 class ActionStartReading(StartWithProfile):
     def name(self) -> str:
         return "action_start_reading"
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        return await offer.explain("reading_form", dispatcher, tracker)
 
 
 class ActionAskTeamKind(AskAction):

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlite_utils import Database
 
+from actions.signup import offer
 from actions.signup.base import AskAction, FormSpec, Slots, StaticAskAction, SubmitFormAction, register
 from actions.signup.parsing import (
     asks_to_change,
@@ -41,7 +42,12 @@ SUBSIDY_QUESTIONS: tuple[str, ...] = (
     "subsidy_confirmed",
 )
 SUBSIDY_FORM = register(
-    FormSpec("subsidy_form", (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS), confirmation="subsidy_confirmed")
+    FormSpec(
+        "subsidy_form",
+        (*PROFILE_QUESTIONS, *SUBSIDY_QUESTIONS),
+        confirmation="subsidy_confirmed",
+        intent="apply_subsidy",
+    )
 )
 
 #: The knowledge entry that says what the model-worker class is and who pays for it.
@@ -77,6 +83,9 @@ class ActionStartSubsidy(StartWithProfile):
     ) -> list[EventType]:
         dispatcher.utter_message(text=texts.SUBSIDY_INTRO)
         return []
+
+    async def explain_how(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        return await offer.explain("subsidy_form", dispatcher, tracker)
 
 
 # ---------------------------------------------------------------- the questions

@@ -213,7 +213,8 @@ def test_three_wrong_phone_numbers_offer_a_person(worker: Worker) -> None:
     second = worker.say("138123456789")
     assert "12位" in second and "以1开头" in second  # the longer explanation
     third = worker.say("12345")
-    assert "需要请工会工作人员帮您办理吗" in third
+    assert "不太好填" in third and "请工会工作人员帮您办理" in third
+    assert [b["title"] for b in worker.buttons()] == ["再试一次（看例子）", "退出，不保存", "转人工"]
     worker.press("转人工")
     assert worker.custom() == [{"handoff": {"reason": "form_failures"}}]
 

@@ -76,9 +76,9 @@ async def test_a_button_pressed_from_an_old_message_is_not_an_answer(domain: dic
     driver = FormDriver(ValidateProfileForm(), "profile_form", domain)
     await driver.activate(**NEW_WORKER)
     for _ in range(3):
-        turn = await driver.answer("/my_records", intent="my_records")
+        turn = await driver.answer('/inform{"district":"海曙区"}', intent="inform")
         assert texts.ANSWER_FIRST in turn.text
-        assert turn.requested == "worker_name"
+        assert turn.requested == "worker_name" and turn.slots["form_aside"] == "stale"
     assert not driver.slots.get("form_failures")  # never counted as the worker's mistake
 
 
@@ -98,3 +98,11 @@ def test_every_form_question_is_forgotten_when_a_form_starts_or_ends() -> None:
 
 def test_the_base_is_not_an_action_of_its_own() -> None:
     assert SignupFormValidationAction.__abstractmethods__ >= {"name", "form_slots"}
+
+
+def test_only_slots_that_hold_a_value_are_forgotten(domain: dict) -> None:
+    """A turn writes what changed: every event is loaded again by later turns."""
+    from tests.actions.helpers import make_tracker
+
+    tracker = make_tracker(domain, slots={"worker_phone": "13812345678", "form_failures": {"x": 1}})
+    assert {e["name"] for e in reset_events(tracker)} == {"worker_phone", "form_failures"}

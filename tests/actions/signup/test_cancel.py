@@ -11,6 +11,7 @@ from actions.signup.cancel import (
     ActionSubmitCancel,
     ValidateCancelForm,
 )
+from common.texts import CONFIRMATION_EXPLANATION
 from registry import create_application, enroll, join_reading_team, pending_notifications, set_application_status
 from tests.actions.helpers import (
     APPLICATION,
@@ -137,9 +138,12 @@ async def test_the_confirmation_needs_a_clear_answer(domain: dict, db: Database)
     driver = FormDriver(ValidateCancelForm(), "cancel_form", domain, slots={"cancel_target": "district:海曙区"})
     turn = await driver.activate()
     assert turn.requested == "cancel_confirmed"
-    for unclear in ["嗯？", "这是什么"]:
+    for unclear in ["嗯？", "这是什么"]:  # a question about the question: its explanation
         turn = await driver.answer(unclear)
-        assert "请点下面的按钮" in turn.text and turn.requested == "cancel_confirmed"
+        assert CONFIRMATION_EXPLANATION in turn.text and turn.requested == "cancel_confirmed"
+    assert not driver.slots.get("form_failures")
+    turn = await driver.answer("随便")
+    assert "请点下面的按钮" in turn.text and driver.slots["form_failures"] == {"cancel_confirmed": 1}
     turn = await driver.answer(True, text="/affirm", intent="affirm")
     assert driver.slots["cancel_confirmed"] is True and turn.requested is None
 

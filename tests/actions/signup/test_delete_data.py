@@ -14,6 +14,7 @@ from actions.signup.delete_data import (
     ActionSubmitDelete,
     ValidateDeleteForm,
 )
+from common.texts import CONFIRMATION_EXPLANATION
 from rasa_ext.purge import PURGE_SLOT as RASA_SIDE
 from registry import create_application, enroll, get_worker, join_reading_team, pending_notifications
 from tests.actions.helpers import (
@@ -64,6 +65,8 @@ async def test_the_confirmation_needs_a_clear_answer(domain: dict, db: Database)
     turn = await driver.activate()
     assert turn.requested == "delete_confirmed"
     turn = await driver.answer("这是什么")
+    assert CONFIRMATION_EXPLANATION in turn.text and turn.requested == "delete_confirmed"
+    turn = await driver.answer("随便")
     assert "请点下面的按钮" in turn.text and turn.requested == "delete_confirmed"
     turn = await driver.answer(True, text="/affirm", intent="affirm")
     assert driver.slots["delete_confirmed"] is True and turn.requested is None

@@ -83,7 +83,8 @@ async def test_a_person_taking_over_closes_the_form_silently(domain: dict) -> No
     assert values["worker_phone"] is None and values["form_failures"] is None
 
 
-async def test_the_offer_of_a_person_is_person_retry_stop(domain: dict) -> None:
+async def test_the_offer_after_three_failures_is_retry_leave_person(domain: dict) -> None:
     _, messages = await run_action(ActionAskFormHelp(), make_tracker(domain, active_loop="enroll_form"), domain)
     assert messages[0]["text"] == texts.QUESTIONS["form_help"]
-    assert [b["payload"] for b in buttons(messages)] == ["/affirm", "/deny", "/stop"]
+    assert [b["payload"] for b in buttons(messages)] == ["/deny", "/stop", "/affirm"]
+    assert [b["title"] for b in buttons(messages)] == ["再试一次（看例子）", "退出，不保存", "转人工"]
