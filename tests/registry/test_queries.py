@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
 
 from registry import (
+    Database,
     cancel_enrollment,
     consistency_problems,
     course_registration_counts,

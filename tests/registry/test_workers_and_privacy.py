@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlite_utils import Database
 
 from registry import (
+    Database,
     InvalidInput,
     cancel_enrollment,
     create_application,
