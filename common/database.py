@@ -431,7 +431,10 @@ class Database:
 
     def table_names(self) -> list[str]:
         if self._conn is not None:
-            return sorted(sa.inspect(self._conn).get_table_names())
+            try:
+                return sorted(sa.inspect(self._conn).get_table_names())
+            except sa_exc.DBAPIError as error:
+                raise _unwrapped(error) from error
         with self.transaction(write=False):
             return self.table_names()
 
@@ -457,6 +460,8 @@ class Database:
         without_comments = re.sub(r"--[^\n]*", "", sql)
         for statement in (part.strip() for part in without_comments.split(";")):
             if statement:
+                if self.is_postgres:  # psycopg2 formats the statement: a literal % is %%
+                    statement = statement.replace("%", "%%")
                 try:
                     self._conn.exec_driver_sql(statement)
                 except sa_exc.DBAPIError as error:
