@@ -219,7 +219,9 @@ class ScaleServices:
         bindir = postgres_bin()
         assert bindir is not None and self.root is not None
         subprocess.run(
-            self._as_postgres([str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "30", "stop"]),
+            self._as_postgres(
+                [str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "30", "stop"]
+            ),
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
