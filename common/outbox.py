@@ -85,13 +85,18 @@ def claim(
     prefixes: Sequence[str] = (),
     limit: int = 50,
     lease: timedelta = LEASE,
+    only: int | None = None,
 ) -> list[dict[str, Any]]:
     """Claim up to ``limit`` messages (the oldest undelivered one of each worker whose
-    ``sender_id`` starts with one of ``prefixes``); their rows, oldest first."""
+    ``sender_id`` starts with one of ``prefixes``); their rows, oldest first. ``only``: just
+    that message, if it is claimable now (a front end sending what it has just queued)."""
     stamp, until = _at(now), _at(now + lease)
     channel = " OR ".join(f"o.sender_id LIKE :prefix{i}" for i in range(len(prefixes))) or "1 = 1"
     params: dict[str, Any] = {f"prefix{i}": f"{prefix}%" for i, prefix in enumerate(prefixes)}
     params.update({"now": stamp, "limit": int(limit)})
+    if only is not None:
+        channel = f"({channel}) AND o.id = :only"
+        params["only"] = int(only)
     with db.transaction():
         db.execute("INSERT INTO uh_locks (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": table})
         db.lock_row("uh_locks", "name", table)  # claims of this table one at a time
