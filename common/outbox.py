@@ -72,8 +72,9 @@ def outbox_columns() -> list[sa.Column]:
 
 
 def _at(moment: datetime) -> str:
-    """The stored form of a time (as ``common.clock.stamp`` writes ``*_at`` columns)."""
-    return moment.astimezone(CHINA_FIXED).isoformat(timespec="seconds")
+    """The stored form of a time: ISO 8601 in +08:00 like every ``*_at`` column, to the
+    microsecond (leases and retry times compare as text, and retries may be sub-second)."""
+    return moment.astimezone(CHINA_FIXED).isoformat(timespec="microseconds")
 
 
 def claim(

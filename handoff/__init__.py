@@ -33,6 +33,7 @@ from handoff.messages import (
     release_outbox,
     renew_outbox,
     ticket_messages,
+    undelivered_for_ticket,
 )
 from handoff.models import Message, OutboxItem, Ticket
 from handoff.privacy import export_sender, forget_closed_before, forget_sender
@@ -98,4 +99,5 @@ __all__ = [
     "set_paused",
     "ticket_messages",
     "tickets_opened_on",
+    "undelivered_for_ticket",
 ]

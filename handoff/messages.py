@@ -37,6 +37,7 @@ __all__ = [
     "release_outbox",
     "renew_outbox",
     "ticket_messages",
+    "undelivered_for_ticket",
 ]
 
 OUTBOX = "handoff_outbox"
@@ -127,6 +128,17 @@ def add_operator_reply(
             return None
         outbox_id = queue_for_worker(db, ticket, kind="operator_reply", text=text, now=now, payload=payload)
     return OperatorReply(int(message_id), outbox_id)
+
+
+@retrying
+def undelivered_for_ticket(db: Database, ticket_id: int) -> list[int]:
+    """Outbox items of a ticket not delivered (nor given up) yet, oldest first."""
+    rows = db.execute(
+        "SELECT id FROM handoff_outbox WHERE ticket_id = :id AND delivered_at IS NULL AND failed_at IS NULL "
+        "ORDER BY id",
+        {"id": int(ticket_id)},
+    )
+    return [int(row[0]) for row in rows]
 
 
 @retrying

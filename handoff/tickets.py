@@ -90,14 +90,18 @@ def request_ticket(
     staffed: bool,
     now: datetime,
     transcript: str = "",
+    owner: str | None = None,
+    lease: timedelta = LEASE,
 ) -> Ticket:
     """A new ``pending`` ticket. Raises :class:`TicketAlreadyOpen` if the worker has a live
-    one (the database's unique index decides, so two front ends cannot both make one)."""
+    one (the database's unique index decides, so two front ends cannot both make one).
+    ``owner``: the front end posting it now (others' retries leave it alone meanwhile)."""
     if not sender_id:
         raise ValueError("sender_id is required")
     row = db.one(
         "INSERT INTO handoff_tickets (sender_id, channel, display_name, reason, status, opened_at, staffed, "
-        "transcript) SELECT :sender, :channel, :name, :reason, 'pending', :now, :staffed, :transcript "
+        "transcript, post_claimed_by, post_claimed_until) "
+        "SELECT :sender, :channel, :name, :reason, 'pending', :now, :staffed, :transcript, :owner, :until "
         "WHERE NOT EXISTS (SELECT 1 FROM handoff_tickets WHERE sender_id = :sender "
         "AND status IN ('pending', 'open')) "
         "ON CONFLICT DO NOTHING RETURNING *",
@@ -109,6 +113,8 @@ def request_ticket(
             "now": _at(now),
             "staffed": int(bool(staffed)),
             "transcript": transcript,
+            "owner": owner,
+            "until": _at(now + lease) if owner else None,
         },
     )
     if row is None:
