@@ -79,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     registry = data["registry"] or {}
     handoff = data["handoff"] or {}
+    enrollments = len(registry.get("enrollments") or [])
+    applications = len(registry.get("subsidy_applications") or [])
     print(
         f"已导出到 {out}：登记信息{'有' if registry.get('profile') else '无'}，"
-        f"报名 {len(registry.get('enrollments') or [])} 条，补贴申请 {len(registry.get('subsidy_applications') or [])} 份，"
+        f"报名 {enrollments} 条，补贴申请 {applications} 份，"
         f"转人工 {len(handoff.get('tickets') or [])} 次，对话消息 {len(data['conversation'])} 条。"
         "文件含完整个人信息，只交给职工本人，用完请删除。"
     )
