@@ -74,6 +74,7 @@ def build_application(config: Config, *, clock: Clock | None = None) -> App:
         config.notify_interval,
         clock,
         owner=config.instance,
+        lease=config.outbox_lease,
     )
     services = Services(
         config=config,

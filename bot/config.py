@@ -47,6 +47,8 @@ class Config:
     database_url: str | None = None
     #: ``UH_INSTANCE``: this front end's name in outbox claims (default host:pid).
     instance: str | None = None
+    #: ``UH_OUTBOX_LEASE_SECONDS``: how long this front end's claim on a message holds.
+    outbox_lease: float = 120.0
     staffed_hours: StaffedHours = field(default_factory=lambda: StaffedHours.parse(None))
     mode: str = "polling"  # polling | webhook
     webhook_url: str | None = None
@@ -137,6 +139,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         data_dir=read.data_dir,
         database_url=read.database_url,
         instance=read.instance,
+        outbox_lease=read.outbox_lease_seconds,
         staffed_hours=staffed,
         mode=tg.mode,
         webhook_url=tg.webhook_url,

@@ -205,6 +205,7 @@ async def open_ticket(context: BotContext, worker: Worker, reason: str, notice: 
             staffed=staffed,
             now=now,
             owner=svc.notifications.owner,  # this front end posts it; the others' retries wait
+            lease=svc.notifications.lease,
         )
     except store.TicketAlreadyOpen:
         existing = tickets.live_for_user(svc.db, worker.user_id)
@@ -313,7 +314,8 @@ async def _opened(svc: Services, bot: Bot, ticket: Ticket, *, notice: str | None
 async def retry_posting(svc: Services, bot: Bot, now: datetime) -> None:
     """The poller's chore: post the tickets the operators' chat refused before (any front
     end's), give up those pending too long, and tell each worker."""
-    for shared in store.claim_unposted(svc.db, svc.notifications.owner, now, channel=tickets.TELEGRAM):
+    owner, lease = svc.notifications.owner, svc.notifications.lease
+    for shared in store.claim_unposted(svc.db, owner, now, channel=tickets.TELEGRAM, lease=lease):
         ticket = tickets.view(svc.db, shared)
         assert ticket is not None
         if now - datetime.fromisoformat(ticket.opened_at) > GIVE_UP_POSTING_AFTER:

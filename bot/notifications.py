@@ -59,6 +59,7 @@ from bot.tickets import user_for
 from common import texts
 from common.clock import Clock
 from common.database import DRIVER_ERRORS, Database
+from common.outbox import LEASE as outbox_lease
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +103,13 @@ class Outbox(Protocol):
 
     name: str
 
-    async def claim(self, owner: str, now: datetime, limit: int, only: int | None = None) -> list[NotificationUpdate]:
+    async def claim(
+        self, owner: str, now: datetime, limit: int, only: int | None = None, lease: timedelta = outbox_lease
+    ) -> list[NotificationUpdate]:
         """Claim what is due (only ``tg-`` conversations); ``only``: just that message."""
         ...
 
-    async def renew(self, item_id: int, owner: str, now: datetime) -> bool: ...
+    async def renew(self, item_id: int, owner: str, now: datetime, lease: timedelta = outbox_lease) -> bool: ...
 
     async def mark_delivered(self, item_id: int, now: datetime) -> bool: ...
 
@@ -160,11 +163,15 @@ class RegistryOutbox:
             return None  # only a look at whether it exists: the registry owns (and creates) it
         return registry.open_registry(url)
 
-    async def claim(self, owner: str, now: datetime, limit: int, only: int | None = None) -> list[NotificationUpdate]:
+    async def claim(
+        self, owner: str, now: datetime, limit: int, only: int | None = None, lease: timedelta = outbox_lease
+    ) -> list[NotificationUpdate]:
         clock = _At(now)
 
         def work(db: Database) -> list[registry.Notification]:
-            return registry.claim_notifications(db, owner, prefixes=TELEGRAM_PREFIXES, limit=limit, clock=clock)
+            return registry.claim_notifications(
+                db, owner, prefixes=TELEGRAM_PREFIXES, limit=limit, lease=lease, clock=clock
+            )
 
         none: list[registry.Notification] = []
         notes = await self._store.call(work, none)
@@ -181,8 +188,10 @@ class RegistryOutbox:
             for n in notes
         ]
 
-    async def renew(self, item_id: int, owner: str, now: datetime) -> bool:
-        return await self._store.call(lambda db: registry.renew_notification(db, item_id, owner, clock=_At(now)), False)
+    async def renew(self, item_id: int, owner: str, now: datetime, lease: timedelta = outbox_lease) -> bool:
+        return await self._store.call(
+            lambda db: registry.renew_notification(db, item_id, owner, lease=lease, clock=_At(now)), False
+        )
 
     async def mark_delivered(self, item_id: int, now: datetime) -> bool:
         return await self._store.call(
@@ -212,9 +221,11 @@ class HandoffOutbox:
         self.location = location
         self._store = _ThreadStore(lambda: handoff.open_handoff(self.location))
 
-    async def claim(self, owner: str, now: datetime, limit: int, only: int | None = None) -> list[NotificationUpdate]:
+    async def claim(
+        self, owner: str, now: datetime, limit: int, only: int | None = None, lease: timedelta = outbox_lease
+    ) -> list[NotificationUpdate]:
         def work(db: Database) -> list[handoff.OutboxItem]:
-            return handoff.claim_outbox(db, owner, now, prefixes=TELEGRAM_PREFIXES, limit=limit, only=only)
+            return handoff.claim_outbox(db, owner, now, prefixes=TELEGRAM_PREFIXES, limit=limit, lease=lease, only=only)
 
         none: list[handoff.OutboxItem] = []
         items = await self._store.call(work, none)
@@ -233,8 +244,8 @@ class HandoffOutbox:
             for i in items
         ]
 
-    async def renew(self, item_id: int, owner: str, now: datetime) -> bool:
-        return await self._store.call(lambda db: handoff.renew_outbox(db, item_id, owner, now), False)
+    async def renew(self, item_id: int, owner: str, now: datetime, lease: timedelta = outbox_lease) -> bool:
+        return await self._store.call(lambda db: handoff.renew_outbox(db, item_id, owner, now, lease), False)
 
     async def mark_delivered(self, item_id: int, now: datetime) -> bool:
         return await self._store.call(lambda db: handoff.mark_outbox_delivered(db, item_id, now), False)
@@ -278,8 +289,10 @@ class NotificationDelivery:
         clock: Clock,
         *,
         owner: str | None = None,
+        lease: float = outbox_lease.total_seconds(),
     ) -> None:
         self.application = application
+        self.lease = timedelta(seconds=lease)
         self.outboxes: list[Outbox] = list(outbox) if isinstance(outbox, list) else [outbox]
         self.interval = interval
         self.clock = clock
@@ -360,7 +373,7 @@ class NotificationDelivery:
         queued = 0
         for outbox in self.outboxes:
             try:
-                claimed = await outbox.claim(self.owner, now, BATCH)
+                claimed = await outbox.claim(self.owner, now, BATCH, lease=self.lease)
             except DRIVER_ERRORS as exc:
                 log.warning("Could not read the %s outbox: %s", outbox.name, exc)
                 continue
@@ -391,7 +404,7 @@ class NotificationDelivery:
         stored it). ``NOT_NOW``: another front end holds it, or an older message of the same
         worker is still on its way — the poller sends it in order."""
         outbox = self._source(source)
-        claimed = await outbox.claim(self.owner, self.clock.now(), 1, only=item_id)
+        claimed = await outbox.claim(self.owner, self.clock.now(), 1, only=item_id, lease=self.lease)
         if not claimed:
             return NOT_NOW, None
         update = claimed[0]
@@ -409,7 +422,7 @@ class NotificationDelivery:
     ) -> None:
         outbox = self._source(update.source)
         now = self.clock.now()
-        if not await outbox.renew(update.notification_id, self.owner, now):
+        if not await outbox.renew(update.notification_id, self.owner, now, self.lease):
             log.info("Message %s/%s is no longer ours; not sending it", update.source, update.notification_id)
             return
         if update.attempts > 1:

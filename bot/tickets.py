@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import handoff
@@ -244,14 +244,27 @@ def update_seen(db: Database, update_id: int, when: datetime) -> bool:
     """Record that a webhook update was handled; False if it had been already (Telegram
     delivered it again: to this front end or another)."""
     inserted = db.execute(
-        "INSERT INTO tg_updates (update_id, done_at) VALUES (:id, :when) ON CONFLICT (update_id) DO NOTHING",
-        {"id": int(update_id), "when": when.isoformat()},
+        "INSERT INTO tg_updates (update_id, done_at) VALUES (:id, :when) ON CONFLICT (update_id) DO UPDATE "
+        "SET done_at = excluded.done_at WHERE tg_updates.done_at < :since",
+        {"id": int(update_id), "when": when.isoformat(), "since": (when - REMEMBER_UPDATES).isoformat()},
     ).rowcount
     return inserted == 1
 
 
-def update_handled(db: Database, update_id: int) -> bool:
-    return db.scalar("SELECT 1 FROM tg_updates WHERE update_id = :id", {"id": int(update_id)}) is not None
+#: How long a handled update is remembered: Telegram gives up redelivering long before, and
+#: after a week without updates it may start its update ids anew.
+REMEMBER_UPDATES = timedelta(days=1)
+
+
+def update_handled(db: Database, update_id: int, now: datetime) -> bool:
+    """Whether this update was handled (by any front end) within :data:`REMEMBER_UPDATES`."""
+    return (
+        db.scalar(
+            "SELECT 1 FROM tg_updates WHERE update_id = :id AND done_at >= :since",
+            {"id": int(update_id), "since": (now - REMEMBER_UPDATES).isoformat()},
+        )
+        is not None
+    )
 
 
 # --- activity and statistics -------------------------------------------------------------
@@ -296,7 +309,9 @@ def forget_before(db: Database, before: datetime) -> dict[str, int]:
     cutoff = {"before": before.isoformat(), "day": before.date().isoformat()}
     with db.transaction():
         activity = db.execute("DELETE FROM tg_activity WHERE day < :day", cutoff).rowcount
-        updates = db.execute("DELETE FROM tg_updates WHERE done_at < :before", cutoff).rowcount
+        updates = db.execute(
+            "DELETE FROM tg_updates WHERE done_at < :recent", {"recent": (before - REMEMBER_UPDATES).isoformat()}
+        ).rowcount
         gone = "NOT IN (SELECT id FROM handoff_tickets)"
         mapping = db.execute(f"DELETE FROM tg_message_map WHERE ticket_id {gone}").rowcount
         mapping += db.execute(f"DELETE FROM tg_ticket_posts WHERE ticket_id {gone}").rowcount

@@ -51,7 +51,7 @@ def make_web_app(application: App, config: Config) -> web.Application:
             return web.Response(status=200)
         svc = services_of(application)
         try:
-            if tickets.update_handled(svc.db, update.update_id):
+            if tickets.update_handled(svc.db, update.update_id, svc.now()):
                 return web.Response(status=200)  # delivered again; handled before
         except DRIVER_ERRORS as exc:
             log.warning("Could not check update %s (%s); handling it", update.update_id, exc)

@@ -88,6 +88,10 @@ class Settings:
     retention_every_hours: float = 24.0
     #: ``UH_INSTANCE``: this process's name in outbox claims and logs (default host:pid).
     instance: str | None = None
+    #: ``UH_OUTBOX_LEASE_SECONDS``: how long a front end's claim on an outbox message holds
+    #: (another front end sends it once the lease ran out: a dead front end's messages wait
+    #: this long). Longer than one send with all its retries.
+    outbox_lease_seconds: float = 120.0
     #: ``UH_BACKUP_DIR``: where ``python -m scripts.backup create`` writes by default.
     backup_dir: Path | None = None
 
@@ -285,6 +289,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=max(0, _int(env, "UH_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
         retention_every_hours=max(0.01, _float(env, "UH_RETENTION_EVERY_HOURS", 24.0)),
         instance=_text(env, "UH_INSTANCE"),
+        outbox_lease_seconds=max(1.0, _float(env, "UH_OUTBOX_LEASE_SECONDS", 120.0)),
         backup_dir=_path(env, "UH_BACKUP_DIR", Path()) if _text(env, "UH_BACKUP_DIR") else None,
     )
 

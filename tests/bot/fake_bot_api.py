@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,7 +111,8 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # Like Telegram's, unique across fakes (tests share a database of handled updates).
+        self._update_ids = itertools.count(random.randint(1, 1 << 30))
         self._message_ids: dict[int, itertools.count] = {}
         self._thread_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
@@ -127,6 +129,8 @@ class FakeBotApi:
         self.webhook_attempts: list[tuple[int, str, int | str]] = []
         self._next_target = 0
         self._webhook_tasks: set[asyncio.Task] = set()
+        #: Seconds each call of a method takes before it is answered (a slow Telegram).
+        self.latency: dict[str, float] = {}
 
     # --- server ---------------------------------------------------------------------------
 
@@ -153,6 +157,8 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         status, body = 200, None
         fault = self._take_fault(method, params)
         if fault is not None and fault.garbled:
