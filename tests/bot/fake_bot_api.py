@@ -461,7 +461,7 @@ class FakeBotApi:
         )
 
     def user_photo(self, user: dict, caption: str | None = None) -> dict:
-        extra = {"caption": caption} if caption else {}
+        extra: dict[str, Any] = {"caption": caption} if caption else {}
         return self.user_message(
             user, photo=[{"file_id": "ph1", "file_unique_id": "ph1u", "width": 90, "height": 90}], **extra
         )

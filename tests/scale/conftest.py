@@ -14,15 +14,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from scripts.replicas import start_balancer, wait_until
 from scripts.scale_services import ScaleServices, missing_packages
 from scripts.stack import REPO, Stack
 from tests.support import MODEL, TODAY, copy_knowledge, free_port
@@ -102,39 +101,12 @@ class Cluster:
     def restart_actions(self, stack: Stack) -> None:
         self.kill(stack.action_proc)
         stack.start_actions()
-        _wait(stack.actions_ready, 120, "action server")
+        wait_until(stack.actions_ready, 120, "action server")
 
     def restart_rasa(self, stack: Stack) -> None:
         self.kill(stack.rasa_proc)
         stack.start_rasa()
         stack.wait_ready(timeout=420)
-
-
-def _wait(ready, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
-        time.sleep(0.2)
-
-
-def _ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def start_balancer(root: Path, port: int, backends: list[str]) -> subprocess.Popen:
-    args = [sys.executable, "-m", "scripts.balancer", "--listen", f"127.0.0.1:{port}", "--down-for", "3"]
-    for backend in backends:
-        args += ["--backend", backend]
-    log = open(root / "balancer.log", "ab")
-    proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    _wait(lambda: _ok(f"http://127.0.0.1:{port}/_balancer"), 60, "balancer")
-    return proc
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.replicas import http_ok
 from scripts.stack import REPO, quiet_environment
 from tests.support import free_port
 
@@ -69,7 +69,7 @@ class FrontEnd:
         )
         log.close()
         deadline = time.monotonic() + timeout
-        while not _ok(f"http://127.0.0.1:{self.port}/healthz"):
+        while not http_ok(f"http://127.0.0.1:{self.port}/healthz"):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"front end {self.name} exited; see {self.log}")
             if time.monotonic() > deadline:
@@ -94,14 +94,6 @@ class FrontEnd:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-def _ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def front_end_env(
