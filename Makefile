@@ -21,13 +21,14 @@ export PYTHONWARNINGS := ignore
 export LOG_LEVEL_LIBRARIES := ERROR
 endif
 
-.PHONY: help setup lint train serve run console console-admin browser-install test test-unit test-slow test-stories test-scale test-robustness load knowledge-check data-validate bench clean
+.PHONY: help setup lint train serve run console console-admin browser-install test test-unit test-slow test-stories test-scale test-robustness load chaos backup retention knowledge-check data-validate bench clean
 
 help:
 	@echo "make run    - 安装（如需要）、训练（如需要）、启动服务器和聊天（无 TELEGRAM_TOKEN 时为终端聊天）"
 	@echo "make test   - 运行全部测试"
 	@echo "make setup | train | serve | knowledge-check | bench | clean"
 	@echo "make console-admin NAME=登录名 - 新建工作人员后台的第一个管理员（会让你输入两次密码）"
+	@echo "make test-scale | load | chaos | backup | retention  （扩容、故障演练、备份、过期数据清理）"
 
 # Idempotent: reinstalls only when requirements change; a no-op otherwise.
 setup: $(STAMP)
@@ -82,7 +83,7 @@ browser-install:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common registry knowledge answering actions bot rasa_ext scripts console
+	$(VENV)/bin/mypy common registry handoff knowledge answering actions bot rasa_ext scripts console
 
 knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate
@@ -104,17 +105,34 @@ test-slow: $(MODEL) browser-install
 test-stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out results --quiet
 
-# PostgreSQL + Redis (Debian packages, installed if missing) and two Rasa replicas.
+# PostgreSQL + Redis (Debian packages, installed if missing), replicas of every process: the
+# stores' tests on PostgreSQL, then two Rasa replicas, two action servers and two front ends
+# on one database (races, kills, a PostgreSQL restart). A few minutes.
 test-scale: $(MODEL)
 	$(PY) -m scripts.scale_services install
-	$(PY) -m pytest -m scale tests/scale tests/console/test_postgres.py -q
+	$(PY) -m pytest -m scale tests/registry tests/handoff tests/bot tests/scale tests/console/test_postgres.py -q
 
 test-robustness: $(MODEL)
 	$(PY) -m pytest tests/robustness -q
 
-# Load on the served stack (loopback only, bounded): LOAD_ARGS="--quick" or "--replicas 2".
+# Load (loopback only, bounded): 200 workers for 60 s on the two-replica set-up (two Rasa
+# replicas, two action servers, PostgreSQL + Redis). LOAD_ARGS="--quick", "--replicas 1" ….
 load: $(MODEL)
-	$(PY) -m scripts.load $(LOAD_ARGS)
+	$(PY) -m scripts.scale_services install
+	$(PY) -m scripts.load --replicas 2 $(LOAD_ARGS)
+
+# The fault matrix under load: each kind of process SIGKILLed, PostgreSQL and Redis restarted (~6 min).
+chaos: $(MODEL)
+	$(PY) -m scripts.scale_services install
+	$(PY) -m scripts.chaos $(CHAOS_ARGS)
+
+# An online backup of every store (BACKUP_DIR=…; default $$UH_BACKUP_DIR or var/backups/<time>).
+backup: $(STAMP)
+	$(PY) -m scripts.backup create $(BACKUP_DIR)
+
+# One retention pass (older than UH_RETENTION_DAYS, default 180), the counts printed.
+retention: $(STAMP)
+	$(PY) -m scripts.retention once
 
 bench: $(MODEL)
 	$(PY) -m scripts.bench

@@ -24,7 +24,7 @@ from bot.db import open_db
 from bot.flood import FloodGate
 from bot.handlers import register_handlers
 from bot.handoff import OperatorDirectory
-from bot.notifications import NotificationDelivery, RegistryOutbox
+from bot.notifications import HandoffOutbox, NotificationDelivery, RegistryOutbox
 from bot.rasa_client import RasaClient
 from bot.rate_limit import ResilientRateLimiter
 from common import texts
@@ -68,19 +68,46 @@ def build_application(config: Config, *, clock: Clock | None = None) -> App:
         builder = builder.updater(None)  # bot/webhook.py feeds the update queue
     application = builder.build()
 
-    application.bot_data[SERVICES_KEY] = Services(
+    delivery = NotificationDelivery(
+        application,
+        [RegistryOutbox(config.registry_location), HandoffOutbox(config.handoff_location)],
+        config.notify_interval,
+        clock,
+        owner=config.instance,
+        lease=config.outbox_lease,
+    )
+    services = Services(
         config=config,
         rasa=RasaClient(base_url=config.rasa_url, token=config.rasa_token, timeout=config.rasa_timeout),
-        db=open_db(config.handoff_db_path),
+        db=open_db(config.handoff_location),
         gate=FloodGate(config.flood_max_pending),
         operators=OperatorDirectory(config.operator_chat_id, config.staff_ids),
         clock=clock,
-        notifications=NotificationDelivery(
-            application, RegistryOutbox(config.registry_db_path), config.notify_interval, clock
-        ),
+        notifications=delivery,
     )
+    application.bot_data[SERVICES_KEY] = services
+    _wire_delivery(services)
     register_handlers(application, config.operator_chat_id)
     return application
+
+
+def _wire_delivery(svc: Services) -> None:
+    """What the outbox poller does besides delivering: post the tickets the operators'
+    chat refused, post the resumes Rasa missed (tickets closed elsewhere included), and
+    resume a conversation before its worker hears that the ticket closed."""
+
+    async def retry_posting(bot: Any, now: Any) -> None:
+        if svc.config.operator_chat_id is not None:
+            await handoff.retry_posting(svc, bot, now)
+
+    async def resumes(bot: Any, now: Any) -> None:
+        await handoff.flush_resumes(svc)
+
+    async def before_closed_notice(ticket_id: int) -> None:
+        await handoff.resume_before_notice(svc, ticket_id)
+
+    svc.notifications.chores += [retry_posting, resumes]
+    svc.notifications.before_closed_notice = before_closed_notice
 
 
 def services_of(application: App) -> Services:

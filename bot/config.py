@@ -42,6 +42,13 @@ class Config:
     rasa_token: str | None = None
     rasa_timeout: float = 8.0
     data_dir: Path = settings.Settings.data_dir
+    #: ``UH_DATABASE_URL``: the shared PostgreSQL of every store (two front ends behind one
+    #: webhook share tickets, buttons and outboxes there); None: SQLite files in data_dir.
+    database_url: str | None = None
+    #: ``UH_INSTANCE``: this front end's name in outbox claims (default host:pid).
+    instance: str | None = None
+    #: ``UH_OUTBOX_LEASE_SECONDS``: how long this front end's claim on a message holds.
+    outbox_lease: float = 120.0
     staffed_hours: StaffedHours = field(default_factory=lambda: StaffedHours.parse(None))
     mode: str = "polling"  # polling | webhook
     webhook_url: str | None = None
@@ -71,13 +78,23 @@ class Config:
 
     @property
     def handoff_db_path(self) -> Path:
-        """The front end's own store (tickets, buttons, activity; :mod:`bot.db`)."""
+        """The embedded hand-off store (tickets; the front end's buttons, mapping, activity)."""
         return self._files.handoff_db
 
     @property
     def registry_db_path(self) -> Path:
         """The registrations database (owned by ``registry``; its outbox is read through it)."""
         return self._files.registry_db
+
+    @property
+    def handoff_location(self) -> str:
+        """The hand-off store with the front end's own tables (URL)."""
+        return self.database_url or f"sqlite:///{self.handoff_db_path}"
+
+    @property
+    def registry_location(self) -> str:
+        """The registry (URL): its outbox is read through its functions."""
+        return self.database_url or f"sqlite:///{self.registry_db_path}"
 
     @property
     def gaps_db_path(self) -> Path:
@@ -120,6 +137,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         rasa_token=read.rasa_token,
         rasa_timeout=read.rasa_timeout,
         data_dir=read.data_dir,
+        database_url=read.database_url,
+        instance=read.instance,
+        outbox_lease=read.outbox_lease_seconds,
         staffed_hours=staffed,
         mode=tg.mode,
         webhook_url=tg.webhook_url,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
 from telegram import User
 from telegram.ext import CallbackContext, ExtBot
 
@@ -20,6 +19,7 @@ from bot.formatting import shorten
 from bot.rasa_client import RasaClient
 from common import texts
 from common.clock import Clock
+from common.database import Database
 from common.privacy import redact
 
 if TYPE_CHECKING:

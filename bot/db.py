@@ -1,105 +1,129 @@
-"""The front end's own database, ``$UH_DATA_DIR/handoff.db`` (sqlite-utils, explicit schema).
+"""The Telegram front end's own tables, kept beside the hand-off store's in one database.
 
-Everything the bot must not forget across a restart lives here:
+The tickets themselves are the hand-off store's (:mod:`handoff`: channel-neutral, shared by
+every front end and the console). What only Telegram needs lives here, in ``tg_*`` tables
+of the same database — the SQLite file ``handoff.db`` by default, the shared PostgreSQL
+with ``UH_DATABASE_URL`` — so two front ends behind a load balancer share it too:
 
-* ``tickets`` – one row per hand-off to the operators (see :mod:`bot.tickets`);
-* ``ticket_messages`` – which message in the operators' chat belongs to which ticket, so an
+* ``tg_ticket_posts`` – where a ticket was posted in the operators' chat (its forum topic,
+  its header message);
+* ``tg_message_map`` – which message in the operators' chat belongs to which ticket, so an
   operator's reply finds its worker;
-* ``buttons`` – the payload behind each inline-keyboard button (Telegram's callback data is
-  limited to 64 bytes; the button carries only a short key, see :mod:`bot.buttons`);
-* ``activity`` – how many messages each worker sent per day (for ``/stats``; the user id and
-  a count, no text).
+* ``tg_buttons`` – the payload behind each inline-keyboard button (Telegram's callback data
+  is limited to 64 bytes; the button carries only a short key, see :mod:`bot.buttons`);
+* ``tg_activity`` – how many messages each worker sent per day (for ``/stats``): a keyed
+  hash of the user id and a count, no text;
+* ``tg_updates`` – webhook updates already handled (Telegram delivers one again when a
+  front end died before answering; a handled one is not handled twice).
 
-This module, :mod:`bot.tickets` and :mod:`bot.buttons` are the only code that touches the
-file; everything else calls their functions with the ``Database`` :func:`open_db` returned.
+This module, :mod:`bot.tickets` and :mod:`bot.buttons` are the only code that touches these
+tables; everything else calls their functions with the handle :func:`open_db` returned.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import secrets
 
-from sqlite_utils import Database
+from common.database import Database, Migrations
+from handoff import open_handoff
 
-SCHEMA_VERSION = 1
+__all__ = ["MIGRATIONS", "open_db"]
 
-
-def open_db(path: Path | str) -> Database:
-    """Open (creating if needed) the hand-off database and make sure of its shape."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
-    db.enable_wal()
-    ensure_db_shape(db)
-    return db
+MIGRATIONS = Migrations("union_helper_telegram")
+_MIGRATED: set[str] = set()
 
 
-def ensure_db_shape(db: Database) -> None:
-    """Create whatever is missing (tables, indexes); a no-op on a current database."""
-    db.table("tickets").create(
-        {
-            "id": int,
-            "user_id": int,  # the worker's Telegram user id
-            "chat_id": int,  # the worker's private chat
-            "sender_id": str,  # Rasa conversation id, tg-<user id>
-            "display_name": str,  # phone-like parts masked
-            "reason": str,  # request_human | fallback | form_failures | rasa_unavailable
-            "status": str,  # open | closed
-            "opened_at": str,  # ISO 8601, Asia/Shanghai
-            "answered_at": str,  # first operator reply
-            "closed_at": str,
-            "closed_by": str,  # operator:<id> | worker | system
-            "ops_chat_id": int,
-            "thread_id": int,  # forum topic (NULL in a non-forum group)
-            "header_message_id": int,
-            "staffed": int,  # opened within staffed hours
-            "paused": int,  # the pause event reached Rasa
-            "resume_pending": int,  # closed, but the resume event has not reached Rasa yet
-        },
-        pk="id",
-        not_null=["user_id", "chat_id", "sender_id", "status", "opened_at"],
-        defaults={"status": "open", "staffed": 1, "paused": 0, "resume_pending": 0},
-        if_not_exists=True,
-    )
-    db.table("ticket_messages").create(
-        {
-            "ops_chat_id": int,
-            "ops_message_id": int,
-            "ticket_id": int,
-            "kind": str,  # header | transcript | relay
-            "created_at": str,
-        },
-        pk=("ops_chat_id", "ops_message_id"),
-        foreign_keys=[("ticket_id", "tickets", "id")],
-        not_null=["ticket_id"],
-        if_not_exists=True,
-    )
-    db.table("buttons").create(
-        {
-            "key": str,  # what callback_data carries
-            "group_id": str,  # all buttons of one keyboard; pressing one spends the group
-            "user_id": int,
-            "payload": str,
-            "title": str,
-            "created_at": str,
-            "used_at": str,
-        },
-        pk="key",
-        not_null=["group_id", "payload"],
-        if_not_exists=True,
-    )
-    db.table("activity").create(
-        {"day": str, "user_id": int, "messages": int, "last_at": str},
-        pk=("day", "user_id"),
-        defaults={"messages": 0},
-        if_not_exists=True,
-    )
-    db.table("tickets").create_index(["user_id", "status"], if_not_exists=True)
-    db.table("tickets").create_index(["ops_chat_id", "thread_id"], if_not_exists=True)
-    db.table("ticket_messages").create_index(["ticket_id"], if_not_exists=True)
-    db.table("buttons").create_index(["group_id"], if_not_exists=True)
-    with db.conn:
-        # At most one open ticket per worker, enforced by the database itself.
-        db.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS idx_tickets_one_open_per_user ON tickets(user_id) WHERE status = 'open'"
+@MIGRATIONS(name="0001_tables")
+def _tables(db: Database) -> None:
+    db.script(
+        """
+        CREATE TABLE tg_ticket_posts (
+            ticket_id         BIGINT PRIMARY KEY,
+            ops_chat_id       BIGINT NOT NULL,
+            thread_id         BIGINT,
+            header_message_id BIGINT,
+            created_at        TEXT NOT NULL
+        );
+        CREATE INDEX tg_ticket_posts_by_thread ON tg_ticket_posts (ops_chat_id, thread_id);
+
+        CREATE TABLE tg_message_map (
+            ops_chat_id     BIGINT NOT NULL,
+            ops_message_id  BIGINT NOT NULL,
+            ticket_id       BIGINT NOT NULL,
+            kind            TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (ops_chat_id, ops_message_id)
+        );
+        CREATE INDEX tg_message_map_by_ticket ON tg_message_map (ticket_id);
+
+        CREATE TABLE tg_buttons (
+            key         TEXT PRIMARY KEY,
+            group_id    TEXT NOT NULL,
+            user_id     BIGINT NOT NULL,
+            payload     TEXT NOT NULL,
+            title       TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL,
+            used_at     TEXT
+        );
+        CREATE INDEX tg_buttons_by_group ON tg_buttons (group_id);
+        CREATE INDEX tg_buttons_by_user ON tg_buttons (user_id, payload);
+
+        CREATE TABLE tg_activity (
+            day       TEXT NOT NULL,
+            user_key  TEXT NOT NULL,
+            messages  INTEGER NOT NULL DEFAULT 0,
+            last_at   TEXT NOT NULL,
+            PRIMARY KEY (day, user_key)
+        );
+
+        CREATE TABLE tg_updates (
+            update_id  BIGINT PRIMARY KEY,
+            done_at    TEXT NOT NULL
+        );
+
+        CREATE TABLE tg_meta (
+            key    TEXT PRIMARY KEY,
+            value  TEXT NOT NULL
         )
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        """
+    )
+    db.execute("INSERT INTO tg_meta (key, value) VALUES ('activity_salt', :salt)", {"salt": secrets.token_hex(16)})
+    _import_legacy(db)
+
+
+def _import_legacy(db: Database) -> None:
+    """A ``handoff.db`` of the Telegram-only release: its tickets moved to the hand-off
+    store already (same ids); the Telegram parts move here, then the old tables go."""
+    tables = set(db.table_names())
+    if "tickets" in tables:
+        db.execute(
+            "INSERT INTO tg_ticket_posts (ticket_id, ops_chat_id, thread_id, header_message_id, created_at) "
+            "SELECT id, ops_chat_id, thread_id, header_message_id, opened_at FROM tickets WHERE ops_chat_id IS NOT NULL"
+        )
+    if "ticket_messages" in tables:
+        db.execute(
+            "INSERT INTO tg_message_map (ops_chat_id, ops_message_id, ticket_id, kind, created_at) "
+            "SELECT ops_chat_id, ops_message_id, ticket_id, COALESCE(kind, 'relay'), COALESCE(created_at, '') "
+            "FROM ticket_messages"
+        )
+    if "buttons" in tables:
+        db.execute(
+            "INSERT INTO tg_buttons (key, group_id, user_id, payload, title, created_at, used_at) "
+            "SELECT key, group_id, COALESCE(user_id, 0), payload, COALESCE(title, ''), "
+            "COALESCE(created_at, ''), used_at FROM buttons"
+        )
+    # The old activity counts named the user; they are only statistics of past days: not kept.
+    for table in ("ticket_messages", "buttons", "activity", "tickets"):
+        if table in tables:
+            db.execute(f"DROP TABLE {table}")
+
+
+def open_db(location: str | os.PathLike[str] | None = None) -> Database:
+    """Open (creating and migrating if needed) the hand-off store with the Telegram tables:
+    ``location`` is a SQLite file or a database URL (default: the settings')."""
+    db = open_handoff(location)
+    if db.url not in _MIGRATED or not db.has_table("tg_buttons"):
+        MIGRATIONS.apply(db)
+        _MIGRATED.add(db.url)
+    return db

@@ -110,7 +110,11 @@ async def on_command(update: Update, context: BotContext) -> None:
 
     async def work() -> None:
         svc = context.services
-        ticket = tickets.open_for_user(svc.db, worker.user_id)
+        ticket = tickets.live_for_user(svc.db, worker.user_id)
+        if ticket is not None and ticket.is_pending:  # asked for a person; not with them yet
+            if command == "cancel" and await handoff.withdraw_request(context, ticket):
+                return
+            ticket = None  # meanwhile the worker is with the bot
         if payload is None:
             await send_text(context.bot, worker.chat_id, texts.CHAT_HELP, html=False)
         elif ticket is not None:
@@ -131,7 +135,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = _message(update).text or ""
 
     async def work() -> None:
-        await relay.converse(context, worker, text)
+        await relay.converse(context, worker, text, _message(update).message_id)
 
     await _in_lane(context, worker, work)
 
@@ -143,7 +147,7 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
     async def work() -> None:
         ticket = tickets.open_for_user(context.services.db, worker.user_id)
         if ticket is not None:  # during a hand-off, "/..." is just text for the person
-            await handoff.relay_worker_text(context, ticket, worker, text)
+            await handoff.relay_worker_text(context, ticket, worker, text, _message(update).message_id)
         else:
             await send_text(context.bot, worker.chat_id, texts.UNKNOWN_COMMAND, html=False)
 

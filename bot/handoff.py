@@ -4,16 +4,24 @@ Rasa's ``action_handoff`` (a request for a person, two fallbacks in a row, repea
 failures) answers with the custom payload ``{"handoff": {"reason": ...}}``; ``/human`` asks
 Rasa for the same. The front end then
 
-1. opens a ticket (:mod:`bot.tickets`) in the operators' group: its own forum topic when the
-   group is a forum, otherwise a header message the operators reply to, with the worker's
-   display name (phone-like numbers masked), the reason and the recent transcript from the
-   Rasa tracker;
-2. records ``{"event": "pause"}`` in the worker's Rasa conversation;
-3. relays everything the worker sends to the operators (not to Rasa) and every operator
-   reply in the topic / to a ticket message back to the worker;
-4. on ``/done`` (operators) or ``/cancel`` (worker) closes the ticket, tells the worker and
-   records ``{"event": "resume"}``; if Rasa is unreachable then, the resume is retried before
-   the worker's next message reaches Rasa, so no conversation stays paused.
+1. asks the hand-off store for a ticket (:mod:`handoff`, shared by every front end): a
+   *pending* one, not yet a hand-off;
+2. posts it in the operators' group: its own forum topic when the group is a forum,
+   otherwise a header message the operators reply to, with the worker's display name
+   (phone-like numbers masked), the reason and the recent transcript from the Rasa tracker.
+   Only once that worked is the ticket *open*. Any failure on the way, of any kind (Telegram
+   down, an answer PTB cannot parse, a missing right), leaves it pending: the worker is told
+   the operators cannot be reached right now and stays with the bot, the cause is logged,
+   and posting is retried (by whichever front end polls first) until the operators' chat is
+   back — then the worker is told that someone will answer. Never a worker who thinks a
+   person is reading while nobody has the ticket (issue #17);
+3. records ``{"event": "pause"}`` in the worker's Rasa conversation;
+4. relays everything the worker sends to the operators (not to Rasa) and every operator
+   reply in the topic / to a ticket message back to the worker — through the hand-off
+   outbox, so a reply that reaches two front ends (a retried webhook) is sent once;
+5. on ``/done`` (operators) or ``/cancel`` (worker) closes the ticket, records
+   ``{"event": "resume"}`` and tells the worker; if Rasa is unreachable then, the resume is
+   retried before the worker's next message reaches Rasa, so no conversation stays paused.
 
 Only members of the operators' group (getChatMember: member/administrator/creator) and
 ``TELEGRAM_STAFF_IDS`` may answer or close tickets.
@@ -22,22 +30,24 @@ Only members of the operators' group (getChatMember: member/administrator/creato
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, Message, MessageId, ReplyParameters, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+import handoff as store
 from bot import buttons, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
+from bot.notifications import NOT_NOW, SENT
 from bot.rasa_client import RasaUnavailable
 from bot.send import send_text
 from bot.tickets import Ticket
 from common import texts
+from common.database import DRIVER_ERRORS
 from common.privacy import redact
 from knowledge.gaps import count_unanswered
 
@@ -46,6 +56,10 @@ log = logging.getLogger(__name__)
 TRANSCRIPT_MESSAGES = 10
 _SENDER_SLOT = "\x00sender\x00"  # no digits: untouched by redact
 OPERATOR_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+#: Waits between attempts to post a ticket the operators' chat refused (then every 10 min).
+POST_RETRY_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0)
+#: A ticket not posted after this long is given up and the worker told (they can ask again).
+GIVE_UP_POSTING_AFTER = timedelta(hours=4)
 
 
 class OperatorDirectory:
@@ -87,8 +101,8 @@ class OperatorDirectory:
         try:
             chat = await bot.get_chat(self.chat_id)
             forum = bool(chat.is_forum)
-        except TelegramError as exc:
-            log.warning("getChat(operators) failed: %s; assuming no forum", exc)
+        except Exception as exc:  # noqa: BLE001 - an API error, or an answer PTB cannot parse
+            log.warning("getChat(operators) failed (%s: %s); assuming no forum", type(exc).__name__, exc)
             return False
         self._forum = (forum, time.monotonic() + self.ttl)
         return forum
@@ -135,7 +149,7 @@ async def transcript(svc: Services, worker: Worker) -> str:
     """The last few user/bot messages of the worker's Rasa conversation, numbers masked."""
     try:
         tracker = await svc.rasa.tracker(worker.sender_id)
-    except RasaUnavailable as exc:
+    except Exception as exc:  # noqa: BLE001 - Rasa down or an odd answer: the ticket goes without it
         log.warning("No transcript for %s: %s", worker.sender_id, exc)
         return texts.TRANSCRIPT_UNAVAILABLE
     events = [
@@ -162,8 +176,17 @@ def _reason_label(reason: str) -> str:
     return texts.HANDOFF_REASON_LABELS.get(reason, reason)
 
 
+async def _tell(bot: Bot, chat_id: int, text: str) -> None:
+    """Tell the worker something about their hand-off; a failure is logged, not raised
+    (what they are told must never undo what was done)."""
+    try:
+        await send_text(bot, chat_id, text)
+    except TelegramError as exc:
+        log.warning("Could not tell %s about their hand-off: %s", chat_id, exc)
+
+
 async def open_ticket(context: BotContext, worker: Worker, reason: str, notice: str | None = None) -> Ticket | None:
-    """Open a ticket for ``worker`` (or point them to the one already open)."""
+    """Hand ``worker`` to the operators (or point them to the ticket already there)."""
     svc = context.services
     bot = context.bot
     ops_chat = svc.config.operator_chat_id
@@ -172,73 +195,76 @@ async def open_ticket(context: BotContext, worker: Worker, reason: str, notice: 
         await send_text(bot, worker.chat_id, texts.HANDOFF_UNAVAILABLE)
         return None
     now = svc.now()
-    hours = svc.config.staffed_hours
-    staffed = hours.is_staffed(now)
+    staffed = svc.config.staffed_hours.is_staffed(now)
     try:
-        ticket = tickets.create(
+        shared = store.request_ticket(
             svc.db,
-            user_id=worker.user_id,
-            chat_id=worker.chat_id,
             sender_id=worker.sender_id,
             display_name=worker.display_name,
             reason=reason,
-            opened_at=now,
             staffed=staffed,
-            ops_chat_id=ops_chat,
+            now=now,
+            owner=svc.notifications.owner,  # this front end posts it; the others' retries wait
+            lease=svc.notifications.lease,
         )
-    except tickets.TicketAlreadyOpen:
-        await send_text(bot, worker.chat_id, texts.HANDOFF_ALREADY_OPEN)
-        return tickets.open_for_user(svc.db, worker.user_id)
-
-    history = await transcript(svc, worker)
-    try:
-        ticket = await _post_ticket(context, ticket, history, staffed, now)
-    except TelegramError:
-        log.exception("Could not open ticket #%s in the operators' chat", ticket.id)
-        tickets.delete(svc.db, ticket.id)
-        await send_text(bot, worker.chat_id, texts.HANDOFF_UNAVAILABLE)
+    except store.TicketAlreadyOpen:
+        existing = tickets.live_for_user(svc.db, worker.user_id)
+        waiting = existing is not None and existing.is_pending
+        await send_text(bot, worker.chat_id, texts.HANDOFF_DEFERRED_ALREADY if waiting else texts.HANDOFF_ALREADY_OPEN)
+        return existing
+    ticket = tickets.view(svc.db, shared)
+    assert ticket is not None
+    posted = await post_ticket(svc, bot, ticket, await transcript(svc, worker))
+    if posted is None:  # not with the operators: the worker stays with the bot
+        await _tell(bot, worker.chat_id, texts.HANDOFF_DEFERRED)
         return None
+    await _opened(svc, bot, posted, notice=notice)
+    return posted
 
+
+async def post_ticket(svc: Services, bot: Bot, ticket: Ticket, history: str) -> Ticket | None:
+    """Post a pending ticket in the operators' chat and open it. Any failure — of any
+    exception type — leaves it pending with the cause logged and a later attempt scheduled;
+    None then (or when another front end got there first)."""
+    ops_chat = svc.config.operator_chat_id
+    now = svc.now()
     try:
-        await svc.rasa.append_events(worker.sender_id, [{"event": "pause"}])
-        ticket = tickets.update(svc.db, ticket.id, paused=1)
-    except RasaUnavailable as exc:
-        log.warning("Could not pause %s in Rasa: %s", worker.sender_id, exc)
-
-    if notice:
-        await send_text(bot, worker.chat_id, notice)
-    if staffed:
-        await send_text(bot, worker.chat_id, texts.HANDOFF_STAFFED)
-    else:
-        await send_text(
-            bot,
-            worker.chat_id,
-            texts.HANDOFF_UNSTAFFED.format(hours=hours.describe(), next_start=hours.describe_next_start(now)),
-        )
-    log.info("Ticket #%s opened for %s (%s)", ticket.id, worker.sender_id, reason)
-    return ticket
+        if ops_chat is None:
+            raise RuntimeError("TELEGRAM_OPERATOR_CHAT_ID is not set")
+        posted = await _post(svc, bot, ticket, ops_chat, history, now)
+    except Exception as exc:
+        delay = POST_RETRY_DELAYS[min(ticket.post_attempts, len(POST_RETRY_DELAYS) - 1)]
+        log.exception("Could not post ticket #%s in the operators' chat; retrying in %.0f s", ticket.id, delay)
+        try:
+            store.defer_posting(svc.db, ticket.id, f"{type(exc).__name__}: {exc}", now + timedelta(seconds=delay))
+        except DRIVER_ERRORS:
+            log.exception("Could not record the failed post of ticket #%s", ticket.id)
+        return None
+    if posted is None:
+        log.info("Ticket #%s was posted elsewhere or withdrawn meanwhile", ticket.id)
+    return posted
 
 
-async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffed: bool, now: datetime) -> Ticket:
-    svc = context.services
-    bot = context.bot
+async def _post(svc: Services, bot: Bot, ticket: Ticket, ops_chat: int, history: str, now: datetime) -> Ticket | None:
     hours = svc.config.staffed_hours
     thread_id = None
     if await svc.operators.is_forum(bot):
         name = texts.TICKET_TOPIC.format(id=ticket.id, name=ticket.display_name, reason=_reason_label(ticket.reason))
         try:
-            topic = await bot.create_forum_topic(ticket.ops_chat_id, name=shorten(name, 128))
+            topic = await bot.create_forum_topic(ops_chat, name=shorten(name, 128))
             thread_id = topic.message_thread_id
         except (BadRequest, Forbidden) as exc:  # no "manage topics" right, or no longer a forum
             log.warning("createForumTopic failed (%s); using a header message instead", exc)
             svc.operators.forget_forum()
-    staffed_note = "" if staffed else texts.TICKET_UNSTAFFED_NOTE.format(next_start=hours.describe_next_start(now))
+    staffed_note = (
+        "" if ticket.staffed else texts.TICKET_UNSTAFFED_NOTE.format(next_start=hours.describe_next_start(now))
+    )
     header = texts.TICKET_HEADER.format(
         id=ticket.id,
         name=ticket.display_name,
         sender=_SENDER_SLOT,
         reason=_reason_label(ticket.reason),
-        opened=f"{now:%Y-%m-%d %H:%M}",
+        opened=ticket.opened_at[:16].replace("T", " "),
         staffed_note=staffed_note,
         transcript=history,
         howto=texts.TICKET_HOWTO_FORUM if thread_id else texts.TICKET_HOWTO_REPLY,
@@ -246,18 +272,88 @@ async def _post_ticket(context: BotContext, ticket: Ticket, history: str, staffe
     # Everything is masked except the conversation id, which operators need to find the
     # worker's records: an 11-digit Telegram user id would look like a mobile number.
     header = redact(header).replace(_SENDER_SLOT, ticket.sender_id)
-    sent = await send_text(bot, ticket.ops_chat_id, header, html=False, message_thread_id=thread_id)
-    ticket = tickets.update(svc.db, ticket.id, thread_id=thread_id, header_message_id=sent[0].message_id)
-    _remember(svc, ticket, sent, "header")
-    return ticket
+    try:
+        sent = await send_text(bot, ops_chat, header, html=False, message_thread_id=thread_id)
+    except BaseException:
+        if thread_id:  # an empty topic would confuse the operators
+            try:
+                await bot.delete_forum_topic(ops_chat, thread_id)
+            except Exception as exc:  # noqa: BLE001 - best effort; the post failed anyway
+                log.info("Could not remove the empty topic %s: %s", thread_id, exc)
+        raise
+    tickets.record_post(svc.db, ticket.id, ops_chat, thread_id, sent[0].message_id, now)
+    for message in sent:
+        tickets.remember_message(svc.db, ticket.id, ops_chat, message.message_id, "header", now)
+    return tickets.mark_posted(svc.db, ticket.id, now, history)
+
+
+async def _opened(svc: Services, bot: Bot, ticket: Ticket, *, notice: str | None = None, later: bool = False) -> None:
+    """The ticket is with the operators: pause Rasa and tell the worker."""
+    try:
+        await svc.rasa.append_events(ticket.sender_id, [{"event": "pause"}])
+        store.set_paused(svc.db, ticket.id, True)
+    except RasaUnavailable as exc:
+        log.warning("Could not pause %s in Rasa: %s", ticket.sender_id, exc)
+    hours = svc.config.staffed_hours
+    now = svc.now()
+    if later:
+        await _tell(bot, ticket.chat_id, texts.HANDOFF_READY_LATER)
+    elif notice:
+        await _tell(bot, ticket.chat_id, notice)
+    if hours.is_staffed(now):
+        await _tell(bot, ticket.chat_id, texts.HANDOFF_STAFFED)
+    else:
+        await _tell(
+            bot,
+            ticket.chat_id,
+            texts.HANDOFF_UNSTAFFED.format(hours=hours.describe(), next_start=hours.describe_next_start(now)),
+        )
+    log.info("Ticket #%s opened for %s (%s)", ticket.id, ticket.sender_id, ticket.reason)
+
+
+async def retry_posting(svc: Services, bot: Bot, now: datetime) -> None:
+    """The poller's chore: post the tickets the operators' chat refused before (any front
+    end's), give up those pending too long, and tell each worker."""
+    owner, lease = svc.notifications.owner, svc.notifications.lease
+    for shared in store.claim_unposted(svc.db, owner, now, channel=tickets.TELEGRAM, lease=lease):
+        ticket = tickets.view(svc.db, shared)
+        assert ticket is not None
+        if now - datetime.fromisoformat(ticket.opened_at) > GIVE_UP_POSTING_AFTER:
+            if store.cancel_request(svc.db, ticket.id, now) is not None:
+                log.warning("Ticket #%s could not be posted for %s; given up", ticket.id, GIVE_UP_POSTING_AFTER)
+                await _tell(bot, ticket.chat_id, texts.HANDOFF_GAVE_UP)
+            continue
+        worker = Worker(user_id=ticket.user_id, chat_id=ticket.chat_id, display_name=ticket.display_name)
+        posted = await post_ticket(svc, bot, ticket, await transcript(svc, worker))
+        if posted is not None:
+            await _opened(svc, bot, posted, later=True)
+
+
+async def withdraw_request(context: BotContext, ticket: Ticket) -> bool:
+    """The worker no longer wants the person they asked for while the ticket was pending."""
+    svc = context.services
+    if store.cancel_request(svc.db, ticket.id, svc.now(), closed_by="worker") is None:
+        return False
+    await _tell(context.bot, ticket.chat_id, texts.HANDOFF_REQUEST_WITHDRAWN)
+    return True
 
 
 # --- relaying -----------------------------------------------------------------------------
 
 
-async def relay_worker_text(context: BotContext, ticket: Ticket, worker: Worker, text: str) -> None:
+def _source(chat_id: int, message_id: int) -> str:
+    """Where a Telegram message came from: a message delivered twice has the same source."""
+    return f"tg:{chat_id}:{message_id}"
+
+
+async def relay_worker_text(
+    context: BotContext, ticket: Ticket, worker: Worker, text: str, message_id: int | None = None
+) -> None:
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
+    source = None if message_id is None else _source(worker.chat_id, message_id)
+    if store.add_worker_message(svc.db, ticket.id, text, now=svc.now(), source=source) is None:
+        return  # this very message was relayed already (a webhook delivered twice)
     body = texts.RELAY_FROM_WORKER.format(name=worker.display_name, id=ticket.id, text=redact(text))
     try:
         sent = await send_text(context.bot, ticket.ops_chat_id, body, html=False, **_ops_target(ticket))
@@ -274,6 +370,10 @@ async def relay_worker_message(
     """A photo, voice message, document… during a ticket: copy it to the operators."""
     svc = context.services
     tickets.record_activity(svc.db, worker.user_id, svc.now())
+    note = texts.RELAY_MEDIA_NOTE.format(kind=kind, caption=redact(message.caption or ""))
+    source = _source(worker.chat_id, message.message_id)
+    if store.add_worker_message(svc.db, ticket.id, note, now=svc.now(), source=source) is None:
+        return
     try:
         copied = await context.bot.copy_message(
             ticket.ops_chat_id,
@@ -292,44 +392,63 @@ async def relay_worker_message(
 
 
 async def relay_operator_message(context: BotContext, ticket: Ticket, message: Message) -> None:
+    """An operator's reply: stored once (whichever front end got it, however often), then
+    sent to the worker through the hand-off outbox — at once, in this operator's lane."""
     svc = context.services
     bot = context.bot
     if not ticket.is_open:
         await message.reply_text(texts.TICKET_ALREADY_CLOSED.format(id=ticket.id))
         return
     text = message.text or ""
-    if text.startswith("//"):
-        return  # an internal note among the operators
-    try:
-        if text:
-            await send_text(bot, ticket.chat_id, texts.OPERATOR_PREFIX + text, html=False)
-        else:
-            await bot.copy_message(ticket.chat_id, from_chat_id=message.chat_id, message_id=message.message_id)
-    except TelegramError as exc:  # the worker blocked the bot, or Telegram kept failing
-        log.warning("Operator reply for ticket #%s not delivered: %s", ticket.id, exc)
-        await message.reply_text(texts.TICKET_DELIVERY_FAILED.format(id=ticket.id, error=exc))
+    author = f"operator:{message.from_user.id}" if message.from_user else "operator"
+    source = _source(message.chat_id, message.message_id)
+    shared = store.get_ticket(svc.db, ticket.id)
+    if shared is None:
         return
+    if text.startswith("//"):  # an internal note among the operators
+        store.add_message(svc.db, ticket.id, "note", text, now=svc.now(), author=author, source=source)
+        return
+    payload = None
+    if not text:  # a photo, a file…: copied from the operators' chat
+        payload = {"copy": {"from_chat_id": message.chat_id, "message_id": message.message_id}}
+        text = texts.OPERATOR_MEDIA_NOTE
+    reply = store.add_operator_reply(svc.db, shared, text, author=author, now=svc.now(), source=source, payload=payload)
+    if reply is None:
+        return  # the same reply again (a webhook delivered twice): already on its way
     tickets.mark_answered(svc.db, ticket, svc.now())
+    outcome, error = await svc.notifications.deliver_now(bot, "handoff", reply.outbox_id)
+    if outcome not in (SENT, NOT_NOW):  # the worker blocked the bot, or Telegram kept failing
+        log.warning("Operator reply for ticket #%s not delivered yet: %s", ticket.id, error)
+        await message.reply_text(texts.TICKET_DELIVERY_FAILED.format(id=ticket.id, error=error))
 
 
 # --- closing ------------------------------------------------------------------------------
 
 
-async def post_resume(svc: Services, ticket: Ticket) -> bool:
+async def post_resume(svc: Services, ticket: Ticket | store.Ticket) -> bool:
     try:
         await svc.rasa.append_events(ticket.sender_id, [{"event": "resume"}])
     except RasaUnavailable as exc:
         log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
         return False
-    tickets.update(svc.db, ticket.id, resume_pending=0)
+    store.resume_recorded(svc.db, ticket.id)
     return True
 
 
 async def flush_resumes(svc: Services, user_id: int | None = None) -> None:
-    """Post resume events that could not reach Rasa when their ticket closed."""
+    """Post resume events that could not reach Rasa when their ticket closed (here, on
+    another front end, or in the console)."""
     for ticket in tickets.pending_resumes(svc.db, user_id):
         if not await post_resume(svc, ticket):
             return
+
+
+async def resume_before_notice(svc: Services, ticket_id: int) -> None:
+    """Before the worker hears that their ticket closed: the resume, so that what they say
+    next is answered by the bot."""
+    ticket = store.get_ticket(svc.db, ticket_id)
+    if ticket is not None and ticket.resume_pending:
+        await post_resume(svc, ticket)
 
 
 async def close_ticket(
@@ -338,16 +457,13 @@ async def close_ticket(
     svc = context.services
     bot = context.bot
     closed_by = "worker" if by_worker else f"operator:{operator.id}" if operator else "system"
-    closed = tickets.close(svc.db, ticket.id, closed_by=closed_by, closed_at=svc.now())
+    notice = texts.HANDOFF_CLOSED_BY_WORKER if by_worker else texts.HANDOFF_CLOSED_BY_OPERATOR
+    closed = tickets.close(svc.db, ticket.id, closed_by=closed_by, closed_at=svc.now(), notice=notice)
     if closed is None:
         return False
     await post_resume(svc, closed)  # before the worker hears it, so their next message is answered
-    try:
-        await send_text(
-            bot, closed.chat_id, texts.HANDOFF_CLOSED_BY_WORKER if by_worker else texts.HANDOFF_CLOSED_BY_OPERATOR
-        )
-    except TelegramError as exc:
-        log.warning("Could not tell the worker that ticket #%s closed: %s", closed.id, exc)
+    for item in store.undelivered_for_ticket(svc.db, closed.id):  # the notice (a poller retries it)
+        await svc.notifications.deliver_now(bot, "handoff", item)
     if by_worker:
         note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=closed.id)
     else:
@@ -407,7 +523,7 @@ def _unanswered_text(svc: Services, day: str) -> str:
     """The unanswered questions as ``knowledge.gaps`` counts them (it owns ``gaps.db``)."""
     try:
         counts = count_unanswered(day, db_path=svc.config.gaps_db_path)
-    except sqlite3.Error as exc:  # locked or damaged: /stats still answers
+    except DRIVER_ERRORS as exc:  # locked or damaged: /stats still answers
         log.warning("Could not count the unanswered questions: %s", exc)
         counts = None
     if counts is None:

@@ -2,7 +2,7 @@
 
 Rasa owns the dialogue; this module only carries messages and renders them:
 text (split to Telegram's limits, Markdown links as links), buttons (an inline keyboard,
-payloads kept in SQLite), images (sendPhoto) and the ``handoff`` custom payload, which it
+payloads kept in the front end's tables), images (sendPhoto) and the ``handoff`` custom payload, which it
 hands to :mod:`bot.handoff`. If Rasa (or the action server behind it) fails, the worker gets
 an apology and the offer of a person within a few seconds, never silence.
 """
@@ -122,12 +122,12 @@ def _attachment_text(attachment: Any) -> str:
     return str(attachment)
 
 
-async def converse(context: BotContext, worker: Worker, text: str) -> None:
+async def converse(context: BotContext, worker: Worker, text: str, message_id: int | None = None) -> None:
     """The worker's turn; runs in the worker's lane (see :mod:`bot.flood`)."""
     svc = context.services
     ticket = tickets.open_for_user(svc.db, worker.user_id)
     if ticket is not None:  # a person is on it: relay, do not ask Rasa
-        await handoff.relay_worker_text(context, ticket, worker, text)
+        await handoff.relay_worker_text(context, ticket, worker, text, message_id)
         return
     await handoff.flush_resumes(svc, worker.user_id)
     tickets.record_activity(svc.db, worker.user_id, svc.now())

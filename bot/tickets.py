@@ -1,21 +1,64 @@
-"""Hand-off tickets in ``handoff.db``: plain functions over a sqlite-utils ``Database``.
+"""Hand-off tickets as the Telegram front end sees them: the shared ticket (:mod:`handoff`)
+with where it was posted in the operators' chat (``tg_ticket_posts``), the mapping of the
+operators' messages to tickets, and the day's activity for ``/stats``.
 
 :mod:`bot.handoff` decides *when* a ticket opens, what is relayed and when it closes; this
-module only stores and finds tickets (and counts the day's activity for ``/stats``). All
-state lives in the database, so a restart of the front end loses no open ticket and no
-message mapping. With :mod:`bot.db` (the schema) and :mod:`bot.buttons` it is the only way
-into ``handoff.db``: nothing else runs SQL on that file.
+module only stores and finds. All state lives in the database shared by every front end, so
+a restart — or another front end behind the same webhook — loses no open ticket and no
+message mapping. With :mod:`bot.db` (the schema) and :mod:`bot.buttons` it is the only code
+running SQL on the ``tg_*`` tables; the tickets are reached through ``handoff``'s functions.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from datetime import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
+import handoff
+from common.database import Database, retrying
+from handoff import TicketAlreadyOpen
+
+__all__ = [
+    "TELEGRAM",
+    "Ticket",
+    "TicketAlreadyOpen",
+    "by_ops_message",
+    "by_thread",
+    "close",
+    "conversations_on",
+    "create",
+    "get",
+    "handoffs_on",
+    "list_open",
+    "live_for_user",
+    "mark_answered",
+    "mark_posted",
+    "open_count",
+    "open_for_user",
+    "pending_resumes",
+    "record_activity",
+    "record_post",
+    "remember_message",
+    "sender_for",
+    "update_seen",
+    "user_for",
+]
+
+TELEGRAM = "tg"
+
+
+def sender_for(user_id: int) -> str:
+    """The conversation id of a Telegram user (their private chat has the same id)."""
+    return f"{TELEGRAM}-{user_id}"
+
+
+def user_for(sender_id: str) -> int | None:
+    """``tg-12345`` → 12345; None for a conversation that is not a Telegram one."""
+    prefix, _, rest = sender_id.partition("-")
+    return int(rest) if prefix == TELEGRAM and rest.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -26,43 +69,74 @@ class Ticket:
     sender_id: str
     display_name: str  # phone-like parts masked
     reason: str  # request_human | fallback | form_failures | rasa_unavailable
-    status: str
+    status: str  # pending | open | closed
     opened_at: str
     answered_at: str | None
     closed_at: str | None
     closed_by: str | None
-    ops_chat_id: int
+    ops_chat_id: int  # 0 while pending
     thread_id: int | None
     header_message_id: int | None
     staffed: int
     paused: int
     resume_pending: int
+    post_attempts: int = 0
+    transcript: str = ""
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Ticket:
-        values: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls)}
-        return cls(**values)
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
 
 
-class TicketAlreadyOpen(RuntimeError):
-    """The worker already has an open ticket."""
+def _view(db: Database, shared: handoff.Ticket | None) -> Ticket | None:
+    if shared is None:
+        return None
+    user = user_for(shared.sender_id) or 0
+    post = db.one("SELECT * FROM tg_ticket_posts WHERE ticket_id = :id", {"id": shared.id}) or {}
+    return Ticket(
+        id=shared.id,
+        user_id=user,
+        chat_id=user,
+        sender_id=shared.sender_id,
+        display_name=shared.display_name,
+        reason=shared.reason,
+        status=shared.status,
+        opened_at=shared.opened_at,
+        answered_at=shared.answered_at,
+        closed_at=shared.closed_at,
+        closed_by=shared.closed_by,
+        ops_chat_id=int(post.get("ops_chat_id") or 0),
+        thread_id=None if post.get("thread_id") is None else int(post["thread_id"]),
+        header_message_id=None if post.get("header_message_id") is None else int(post["header_message_id"]),
+        staffed=shared.staffed,
+        paused=shared.paused,
+        resume_pending=shared.resume_pending,
+        post_attempts=shared.post_attempts,
+        transcript=shared.transcript,
+    )
 
 
-def _one(db: Database, sql: str, params: list[Any]) -> Ticket | None:
-    rows = list(db.query(sql, params))
-    return Ticket.from_row(rows[0]) if rows else None
+def view(db: Database, shared: handoff.Ticket | None) -> Ticket | None:
+    """The Telegram view of a shared ticket."""
+    return _view(db, shared)
 
 
 def get(db: Database, ticket_id: int) -> Ticket | None:
-    return _one(db, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
+    return _view(db, handoff.get_ticket(db, ticket_id))
 
 
 def open_for_user(db: Database, user_id: int) -> Ticket | None:
-    return _one(db, "SELECT * FROM tickets WHERE user_id = ? AND status = 'open'", [user_id])
+    """The worker's open ticket: the operators have it, their messages go there."""
+    return _view(db, handoff.open_ticket_of(db, sender_for(user_id)))
+
+
+def live_for_user(db: Database, user_id: int) -> Ticket | None:
+    """The worker's pending or open ticket."""
+    return _view(db, handoff.live_ticket(db, sender_for(user_id)))
 
 
 def create(
@@ -77,143 +151,168 @@ def create(
     staffed: bool,
     ops_chat_id: int,
 ) -> Ticket:
-    record = {
-        "user_id": user_id,
-        "chat_id": chat_id,
-        "sender_id": sender_id,
-        "display_name": display_name,
-        "reason": reason,
-        "status": "open",
-        "opened_at": opened_at.isoformat(),
-        "staffed": int(staffed),
-        "ops_chat_id": ops_chat_id,
-        "paused": 0,
-        "resume_pending": 0,
-    }
-    try:
-        with db.conn:
-            table = db.table("tickets").insert(record)
-    except sqlite3.IntegrityError as exc:  # the one-open-ticket-per-worker index
-        raise TicketAlreadyOpen(user_id) from exc
-    return _existing(db, int(table.last_pk or 0))
-
-
-def _existing(db: Database, ticket_id: int) -> Ticket:
-    """A ticket this module has just written (so it is there)."""
-    ticket = get(db, ticket_id)
-    if ticket is None:
-        raise LookupError(f"ticket #{ticket_id} vanished")
+    """A new pending ticket (not yet posted). Raises :class:`TicketAlreadyOpen`."""
+    shared = handoff.request_ticket(
+        db, sender_id=sender_id, display_name=display_name, reason=reason, staffed=staffed, now=opened_at
+    )
+    ticket = _view(db, shared)
+    assert ticket is not None
     return ticket
 
 
-def update(db: Database, ticket_id: int, **changes: Any) -> Ticket:
-    with db.conn:
-        db.table("tickets").update(ticket_id, changes)
-    return _existing(db, ticket_id)
+@retrying
+def record_post(
+    db: Database, ticket_id: int, ops_chat_id: int, thread_id: int | None, header_message_id: int, when: datetime
+) -> None:
+    """Where the ticket now is in the operators' chat (a retried post replaces it)."""
+    db.execute(
+        "INSERT INTO tg_ticket_posts (ticket_id, ops_chat_id, thread_id, header_message_id, created_at) "
+        "VALUES (:ticket, :chat, :thread, :header, :when) ON CONFLICT (ticket_id) DO UPDATE SET "
+        "ops_chat_id = excluded.ops_chat_id, thread_id = excluded.thread_id, "
+        "header_message_id = excluded.header_message_id, created_at = excluded.created_at",
+        {
+            "ticket": ticket_id,
+            "chat": ops_chat_id,
+            "thread": thread_id,
+            "header": header_message_id,
+            "when": when.isoformat(),
+        },
+    )
 
 
-def delete(db: Database, ticket_id: int) -> None:
-    """Remove a ticket that never reached the operators (opening failed)."""
-    with db.conn:
-        db.execute("DELETE FROM ticket_messages WHERE ticket_id = ?", [ticket_id])
-        db.execute("DELETE FROM tickets WHERE id = ?", [ticket_id])
+def mark_posted(db: Database, ticket_id: int, when: datetime, transcript: str) -> Ticket | None:
+    """pending → open (None if another front end posted it, or it was given up)."""
+    return _view(db, handoff.mark_posted(db, ticket_id, when, transcript=transcript))
 
 
-def close(db: Database, ticket_id: int, *, closed_by: str, closed_at: datetime) -> Ticket | None:
+def close(
+    db: Database, ticket_id: int, *, closed_by: str, closed_at: datetime, notice: str | None = None
+) -> Ticket | None:
     """Close an open ticket; ``None`` if it was not open (closed twice, by two operators)."""
-    with db.conn:
-        cursor = db.execute(
-            "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?, resume_pending = 1 "
-            "WHERE id = ? AND status = 'open'",
-            [closed_at.isoformat(), closed_by, ticket_id],
-        )
-    if cursor.rowcount == 0:
-        return None
-    return get(db, ticket_id)
+    return _view(db, handoff.close_ticket(db, ticket_id, closed_by=closed_by, now=closed_at, notice=notice))
 
 
 def mark_answered(db: Database, ticket: Ticket, when: datetime) -> None:
     if not ticket.answered_at:
-        with db.conn:
-            db.execute(
-                "UPDATE tickets SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
-                [when.isoformat(), ticket.id],
-            )
+        handoff.mark_answered(db, ticket.id, when)
 
 
 def list_open(db: Database) -> list[Ticket]:
-    return [Ticket.from_row(r) for r in db.query("SELECT * FROM tickets WHERE status = 'open' ORDER BY id")]
+    return [t for t in (_view(db, s) for s in handoff.list_tickets(db, "open", channel=TELEGRAM)) if t]
 
 
 def pending_resumes(db: Database, user_id: int | None = None) -> list[Ticket]:
-    sql = "SELECT * FROM tickets WHERE status = 'closed' AND resume_pending = 1"
-    params: list[Any] = []
-    if user_id is not None:
-        sql += " AND user_id = ?"
-        params.append(user_id)
-    return [Ticket.from_row(r) for r in db.query(sql + " ORDER BY id", params)]
+    sender = None if user_id is None else sender_for(user_id)
+    return [t for t in (_view(db, s) for s in handoff.pending_resumes(db, sender, channel=TELEGRAM)) if t]
 
 
+@retrying
 def remember_message(
     db: Database, ticket_id: int, ops_chat_id: int, ops_message_id: int, kind: str, when: datetime
 ) -> None:
-    with db.conn:
-        db.table("ticket_messages").insert(
-            {
-                "ops_chat_id": ops_chat_id,
-                "ops_message_id": ops_message_id,
-                "ticket_id": ticket_id,
-                "kind": kind,
-                "created_at": when.isoformat(),
-            },
-            pk=("ops_chat_id", "ops_message_id"),
-            replace=True,
-        )
+    db.execute(
+        "INSERT INTO tg_message_map (ops_chat_id, ops_message_id, ticket_id, kind, created_at) "
+        "VALUES (:chat, :message, :ticket, :kind, :when) ON CONFLICT (ops_chat_id, ops_message_id) "
+        "DO UPDATE SET ticket_id = excluded.ticket_id, kind = excluded.kind",
+        {"chat": ops_chat_id, "message": ops_message_id, "ticket": ticket_id, "kind": kind, "when": when.isoformat()},
+    )
 
 
 def by_ops_message(db: Database, ops_chat_id: int, ops_message_id: int) -> Ticket | None:
-    return _one(
-        db,
-        "SELECT t.* FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id "
-        "WHERE m.ops_chat_id = ? AND m.ops_message_id = ?",
-        [ops_chat_id, ops_message_id],
+    ticket_id = db.scalar(
+        "SELECT ticket_id FROM tg_message_map WHERE ops_chat_id = :chat AND ops_message_id = :message",
+        {"chat": ops_chat_id, "message": ops_message_id},
     )
+    return None if ticket_id is None else get(db, int(ticket_id))
 
 
 def by_thread(db: Database, ops_chat_id: int, thread_id: int) -> Ticket | None:
     """The ticket of a forum topic (the newest one, should a topic ever be reused)."""
-    return _one(
-        db,
-        "SELECT * FROM tickets WHERE ops_chat_id = ? AND thread_id = ? ORDER BY id DESC LIMIT 1",
-        [ops_chat_id, thread_id],
+    ticket_id = db.scalar(
+        "SELECT ticket_id FROM tg_ticket_posts WHERE ops_chat_id = :chat AND thread_id = :thread "
+        "ORDER BY ticket_id DESC LIMIT 1",
+        {"chat": ops_chat_id, "thread": thread_id},
+    )
+    return None if ticket_id is None else get(db, int(ticket_id))
+
+
+# --- webhook updates handled -------------------------------------------------------------
+
+
+@retrying
+def update_seen(db: Database, update_id: int, when: datetime) -> bool:
+    """Record that a webhook update was handled; False if it had been already (Telegram
+    delivered it again: to this front end or another)."""
+    inserted = db.execute(
+        "INSERT INTO tg_updates (update_id, done_at) VALUES (:id, :when) ON CONFLICT (update_id) DO UPDATE "
+        "SET done_at = excluded.done_at WHERE tg_updates.done_at < :since",
+        {"id": int(update_id), "when": when.isoformat(), "since": (when - REMEMBER_UPDATES).isoformat()},
+    ).rowcount
+    return inserted == 1
+
+
+#: How long a handled update is remembered: Telegram gives up redelivering long before, and
+#: after a week without updates it may start its update ids anew.
+REMEMBER_UPDATES = timedelta(days=1)
+
+
+def update_handled(db: Database, update_id: int, now: datetime) -> bool:
+    """Whether this update was handled (by any front end) within :data:`REMEMBER_UPDATES`."""
+    return (
+        db.scalar(
+            "SELECT 1 FROM tg_updates WHERE update_id = :id AND done_at >= :since",
+            {"id": int(update_id), "since": (now - REMEMBER_UPDATES).isoformat()},
+        )
+        is not None
     )
 
 
 # --- activity and statistics -------------------------------------------------------------
 
 
+def _user_key(db: Database, user_id: int) -> str:
+    """A keyed hash of the user id: /stats counts workers without naming them."""
+    salt = db.scalar("SELECT value FROM tg_meta WHERE key = 'activity_salt'") or ""
+    return hmac.new(salt.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@retrying
 def record_activity(db: Database, user_id: int, when: datetime) -> None:
-    day = when.date().isoformat()
-    with db.conn:
-        db.execute(
-            "INSERT INTO activity (day, user_id, messages, last_at) VALUES (?, ?, 1, ?) "
-            "ON CONFLICT(day, user_id) DO UPDATE SET messages = messages + 1, last_at = excluded.last_at",
-            [day, user_id, when.isoformat()],
-        )
+    db.execute(
+        "INSERT INTO tg_activity (day, user_key, messages, last_at) VALUES (:day, :user, 1, :when) "
+        "ON CONFLICT (day, user_key) DO UPDATE SET messages = tg_activity.messages + 1, last_at = excluded.last_at",
+        {"day": when.date().isoformat(), "user": _user_key(db, user_id), "when": when.isoformat()},
+    )
 
 
-def _count(db: Database, sql: str, params: list[Any]) -> int:
-    return int(db.execute(sql, params).fetchone()[0])
+def _count(db: Database, sql: str, params: dict[str, Any]) -> int:
+    return int(db.scalar(sql, params) or 0)
 
 
 def conversations_on(db: Database, day: str) -> int:
     """Workers who wrote to the bot on ``day`` (``YYYY-MM-DD``, Ningbo)."""
-    return _count(db, "SELECT COUNT(*) FROM activity WHERE day = ?", [day])
+    return _count(db, "SELECT COUNT(*) FROM tg_activity WHERE day = :day", {"day": day})
 
 
 def handoffs_on(db: Database, day: str) -> int:
-    return _count(db, "SELECT COUNT(*) FROM tickets WHERE substr(opened_at, 1, 10) = ?", [day])
+    return handoff.tickets_opened_on(db, day)
 
 
 def open_count(db: Database) -> int:
-    return _count(db, "SELECT COUNT(*) FROM tickets WHERE status = 'open'", [])
+    return handoff.open_count(db)
+
+
+@retrying
+def forget_before(db: Database, before: datetime) -> dict[str, int]:
+    """Retention of the Telegram tables: activity days, handled updates, and the
+    mappings of tickets the hand-off store no longer has."""
+    cutoff = {"before": before.isoformat(), "day": before.date().isoformat()}
+    with db.transaction():
+        activity = db.execute("DELETE FROM tg_activity WHERE day < :day", cutoff).rowcount
+        updates = db.execute(
+            "DELETE FROM tg_updates WHERE done_at < :recent", {"recent": (before - REMEMBER_UPDATES).isoformat()}
+        ).rowcount
+        gone = "NOT IN (SELECT id FROM handoff_tickets)"
+        mapping = db.execute(f"DELETE FROM tg_message_map WHERE ticket_id {gone}").rowcount
+        mapping += db.execute(f"DELETE FROM tg_ticket_posts WHERE ticket_id {gone}").rowcount
+    return {"activity": activity, "updates": updates, "mappings": mapping}

@@ -1,11 +1,18 @@
-"""Webhook mode for production: a small aiohttp server feeding the Application's update queue.
+"""Webhook mode for production: a small aiohttp server that handles Telegram's updates.
 
 PTB's own ``run_webhook`` needs its ``webhooks`` extra (tornado), which is not installed;
 this follows PTB's ``customwebhookbot`` pattern instead: the Application is built with
-``.updater(None)`` and every POST from Telegram becomes ``Update.de_json(...)`` in
-``application.update_queue``. Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header must
-match ``TELEGRAM_WEBHOOK_SECRET``. Put the server behind the HTTPS reverse proxy that
+``.updater(None)`` and every POST from Telegram becomes ``Update.de_json(...)``, handled by
+the Application. Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header must match
+``TELEGRAM_WEBHOOK_SECRET``. Put the server behind the HTTPS reverse proxy that
 ``TELEGRAM_WEBHOOK_URL`` points to; ``GET /healthz`` answers 200 for monitoring.
+
+Several front ends behind one webhook (issue #17): the answer to Telegram is sent only
+once the update was handled, and the update is then recorded as handled in the shared
+store (``tg_updates``). A front end killed in the middle of a turn never answers, so
+Telegram delivers the update again — to another front end, which handles it: the turn is
+not lost. An update handled already (its answer to Telegram got lost) is answered at once
+and not handled twice. What a retried turn means for Rasa: docs/scale.md.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import signal
 from aiohttp import web
 from telegram import Update
 
-from bot.app import App
+from bot import tickets
+from bot.app import App, services_of
 from bot.config import Config
+from common.database import DRIVER_ERRORS
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -40,7 +49,17 @@ def make_web_app(application: App, config: Config) -> web.Application:
         except Exception:
             log.exception("Dropping an update PTB cannot parse: %.500s", data)
             return web.Response(status=200)
-        await application.update_queue.put(update)
+        svc = services_of(application)
+        try:
+            if tickets.update_handled(svc.db, update.update_id, svc.now()):
+                return web.Response(status=200)  # delivered again; handled before
+        except DRIVER_ERRORS as exc:
+            log.warning("Could not check update %s (%s); handling it", update.update_id, exc)
+        await application.process_update(update)
+        try:
+            tickets.update_seen(svc.db, update.update_id, svc.now())
+        except DRIVER_ERRORS as exc:
+            log.warning("Could not record update %s as handled: %s", update.update_id, exc)
         return web.Response(status=200)
 
     async def healthz(_request: web.Request) -> web.Response:

@@ -26,6 +26,9 @@ DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_STAFFED_HOURS = "09:00-17:30"
 DEFAULT_BENCH_CACHE = Path(tempfile.gettempdir()) / "uh-bench-cache"
+DEFAULT_RETENTION_DAYS = 180
+#: The schemes UH_DATABASE_URL may have (SQLAlchemy's names for PostgreSQL with psycopg2).
+DATABASE_SCHEMES = ("postgresql://", "postgresql+psycopg2://")
 
 
 class SettingsError(ValueError):
@@ -97,12 +100,30 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     staffed_hours: str = DEFAULT_STAFFED_HOURS
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    # Stores
+    #: ``UH_DATABASE_URL``: one PostgreSQL database for every store that is not a cache
+    #: (registry, hand-off, the front ends' state, Rasa's tracker); None: SQLite files in
+    #: ``data_dir``.
+    database_url: str | None = None
+    #: ``UH_RETENTION_DAYS``: conversations, tickets and delivered messages older than this
+    #: are deleted by the retention task; 0 keeps everything.
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    #: ``UH_RETENTION_EVERY_HOURS``: how often the retention task runs.
+    retention_every_hours: float = 24.0
+    #: ``UH_INSTANCE``: this process's name in outbox claims and logs (default host:pid).
+    instance: str | None = None
+    #: ``UH_OUTBOX_LEASE_SECONDS``: how long a front end's claim on an outbox message holds
+    #: (another front end sends it once the lease ran out: a dead front end's messages wait
+    #: this long). Longer than one send with all its retries.
+    outbox_lease_seconds: float = 120.0
+    #: ``UH_BACKUP_DIR``: where ``python -m scripts.backup create`` writes by default.
+    backup_dir: Path | None = None
 
     # ------------------------------------------------------------ files in the data dir
 
     @property
     def registry_db(self) -> Path:
-        """Sign-ups (owned by ``registry``)."""
+        """Sign-ups (owned by ``registry``), embedded default; see :attr:`registry_url`."""
         return self.data_dir / "registry.db"
 
     @property
@@ -112,7 +133,8 @@ class Settings:
 
     @property
     def handoff_db(self) -> Path:
-        """Operator tickets and the Telegram front end's state (owned by ``bot``)."""
+        """Hand-off tickets, their messages and outbox (owned by ``handoff``), with the
+        Telegram front end's own tables (``bot.db``) beside them."""
         return self.data_dir / "handoff.db"
 
     @property
@@ -138,6 +160,29 @@ class Settings:
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    # ------------------------------------------------------------ the stores
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def store_url(self, sqlite_file: Path) -> str:
+        """Where a store lives: ``UH_DATABASE_URL`` when set (every store shares it), else
+        the SQLite file ``sqlite_file`` (one of the paths above)."""
+        return self.database_url or f"sqlite:///{sqlite_file}"
+
+    @property
+    def registry_url(self) -> str:
+        return self.store_url(self.registry_db)
+
+    @property
+    def handoff_url(self) -> str:
+        return self.store_url(self.handoff_db)
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     # ------------------------------------------------------------ derived objects
 
@@ -213,6 +258,18 @@ def _id_set(env: Mapping[str, str], name: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _database_url(env: Mapping[str, str], name: str) -> str | None:
+    value = _text(env, name)
+    if value is None:
+        return None
+    if value.startswith("postgres://"):  # Heroku-style; SQLAlchemy 1.4 wants postgresql://
+        value = "postgresql://" + value[len("postgres://") :]
+    if not value.startswith(DATABASE_SCHEMES):
+        shown = value.split("@")[-1]  # never the password
+        raise SettingsError(f"{name} 必须是 postgresql://用户:密码@主机:端口/数据库 （现在是 …{shown!r}）")
+    return value
+
+
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     value = _text(env, name)
     return Path(value).expanduser() if value else default
@@ -263,6 +320,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ),
         staffed_hours=_text(env, "STAFFED_HOURS") or DEFAULT_STAFFED_HOURS,
         console=_console(env),
+        database_url=_database_url(env, "UH_DATABASE_URL"),
+        retention_days=max(0, _int(env, "UH_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+        retention_every_hours=max(0.01, _float(env, "UH_RETENTION_EVERY_HOURS", 24.0)),
+        instance=_text(env, "UH_INSTANCE"),
+        outbox_lease_seconds=max(1.0, _float(env, "UH_OUTBOX_LEASE_SECONDS", 120.0)),
+        backup_dir=_path(env, "UH_BACKUP_DIR", Path()) if _text(env, "UH_BACKUP_DIR") else None,
     )
 
 

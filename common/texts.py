@@ -673,3 +673,30 @@ OFFER_READING_TEAM_YES = "现在加入读书团队"
 OFFER_SUBSIDY = "现在帮您申请吗？"
 OFFER_SUBSIDY_YES = "现在申请补贴"
 OFFER_NOT_NOW_BUTTON: Button = {"title": "先不用", "payload": "/deny"}
+
+
+# ---------------------------------------------------------------- scale-out: a hand-off never in limbo, exports
+# A ticket the operators' chat could not take (bot/handoff.py): the worker stays with the
+# bot, is told so, and hears again once a person has the ticket.
+HANDOFF_DEFERRED = (
+    "抱歉，现在暂时联系不上工作人员。您的转人工请求已经记下，工作人员那边一恢复，就会在这里为您接通。"
+    "在此之前，小助手继续为您服务；不想等了可以发 /cancel。"
+)
+HANDOFF_DEFERRED_ALREADY = (
+    "您的转人工请求已经记下，正在等工作人员那边恢复，接通后会在这里告诉您。不想等了可以发 /cancel。"
+)
+HANDOFF_READY_LATER = "工作人员现在可以接待您了，已为您转接人工服务。"
+HANDOFF_GAVE_UP = "抱歉，人工服务一直没能接通，您的转人工请求已取消。需要时请再说“转人工”。"
+HANDOFF_REQUEST_WITHDRAWN = "好的，已取消转人工请求，小助手继续为您服务。"
+#: What the ticket's transcript keeps for a photo, file… the worker sent (the file goes to the operators).
+RELAY_MEDIA_NOTE = "（{kind}）{caption}"
+#: What the ticket's transcript keeps for a photo, file… an operator sent (copied to the worker).
+OPERATOR_MEDIA_NOTE = "（图片或文件）"
+
+# 导出我的数据 (python -m scripts.worker_data export): the file a worker receives.
+EXPORT_TITLE = "工会小助手：您的个人数据副本"
+EXPORT_INTRO = (
+    "这是工会小助手保存的与您有关的全部信息（依据《个人信息保护法》第四十五条，您有权查阅、复制）。"
+    "其中包括：登记信息、课程报名与候补、读书团队、补贴申请和审核意见、发给您的通知、转人工的对话记录，"
+    "以及您与小助手的对话。未能回答的问题只按匿名方式统计，不能对应到您，因此不在其中。"
+)

@@ -19,13 +19,24 @@ of a lock is one Redis transaction (``WATCH`` / ``MULTI`` / ``EXEC``, retried wh
 replica changed the lock in between), and the delete happens in the same transaction as
 the check that nobody waits. Keys, values and the waiting loop are Rasa's own, so
 replicas with this class and with Rasa's interoperate (but only this one is safe).
+
+One more race, found by killing a replica in the middle of a turn (issue #17): the dead
+replica's ticket stays in Redis until it expires, and the turn waiting behind it has a
+ticket of the same lifetime, issued a moment later. Rasa's waiting loop looks once a second;
+when it misses the moment between the two expiries, its own ticket is gone too, Rasa's
+``now_serving`` is 0 and the turn waits forever (the worker gets no answer, and every later
+turn of that conversation queues behind it). :meth:`AtomicRedisLockStore.lock` takes a new
+ticket when its own has expired while waiting, so the turn goes ahead once the dead
+replica's ticket has expired.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from rasa.core.lock import TicketLock
@@ -76,6 +87,39 @@ class AtomicRedisLockStore(RedisLockStore):
             return self._change(conversation_id, change)
         except Exception as e:  # as Rasa's: the channel answers with its apology
             raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
+
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ``LockStore.lock``, except that a ticket which expired while waiting is
+        replaced by a new one (see the module docstring)."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        held = [ticket]
+        try:
+            yield await self._wait_for_turn(conversation_id, held, lock_lifetime, wait_time_in_seconds)
+        finally:
+            self.cleanup(conversation_id, held[0])
+
+    async def _wait_for_turn(
+        self, conversation_id: str, held: list[int], lock_lifetime: float, wait_time_in_seconds: float
+    ) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is not None:
+                lock.remove_expired_tickets()
+            if lock is None or all(t.number != held[0] for t in lock.tickets):
+                # our ticket expired while the turn ahead (a dead replica's) held the lock
+                logger.warning(
+                    "Ticket %s of conversation %s expired while waiting; taking a new one", held[0], conversation_id
+                )
+                self.cleanup(conversation_id, held[0])
+                held[0] = self.issue_ticket(conversation_id, lock_lifetime)
+                continue
+            if not lock.is_locked(held[0]):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)
 
     def update_lock(self, conversation_id: str) -> None:
         def change(lock: TicketLock | None) -> tuple[Any, None]:

@@ -10,8 +10,11 @@ transaction, **every** stored event of the sender (all sessions) with a fresh se
 
     action_session_start, session_started, action_listen, <the bot's confirmation>
 
-The confirmation is what the action that set the marker uttered (it names no personal
-data). The tracker object in memory is reset to the same events, so a second ``save``
+The worker's hand-off tickets go first (:func:`forget_handoff`: their transcripts, the
+messages exchanged with the operators and everything queued for the worker, in the
+hand-off store — the registry's outbox entries were deleted by the action with the rest of
+the registry rows). The confirmation is what the action that set the marker uttered (it
+names no personal data). The tracker object in memory is reset to the same events, so a second ``save``
 of it in the same request cannot write the old events back. The next turn starts from
 the fresh session with no slots set.
 
@@ -22,8 +25,8 @@ is checkpointed and truncated, so the numbers are not left in free pages of the 
 On PostgreSQL the deleted row versions are invisible at once and physically reclaimed by
 (auto)vacuum.
 
-If the purge fails (database error), the turn is saved the ordinary way with the marker
-in it, and the purge is retried by the next save of that conversation.
+If the purge fails (database error, in either store), the turn is saved the ordinary way
+with the marker in it, and the purge is retried by the next save of that conversation.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from common import settings
+from common.database import sqlite_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from rasa.core.tracker_store import SQLTrackerStore
@@ -105,13 +111,28 @@ def _reset_in_memory(tracker: DialogueStateTracker, events: list[Event]) -> None
     tracker.recreate_from_dialogue(Dialogue(tracker.sender_id, events))
 
 
-def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) -> int:
-    """Replace every stored event of ``tracker.sender_id`` by :func:`fresh_events`.
+def forget_handoff(sender_id: str) -> dict[str, int]:
+    """Delete the worker's hand-off tickets, transcripts and outbox entries (the hand-off
+    store's own function, on the configured store). Nothing to do without a store yet."""
+    from handoff import forget_sender, handoff_store
 
-    Returns the number of rows deleted. Raises on database errors (nothing is changed
-    then: one transaction).
+    url = settings.load().handoff_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return {"tickets": 0, "messages": 0, "outbox": 0}
+    with handoff_store(url) as db:
+        return forget_sender(db, sender_id)
+
+
+def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) -> int:
+    """Forget the worker's hand-offs, then replace every stored event of
+    ``tracker.sender_id`` by :func:`fresh_events`.
+
+    Returns the number of event rows deleted. Raises on database errors (the events are
+    not changed then: one transaction; the hand-off deletion is repeated by the retry).
     """
     sender_id = tracker.sender_id
+    forgotten = forget_handoff(sender_id)
     fresh = fresh_events(tracker)
     # Through a scratch tracker so the rows carry the metadata Rasa adds (model id).
     scratch = DialogueStateTracker(sender_id, [])
@@ -140,7 +161,12 @@ def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) ->
             except Exception:
                 logger.debug("WAL checkpoint after a purge did not complete", exc_info=True)
     _reset_in_memory(tracker, list(scratch.events))
-    logger.info("Conversation %s purged at the worker's request (%d events deleted)", sender_id, deleted)
+    logger.info(
+        "Conversation %s purged at the worker's request (%d events, %d hand-off tickets deleted)",
+        sender_id,
+        deleted,
+        forgotten["tickets"],
+    )
     return deleted
 
 
@@ -155,3 +181,58 @@ def try_purge(store: SQLTrackerStore, tracker: DialogueStateTracker) -> bool:
         logger.exception("Purging conversation %s failed; saved as usual, retried at the next save", tracker.sender_id)
         return False
     return True
+
+
+# ---------------------------------------------------------------- retention and a worker's copy
+
+
+def tracker_url(configured: settings.Settings | None = None) -> str:
+    """Where the conversations are: the shared PostgreSQL (``UH_DATABASE_URL``) or the
+    embedded ``tracker.db`` (what the endpoints files configure Rasa with)."""
+    configured = configured or settings.load()
+    return configured.database_url or f"sqlite:///{configured.tracker_db}"
+
+
+def _events_engine(url: str) -> sa.engine.Engine:
+    return sa.create_engine(url, future=True, poolclass=sa.pool.NullPool)
+
+
+def forget_conversations_before(url: str, before: float) -> int:
+    """Retention: delete every event of each conversation whose latest event is older than
+    ``before`` (a Unix time, as Rasa stores it); returns the rows deleted. A conversation
+    still going on keeps its whole current history."""
+    engine = _events_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not sa.inspect(conn).has_table("events"):
+                return 0
+            stale = "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :before"
+            deleted = conn.execute(sa.text(f"DELETE FROM events WHERE sender_id IN ({stale})"), {"before": before})
+            return int(deleted.rowcount or 0)
+    finally:
+        engine.dispose()
+
+
+def export_conversation(url: str, sender_id: str) -> list[dict[str, Any]]:
+    """What the worker and the bot said in the conversation (every session), oldest first:
+    the worker's part of 导出我的数据."""
+    engine = _events_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("events"):
+                return []
+            rows = conn.execute(
+                sa.text(
+                    "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
+                    "AND type_name IN ('user', 'bot') ORDER BY id"
+                ),
+                {"sender": sender_id},
+            ).fetchall()
+    finally:
+        engine.dispose()
+    said = []
+    for type_name, timestamp, data in rows:
+        text = (json.loads(data or "{}") or {}).get("text")
+        if text:
+            said.append({"who": "worker" if type_name == "user" else "bot", "timestamp": timestamp, "text": text})
+    return said

@@ -46,7 +46,7 @@ import weakref
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -91,6 +91,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         self.max_session_events = int(max_session_events or DEFAULT_MAX_SESSION_EVENTS)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite_connections()
+        else:
+            self._check_connections_before_use()
         self._create_indexes()
 
     def _pool_sqlite_connections(self) -> None:
@@ -120,6 +122,20 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 alive.dispose(close=False)
 
         os.register_at_fork(after_in_child=_forget_in_child)
+
+    def _check_connections_before_use(self) -> None:
+        """PostgreSQL: test each pooled connection before a turn uses it (``pool_pre_ping``).
+
+        Why (issue #17, a PostgreSQL restart under load): Rasa's engine keeps its pooled
+        connections; after a restart the first turn on each got "server closed the
+        connection", and Rasa's FailSafeTrackerStore then *silently* served that turn from
+        an empty in-memory tracker and saved it as a new session: the worker's half-filled
+        sign-up form was gone. With the check, a dead connection is replaced before use.
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, pool_recycle=1800, **create_engine_kwargs(str(url)))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _create_indexes(self) -> None:
         """Speed only, so a failure is logged, not fatal: replicas starting together on one

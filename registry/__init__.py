@@ -2,18 +2,21 @@
 waiting list, reading-team memberships, subsidy applications, anonymous counters and an
 outbox of notifications for promoted waiting-list workers.
 
-Plain storage functions over a ``sqlite_utils.Database`` (no Rasa code); the custom
-actions call them, staff use ``python -m registry`` (see README.md here)::
+Plain storage functions over a :class:`~common.database.Database` handle (no Rasa code):
+the SQLite file ``$UH_DATA_DIR/registry.db`` by default, PostgreSQL when
+``UH_DATABASE_URL`` is set — the same functions, the same guarantees, so several action
+servers can share one registry. The custom actions call them, staff use
+``python -m registry`` (see README.md here)::
 
     from registry import registry, enroll
 
-    with registry() as db:                      # $UH_DATA_DIR/registry.db
+    with registry() as db:                      # the configured store
         result = enroll(db, "tg-1", "jxgf_plc", "PLC编程入门", capacity=30)
 
 Every function that changes a worker's record takes their ``sender_id`` and only touches
 that worker's rows; every function that writes a time takes ``clock=`` (default: the
-settings' clock). This package owns ``registry.db``: nobody else opens the file or
-writes SQL against it — other parts call the functions here (read-only lookers use
+settings' clock). This package owns the registry's tables: nobody else opens the file or
+writes SQL against them — other parts call the functions here (read-only lookers use
 ``registry_read_only``). Importing this package has no side effects (rasa-sdk imports every
 submodule of ``actions`` at start-up).
 """
@@ -31,7 +34,17 @@ from registry.applications import (
     set_application_status,
 )
 from registry.counters import get_stats
-from registry.database import open_registry, registry, registry_path, registry_read_only, write_transaction
+from registry.database import (
+    DATABASE_ERRORS,
+    Database,
+    TransactionInProgress,
+    open_registry,
+    registry,
+    registry_path,
+    registry_read_only,
+    registry_url,
+    write_transaction,
+)
 from registry.enrollments import (
     cancel_enrollment,
     consistency_problems,
@@ -65,12 +78,17 @@ from registry.models import (
     WorkerRecords,
 )
 from registry.notifications import (
+    claim_notifications,
+    forget_delivered_notifications,
+    give_up_notification,
     mark_notification_delivered,
     pending_notifications,
     promotion_text,
     queue_notification,
+    release_notification,
+    renew_notification,
 )
-from registry.privacy import delete_worker_data, list_records
+from registry.privacy import delete_worker_data, export_worker_data, list_records
 from registry.teams import (
     district_team,
     employer_team,
@@ -95,12 +113,14 @@ from registry.validation import (
 from registry.workers import get_worker, save_worker, update_worker
 
 __all__ = [
+    "DATABASE_ERRORS",
     "Application",
     "ApplicationResult",
     "CancelResult",
     "CourseSummary",
     "DISTRICTS",
     "DISTRICT_HINT",
+    "Database",
     "DeleteResult",
     "Enrollment",
     "EnrollmentResult",
@@ -112,10 +132,12 @@ __all__ = [
     "StatusChangeResult",
     "TeamMembership",
     "TeamResult",
+    "TransactionInProgress",
     "Worker",
     "WorkerRecords",
     "cancel_application",
     "cancel_enrollment",
+    "claim_notifications",
     "consistency_problems",
     "course_registration_counts",
     "course_summaries",
@@ -125,7 +147,9 @@ __all__ = [
     "employer_team",
     "enroll",
     "enrollment_status_counts",
+    "export_worker_data",
     "find_active_enrollment",
+    "forget_delivered_notifications",
     "get_application",
     "get_applications",
     "get_course_summary",
@@ -134,6 +158,7 @@ __all__ = [
     "get_stats",
     "get_teams",
     "get_worker",
+    "give_up_notification",
     "join_reading_team",
     "leave_reading_team",
     "list_applications",
@@ -156,6 +181,9 @@ __all__ = [
     "registry",
     "registry_path",
     "registry_read_only",
+    "registry_url",
+    "release_notification",
+    "renew_notification",
     "roster",
     "save_worker",
     "set_application_status",

@@ -11,12 +11,11 @@ import re
 import unicodedata
 from datetime import date
 
-from sqlite_utils import Database
-
 from common.clock import Clock, default_clock
 from common.clock import today as today_of
+from common.database import retrying
 from registry.counters import bump, next_number
-from registry.database import now, write_transaction
+from registry.database import Database, now, write_transaction
 from registry.models import Application, ApplicationResult, StatusChangeResult
 from registry.validation import (
     InvalidInput,
@@ -64,6 +63,7 @@ def normalize_programme(text: object) -> str:
     return _clean_text("programme", text, "请告诉我所学专业，例如“机械设计制造及其自动化”。")
 
 
+@retrying
 def create_application(
     db: Database,
     sender_id: str,
@@ -97,35 +97,24 @@ def create_application(
     }
     stamp = now(clock)
     with write_transaction(db):
-        if not db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone():
+        # The worker's row first: one worker's applications one at a time (the duplicate
+        # check below must not race a second action server filing the same certificate).
+        if not db.lock_row("workers", "sender_id", sender_id):
             return ApplicationResult("not_registered")
-        rows = list(
-            db.query(
-                "SELECT * FROM applications WHERE sender_id = ? AND certificate_no = ? "
-                "AND status IN ('pending', 'approved')",
-                [sender_id, clean["certificate_no"]],
-            )
+        row = db.one(
+            "SELECT * FROM applications WHERE sender_id = :sender AND certificate_no = :certificate "
+            "AND status IN ('pending', 'approved')",
+            {"sender": sender_id, "certificate": clean["certificate_no"]},
         )
-        if rows:
-            return ApplicationResult("duplicate", Application.from_row(rows[0]))
+        if row:
+            return ApplicationResult("duplicate", Application.from_row(row))
         number = next_number(db, APPLICATION_PREFIX, stamp)
         db.execute(
             "INSERT INTO applications (application_no, sender_id, name, phone, school, "
             "programme, graduation_date, certificate_no, model_worker_class, status, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-            [
-                number,
-                sender_id,
-                clean["name"],
-                clean["phone"],
-                clean["school"],
-                clean["programme"],
-                clean["graduation_date"],
-                clean["certificate_no"],
-                clean["model_worker_class"],
-                stamp,
-                stamp,
-            ],
+            "created_at, updated_at) VALUES (:number, :sender, :name, :phone, :school, :programme, "
+            ":graduation_date, :certificate_no, :model_worker_class, 'pending', :stamp, :stamp)",
+            {"number": number, "sender": sender_id, "stamp": stamp, **clean},
         )
         bump(db, "applications.created", "all")
         bump(db, "applications.by_status", "pending")
@@ -134,23 +123,25 @@ def create_application(
 
 
 def _get(db: Database, number: str) -> Application | None:
-    rows = list(db.query("SELECT * FROM applications WHERE application_no = ?", [number]))
-    return Application.from_row(rows[0]) if rows else None
+    row = db.one("SELECT * FROM applications WHERE application_no = :number", {"number": number})
+    return Application.from_row(row) if row else None
 
 
 def _number(text: str) -> str:
     return normalize_record_number(text) or str(text).strip()
 
 
+@retrying
 def get_applications(db: Database, sender_id: str) -> list[Application]:
     """The worker's own applications, newest first (withdrawn ones included)."""
     rows = db.query(
-        "SELECT * FROM applications WHERE sender_id = ? ORDER BY created_at DESC, rowid DESC",
-        [sender_id],
+        "SELECT * FROM applications WHERE sender_id = :sender ORDER BY created_at DESC, application_no DESC",
+        {"sender": sender_id},
     )
     return [Application.from_row(row) for row in rows]
 
 
+@retrying
 def get_application(db: Database, sender_id: str, number: str) -> Application | None:
     """One of the worker's own applications by number; None if not theirs."""
     application = _get(db, _number(number))
@@ -159,11 +150,14 @@ def get_application(db: Database, sender_id: str, number: str) -> Application | 
     return application
 
 
+@retrying
 def cancel_application(db: Database, sender_id: str, number: str, *, clock: Clock | None = None) -> ApplicationResult:
     """Withdraw one of the worker's own pending applications."""
     number = _number(number)
     stamp = now(clock)
     with write_transaction(db):
+        if not db.lock_row("applications", "application_no", number):
+            return ApplicationResult("not_found")
         application = _get(db, number)
         if application is None or application.sender_id != sender_id:
             return ApplicationResult("not_found")
@@ -172,8 +166,8 @@ def cancel_application(db: Database, sender_id: str, number: str, *, clock: Cloc
         if application.status != "pending":
             return ApplicationResult("not_allowed", application)
         db.execute(
-            "UPDATE applications SET status = 'cancelled', updated_at = ? WHERE application_no = ?",
-            [stamp, number],
+            "UPDATE applications SET status = 'cancelled', updated_at = :stamp WHERE application_no = :number",
+            {"stamp": stamp, "number": number},
         )
         bump(db, "applications.by_status", "pending", -1)
         bump(db, "applications.by_status", "cancelled")
@@ -181,15 +175,17 @@ def cancel_application(db: Database, sender_id: str, number: str, *, clock: Cloc
     return ApplicationResult("cancelled", application)
 
 
+@retrying
 def list_applications(db: Database, status: str | None = None) -> list[Application]:
     """Staff: all applications (or those in one status), oldest first."""
     if status is not None and status not in (*STAFF_STATUSES, "cancelled"):
         raise ValueError(f"unknown application status: {status!r}")
-    where, params = ("WHERE status = ?", [status]) if status else ("", [])
-    rows = db.query(f"SELECT * FROM applications {where} ORDER BY created_at, rowid", params)
+    where, params = ("WHERE status = :status", {"status": status}) if status else ("", {})
+    rows = db.query(f"SELECT * FROM applications {where} ORDER BY created_at, application_no", params)
     return [Application.from_row(row) for row in rows]
 
 
+@retrying
 def set_application_status(
     db: Database, number: str, status: str, note: str = "", *, clock: Clock | None = None
 ) -> StatusChangeResult:
@@ -201,15 +197,23 @@ def set_application_status(
     number = _number(number)
     stamp = now(clock)
     with write_transaction(db):
+        if not db.lock_row("applications", "application_no", number):
+            return StatusChangeResult("not_found")
         application = _get(db, number)
         if application is None:
             return StatusChangeResult("not_found")
         if application.status == "cancelled" or application.sender_id is None:
             return StatusChangeResult("not_allowed", application, application.status)
         db.execute(
-            "UPDATE applications SET status = ?, staff_note = ?, updated_at = ?, "
-            "decided_at = ? WHERE application_no = ?",
-            [status, note, stamp, None if status == "pending" else stamp, number],
+            "UPDATE applications SET status = :status, staff_note = :note, updated_at = :stamp, "
+            "decided_at = :decided WHERE application_no = :number",
+            {
+                "status": status,
+                "note": note,
+                "stamp": stamp,
+                "decided": None if status == "pending" else stamp,
+                "number": number,
+            },
         )
         if status != application.status:
             bump(db, "applications.by_status", application.status, -1)

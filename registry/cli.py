@@ -16,15 +16,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from common.privacy import install_redaction, mask_phone
 from registry.applications import (
     list_applications,
     set_application_status,
 )
 from registry.counters import get_stats
-from registry.database import open_registry, registry_path
+from registry.database import Database, open_registry, registry_url
 from registry.enrollments import course_summaries, get_course_summary, roster, waitlist
 from registry.models import (
     APPLICATION_STATUS_LABELS,
@@ -347,10 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m registry",
         description="工会小助手 报名数据管理（工作人员使用）。"
-        "数据库默认在 $UH_DATA_DIR/registry.db（未设置时为仓库下的 var/）。",
+        "数据库默认是 UH_DATABASE_URL 指定的 PostgreSQL；未设置时为 $UH_DATA_DIR/registry.db（仓库下的 var/）。",
         epilog="屏幕上的手机号会打码；导出的 CSV 含完整手机号，请妥善保管。",
     )
-    parser.add_argument("--db", metavar="文件", help="数据库文件路径（默认 $UH_DATA_DIR/registry.db）")
+    parser.add_argument(
+        "--db",
+        metavar="文件或地址",
+        help="数据库文件路径或 postgresql:// 地址（默认：UH_DATABASE_URL，未设置时 $UH_DATA_DIR/registry.db）",
+    )
     commands = parser.add_subparsers(dest="command", metavar="命令", required=True)
 
     p = commands.add_parser("courses", help="列出所有课程及已报名、候补人数")
@@ -406,11 +408,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_redaction()
     args = build_parser().parse_args(argv)
-    path = Path(args.db) if args.db else registry_path()
-    if args.db and not path.exists():
-        print(f"数据库文件不存在：{path}", file=sys.stderr)
+    location = args.db or None
+    if location and "://" not in location and not Path(location).exists():
+        print(f"数据库文件不存在：{location}", file=sys.stderr)
         return 1
-    db = open_registry(path)
+    db = open_registry(registry_url(location))
     try:
         return args.func(db, args)
     finally:

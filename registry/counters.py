@@ -18,16 +18,16 @@ Metrics (key in brackets):
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from registry.database import Database
 
 __all__ = ["bump", "get_stats", "next_number"]
 
 
 def bump(db: Database, metric: str, key: str, delta: int = 1) -> None:
     db.execute(
-        "INSERT INTO stats (metric, key, count) VALUES (?, ?, ?) "
-        "ON CONFLICT (metric, key) DO UPDATE SET count = count + excluded.count",
-        [metric, key, delta],
+        "INSERT INTO stats (metric, key, count) VALUES (:metric, :key, :delta) "
+        "ON CONFLICT (metric, key) DO UPDATE SET count = stats.count + excluded.count",
+        {"metric": metric, "key": key, "delta": delta},
     )
 
 
@@ -46,9 +46,9 @@ def next_number(db: Database, prefix: str, stamp: str) -> str:
     inside a write transaction (the read and the increment must not be split).
     """
     name = f"{prefix}{stamp[:4]}"
-    db.execute(
-        "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
-        [name],
+    value = db.scalar(
+        "INSERT INTO sequences (name, value) VALUES (:name, 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+        {"name": name},
     )
-    (value,) = db.execute("SELECT value FROM sequences WHERE name = ?", [name]).fetchone()
-    return f"{name}-{value:06d}"
+    return f"{name}-{int(value):06d}"

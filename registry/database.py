@@ -1,15 +1,27 @@
 """The registrations database: where it lives, its schema, and how to write to it safely.
 
-One SQLite file, ``$UH_DATA_DIR/registry.db``. :func:`open_registry` opens it (creating
-and migrating it as needed) in WAL mode with a busy timeout and foreign keys on. Every
-change of more than one row runs inside :func:`write_transaction`, a ``BEGIN IMMEDIATE``
-transaction: the write lock is taken before anything is read, so two processes can never
-both see the last free seat, and a crash leaves nothing half-written.
+One store: the SQLite file ``$UH_DATA_DIR/registry.db`` (the embedded default) or, with
+``UH_DATABASE_URL``, PostgreSQL shared by every action server and front end.
+:func:`open_registry` opens it (creating and migrating it as needed) through
+:mod:`common.database`, which gives both the same behaviour:
 
-A ``Database`` (one SQLite connection) must not be used by two threads or tasks at the
-same time; open one per request (:func:`registry`) or per worker thread. Others who only
-look (the knowledge validator) use :func:`registry_read_only`, which never creates,
-migrates or locks the file.
+* every change of more than one row runs inside :func:`write_transaction`. On SQLite that
+  is ``BEGIN IMMEDIATE``: the write lock is taken before anything is read, so two
+  processes can never both see the last free seat. On PostgreSQL the contended row is
+  locked instead — the course (every enrollment, cancellation and promotion of a course
+  locks its ``courses`` row first), the worker, the number sequence — so two action
+  servers serialise on exactly what they share and nothing else. A crash leaves nothing
+  half-written on either;
+* the queries are written once, in SQL both understand (named parameters, ``ON CONFLICT``,
+  partial indexes, ``RETURNING``);
+* errors are the driver's own (``sqlite3.Error`` or ``psycopg2.Error``:
+  :data:`DATABASE_ERRORS`); the public functions are run again (:func:`common.database.retrying`)
+  when PostgreSQL restarts or resolves a deadlock under them.
+
+A :class:`~common.database.Database` handle must not be used by two threads at the same
+time; open one per request (:func:`registry`) or per worker thread — it is cheap, the
+connection pool is shared. Others who only look (the knowledge validator) use
+:func:`registry_read_only`, which never creates, migrates or locks anything.
 
 Every ``*_at`` column is written by :func:`now` from a :class:`common.clock.Clock`: the
 writing functions take ``clock=`` (default: the settings' clock, so ``UH_TODAY`` moves a
@@ -20,31 +32,38 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from common import settings
 from common.clock import Clock, default_clock, stamp
+from common.database import DRIVER_ERRORS, Database, Migrations, TransactionInProgress, sqlite_path
+from common.outbox import OUTBOX_COLUMNS_DDL
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "DATABASE_ERRORS",
     "MIGRATIONS",
+    "Database",
     "TransactionInProgress",
     "now",
     "open_registry",
     "registry",
     "registry_path",
     "registry_read_only",
+    "registry_url",
     "write_transaction",
 ]
 
 BUSY_TIMEOUT_SECONDS = 30.0
 #: A read-only look gives up sooner: the caller treats "unreadable" as "nothing there".
 READ_ONLY_TIMEOUT_SECONDS = 5.0
+#: What a registry function raises when the database refuses (catch these).
+DATABASE_ERRORS = DRIVER_ERRORS
+
+#: Where the registry is: a path (a SQLite file) or a database URL.
+Location = str | os.PathLike[str]
 
 
 def now(clock: Clock | None = None) -> str:
@@ -53,11 +72,28 @@ def now(clock: Clock | None = None) -> str:
 
 
 def registry_path() -> Path:
-    """Where the settings put the registry (``$UH_DATA_DIR/registry.db``).
+    """Where the settings put the embedded registry (``$UH_DATA_DIR/registry.db``).
 
     Asked on every call, so tests can point it at a temporary directory.
     """
     return settings.load().registry_db
+
+
+def registry_url(location: Location | None = None) -> str:
+    """The store behind ``location``: a URL as it is; a path is that SQLite file, except
+    the settings' own registry file, which stands for the configured store (PostgreSQL
+    when ``UH_DATABASE_URL`` is set) — so ``knowledge`` and the staff CLI, which pass the
+    settings' path, look where the action servers write."""
+    configured = settings.load()
+    if location is None:
+        return configured.registry_url
+    text = os.fspath(location)
+    if text.startswith(("postgresql", "sqlite:")):
+        return text
+    path = Path(text)
+    if configured.database_url and path.resolve() == configured.registry_db.resolve():
+        return configured.database_url
+    return f"sqlite:///{path}"
 
 
 # ---------------------------------------------------------------- schema
@@ -67,7 +103,7 @@ MIGRATIONS = Migrations("union_helper_registry")
 
 @MIGRATIONS(name="0001_tables")
 def _create_tables(db: Database) -> None:
-    db.executescript(
+    db.script(
         """
         CREATE TABLE workers (
             sender_id     TEXT PRIMARY KEY,
@@ -158,7 +194,7 @@ def _create_tables(db: Database) -> None:
 
 @MIGRATIONS(name="0002_indexes")
 def _create_indexes(db: Database) -> None:
-    db.executescript(
+    db.script(
         """
         -- One active (enrolled or waitlisted) enrollment per worker and course.
         CREATE UNIQUE INDEX enrollments_one_active
@@ -179,13 +215,13 @@ def _create_indexes(db: Database) -> None:
 
 @MIGRATIONS(name="0003_notifications")
 def _create_notifications(db: Database) -> None:
-    db.executescript(
-        """
+    db.script(
+        f"""
         -- Outbox of messages for workers who are not in the conversation right now (a
         -- waiting-list promotion). Written in the transaction of the change it reports;
         -- the front end delivers them and sets delivered_at.
         CREATE TABLE notifications (
-            id            INTEGER PRIMARY KEY,
+            id            {db.serial_primary_key},
             sender_id     TEXT NOT NULL,
             kind          TEXT NOT NULL DEFAULT 'message',
             ref           TEXT,
@@ -199,74 +235,67 @@ def _create_notifications(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0004_outbox_claims")
+def _outbox_claims(db: Database) -> None:
+    """Several front ends share the outbox: a claim with a lease (common.outbox)."""
+    for column in OUTBOX_COLUMNS_DDL:
+        db.script(f"ALTER TABLE notifications ADD COLUMN {column}")
+    db.script("CREATE INDEX notifications_queue ON notifications (sender_id, id) WHERE delivered_at IS NULL")
+
+
 # ---------------------------------------------------------------- connections
 
 
-class TransactionInProgress(RuntimeError):
-    """write_transaction() was called while the connection was already in one."""
+def write_transaction(db: Database) -> contextlib.AbstractContextManager[Database]:
+    """One write transaction, rolled back on any exception (see the module docstring).
 
-
-@contextlib.contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
-
-    Taking the write lock up front makes read-check-write sequences (is a seat free? then
-    take it) atomic across processes; waiting for the lock is bounded by the busy timeout.
+    Raises :class:`TransactionInProgress` inside another one: registry writes do not nest.
     """
-    conn = db.conn
-    if conn.in_transaction:
-        raise TransactionInProgress("registry writes cannot be nested in an open transaction")
-    conn.execute("BEGIN IMMEDIATE")
+    return db.transaction(write=True)
+
+
+#: Stores this process has already migrated: (url, SQLite file identity) — a file that
+#: was replaced (a restore) is checked again.
+_MIGRATED: set[tuple[str, int]] = set()
+_MIGRATED_LOCK = threading.Lock()
+
+
+def _identity(url: str) -> int:
+    path = sqlite_path(url)
     try:
-        yield db
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    else:
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        return path.stat().st_ino if path is not None else 0
+    except OSError:
+        return -1
 
 
 def _migrate(db: Database) -> None:
-    if not MIGRATIONS.pending(db):
+    key = (db.url, _identity(db.url))
+    if key in _MIGRATED:
         return
-    # Several processes may open a new file at once: the first one migrates under the
-    # write lock, the others wait and then find nothing pending. Migrations.apply()
-    # nests each migration in a savepoint inside this transaction.
-    with write_transaction(db):
-        MIGRATIONS.apply(db)
+    # Several processes may open a new store at once: the first one migrates under the
+    # lock (SQLite's write lock, PostgreSQL's advisory lock), the others then find nothing
+    # pending.
+    MIGRATIONS.apply(db)
+    with _MIGRATED_LOCK:
+        _MIGRATED.add((db.url, _identity(db.url)))
 
 
-def open_registry(path: str | os.PathLike[str] | None = None) -> Database:
-    """Open (create, migrate) the registrations database; ``path`` defaults to
-    :func:`registry_path`. The caller closes it (``db.close()``) or uses :func:`registry`.
+def open_registry(path: Location | None = None) -> Database:
+    """Open (create, migrate) the registrations database: ``path`` (a SQLite file or a
+    database URL) or, by default, the settings' (:func:`registry_url`). Close it with
+    ``db.close()`` or use :func:`registry` / ``with open_registry() as db:``.
     """
-    target = Path(path) if path is not None else registry_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # Deleted personal data is overwritten with zeros, not left in free pages.
-        conn.execute("PRAGMA secure_delete = ON")
-        db = Database(conn)
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: no corruption on crash
-        _migrate(db)
-    except BaseException:
-        conn.close()
-        raise
+    url = registry_url(path)
+    file = sqlite_path(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(url, busy_timeout=BUSY_TIMEOUT_SECONDS)
+    _migrate(db)
     return db
 
 
 @contextlib.contextmanager
-def registry(path: str | os.PathLike[str] | None = None) -> Iterator[Database]:
+def registry(path: Location | None = None) -> Iterator[Database]:
     """``with registry() as db:`` — open, use, close."""
     db = open_registry(path)
     try:
@@ -276,20 +305,20 @@ def registry(path: str | os.PathLike[str] | None = None) -> Iterator[Database]:
 
 
 @contextlib.contextmanager
-def registry_read_only(path: str | os.PathLike[str] | None = None) -> Iterator[Database | None]:
+def registry_read_only(path: Location | None = None) -> Iterator[Database | None]:
     """``with registry_read_only(path) as db:`` — a look without writing anything.
 
-    ``db`` is None when there is no registry at ``path`` yet (no file, or a file this
-    package never set up), so a reader never creates one by looking. Query it with the
-    package's functions (e.g. ``course_registration_counts``), never with SQL of its own.
+    ``db`` is None when there is no registry there yet (no file, or a store this package
+    never set up), so a reader never creates one by looking. Query it with the package's
+    functions (e.g. ``course_registration_counts``), never with SQL of its own.
     """
-    target = Path(path) if path is not None else registry_path()
-    if not target.is_file():
+    url = registry_url(path)
+    file = sqlite_path(url)
+    if file is not None and not file.is_file():
         yield None
         return
-    conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=READ_ONLY_TIMEOUT_SECONDS)
+    db = Database(url, busy_timeout=READ_ONLY_TIMEOUT_SECONDS, read_only=True)
     try:
-        db = Database(conn)
         yield db if MIGRATIONS.applied(db) else None
     finally:
-        conn.close()
+        db.close()

@@ -1,19 +1,22 @@
 """Course enrollments, the waiting list and promotion from it.
 
-Each of :func:`enroll` and :func:`cancel_enrollment` is one ``BEGIN IMMEDIATE``
-transaction: the seat count, the new row, any promotion and the counters commit together
-or not at all, and no other process can take a seat in between.
+Each of :func:`enroll` and :func:`cancel_enrollment` is one write transaction: the seat
+count, the new row, any promotion and the counters commit together or not at all. The
+first thing either does to a course is to lock its ``courses`` row (SQLite: the write
+lock already held; PostgreSQL: a row lock), so no other process — another action server
+on the same PostgreSQL included — can take or free a seat of that course in between, and
+the waiting list gets its places (``queue_no``) in the order the locks were granted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
-from sqlite_utils import Database
-
 from common.clock import Clock
+from common.database import retrying
 from registry.counters import bump, next_number
-from registry.database import now, write_transaction
+from registry.database import Database, now, write_transaction
 from registry.models import (
     CancelResult,
     CourseSummary,
@@ -58,40 +61,49 @@ _SELECT = """
 """
 
 
-def _one(db: Database, where: str, params: list[object]) -> Enrollment | None:
-    rows = list(db.query(f"{_SELECT} WHERE {where}", params))
-    return Enrollment.from_row(rows[0]) if rows else None
+def _one(db: Database, where: str, params: Mapping[str, object]) -> Enrollment | None:
+    row = db.one(f"{_SELECT} WHERE {where}", params)
+    return Enrollment.from_row(row) if row else None
 
 
 def _count(db: Database, course_id: str, status: str) -> int:
-    (count,) = db.execute(
-        "SELECT COUNT(*) FROM enrollments WHERE course_id = ? AND status = ?",
-        [course_id, status],
-    ).fetchone()
-    return count
+    return int(
+        db.scalar(
+            "SELECT COUNT(*) FROM enrollments WHERE course_id = :course AND status = :status",
+            {"course": course_id, "status": status},
+        )
+    )
+
+
+def lock_course(db: Database, course_id: str) -> bool:
+    """In a write transaction: hold the course's seats until the commit (False: no such
+    course yet). Every change of a course's seats takes this lock first, and courses are
+    always locked in ``course_id`` order, so two transactions never deadlock on them."""
+    return db.lock_row("courses", "course_id", course_id)
 
 
 def promote_waitlist(db: Database, course_id: str, stamp: str) -> list[Promotion]:
-    """Give free seats to the waiting list, first come first served. In a transaction;
-    each promoted worker gets a message in the notifications outbox."""
-    row = db.execute("SELECT capacity FROM courses WHERE course_id = ?", [course_id]).fetchone()
-    capacity = row[0] if row else None
-    if capacity is None:
-        limit = -1  # SQLite: no limit
-    else:
-        limit = capacity - _count(db, course_id, "enrolled")
-        if limit <= 0:
+    """Give free seats to the waiting list, first come first served. In a transaction
+    holding :func:`lock_course`; each promoted worker gets a message in the outbox."""
+    capacity = db.scalar("SELECT capacity FROM courses WHERE course_id = :course", {"course": course_id})
+    limit = ""
+    params: dict[str, object] = {"course": course_id}
+    if capacity is not None:
+        free = int(capacity) - _count(db, course_id, "enrolled")
+        if free <= 0:
             return []
+        limit, params["limit"] = " LIMIT :limit", free
     waiting = db.execute(
         "SELECT enrollment_no, sender_id, course_name FROM enrollments "
-        "WHERE course_id = ? AND status = 'waitlisted' ORDER BY queue_no LIMIT ?",
-        [course_id, limit],
+        f"WHERE course_id = :course AND status = 'waitlisted' ORDER BY queue_no{limit}",
+        params,
     ).fetchall()
     promoted = []
     for number, sender_id, course_name in waiting:
         db.execute(
-            "UPDATE enrollments SET status = 'enrolled', enrolled_at = ?, updated_at = ? WHERE enrollment_no = ?",
-            [stamp, stamp, number],
+            "UPDATE enrollments SET status = 'enrolled', enrolled_at = :stamp, updated_at = :stamp "
+            "WHERE enrollment_no = :number",
+            {"stamp": stamp, "number": number},
         )
         bump(db, "enrollments.promoted", course_id)
         promotion = Promotion(sender_id, number, course_id, course_name)
@@ -101,6 +113,7 @@ def promote_waitlist(db: Database, course_id: str, stamp: str) -> list[Promotion
     return promoted
 
 
+@retrying
 def enroll(
     db: Database,
     sender_id: str,
@@ -120,22 +133,24 @@ def enroll(
         raise ValueError("course_id and course_name are required")
     stamp = now(clock)
     with write_transaction(db):
-        registered = db.execute("SELECT 1 FROM workers WHERE sender_id = ?", [sender_id]).fetchone()
+        registered = db.scalar("SELECT 1 FROM workers WHERE sender_id = :sender", {"sender": sender_id})
         if not registered:
             return EnrollmentResult("not_registered")
+        # The course row (created on first use): the upsert locks it until the commit, so
+        # every enrollment of this course waits here for the one before it.
         db.execute(
             "INSERT INTO courses (course_id, course_name, capacity, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (course_id) DO UPDATE SET "
+            "VALUES (:course, :name, :capacity, :stamp) ON CONFLICT (course_id) DO UPDATE SET "
             "course_name = excluded.course_name, capacity = excluded.capacity, "
             "updated_at = excluded.updated_at",
-            [course_id, course_name, capacity, stamp],
+            {"course": course_id, "name": course_name, "capacity": capacity, "stamp": stamp},
         )
         # A raised capacity first goes to the people already waiting.
         promoted = tuple(promote_waitlist(db, course_id, stamp))
         existing = _one(
             db,
-            "e.sender_id = ? AND e.course_id = ? AND e.status IN ('enrolled', 'waitlisted')",
-            [sender_id, course_id],
+            "e.sender_id = :sender AND e.course_id = :course AND e.status IN ('enrolled', 'waitlisted')",
+            {"sender": sender_id, "course": course_id},
         )
         if existing is not None:
             return EnrollmentResult("already", existing, promoted)
@@ -144,71 +159,79 @@ def enroll(
         status: Literal["enrolled", "waitlisted"] = (
             "enrolled" if capacity is None or enrolled < capacity else "waitlisted"
         )
-        (queue_no,) = db.execute(
-            "SELECT COALESCE(MAX(queue_no), 0) + 1 FROM enrollments WHERE course_id = ?",
-            [course_id],
-        ).fetchone()
+        queue_no = db.scalar(
+            "SELECT COALESCE(MAX(queue_no), 0) + 1 FROM enrollments WHERE course_id = :course",
+            {"course": course_id},
+        )
         number = next_number(db, ENROLLMENT_PREFIX, stamp)
         db.execute(
             "INSERT INTO enrollments (enrollment_no, sender_id, course_id, course_name, "
             "status, queue_no, created_at, updated_at, enrolled_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                number,
-                sender_id,
-                course_id,
-                course_name,
-                status,
-                queue_no,
-                stamp,
-                stamp,
-                stamp if status == "enrolled" else None,
-            ],
+            "VALUES (:number, :sender, :course, :name, :status, :queue, :stamp, :stamp, :enrolled_at)",
+            {
+                "number": number,
+                "sender": sender_id,
+                "course": course_id,
+                "name": course_name,
+                "status": status,
+                "queue": int(queue_no),
+                "stamp": stamp,
+                "enrolled_at": stamp if status == "enrolled" else None,
+            },
         )
         bump(db, "enrollments.created", course_id)
         if status == "waitlisted":
             bump(db, "enrollments.waitlisted", course_id)
-        enrollment = _one(db, "e.enrollment_no = ?", [number])
+        enrollment = _one(db, "e.enrollment_no = :number", {"number": number})
     return EnrollmentResult(status, enrollment, promoted)
 
 
+@retrying
 def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str, *, clock: Clock | None = None) -> CancelResult:
     """Cancel one of the worker's own enrollments; a freed seat goes to the first on the
     waiting list (returned in ``promoted`` so the bot can tell them). Someone else's or an
     unknown number gives ``not_found``."""
     number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
     stamp = now(clock)
+    mine = {"number": number, "sender": sender_id}
     with write_transaction(db):
-        current = _one(db, "e.enrollment_no = ? AND e.sender_id = ?", [number, sender_id])
+        found = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)
+        if found is None:
+            return CancelResult("not_found")
+        lock_course(db, found.course_id)
+        current = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)  # as of the lock
         if current is None:
             return CancelResult("not_found")
         if current.status == "cancelled":
             return CancelResult("already_cancelled", current)
         db.execute(
-            "UPDATE enrollments SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE enrollment_no = ?",
-            [stamp, stamp, number],
+            "UPDATE enrollments SET status = 'cancelled', cancelled_at = :stamp, updated_at = :stamp "
+            "WHERE enrollment_no = :number",
+            {"stamp": stamp, "number": number},
         )
         bump(db, "enrollments.cancelled", current.course_id)
         promoted: tuple[Promotion, ...] = ()
         if current.status == "enrolled":
             promoted = tuple(promote_waitlist(db, current.course_id, stamp))
-        cancelled = _one(db, "e.enrollment_no = ?", [number])
+        cancelled = _one(db, "e.enrollment_no = :number", {"number": number})
     return CancelResult("cancelled", cancelled, promoted)
 
 
+@retrying
 def find_active_enrollment(db: Database, sender_id: str, course_id: str) -> Enrollment | None:
     """The worker's enrolled or waitlisted enrollment for a course, if any."""
     return _one(
         db,
-        "e.sender_id = ? AND e.course_id = ? AND e.status IN ('enrolled', 'waitlisted')",
-        [sender_id, course_id],
+        "e.sender_id = :sender AND e.course_id = :course AND e.status IN ('enrolled', 'waitlisted')",
+        {"sender": sender_id, "course": course_id},
     )
 
 
+@retrying
 def get_enrollments(db: Database, sender_id: str, include_cancelled: bool = False) -> list[Enrollment]:
     """The worker's own enrollments, newest first."""
-    where = "e.sender_id = ?" + ("" if include_cancelled else " AND e.status != 'cancelled'")
-    rows = db.query(f"{_SELECT} WHERE {where} ORDER BY e.created_at DESC, e.rowid DESC", [sender_id])
+    where = "e.sender_id = :sender" + ("" if include_cancelled else " AND e.status != 'cancelled'")
+    rows = db.query(f"{_SELECT} WHERE {where} ORDER BY e.created_at DESC, e.enrollment_no DESC", {"sender": sender_id})
     return [Enrollment.from_row(row) for row in rows]
 
 
@@ -216,10 +239,10 @@ def _roster_rows(db: Database, course_id: str, status: str) -> list[RosterEntry]
     rows = db.query(
         f"""SELECT x.*, w.name AS w_name, w.phone AS w_phone, w.employer AS w_employer,
                    w.district AS w_district, w.union_member AS w_union_member
-            FROM ({_SELECT} WHERE e.course_id = ? AND e.status = ?) x
+            FROM ({_SELECT} WHERE e.course_id = :course AND e.status = :status) x
             LEFT JOIN workers w ON w.sender_id = x.sender_id
             ORDER BY x.queue_no""",
-        [course_id, status],
+        {"course": course_id, "status": status},
     )
     return [
         RosterEntry(
@@ -234,11 +257,13 @@ def _roster_rows(db: Database, course_id: str, status: str) -> list[RosterEntry]
     ]
 
 
+@retrying
 def roster(db: Database, course_id: str) -> list[RosterEntry]:
     """Staff: the workers holding a seat, in arrival order, with full contact details."""
     return _roster_rows(db, course_id, "enrolled")
 
 
+@retrying
 def waitlist(db: Database, course_id: str) -> list[RosterEntry]:
     """Staff: the waiting list in the order seats will be given."""
     return _roster_rows(db, course_id, "waitlisted")
@@ -254,38 +279,56 @@ _SUMMARY = """
 """
 
 
+def _summary(row: dict[str, object]) -> CourseSummary:
+    return CourseSummary(
+        course_id=str(row["course_id"]),
+        course_name=str(row["course_name"]),
+        capacity=None if row["capacity"] is None else int(row["capacity"]),  # type: ignore[call-overload]
+        enrolled=int(row["enrolled"]),  # type: ignore[call-overload]
+        waitlisted=int(row["waitlisted"]),  # type: ignore[call-overload]
+    )
+
+
+@retrying
 def course_summaries(db: Database) -> list[CourseSummary]:
     """Every course anyone ever enrolled in, with its seat counts."""
-    return [CourseSummary(**row) for row in db.query(f"{_SUMMARY} ORDER BY c.course_id")]
+    return [_summary(row) for row in db.query(f"{_SUMMARY} ORDER BY c.course_id")]
 
 
+@retrying
 def get_course_summary(db: Database, course_id: str) -> CourseSummary | None:
-    rows = list(db.query(f"{_SUMMARY} WHERE c.course_id = ?", [course_id]))
-    return CourseSummary(**rows[0]) if rows else None
+    row = db.one(f"{_SUMMARY} WHERE c.course_id = :course", {"course": course_id})
+    return _summary(row) if row else None
 
 
+@retrying
 def get_enrollment(db: Database, enrollment_no: str) -> Enrollment | None:
     """Staff and checks: any worker's enrollment by its number (as typed or stored)."""
     number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
-    return _one(db, "e.enrollment_no = ?", [number])
+    return _one(db, "e.enrollment_no = :number", {"number": number})
 
 
+_ACTIVE = "('enrolled', 'waitlisted')"
+
+
+@retrying
 def course_registration_counts(db: Database) -> dict[str, int]:
     """``{course_id: active enrollments}`` (enrolled or waitlisted): the courses that
     workers are signed up for, which the knowledge base must not lose."""
-    placeholders = ", ".join("?" for _ in ACTIVE_STATUSES)
     rows = db.execute(
-        f"SELECT course_id, COUNT(*) FROM enrollments WHERE status IN ({placeholders}) GROUP BY course_id",
-        list(ACTIVE_STATUSES),
+        f"SELECT course_id, COUNT(*) FROM enrollments WHERE status IN {_ACTIVE} GROUP BY course_id"
     ).fetchall()
-    return {course_id: count for course_id, count in rows}
+    return {str(course_id): int(count) for course_id, count in rows}
 
 
+@retrying
 def enrollment_status_counts(db: Database) -> dict[str, int]:
     """``{status: enrollments}`` over all courses, cancelled ones included."""
-    return dict(db.execute("SELECT status, COUNT(*) FROM enrollments GROUP BY status").fetchall())
+    rows = db.execute("SELECT status, COUNT(*) FROM enrollments GROUP BY status").fetchall()
+    return {str(status): int(count) for status, count in rows}
 
 
+@retrying
 def consistency_problems(db: Database) -> list[str]:
     """What must never be true of the seats (for load tests and health checks; empty when
     all is well): a course over its capacity, a free seat while someone waits, a worker
@@ -296,14 +339,17 @@ def consistency_problems(db: Database) -> list[str]:
             problems.append(f"{s.course_id}: {s.enrolled} enrolled, capacity {s.capacity}")
         if s.seats_left and s.waitlisted:
             problems.append(f"{s.course_id}: {s.seats_left} free seats while {s.waitlisted} wait")
-    placeholders = ", ".join("?" for _ in ACTIVE_STATUSES)
     for sender_id, course_id, count in db.execute(
-        f"SELECT sender_id, course_id, COUNT(*) FROM enrollments WHERE status IN ({placeholders}) "
-        "AND sender_id IS NOT NULL GROUP BY sender_id, course_id HAVING COUNT(*) > 1",
-        list(ACTIVE_STATUSES),
+        f"SELECT sender_id, course_id, COUNT(*) FROM enrollments WHERE status IN {_ACTIVE} "
+        "AND sender_id IS NOT NULL GROUP BY sender_id, course_id HAVING COUNT(*) > 1"
     ):
         problems.append(f"{sender_id} holds {count} active enrollments for {course_id}")
-    (integrity,) = db.execute("PRAGMA integrity_check").fetchone()
-    if integrity != "ok":
-        problems.append(f"integrity_check: {integrity}")
+    for course_id, queue_no, count in db.execute(
+        "SELECT course_id, queue_no, COUNT(*) FROM enrollments GROUP BY course_id, queue_no HAVING COUNT(*) > 1"
+    ):
+        problems.append(f"{course_id}: {count} enrollments share the place {queue_no} in the queue")
+    if db.is_sqlite:  # PostgreSQL checks its pages itself (checksums, WAL)
+        integrity = db.scalar("PRAGMA integrity_check")
+        if integrity != "ok":
+            problems.append(f"integrity_check: {integrity}")
     return problems

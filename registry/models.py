@@ -291,15 +291,19 @@ class Notification:
     text: str  # Chinese, ready to send as it is
     created_at: str
     delivered_at: str | None = None
+    #: Send attempts begun (claims); more than one: an earlier attempt failed or its
+    #: front end died — possibly after sending (see common.outbox).
+    attempts: int = 0
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Notification:
         return cls(
-            id=row["id"],
+            id=int(row["id"]),
             sender_id=row["sender_id"],
             kind=row["kind"],
             ref=row["ref"],
             text=row["text"],
             created_at=row["created_at"],
             delivered_at=row["delivered_at"],
+            attempts=int(row.get("attempts") or 0),
         )

@@ -2,37 +2,52 @@
 
 A waiting-list promotion happens while *another* worker cancels (or deletes their data,
 or staff raise a course's capacity), so the promoted worker must be told later. The
-registry writes the message here in the same transaction as the promotion; the front end
-(``bot/``) polls the outbox, sends each message to the worker's chat and marks it
-delivered::
+registry writes the message here in the same transaction as the promotion; the front
+ends deliver it. Several front ends (Telegram in webhook mode behind a load balancer, a
+WeChat front end later) share the outbox through claims with a lease
+(:mod:`common.outbox`)::
 
-    from registry import registry, pending_notifications, mark_notification_delivered
+    from registry import registry, claim_notifications, renew_notification, mark_notification_delivered
 
     with registry() as db:
-        for note in pending_notifications(db):
-            if note.sender_id.startswith("tg-"):
+        for note in claim_notifications(db, "frontend-1", prefixes=("tg-",)):
+            if renew_notification(db, note.id, "frontend-1"):     # still ours: send it
                 await bot.send_message(int(note.sender_id[3:]), note.text)
-            mark_notification_delivered(db, note.id)
+                mark_notification_delivered(db, note.id)
 
-Delivery is at least once: mark a message only after sending it. A worker who deletes
-their data loses their undelivered messages with it.
+Only the oldest undelivered message of each worker is claimable, so their messages arrive
+in order. A send that fails is released for a later attempt
+(:func:`release_notification`); one that can never succeed is given up
+(:func:`give_up_notification`) and stays in the table, undelivered, with the reason. What a
+front end dying in the middle means is in :mod:`common.outbox`. A worker who deletes their
+data loses their undelivered messages with it; delivered ones are deleted by the retention
+task (:func:`forget_delivered_notifications`).
 """
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from datetime import datetime, timedelta
 
-from common.clock import Clock
-from registry.database import now, write_transaction
+from common import outbox
+from common.clock import Clock, default_clock
+from common.database import retrying
+from registry.database import Database, now, write_transaction
 from registry.models import Notification, Promotion
 
 __all__ = [
+    "claim_notifications",
+    "forget_delivered_notifications",
+    "give_up_notification",
     "insert_notification",
     "mark_notification_delivered",
     "pending_notifications",
     "promotion_text",
     "queue_notification",
+    "release_notification",
+    "renew_notification",
 ]
+
+TABLE = "notifications"
 
 
 def promotion_text(promotion: Promotion) -> str:
@@ -50,11 +65,13 @@ def insert_notification(db: Database, sender_id: str, text: str, *, kind: str, r
         raise ValueError("sender_id is required")
     if not text or not text.strip():
         raise ValueError("text is required")
-    cursor = db.execute(
-        "INSERT INTO notifications (sender_id, kind, ref, text, created_at) VALUES (?, ?, ?, ?, ?)",
-        [sender_id, kind, ref, text.strip(), stamp],
+    return int(
+        db.scalar(
+            "INSERT INTO notifications (sender_id, kind, ref, text, created_at) "
+            "VALUES (:sender, :kind, :ref, :text, :stamp) RETURNING id",
+            {"sender": sender_id, "kind": kind, "ref": ref, "text": text.strip(), "stamp": stamp},
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 def queue_notification(
@@ -72,28 +89,78 @@ def queue_notification(
     commits or rolls back with it; otherwise it is written in a transaction of its own.
     """
     stamp = now(clock)
-    if db.conn.in_transaction:
+    if db.in_transaction:
         return insert_notification(db, sender_id, text, kind=kind, ref=ref, stamp=stamp)
     with write_transaction(db):
         return insert_notification(db, sender_id, text, kind=kind, ref=ref, stamp=stamp)
 
 
+@retrying
 def pending_notifications(db: Database, limit: int = 100, sender_id: str | None = None) -> list[Notification]:
-    """Undelivered messages, oldest first (optionally only one worker's)."""
-    where, params = "delivered_at IS NULL", []
+    """Undelivered messages (given-up ones included), oldest first (optionally only one
+    worker's). A look for staff and tests; front ends claim (:func:`claim_notifications`)."""
+    where, params = "delivered_at IS NULL", {"limit": int(limit)}
     if sender_id is not None:
-        where += " AND sender_id = ?"
-        params.append(sender_id)
-    rows = db.query(f"SELECT * FROM notifications WHERE {where} ORDER BY id LIMIT ?", [*params, int(limit)])
+        where += " AND sender_id = :sender"
+        params["sender"] = sender_id  # type: ignore[assignment]
+    rows = db.query(f"SELECT * FROM notifications WHERE {where} ORDER BY id LIMIT :limit", params)
     return [Notification.from_row(row) for row in rows]
 
 
+def _moment(clock: Clock | None) -> datetime:
+    return (clock or default_clock()).now()
+
+
+@retrying
+def claim_notifications(
+    db: Database,
+    owner: str,
+    *,
+    prefixes: tuple[str, ...] = (),
+    limit: int = 50,
+    lease: timedelta = outbox.LEASE,
+    clock: Clock | None = None,
+) -> list[Notification]:
+    """Claim up to ``limit`` messages for ``owner`` (a front end): the oldest undelivered
+    one of each worker whose ``sender_id`` starts with one of ``prefixes`` (all if empty)."""
+    rows = outbox.claim(db, TABLE, owner, _moment(clock), prefixes=prefixes, limit=limit, lease=lease)
+    return [Notification.from_row(row) for row in rows]
+
+
+@retrying
+def renew_notification(
+    db: Database, notification_id: int, owner: str, *, lease: timedelta = outbox.LEASE, clock: Clock | None = None
+) -> bool:
+    """Right before sending: extend ``owner``'s claim. False: not ours any more (the lease
+    ran out and another front end took it) or already delivered — do not send."""
+    return outbox.renew(db, TABLE, notification_id, owner, _moment(clock), lease)
+
+
+@retrying
 def mark_notification_delivered(db: Database, notification_id: int, *, clock: Clock | None = None) -> bool:
     """Record that a message was sent; False if it was unknown or already delivered."""
-    stamp = now(clock)
-    with write_transaction(db):
-        cursor = db.execute(
-            "UPDATE notifications SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
-            [stamp, int(notification_id)],
-        )
-        return cursor.rowcount == 1
+    return outbox.mark_delivered(db, TABLE, notification_id, _moment(clock))
+
+
+@retrying
+def release_notification(db: Database, notification_id: int, owner: str, error: str, retry_at: datetime) -> bool:
+    """A send failed: another attempt (by any front end) from ``retry_at`` on."""
+    return outbox.release(db, TABLE, notification_id, owner, error, retry_at)
+
+
+@retrying
+def give_up_notification(db: Database, notification_id: int, error: str, *, clock: Clock | None = None) -> bool:
+    """Never deliverable (not a chat any front end knows): stop trying, keep the reason."""
+    return outbox.give_up(db, TABLE, notification_id, error, _moment(clock))
+
+
+@retrying
+def forget_delivered_notifications(db: Database, before: str) -> int:
+    """Retention: delete messages delivered (or given up) before ``before`` (a stamp as
+    written in ``*_at``); returns how many."""
+    result = db.execute(
+        "DELETE FROM notifications WHERE (delivered_at IS NOT NULL AND delivered_at < :before) "
+        "OR (failed_at IS NOT NULL AND failed_at < :before)",
+        {"before": before},
+    )
+    return result.rowcount

@@ -1,21 +1,24 @@
-"""What a worker can see about themselves, and deleting it ("删除我的数据")."""
+"""What a worker can see about themselves, the copy of it they may ask for ("导出我的数据",
+PIPL's right of access), and deleting it ("删除我的数据")."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import Any
 
 from common.clock import Clock
+from common.database import retrying
 from registry.applications import get_applications
 from registry.counters import bump
-from registry.database import now, write_transaction
-from registry.enrollments import get_enrollments, promote_waitlist
+from registry.database import Database, now, write_transaction
+from registry.enrollments import get_enrollments, lock_course, promote_waitlist
 from registry.models import DeleteResult, Promotion, WorkerRecords
 from registry.teams import get_teams
 from registry.workers import get_worker
 
-__all__ = ["delete_worker_data", "list_records"]
+__all__ = ["delete_worker_data", "export_worker_data", "list_records"]
 
 
+@retrying
 def list_records(db: Database, sender_id: str, include_cancelled: bool = False) -> WorkerRecords:
     """The worker's profile, enrollments (active ones unless ``include_cancelled``), reading
     teams and subsidy applications."""
@@ -27,6 +30,41 @@ def list_records(db: Database, sender_id: str, include_cancelled: bool = False) 
     )
 
 
+#: The columns of each table that are about the worker, in the order a worker reads them.
+_EXPORT = {
+    "workers": ("SELECT * FROM workers WHERE sender_id = :sender", ()),
+    "enrollments": ("SELECT * FROM enrollments WHERE sender_id = :sender ORDER BY created_at, enrollment_no", ()),
+    "team_members": (
+        "SELECT m.team_id, t.display_name, m.joined_at FROM team_members m "
+        "JOIN reading_teams t USING (team_id) WHERE m.sender_id = :sender ORDER BY m.joined_at",
+        (),
+    ),
+    "applications": ("SELECT * FROM applications WHERE sender_id = :sender ORDER BY created_at, application_no", ()),
+    "notifications": (
+        "SELECT id, kind, ref, text, created_at, delivered_at FROM notifications WHERE sender_id = :sender ORDER BY id",
+        (),
+    ),
+}
+
+
+@retrying
+def export_worker_data(db: Database, sender_id: str) -> dict[str, Any]:
+    """Everything the registry holds about ``sender_id``, unmasked (it is the worker's
+    own), as JSON-ready lists of rows per kind: the profile, every enrollment (cancelled
+    ones too), reading teams, subsidy applications with the staff notes, and the messages
+    queued or sent to them. One read transaction: a consistent copy."""
+    with db.transaction(write=False):
+        data = {name: db.query(sql, {"sender": sender_id}) for name, (sql, _) in _EXPORT.items()}
+    return {
+        "profile": data["workers"][0] if data["workers"] else None,
+        "enrollments": data["enrollments"],
+        "reading_teams": data["team_members"],
+        "subsidy_applications": data["applications"],
+        "notifications": data["notifications"],
+    }
+
+
+@retrying
 def delete_worker_data(db: Database, sender_id: str, *, clock: Clock | None = None) -> DeleteResult:
     """Delete the profile and every personal field linked to ``sender_id``, in one
     transaction.
@@ -36,55 +74,68 @@ def delete_worker_data(db: Database, sender_id: str, *, clock: Clock | None = No
       the waiting list (returned in ``promoted``);
     * applications lose sender_id, name, phone, school, certificate number and staff note;
       pending ones are withdrawn;
-    * undelivered notifications to the worker are deleted (promoted waiting-list workers
-      get theirs queued, as with any cancellation).
+    * every notification to the worker is deleted, delivered or not (promoted
+      waiting-list workers get theirs queued, as with any cancellation).
 
     What stays is anonymous: record numbers, course, programme, graduation month, statuses,
     times, and the counters in ``stats``.
     """
     stamp = now(clock)
+    mine = {"sender": sender_id, "stamp": stamp}
     with write_transaction(db):
+        courses = sorted(
+            {
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT course_id FROM enrollments WHERE sender_id = :sender "
+                    "AND status IN ('enrolled', 'waitlisted')",
+                    mine,
+                )
+            }
+        )
+        for course_id in courses:  # in course order, as every transaction locks them
+            lock_course(db, course_id)
         active = db.execute(
-            "SELECT course_id, status FROM enrollments WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",
-            [sender_id],
+            "SELECT course_id, status FROM enrollments WHERE sender_id = :sender "
+            "AND status IN ('enrolled', 'waitlisted')",
+            mine,
         ).fetchall()
         db.execute(
-            "UPDATE enrollments SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
-            "WHERE sender_id = ? AND status IN ('enrolled', 'waitlisted')",
-            [stamp, stamp, sender_id],
+            "UPDATE enrollments SET status = 'cancelled', cancelled_at = :stamp, updated_at = :stamp "
+            "WHERE sender_id = :sender AND status IN ('enrolled', 'waitlisted')",
+            mine,
         )
-        enrollments = db.execute("UPDATE enrollments SET sender_id = NULL WHERE sender_id = ?", [sender_id]).rowcount
+        enrollments = db.execute("UPDATE enrollments SET sender_id = NULL WHERE sender_id = :sender", mine).rowcount
         for course_id, _ in active:
             bump(db, "enrollments.withdrawn_by_deletion", course_id)
         promoted: list[Promotion] = []
         for course_id in sorted({course for course, status in active if status == "enrolled"}):
             promoted.extend(promote_waitlist(db, course_id, stamp))
 
-        (pending,) = db.execute(
-            "SELECT COUNT(*) FROM applications WHERE sender_id = ? AND status = 'pending'",
-            [sender_id],
-        ).fetchone()
+        pending = int(
+            db.scalar("SELECT COUNT(*) FROM applications WHERE sender_id = :sender AND status = 'pending'", mine)
+        )
         if pending:
             bump(db, "applications.by_status", "pending", -pending)
             bump(db, "applications.by_status", "cancelled", pending)
         applications = db.execute(
             "UPDATE applications SET sender_id = NULL, name = NULL, phone = NULL, "
-            "school = NULL, certificate_no = NULL, staff_note = '', updated_at = ?, "
+            "school = NULL, certificate_no = NULL, staff_note = '', updated_at = :stamp, "
             "status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END "
-            "WHERE sender_id = ?",
-            [stamp, sender_id],
+            "WHERE sender_id = :sender",
+            mine,
         ).rowcount
 
-        teams = db.execute("DELETE FROM team_members WHERE sender_id = ?", [sender_id]).rowcount
-        # Undelivered messages to the worker hold their chat identity (and course names).
-        db.execute("DELETE FROM notifications WHERE sender_id = ?", [sender_id])
-        profile = db.execute("DELETE FROM workers WHERE sender_id = ?", [sender_id]).rowcount
+        teams = db.execute("DELETE FROM team_members WHERE sender_id = :sender", mine).rowcount
+        # Messages to the worker hold their chat identity (and course names).
+        db.execute("DELETE FROM notifications WHERE sender_id = :sender", mine)
+        profile = db.execute("DELETE FROM workers WHERE sender_id = :sender", mine).rowcount
         if profile:
             bump(db, "workers.deleted", "all")
-    # Old page images in the write-ahead log still hold the deleted fields: copy the
-    # log into the (zero-overwritten) database and empty it. Best effort — a reader in
-    # another process can hold it back until a later checkpoint.
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Old page images in SQLite's write-ahead log still hold the deleted fields: copy the
+    # log into the (zero-overwritten) database and empty it. (PostgreSQL: the old row
+    # versions are invisible at once and reclaimed by autovacuum.)
+    db.checkpoint()
     return DeleteResult(
         deleted_profile=bool(profile),
         enrollments_anonymized=enrollments,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from common.clock import Clock
+from common.database import retrying
 from registry.counters import bump
-from registry.database import now, write_transaction
+from registry.database import Database, now, write_transaction
 from registry.models import Worker
 from registry.validation import (
     DISTRICT_HINT,
@@ -24,9 +23,10 @@ __all__ = ["get_worker", "save_worker", "update_worker"]
 _PROFILE_FIELDS = ("name", "phone", "employer", "district", "union_member")
 
 
+@retrying
 def get_worker(db: Database, sender_id: str) -> Worker | None:
-    rows = list(db.query("SELECT * FROM workers WHERE sender_id = ?", [sender_id]))
-    return Worker.from_row(rows[0]) if rows else None
+    row = db.one("SELECT * FROM workers WHERE sender_id = :sender", {"sender": sender_id})
+    return Worker.from_row(row) if row else None
 
 
 def _clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,7 @@ def _clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@retrying
 def save_worker(
     db: Database,
     sender_id: str,
@@ -67,43 +68,30 @@ def save_worker(
         {"name": name, "phone": phone, "employer": employer, "district": district, "union_member": union_member}
     )
     stamp = now(clock)
+    values = {"sender": sender_id, "stamp": stamp, **clean}
     with write_transaction(db):
-        existing = get_worker(db, sender_id)
-        if existing is None:
-            db.execute(
-                "INSERT INTO workers (sender_id, name, phone, employer, district, "
-                "union_member, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    sender_id,
-                    clean["name"],
-                    clean["phone"],
-                    clean["employer"],
-                    clean["district"],
-                    clean["union_member"],
-                    stamp,
-                    stamp,
-                ],
-            )
+        # Insert-or-nothing, then update: two action servers saving the same new worker
+        # at once both succeed (the second updates), and only one counts them.
+        created = db.execute(
+            "INSERT INTO workers (sender_id, name, phone, employer, district, union_member, created_at, updated_at) "
+            "VALUES (:sender, :name, :phone, :employer, :district, :union_member, :stamp, :stamp) "
+            "ON CONFLICT (sender_id) DO NOTHING",
+            values,
+        ).rowcount
+        if created:
             bump(db, "workers.registered", clean["district"] or "未填写")
         else:
             db.execute(
-                "UPDATE workers SET name = ?, phone = ?, employer = ?, district = ?, "
-                "union_member = ?, updated_at = ? WHERE sender_id = ?",
-                [
-                    clean["name"],
-                    clean["phone"],
-                    clean["employer"],
-                    clean["district"],
-                    clean["union_member"],
-                    stamp,
-                    sender_id,
-                ],
+                "UPDATE workers SET name = :name, phone = :phone, employer = :employer, district = :district, "
+                "union_member = :union_member, updated_at = :stamp WHERE sender_id = :sender",
+                values,
             )
-        worker = get_worker(db, sender_id)
+    worker = get_worker(db, sender_id)
     assert worker is not None
     return worker
 
 
+@retrying
 def update_worker(db: Database, sender_id: str, *, clock: Clock | None = None, **changes: Any) -> Worker | None:
     """Change some profile fields (``phone="139..."``); ``None`` if not registered.
 
@@ -115,12 +103,12 @@ def update_worker(db: Database, sender_id: str, *, clock: Clock | None = None, *
     clean = _clean_profile(changes)
     stamp = now(clock)
     with write_transaction(db):
-        if get_worker(db, sender_id) is None:
+        if not db.lock_row("workers", "sender_id", sender_id):
             return None
         if clean:
-            assignments = ", ".join(f"{column} = ?" for column in clean)
+            assignments = ", ".join(f"{column} = :{column}" for column in clean)  # known column names only
             db.execute(
-                f"UPDATE workers SET {assignments}, updated_at = ? WHERE sender_id = ?",
-                [*clean.values(), stamp, sender_id],
+                f"UPDATE workers SET {assignments}, updated_at = :stamp WHERE sender_id = :sender",
+                {**clean, "stamp": stamp, "sender": sender_id},
             )
         return get_worker(db, sender_id)

@@ -4,7 +4,7 @@ stack on 127.0.0.1 (started here unless --rasa-url is given). Bounded in time an
     python -m scripts.load                 # 200 workers, 60 s
     python -m scripts.load --quick         # 50 workers, 15 s
     python -m scripts.load --workers 100 --duration 30 --json var/load.json
-    python -m scripts.load --replicas 2    # two Rasa replicas on PostgreSQL + Redis
+    python -m scripts.load --replicas 2    # two Rasa replicas and two action servers on PostgreSQL + Redis
 
 Every worker repeats, until the time is up: think (``--think`` seconds, uniformly), then
 one of
@@ -22,8 +22,12 @@ model has it (``--enroll-via conversation``; ``auto`` picks it when the domain h
 ``requested_slot``) until it ends, and an enrollment counts as confirmed when the bot told
 the worker its number (报名号/候补号). With ``--enroll-via registry`` (or a model without
 the forms) the worker sends the sign-up message and the registration is written with the
-registry's ``save_worker`` + ``enroll`` on the stack's registry.db, in a thread, as the
+registry's ``save_worker`` + ``enroll`` on the stack's registry, in a thread, as the
 form's submit action does it.
+
+With ``--replicas 2`` (``make load``) every store is in one PostgreSQL and every process has
+a twin: two Rasa replicas (the workers' turns alternate between them), two action servers
+behind ``scripts.balancer`` (both write the one registry), Redis for the conversation locks.
 
 Errors (target 0): a non-200 answer, an empty answer, the REST channel's apology (Rasa or
 the action server failed), a time-out, a form that did not finish, a registry exception.
@@ -55,6 +59,9 @@ import httpx
 from knowledge.loader import copy_files
 from scripts.scale_services import free_port
 from scripts.stack import DEFAULT_MODEL, REPO, Stack
+
+#: Where the registry is: a SQLite file or a database URL (registry.open_registry takes both).
+Location = str | Path
 
 ANSWERABLE = [
     "劳模先进班的学费谁出",
@@ -341,7 +348,7 @@ class LoadRun:
     rasa_url: str
     token: str
     via_conversation: bool
-    registry_path: Path
+    registry_path: Location
     courses: list[Course]
     workers: int
     duration: float
@@ -395,7 +402,7 @@ class LoadRun:
             return time.monotonic() - started
 
 
-def check_registry(path: Path, stats: Stats) -> list[str]:
+def check_registry(path: Location, stats: Stats) -> list[str]:
     """Every confirmed enrollment is stored with the status it must have, and the
     registry's own invariants hold (no course over capacity, no free seat while someone
     waits, at most one active enrollment per worker and course, an intact file)."""
@@ -474,7 +481,7 @@ def summarise(run: LoadRun, elapsed: float, problems: list[str], extra: dict[str
     }
 
 
-def registry_benchmark(path: Path, courses: list[Course], threads: int, duration: float, seed: int) -> dict:
+def registry_benchmark(path: Location, courses: list[Course], threads: int, duration: float, seed: int) -> dict:
     """The registrations database alone: ``threads`` writers (like the action server's
     worker threads) registering, enrolling and cancelling as fast as they can on one
     SQLite file in WAL mode. Capacity in sign-up transactions per second."""
@@ -551,9 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         "--replicas",
         type=int,
         default=1,
-        help="Rasa replicas; >1: PostgreSQL + Redis (scripts.scale_services, "
-        "endpoints.production.yml) and one shared action server",
+        help="Rasa replicas; >1: every store in PostgreSQL, Redis for the locks (scripts.replicas, "
+        "endpoints.production.yml), and --action-servers action servers behind a balancer",
     )
+    parser.add_argument("--action-servers", type=int, default=2, help="with --replicas >1 (default 2)")
     parser.add_argument("--rasa-url", help="use this running Rasa (loopback) instead of starting a stack")
     parser.add_argument("--token", default="", help="with --rasa-url: its HTTP API token")
     parser.add_argument("--data-dir", type=Path, help="with --rasa-url: its UH_DATA_DIR (registry.db)")
@@ -591,53 +599,51 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="uh-load-"))
     stack = None
     replicas: list[Stack] = []
-    services = None
+    deployment = None
+    registry_location: Location
     try:
         if args.rasa_url:
             rasa_url, data_dir, knowledge_dir = args.rasa_url.rstrip("/"), args.data_dir, REPO / "knowledge"
             token = args.token
+            registry_location = data_dir / "registry.db"
+        elif args.replicas > 1:
+            from scripts.replicas import Deployment
+
+            knowledge_dir = copy_files(REPO / "knowledge", root / "knowledge")
+            deployment = Deployment(
+                root,
+                model=args.model,
+                replicas=args.replicas,
+                action_servers=max(1, args.action_servers),
+                extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
+            )
+            print(
+                f"starting {args.replicas} Rasa replicas and {args.action_servers} action servers on PostgreSQL "
+                f"+ Redis (logs in {root}) …",
+                flush=True,
+            )
+            t0 = time.monotonic()
+            deployment.start()
+            print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
+            replicas = deployment.rasa[1:]
+            rasa_url, data_dir, token = deployment.rasa[0].rasa_url, deployment.rasa[0].data, deployment.token
+            registry_location = deployment.database_url
         else:
             knowledge_dir = copy_files(REPO / "knowledge", root / "knowledge")
-            env = {"UH_KNOWLEDGE_DIR": str(knowledge_dir)}
-            common: dict[str, Any] = {}
-            if args.replicas > 1:
-                from scripts.scale_services import ScaleServices
-
-                services = ScaleServices().start()
-                env.update(services.environment())
-                common["endpoints"] = REPO / "endpoints.production.yml"
             stack = Stack(
                 model=args.model,
                 data=root / "var",
                 rasa_port=free_port(),
                 action_port=free_port(),
-                extra_env=env,
-                **common,
+                extra_env={"UH_KNOWLEDGE_DIR": str(knowledge_dir)},
             )
-            replicas = [
-                Stack(
-                    model=args.model,
-                    data=root / f"replica{i}",
-                    rasa_port=free_port(),
-                    action_port=stack.action_port,
-                    token=stack.token,
-                    with_actions=False,
-                    extra_env=env,
-                    **common,
-                )
-                for i in range(1, args.replicas)
-            ]
-            print(f"starting {args.replicas} Rasa server(s) and the action server (logs in {root}) …", flush=True)
+            print(f"starting the Rasa server and the action server (logs in {root}) …", flush=True)
             t0 = time.monotonic()
-            for each in (stack, *replicas):
-                each.data.mkdir(parents=True, exist_ok=True)
-            stack.start_actions()
-            for each in (stack, *replicas):
-                each.start_rasa()
-            for each in (stack, *replicas):
-                each.wait_ready(timeout=600)
+            stack.data.mkdir(parents=True, exist_ok=True)
+            stack.start()
             print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
             rasa_url, data_dir, token = stack.rasa_url, stack.data, stack.token
+            registry_location = data_dir / "registry.db"
         courses = load_courses(knowledge_dir, data_dir, args.courses)
         via_conversation = args.enroll_via == "conversation"
         if args.enroll_via == "auto":
@@ -649,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
             rasa_url=rasa_url,
             token=token,
             via_conversation=via_conversation,
-            registry_path=data_dir / "registry.db",
+            registry_path=registry_location,
             courses=courses,
             workers=args.workers,
             duration=args.duration,
@@ -666,44 +672,52 @@ def main(argv: list[str] | None = None) -> int:
             f"{'the sign-up conversation' if via_conversation else 'the registry'} …",
             flush=True,
         )
-        running = {}
+        procs: dict[str, int] = {}
         if stack is not None:
-            running = {"rasa": stack.rasa_proc, "actions": stack.action_proc}
-            running.update({f"rasa{i}": r.rasa_proc for i, r in enumerate(replicas, 1)})
-        procs = {name: proc.pid for name, proc in running.items() if proc is not None}
+            procs = {
+                name: proc.pid
+                for name, proc in (("rasa", stack.rasa_proc), ("actions", stack.action_proc))
+                if proc is not None
+            }
+        if deployment is not None:
+            procs = deployment.pids()
         cpu_before = {name: cpu_seconds(pid) for name, pid in procs.items()}
         elapsed = asyncio.run(run.go())
         cpu: dict[str, Any] = {
             f"cpu_s_{name}": round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in procs.items()
         }
         problems = check_registry(run.registry_path, run.stats)
-        alive = {}
+        alive: dict[str, Any] = {}
         if stack is not None:
             alive = {
-                "rasa_alive": all(r.rasa_proc is not None and r.rasa_proc.poll() is None for r in (stack, *replicas)),
+                "rasa_alive": stack.rasa_proc is not None and stack.rasa_proc.poll() is None,
                 "actions_alive": stack.action_proc is not None and stack.action_proc.poll() is None,
             }
-            if not all(alive.values()):
-                problems.append(f"a server died: {alive}")
+        if deployment is not None:
+            alive = {"alive": deployment.alive()}
+        if not all(v if isinstance(v, bool) else all(v.values()) for v in alive.values()):
+            problems.append(f"a server died: {alive}")
         turns = len(run.stats.latencies)
         if turns and cpu:
             rasa_total = sum(v for k, v in cpu.items() if k.startswith("cpu_s_rasa"))
+            actions_total = sum(v for k, v in cpu.items() if k.startswith("cpu_s_actions"))
             cpu["cpu_ms_per_turn"] = {
                 "rasa": round(1000 * rasa_total / turns),
-                "actions": round(1000 * cpu["cpu_s_actions"] / turns),
+                "actions": round(1000 * actions_total / turns),
             }
-        summary = summarise(run, elapsed, problems, {"replicas": args.replicas, **alive, **cpu})
+        extra = {"replicas": args.replicas, "action_servers": args.action_servers if deployment else 1}
+        summary = summarise(run, elapsed, problems, {**extra, **alive, **cpu})
     finally:
-        for each in replicas:
-            each.stop()
-        if stack is not None:
+        stacks = [stack] if stack is not None else []
+        if deployment is not None:
+            stacks = [*deployment.rasa, *deployment.actions]
+            deployment.stop()
+        elif stack is not None:
             stack.stop()
         if args.keep_logs:
-            for each in ([stack] if stack is not None else []) + replicas:
+            for each in stacks:
                 if each.log_dir.exists():
                     shutil.copytree(each.log_dir, args.keep_logs / each.data.name, dirs_exist_ok=True)
-        if services is not None:
-            services.stop()
         shutil.rmtree(root, ignore_errors=True)
 
     print(json.dumps(summary, ensure_ascii=False, indent=2))

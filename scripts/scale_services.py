@@ -8,7 +8,8 @@ Debian's packages (``postgresql``, ``redis-server``), nothing from the internet 
 In code::
 
     with ScaleServices() as services:          # a temporary directory, free ports
-        env = services.environment()           # TRACKER_* and REDIS_* for endpoints.production.yml
+        env = services.environment()           # UH_DATABASE_URL and REDIS_* (endpoints.production.yml)
+        url = services.create_database("t1")   # another database on the same server (tests)
 
 PostgreSQL runs from ``/usr/lib/postgresql/<version>/bin`` on a cluster made by ``initdb``
 in the temporary directory (as the ``postgres`` user when we are root: PostgreSQL refuses
@@ -141,15 +142,23 @@ class ScaleServices:
     redis_port: int = field(default_factory=free_port)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     root: Path | None = None
+    with_redis: bool = True
     _redis: subprocess.Popen | None = None
     _pg_started: bool = False
     _own_root: bool = False
 
     # ------------------------------------------------------------------ environment
 
+    def database_url(self, name: str = DB_NAME) -> str:
+        """The SQLAlchemy URL of database ``name`` on this server (UH_DATABASE_URL)."""
+        return f"postgresql://{DB_USER}:{self.password}@127.0.0.1:{self.pg_port}/{name}"
+
     def environment(self) -> dict[str, str]:
-        """What endpoints.production.yml reads (except ACTION_ENDPOINT_URL)."""
+        """What endpoints.production.yml and every store read (except ACTION_ENDPOINT_URL):
+        ``UH_DATABASE_URL`` (the one setting), its parts as ``TRACKER_*`` for older
+        endpoint files, and Redis."""
         return {
+            "UH_DATABASE_URL": self.database_url(),
             "TRACKER_HOST": "127.0.0.1",
             "TRACKER_PORT": str(self.pg_port),
             "TRACKER_DB": DB_NAME,
@@ -165,18 +174,74 @@ class ScaleServices:
         assert self.root is not None
         return self.root / "pgdata"
 
-    def connect(self):
-        """A psycopg2 connection to the tracker database."""
+    def connect(self, name: str = DB_NAME):
+        """A psycopg2 connection to the database ``name`` (default: the shared one)."""
         import psycopg2
 
         return psycopg2.connect(
             host="127.0.0.1",
             port=self.pg_port,
-            dbname=DB_NAME,
+            dbname=name,
             user=DB_USER,
             password=self.password,
             connect_timeout=5,
         )
+
+    def create_database(self, name: str) -> str:
+        """A new empty database on this server; its URL."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"database names here are letters, digits and _: {name!r}")
+        connection = self.connect()
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {name}")
+        finally:
+            connection.close()
+        return self.database_url(name)
+
+    def drop_database(self, name: str) -> None:
+        connection = self.connect()
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            connection.close()
+
+    def restart_postgres(self, timeout: float = 60.0) -> None:
+        """Stop PostgreSQL (fast shutdown: every connection is cut) and start it again on
+        the same port and data: what a database failover or a package upgrade does."""
+        self.stop_postgres()
+        self.start_postgres(timeout)
+
+    def stop_postgres(self) -> None:
+        bindir = postgres_bin()
+        assert bindir is not None and self.root is not None
+        subprocess.run(
+            self._as_postgres(
+                [str(bindir / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "30", "stop"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=40,
+        )
+        self._pg_started = False
+
+    def start_postgres(self, timeout: float = 60.0) -> None:
+        self._pg_ctl_start(timeout)
+
+    def restart_redis(self, timeout: float = 30.0) -> None:
+        self.stop_redis()
+        self.start_redis(timeout)
+
+    def pg_bin(self, program: str) -> str:
+        """The path of a PostgreSQL program (pg_dump, pg_restore, psql) of this server's version."""
+        bindir = postgres_bin()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL is not installed")
+        return str(bindir / program)
 
     def redis(self):
         import redis
@@ -199,12 +264,22 @@ class ScaleServices:
             self.root = Path(tempfile.mkdtemp(prefix="uh-scale-"))
             self._own_root = True
         try:
-            self._start_redis(timeout)
+            if self.with_redis:
+                self._start_redis(timeout)
             self._start_postgres(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def kill_redis(self) -> None:
+        """SIGKILL Redis (a crash: locks it held are gone with it)."""
+        if self._redis is not None and self._redis.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._redis.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._redis.wait(10)
+        self._redis = None
 
     def stop_redis(self) -> None:
         """Stop Redis (a lock-store outage); :meth:`start_redis` brings it back on its port."""
@@ -293,6 +368,21 @@ class ScaleServices:
             timeout=timeout,
         )
         pwfile.unlink()
+        self._pg_ctl_start(timeout)
+        env = dict(os.environ, PGPASSWORD=self.password)
+        subprocess.run(
+            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", DB_USER, DB_NAME],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=30,
+        )
+
+    def _pg_ctl_start(self, timeout: float) -> None:
+        assert self.root is not None
+        bindir = postgres_bin()
+        assert bindir is not None
         options = " ".join(
             [
                 "-c listen_addresses=127.0.0.1",
@@ -301,7 +391,7 @@ class ScaleServices:
                 "-c fsync=off",
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
-                "-c max_connections=200",
+                "-c max_connections=300",
                 "-c shared_buffers=64MB",
             ]
         )
@@ -327,15 +417,6 @@ class ScaleServices:
             timeout=timeout + 5,
         )
         self._pg_started = True
-        env = dict(os.environ, PGPASSWORD=self.password)
-        subprocess.run(
-            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", DB_USER, DB_NAME],
-            check=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            timeout=30,
-        )
 
     def stop(self) -> None:
         if self._pg_started and self.root is not None:

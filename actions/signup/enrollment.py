@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlite_utils import Database
 
 from actions.signup import offer
 from actions.signup.base import (
@@ -42,7 +41,7 @@ from actions.stores import knowledge, registry_call
 from common import replies, texts
 from common.privacy import mask_phone
 from knowledge import Course
-from registry import Enrollment, EnrollmentResult, Worker, enroll, find_active_enrollment, get_course_summary
+from registry import Database, Enrollment, EnrollmentResult, Worker, enroll, find_active_enrollment, get_course_summary
 
 #: Course ids offered as buttons when a mention fits several.
 COURSE_CHOICES = "course_choices"

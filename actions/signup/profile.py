@@ -17,7 +17,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlite_utils import Database
 
 from actions.signup.base import (
     FORM_ASIDE,
@@ -47,6 +46,7 @@ from common.privacy import mask_phone
 from registry import (
     DISTRICT_HINT,
     DISTRICTS,
+    Database,
     Worker,
     get_worker,
     normalize_district,

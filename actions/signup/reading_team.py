@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlite_utils import Database
 
 from actions.signup import offer
 from actions.signup.base import AskAction, FormSpec, Slots, SubmitFormAction, register
@@ -22,7 +21,7 @@ from actions.signup.profile import PROFILE_QUESTIONS, Profile, ProfileFormValida
 from actions.stores import knowledge, registry_call
 from common import replies, texts
 from common.clock import default_clock
-from registry import TeamResult, district_team, employer_team, join_reading_team
+from registry import Database, TeamResult, district_team, employer_team, join_reading_team
 
 READING_FORM = register(FormSpec("reading_form", (*PROFILE_QUESTIONS, "team_kind"), intent="join_reading_team"))
 

@@ -15,7 +15,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlite_utils import Database
 
 from actions.signup import offer
 from actions.signup.base import AskAction, FormSpec, Slots, StaticAskAction, SubmitFormAction, register
@@ -30,7 +29,7 @@ from actions.stores import knowledge, registry_call
 from common import replies, texts
 from common.privacy import mask_certificate
 from knowledge import KnowledgeError
-from registry import ApplicationResult, Worker, create_application, normalize_programme, normalize_school
+from registry import ApplicationResult, Database, Worker, create_application, normalize_programme, normalize_school
 
 #: The subsidy form's own questions, asked after the profile.
 SUBSIDY_QUESTIONS: tuple[str, ...] = (

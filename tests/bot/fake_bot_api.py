@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ class Fault:
     status: int
     methods: set[str] | None
     retry_after: int | None
+    chat_id: int | None = None  # only calls for this chat
+    garbled: bool = False  # answer 200 with a result PTB cannot parse
 
 
 class ApiError(Exception):
@@ -108,7 +111,8 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # Like Telegram's, unique across fakes (tests share a database of handled updates).
+        self._update_ids = itertools.count(random.randint(1, 1 << 30))
         self._message_ids: dict[int, itertools.count] = {}
         self._thread_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
@@ -117,6 +121,16 @@ class FakeBotApi:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        #: Webhook mode (:meth:`use_webhooks`): updates are POSTed to these front ends in turn,
+        #: the next one tried when one does not answer 200 (Telegram's retry behind a load
+        #: balancer); every attempt is recorded in ``webhook_attempts``.
+        self.webhook_targets: list[str] = []
+        self.webhook_secret = ""
+        self.webhook_attempts: list[tuple[int, str, int | str]] = []
+        self._next_target = 0
+        self._webhook_tasks: set[asyncio.Task] = set()
+        #: Seconds each call of a method takes before it is answered (a slow Telegram).
+        self.latency: dict[str, float] = {}
 
     # --- server ---------------------------------------------------------------------------
 
@@ -131,6 +145,8 @@ class FakeBotApi:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._webhook_tasks):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -141,9 +157,13 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         status, body = 200, None
-        fault = self._take_fault(method)
-        if fault is not None:
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.garbled:
+            status, body = 200, {"ok": True, "result": "garbled"}  # not what PTB expects
+        elif fault is not None:
             status = fault.status
             if fault.status == 429:
                 body = {
@@ -203,19 +223,33 @@ class FakeBotApi:
                     params[key] = value
         return params
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults:
             if fault.remaining > 0 and (fault.methods is None or method in fault.methods):
+                if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
+                    continue
                 fault.remaining -= 1
                 return fault
         return None
 
     # --- test controls --------------------------------------------------------------------
 
+    def garble_next(self, times: int, *, methods: set[str] | str, chat_id: int | None = None) -> None:
+        """Answer the next ``times`` calls of ``methods`` (for ``chat_id``) with ``ok`` and a
+        result PTB cannot parse: the client raises something that is not a TelegramError."""
+        self._faults.append(Fault(times, 200, {methods} if isinstance(methods, str) else methods, None, chat_id, True))
+
     def fail_next(
-        self, times: int, status: int = 429, *, methods: set[str] | str | None = None, retry_after: int = 1
+        self,
+        times: int,
+        status: int = 429,
+        *,
+        methods: set[str] | str | None = None,
+        retry_after: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``times`` calls (of ``methods``; getUpdates excluded) with an error."""
+        """Answer the next ``times`` calls (of ``methods``, for ``chat_id``; getUpdates
+        excluded) with an error."""
         if isinstance(methods, str):
             methods = {methods}
         if methods is None:
@@ -232,7 +266,7 @@ class FakeBotApi:
                 "getChatMember",
                 "closeForumTopic",
             }
-        self._faults.append(Fault(times, status, methods, retry_after))
+        self._faults.append(Fault(times, status, methods, retry_after, chat_id))
 
     def add_group(self, chat_id: int, title: str = "群", *, forum: bool = False) -> dict:
         chat = {"id": chat_id, "type": "supergroup", "title": title}
@@ -244,11 +278,48 @@ class FakeBotApi:
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         self.members[(chat_id, user_id)] = status
 
+    def use_webhooks(self, targets: list[str], secret: str) -> None:
+        """From now on POST every update to ``targets`` (front ends in webhook mode)."""
+        self.webhook_targets = list(targets)
+        self.webhook_secret = secret
+
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
+        if self.webhook_targets:
+            task = asyncio.get_running_loop().create_task(self._deliver_webhook(update))
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
+            return update
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
         return update
+
+    def redeliver(self, update: dict[str, Any], target: str | None = None) -> None:
+        """Deliver an update again (Telegram does when it got no answer in time)."""
+        task = asyncio.get_running_loop().create_task(self._deliver_webhook(update, target))
+        self._webhook_tasks.add(task)
+        task.add_done_callback(self._webhook_tasks.discard)
+
+    async def _deliver_webhook(self, update: dict[str, Any], first: str | None = None, attempts: int = 40) -> None:
+        import aiohttp
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            for attempt in range(attempts):
+                if first is not None and attempt == 0:
+                    target = first
+                else:
+                    target = self.webhook_targets[self._next_target % len(self.webhook_targets)]
+                    self._next_target += 1
+                try:
+                    async with session.post(target, json=update, headers=headers) as response:
+                        self.webhook_attempts.append((update["update_id"], target, response.status))
+                        if response.status == 200:
+                            await self._notify()
+                            return
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    self.webhook_attempts.append((update["update_id"], target, type(exc).__name__))
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -336,7 +407,7 @@ class FakeBotApi:
         return message
 
     def _public(self, message: dict) -> dict:
-        return {k: v for k, v in message.items() if k != "seq"}
+        return {k: v for k, v in message.items() if k not in ("seq", "update_id")}
 
     def user_message(
         self,
@@ -368,7 +439,7 @@ class FakeBotApi:
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self._store(message)
-        self.push({"message": self._public(message)})
+        message["update_id"] = self.push({"message": self._public(message)})["update_id"]
         return message
 
     def user_text(self, user: dict, text: str, **kwargs: Any) -> dict:
@@ -390,7 +461,7 @@ class FakeBotApi:
         )
 
     def user_photo(self, user: dict, caption: str | None = None) -> dict:
-        extra = {"caption": caption} if caption else {}
+        extra: dict[str, Any] = {"caption": caption} if caption else {}
         return self.user_message(
             user, photo=[{"file_id": "ph1", "file_unique_id": "ph1u", "width": 90, "height": 90}], **extra
         )
@@ -665,4 +736,7 @@ class FakeBotApi:
         return {"message_thread_id": next(self._thread_ids), "name": name, "icon_color": 7322096}
 
     def api_closeForumTopic(self, params: dict) -> bool:
+        return True
+
+    def api_deleteForumTopic(self, params: dict) -> bool:
         return True

@@ -14,12 +14,12 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from sqlite_utils import Database
 
 from bot import notifications
 from bot.app import running, services_of
 from bot.notifications import NotificationUpdate, chat_id_for
 from registry import (
+    Database,
     cancel_enrollment,
     enroll,
     open_registry,
@@ -184,11 +184,11 @@ async def test_sent_but_not_marked_is_marked_later_not_sent_again(tg, make_app, 
     real_mark = outbox.mark_delivered
     failures: list[int] = []
 
-    async def flaky_mark(notification_id: int) -> bool:
+    async def flaky_mark(notification_id: int, now) -> bool:
         if not failures:
             failures.append(notification_id)
             raise sqlite3.OperationalError("database is locked")
-        return await real_mark(notification_id)
+        return await real_mark(notification_id, now)
 
     monkeypatch.setattr(outbox, "mark_delivered", flaky_mark)
     async with running(app):
@@ -247,10 +247,12 @@ async def test_no_registry_no_file_and_the_poller_stops_with_the_app(tg, make_ap
     assert not fast.registry_db_path.exists()  # the front end never creates the registry
 
 
-async def test_a_notification_update_put_in_the_queue_is_sent(tg, config, app):
-    """A NotificationUpdate put into the queue by hand is sent like a polled one."""
+async def test_a_message_not_claimed_by_this_front_end_is_not_sent(tg, config, app, worker):
+    """The fence: a NotificationUpdate whose claim is not ours (another front end's, or
+    none at all) is dropped, not sent."""
     await app.update_queue.put(NotificationUpdate(notification_id=1, sender_id=f"tg-{W}", chat_id=W, text="手工推送"))
-    await tg.wait_for(lambda: "手工推送" in tg.texts_to(W))
-    await tg.wait_for(lambda: not services_of(app).notifications.in_flight)  # marking it done
-    assert tg.texts_to(W) == ["手工推送"]
-    assert not config.registry_db_path.exists()  # marking a message of no registry creates none
+    await tg.wait_for(lambda: not services_of(app).notifications.in_flight)
+    tg.user_text(worker, "同步一下")  # handled after the update above
+    await tg.wait_for(lambda: "收到：同步一下" in tg.texts_to(W))
+    assert "手工推送" not in tg.texts_to(W)
+    assert not config.registry_db_path.exists()  # looking at the outbox of no registry creates none

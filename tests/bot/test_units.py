@@ -7,12 +7,11 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from sqlite_utils import Database
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot import buttons
 from bot.config import ConfigError, load_config, telegram_urls
-from bot.db import ensure_db_shape
+from bot.db import open_db
 from bot.flood import FloodGate
 from bot.formatting import MAX_TEXT, split_text, tg_len, to_html
 from bot.handlers import MEDIA_FIELDS, WORKER_COMMANDS
@@ -172,10 +171,10 @@ def test_config_errors_name_the_variable():
 
 
 @pytest.fixture
-def db():
-    database = Database(memory=True)
-    ensure_db_shape(database)
-    return database
+def db(tmp_path):
+    database = open_db(tmp_path / "handoff.db")
+    yield database
+    database.close()
 
 
 def test_buttons_carry_short_keys_and_spend_the_whole_keyboard(db):

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlite_utils import Database
+from sqlalchemy import event
 
-from registry import save_worker
+from registry import Database, save_worker
 from tests.support import TODAY
 
-__all__ = ["REPO", "TODAY", "child_env", "phone_for", "refuse_commits", "register", "rows", "run_cli"]
+__all__ = [
+    "REPO",
+    "TODAY",
+    "child_env",
+    "commits_fail",
+    "phone_for",
+    "register",
+    "rows",
+    "run_cli",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,12 +58,12 @@ def child_env(data_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m registry ARGS`` with UH_DATA_DIR=data_dir."""
+def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m registry ARGS`` with UH_DATA_DIR=data_dir (and ``env`` on top)."""
     return subprocess.run(
         [sys.executable, "-m", "registry", *args],
         cwd=REPO,
-        env=child_env(data_dir),
+        env={**child_env(data_dir), **(env or {})},
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -59,19 +71,27 @@ def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def rows(db: Database, sql: str, params: list[object] | None = None) -> list[dict]:
-    return list(db.query(sql, params or []))
+def rows(db: Database, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
+    return db.query(sql, params or {})
 
 
-def refuse_commits(db: Database) -> None:
-    """Make every COMMIT on this connection fail, as a power cut after the last write
-    would: SQLite asks the authorizer before it runs a statement, and a refused COMMIT
-    leaves the transaction to be rolled back. Use a connection of its own (the authorizer
-    cannot be taken off again on Python 3.10)."""
+class CommitRefused(Exception):
+    """What a refused COMMIT raises in these tests (a power cut after the last write)."""
 
-    def authorize(action: int, arg1: str | None, *_: object) -> int:
-        if action == sqlite3.SQLITE_TRANSACTION and arg1 == "COMMIT":
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
 
-    db.conn.set_authorizer(authorize)
+@contextlib.contextmanager
+def commits_fail(db: Database) -> Iterator[None]:
+    """While inside: every COMMIT this thread makes on ``db``'s store fails after all the
+    transaction's writes, as a power cut would; the transaction is rolled back. On SQLite
+    and PostgreSQL alike (an engine event, before the driver's commit)."""
+    me = threading.get_ident()
+
+    def refuse(conn: Any) -> None:
+        if threading.get_ident() == me:
+            raise CommitRefused("COMMIT refused by the test")
+
+    event.listen(db.engine, "commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "commit", refuse)

@@ -6,9 +6,9 @@ import re
 from datetime import date
 
 import pytest
-from sqlite_utils import Database
 
 from registry import (
+    Database,
     InvalidInput,
     cancel_application,
     create_application,

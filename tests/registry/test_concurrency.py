@@ -1,10 +1,12 @@
-"""Many workers taking seats at the same moment, each with their own connection.
+"""Many workers taking seats at the same moment, each with their own connection, on
+SQLite and on PostgreSQL (one process per action server there: the processes here are
+what two action servers on one database are).
 
-The first test shows the mechanism deterministically: an enrollment takes the write lock
-before it reads anything, so while one is between checking the seats and taking one,
-nobody else can even begin (SQLite's authorizer, called before each statement, holds
-the enrolling connection at its first read). The others race real threads and processes
-and check the outcome: never more seats than the capacity, nothing half-written.
+The first test shows the mechanism deterministically: while one enrollment is between
+checking the seats and taking one, another cannot get past the course's lock (SQLite's
+write lock, PostgreSQL's row lock) — with no patience at all it fails at once. The others
+race real threads and processes and check the outcome: never more seats than the capacity,
+the waiting list in the order the places were given, nothing half-written.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from pathlib import Path
+from typing import Any
 
+import psycopg2
 import pytest
-from sqlite_utils import Database
+from sqlalchemy import event
 
 from registry import (
+    Database,
     cancel_enrollment,
     enroll,
     get_course_summary,
@@ -33,21 +37,20 @@ from tests.registry.helpers import REPO, child_env, register
 WORKERS = [f"tg-{1000 + i}" for i in range(50)]
 CAPACITY = 10
 
-# One enrolling process: opens its own connection, reports "ready", waits for the start
-# signal on stdin, enrolls, prints the result as JSON. With crash=1 it dies at the COMMIT,
-# after every write (SQLite asks the authorizer before running each statement).
-CHILD = r"""
-import json, os, sqlite3, sys
-from registry import enroll, open_registry
+LOCKED = (sqlite3.OperationalError, psycopg2.OperationalError)
 
-path, sender_id, course_id, capacity, crash = sys.argv[1:]
-db = open_registry(path)
+# One enrolling process: opens its own connection, reports "ready", waits for the start
+# signal on stdin, enrolls, prints the result as JSON. With crash=1 it dies right before
+# the COMMIT, after every write of the transaction.
+CHILD = r"""
+import json, os, sys
+from sqlalchemy import event
+from registry import Database, enroll, open_registry
+
+url, sender_id, course_id, capacity, crash = sys.argv[1:]
+db = open_registry(url)
 if crash == "1":
-    def die_at_commit(action, arg1, *rest):
-        if action == sqlite3.SQLITE_TRANSACTION and arg1 == "COMMIT":
-            os._exit(17)
-        return sqlite3.SQLITE_OK
-    db.conn.set_authorizer(die_at_commit)
+    event.listen(db.engine, "commit", lambda conn: os._exit(17))
 print("ready", flush=True)
 sys.stdin.readline()
 result = enroll(db, sender_id, course_id, "并发课程", int(capacity))
@@ -58,7 +61,7 @@ print(json.dumps({"sender_id": sender_id, "status": result.status, "number": res
 
 
 def _start_together(
-    db_path: Path, senders: list[str], course_id: str, capacity: int, crash: bool = False
+    store_url: str, senders: list[str], course_id: str, capacity: int, crash: bool = False
 ) -> list[subprocess.CompletedProcess]:
     """Run one process per sender; release them all at once; return their outcomes."""
     procs = [
@@ -67,7 +70,7 @@ def _start_together(
                 sys.executable,
                 "-c",
                 CHILD,
-                str(db_path),
+                store_url,
                 sender,
                 course_id,
                 str(capacity),
@@ -138,38 +141,46 @@ def _cancel_one_promotes_exactly_one(db: Database, course_id: str) -> None:
     assert [e.enrollment.waitlist_position for e in waitlist(db, course_id)] == list(range(1, 40))
 
 
-def test_an_enrollment_holds_the_write_lock_from_its_first_read(db: Database, db_path: Path) -> None:
+def test_an_enrollment_holds_the_course_until_it_commits(db: Database, store_url: str) -> None:
     register(db, *WORKERS[:2])
     inside, release = threading.Event(), threading.Event()
+    first = open_registry(store_url)
 
-    def hold_at_the_first_read(action: int, arg1: str | None, *_: object) -> int:
-        if action == sqlite3.SQLITE_READ and arg1 == "workers" and not inside.is_set():
-            inside.set()  # BEGIN IMMEDIATE has run; nothing has been read yet
+    def hold_before_numbering(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        # the seats are counted, the number not yet taken: hold this enrollment here
+        if "INSERT INTO sequences" in statement and threading.get_ident() == first_thread[0]:
+            inside.set()
             release.wait(60)
-        return sqlite3.SQLITE_OK
 
-    first = open_registry(db_path)
-    first.conn.set_authorizer(hold_at_the_first_read)
-    other = open_registry(db_path)
-    other.conn.execute("PRAGMA busy_timeout = 0")  # fail at once instead of waiting
+    first_thread: list[int] = []
+    event.listen(first.engine, "before_cursor_execute", hold_before_numbering)
+    other = open_registry(store_url)
+    other.busy_timeout = 0  # fail at once instead of waiting
     results: list[str] = []
-    thread = threading.Thread(target=lambda: results.append(enroll(first, WORKERS[0], "c-lock", "并发课程", 1).status))
+
+    def enroll_first() -> None:
+        first_thread.append(threading.get_ident())
+        results.append(enroll(first, WORKERS[0], "c-lock", "并发课程", 1).status)
+
+    thread = threading.Thread(target=enroll_first)
     try:
         thread.start()
         assert inside.wait(60)
-        # With a deferred BEGIN this would succeed: the first one has not touched anything.
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        # Without the course's lock this would take the same last seat.
+        with pytest.raises(LOCKED, match="locked|lock timeout"):
             enroll(other, WORKERS[1], "c-lock", "并发课程", 1)
     finally:
         release.set()
         thread.join(60)
+        event.remove(first.engine, "before_cursor_execute", hold_before_numbering)
         first.close()
     assert results == ["enrolled"]
+    other.busy_timeout = 30
     assert enroll(other, WORKERS[1], "c-lock", "并发课程", 1).status == "waitlisted"
     other.close()
 
 
-def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
+def test_fifty_threads_for_ten_seats(db: Database, store_url: str) -> None:
     register(db, *WORKERS)
     barrier = threading.Barrier(len(WORKERS))
     results: list[dict] = []
@@ -178,7 +189,7 @@ def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
 
     def worker(sender_id: str) -> None:
         try:
-            own = open_registry(db_path)  # each thread its own connection
+            own = open_registry(store_url)  # each thread its own connection
             try:
                 barrier.wait(timeout=60)
                 r = enroll(own, sender_id, "c-threads", "并发课程", CAPACITY)
@@ -208,26 +219,26 @@ def test_fifty_threads_for_ten_seats(db: Database, db_path: Path) -> None:
     _cancel_one_promotes_exactly_one(db, "c-threads")
 
 
-def test_fifty_processes_for_ten_seats(db: Database, db_path: Path) -> None:
+def test_fifty_processes_for_ten_seats(db: Database, store_url: str) -> None:
     register(db, *WORKERS)
-    results = _results(_start_together(db_path, WORKERS, "c-procs", CAPACITY))
+    results = _results(_start_together(store_url, WORKERS, "c-procs", CAPACITY))
     _assert_ten_seats_forty_waiting(db, results, "c-procs")
     _cancel_one_promotes_exactly_one(db, "c-procs")
 
 
-def test_two_processes_racing_for_the_last_seat(db: Database, db_path: Path) -> None:
+def test_two_processes_racing_for_the_last_seat(db: Database, store_url: str) -> None:
     register(db, *WORKERS)
     for round_no in range(5):
         course_id = f"last-seat-{round_no}"
         for sender in WORKERS[2:11]:  # 9 of 10 seats already taken
             assert enroll(db, sender, course_id, "并发课程", CAPACITY).status == "enrolled"
-        results = _results(_start_together(db_path, WORKERS[:2], course_id, CAPACITY))
+        results = _results(_start_together(store_url, WORKERS[:2], course_id, CAPACITY))
         assert sorted(r["status"] for r in results) == ["enrolled", "waitlisted"], results
         summary = get_course_summary(db, course_id)
         assert (summary.enrolled, summary.waitlisted) == (CAPACITY, 1)
 
 
-def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, db_path: Path) -> None:
+def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, store_url: str) -> None:
     """Cancellations (each promoting) racing with new enrollments: the course stays exactly
     full, and every freed seat goes to exactly one waiting worker."""
     register(db, *WORKERS)
@@ -241,7 +252,7 @@ def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, d
 
     def act(sender_id: str) -> None:
         try:
-            own = open_registry(db_path)
+            own = open_registry(store_url)
             try:
                 barrier.wait(timeout=60)
                 if sender_id in numbers:
@@ -271,21 +282,24 @@ def test_threads_cancelling_and_enrolling_at_once_never_overbook(db: Database, d
     assert positions == list(range(1, summary.waitlisted + 1))
 
 
-def test_a_process_killed_mid_enrollment_leaves_nothing_half_written(db: Database, db_path: Path) -> None:
+def test_a_process_killed_mid_enrollment_leaves_nothing_half_written(db: Database, store_url: str) -> None:
     register(db, *WORKERS[:3])
     enroll(db, WORKERS[0], "c-crash", "并发课程", 1)
-    before = [list(db.query(f"SELECT * FROM {t}")) for t in ("enrollments", "stats", "sequences")]
-    (outcome,) = _start_together(db_path, [WORKERS[1]], "c-crash", 1, crash=True)
+    tables = ("enrollments", "stats", "sequences", "notifications")
+    before = [db.query(f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables]
+    (outcome,) = _start_together(store_url, [WORKERS[1]], "c-crash", 1, crash=True)
     assert outcome.returncode == 17  # died inside the transaction, before COMMIT
-    after = [list(db.query(f"SELECT * FROM {t}")) for t in ("enrollments", "stats", "sequences")]
+    after = [db.query(f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables]
     assert after == before
-    # the lock died with the process: the next worker enrolls without waiting at all
-    db.conn.execute("PRAGMA busy_timeout = 0")
+    # the lock died with the process (SQLite: at once, the next worker need not wait at
+    # all; PostgreSQL: when the server sees the connection close)
+    if db.is_sqlite:
+        db.busy_timeout = 0
     assert enroll(db, WORKERS[2], "c-crash", "并发课程", 1).status == "waitlisted"
 
 
 @pytest.mark.parametrize("run", range(3))
-def test_thread_race_is_repeatable(db: Database, db_path: Path, run: int) -> None:
+def test_thread_race_is_repeatable(db: Database, store_url: str, run: int) -> None:
     """Smaller races repeated, to catch a lucky pass: 12 threads, 3 seats."""
     senders = WORKERS[:12]
     register(db, *senders)
@@ -293,7 +307,7 @@ def test_thread_race_is_repeatable(db: Database, db_path: Path, run: int) -> Non
     statuses: list[str] = []
 
     def worker(sender_id: str) -> None:
-        own = open_registry(db_path)
+        own = open_registry(store_url)
         try:
             barrier.wait(timeout=60)
             statuses.append(enroll(own, sender_id, "c-small", "并发课程", 3).status)

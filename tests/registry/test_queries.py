@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
+import pytest
 
 from registry import (
+    DATABASE_ERRORS,
+    Database,
     cancel_enrollment,
     consistency_problems,
     course_registration_counts,
@@ -38,10 +40,10 @@ def test_any_enrollment_by_its_number(db: Database) -> None:
     assert get_enrollment(db, "BM2026-999999") is None
 
 
-def test_a_read_only_look_never_creates_or_changes_the_file(db: Database, db_path: Path, tmp_path: Path) -> None:
-    register(db, "a")
-    enroll(db, "a", "c1", "课程一", 1)
-    db.close()
+def test_a_read_only_look_never_creates_or_changes_the_file(sqlite_db: Database, db_path: Path, tmp_path: Path) -> None:
+    register(sqlite_db, "a")
+    enroll(sqlite_db, "a", "c1", "课程一", 1)
+    sqlite_db.close()
     before = db_path.read_bytes()
     with registry_read_only(db_path) as looking:
         assert looking is not None and course_registration_counts(looking) == {"c1": 1}
@@ -68,3 +70,13 @@ def test_consistency_problems_name_what_must_never_happen(db: Database) -> None:
     db.execute("UPDATE courses SET capacity = 5")
     db.execute("UPDATE enrollments SET status = 'waitlisted' WHERE sender_id = 'c'")
     assert consistency_problems(db) == ["c1: 3 free seats while 1 wait"]
+
+
+def test_a_read_only_look_at_the_database(db: Database, store_url: str) -> None:
+    register(db, "a")
+    enroll(db, "a", "c1", "课程一", 1)
+    with registry_read_only(store_url) as looking:
+        assert looking is not None and course_registration_counts(looking) == {"c1": 1}
+        with pytest.raises(DATABASE_ERRORS):  # it cannot write, even by mistake
+            looking.execute("DELETE FROM enrollments")
+    assert course_registration_counts(db) == {"c1": 1}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from common.clock import FixedClock, parse_moment
 from registry import (
+    Database,
     cancel_enrollment,
     create_application,
     delete_worker_data,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from sqlite_utils import Database
 
 from registry import (
+    Database,
     InvalidInput,
     cancel_enrollment,
     create_application,
@@ -13,12 +15,14 @@ from registry import (
     district_team,
     employer_team,
     enroll,
+    export_worker_data,
     get_stats,
     get_worker,
     join_reading_team,
     leave_reading_team,
     list_records,
     list_teams,
+    queue_notification,
     roster,
     save_worker,
     set_application_status,
@@ -144,7 +148,7 @@ def test_delete_worker_data_removes_personal_fields_and_keeps_counts(db: Databas
     assert get_worker(db, "victim") is None
     assert list_records(db, "victim").empty
     for table in db.table_names():
-        for row in rows(db, f"SELECT * FROM [{table}]"):
+        for row in rows(db, f'SELECT * FROM "{table}"'):
             text = " ".join(str(v) for v in row.values())
             for secret in ("victim", "赵六", PHONE, CERTIFICATE, "ZJ2023000777", "宁波赵氏公司", "宁波工程学院"):
                 assert secret not in text, (table, row)
@@ -200,14 +204,37 @@ def test_deleting_one_worker_leaves_the_others_alone(db: Database) -> None:
     assert len(after.teams) == 1
 
 
-def test_deleted_fields_are_not_left_in_the_raw_files(db: Database, db_path) -> None:
-    """Not just NULL in SQL: the bytes are gone from the database file and its WAL."""
-    _seed_worker_with_everything(db)
-    assert db.execute("PRAGMA secure_delete").fetchone() == (1,)
-    delete_worker_data(db, "victim")
+def test_deleted_fields_are_not_left_in_the_raw_files(sqlite_db: Database, db_path) -> None:
+    """Not just NULL in SQL: the bytes are gone from the SQLite file and its WAL."""
+    _seed_worker_with_everything(sqlite_db)
+    assert sqlite_db.scalar("PRAGMA secure_delete") == 1
+    delete_worker_data(sqlite_db, "victim")
     files = [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
     assert db_path in files
     for path in files:
         content = path.read_bytes()
         for secret in (PHONE, CERTIFICATE, "赵六", "宁波赵氏公司"):
             assert secret.encode() not in content, (path.name, secret)
+
+
+def test_the_export_holds_everything_about_the_worker_and_nothing_else(db: Database) -> None:
+    numbers = _seed_worker_with_everything(db)
+    queue_notification(db, "victim", "给赵六的消息")
+    data = export_worker_data(db, "victim")
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data  # JSON as it is
+    assert data["profile"]["name"] == "赵六" and data["profile"]["phone"] == PHONE  # unmasked: it is theirs
+    assert {e["enrollment_no"] for e in data["enrollments"]} == {numbers[k] for k in ("seat", "waiting", "cancelled")}
+    assert {a["application_no"] for a in data["subsidy_applications"]} == {numbers["approved"], numbers["pending"]}
+    assert [a["staff_note"] for a in data["subsidy_applications"] if a["status"] == "approved"] == ["赵六的材料齐全"]
+    assert [t["display_name"] for t in data["reading_teams"]] == ["鄞州区职工读书会"]
+    assert [n["text"] for n in data["notifications"]] == ["给赵六的消息"]
+    text = json.dumps(data, ensure_ascii=False)
+    assert "w1" not in text and "w2" not in text  # nobody else's rows
+    delete_worker_data(db, "victim")
+    assert export_worker_data(db, "victim") == {
+        "profile": None,
+        "enrollments": [],
+        "reading_teams": [],
+        "subsidy_applications": [],
+        "notifications": [],
+    }

@@ -1,5 +1,6 @@
-"""Scale-out fixtures: real PostgreSQL and Redis on 127.0.0.1, two Rasa replicas with
-endpoints.production.yml sharing one action server.
+"""Scale-out fixtures: real PostgreSQL and Redis on 127.0.0.1, and replicas of every
+process: two Rasa replicas with endpoints.production.yml, two action servers behind a load
+balancer (``scripts.balancer``), every store in the one PostgreSQL (``UH_DATABASE_URL``).
 
 The tests marked ``scale`` run only when asked for by marker (``pytest -m scale``, i.e.
 ``make test-scale``): they need Debian's postgresql and redis-server packages, which
@@ -10,6 +11,9 @@ that need no server run everywhere.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,9 +21,31 @@ from pathlib import Path
 
 import pytest
 
+from scripts.replicas import start_balancer, wait_until
 from scripts.scale_services import ScaleServices, missing_packages
 from scripts.stack import REPO, Stack
-from tests.support import MODEL, copy_knowledge, free_port
+from tests.support import MODEL, TODAY, copy_knowledge, free_port
+
+#: A course the scale tests race for: 10 seats (added to the cluster's knowledge copy).
+RACE_COURSE = "scale_race"
+RACE_CAPACITY = 10
+RACE_COURSE_YAML = f"""
+- id: {RACE_COURSE}
+  name: 扩容测试课
+  aliases: [扩容测试课程]
+  category: 技能培训
+  provider: 宁波市总工会
+  region: 全市
+  description: 扩容测试用的课程，十个名额。
+  schedule: 示例：每周六上午
+  capacity: {RACE_CAPACITY}
+  location: 示例：宁波市职工服务中心
+  contact: 示例：0574-0000 0000
+  sample_fields: [schedule, location, contact]
+  questions:
+    - 扩容测试课怎么报名
+  source: 测试数据
+"""
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,13 +77,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @dataclass
 class Cluster:
     services: ScaleServices
-    a: Stack  # replica A and the shared action server
-    b: Stack  # replica B (no action server of its own)
+    a: Stack  # Rasa replica A and action server A
+    b: Stack  # Rasa replica B and action server B
     token: str
+    balancer: subprocess.Popen
+    balancer_url: str  # the action servers behind it (what both replicas call)
+    knowledge: Path
 
     @property
     def replicas(self) -> tuple[Stack, Stack]:
         return self.a, self.b
+
+    @property
+    def database_url(self) -> str:
+        return self.services.database_url()
+
+    def kill(self, proc: subprocess.Popen | None) -> None:
+        """SIGKILL a server of the cluster (no clean-up, no goodbye)."""
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+
+    def restart_actions(self, stack: Stack) -> None:
+        self.kill(stack.action_proc)
+        stack.start_actions()
+        wait_until(stack.actions_ready, 120, "action server")
+
+    def restart_rasa(self, stack: Stack) -> None:
+        self.kill(stack.rasa_proc)
+        stack.start_rasa()
+        stack.wait_ready(timeout=420)
 
 
 @pytest.fixture(scope="session")
@@ -68,27 +117,42 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.fail(f"{missing_packages()} missing: run `python -m scripts.scale_services install`")
     root = tmp_path_factory.mktemp("scale")
     knowledge = copy_knowledge(root / "knowledge")
+    with (knowledge / "courses.yml").open("a", encoding="utf-8") as handle:
+        handle.write(RACE_COURSE_YAML)
     services = ScaleServices().start()
     token = "scale-token"
-    env = {**services.environment(), "UH_KNOWLEDGE_DIR": str(knowledge)}
-    action_port = free_port()
-    common = dict(
-        model=MODEL, action_port=action_port, token=token, endpoints=REPO / "endpoints.production.yml", extra_env=env
-    )
-    a = Stack(data=root / "a", rasa_port=free_port(), **common)
-    b = Stack(data=root / "b", rasa_port=free_port(), with_actions=False, **common)
+    balancer_port = free_port()
+    balancer_url = f"http://127.0.0.1:{balancer_port}"
+    env = {
+        **services.environment(),
+        "UH_KNOWLEDGE_DIR": str(knowledge),
+        "UH_TODAY": TODAY,
+        "ACTION_ENDPOINT_URL": f"{balancer_url}/webhook",
+        # A replica killed in the middle of a turn leaves that conversation's lock in Redis
+        # until it expires: 30 s instead of Rasa's 60 (longer than any turn here).
+        "TICKET_LOCK_LIFETIME": "30",
+    }
+    common = dict(model=MODEL, token=token, endpoints=REPO / "endpoints.production.yml", extra_env=env)
+    a = Stack(data=root / "a", rasa_port=free_port(), action_port=free_port(), **common)
+    b = Stack(data=root / "b", rasa_port=free_port(), action_port=free_port(), **common)
+    balancer = None
     try:
-        # Both replicas load the model at the same time, as a deployment would start them.
         for stack in (a, b):
             stack.data.mkdir(parents=True, exist_ok=True)
         a.start_actions()
+        b.start_actions()
+        balancer = start_balancer(root, balancer_port, [a.action_url, b.action_url])
+        # Both replicas load the model at the same time, as a deployment would start them.
         a.start_rasa()
         b.start_rasa()
         started = time.monotonic()
         a.wait_ready(timeout=420)
         b.wait_ready(timeout=max(30.0, 420 - (time.monotonic() - started)))
-        yield Cluster(services, a, b, token)
+        yield Cluster(services, a, b, token, balancer, balancer_url, knowledge)
     finally:
         b.stop()
         a.stop()
+        if balancer is not None and balancer.poll() is None:
+            os.killpg(balancer.pid, signal.SIGTERM)
+            balancer.wait(30)
         services.stop()

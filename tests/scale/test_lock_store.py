@@ -86,3 +86,20 @@ def test_turns_on_two_replicas_run_one_at_a_time(cluster) -> None:
     assert errors == []
     assert state == {"inside": 0, "overlaps": 0, "turns": 40}
     assert stores[0].get_lock(conversation) is None  # the last one out removed the lock
+
+
+def test_a_turn_behind_a_dead_replicas_ticket_goes_ahead_when_it_expires(cluster) -> None:
+    """A replica killed mid-turn leaves its ticket. The waiting turn's own ticket, issued a
+    moment later with the same lifetime, expires too while it waits: Rasa's loop then waits
+    forever (now_serving is 0). Ours takes a new ticket and goes ahead."""
+    conversation = f"lock-{uuid.uuid4().hex[:8]}"
+    dead, alive = store_for(cluster), store_for(cluster)
+    dead.issue_ticket(conversation, 1)  # the killed replica's: never cleaned up
+
+    async def turn() -> str:
+        # checks every 2 s: it misses the moment between the two expiries
+        async with alive.lock(conversation, lock_lifetime=1, wait_time_in_seconds=2):
+            return "served"
+
+    assert asyncio.run(asyncio.wait_for(turn(), 30)) == "served"
+    assert alive.get_lock(conversation) is None

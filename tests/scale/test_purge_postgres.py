@@ -58,7 +58,7 @@ def test_deleting_my_data_purges_the_conversation_from_postgres(cluster) -> None
         assert "已删除" in events[-1]["text"]
     finally:
         connection.close()
-    registry = open_registry(cluster.a.data / "registry.db")
+    registry = open_registry(cluster.database_url)
     try:
         assert get_worker(registry, sender) is None
     finally:
