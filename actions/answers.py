@@ -31,6 +31,24 @@ logger = logging.getLogger(__name__)
 #: How a message reads that continues the conversation about the current entry.
 FOLLOW_UPS = ("same_subject", "figure")
 
+#: Intents that say "no / not now". A message the NLU is unsure of whose best candidates
+#: are all of these ("先不用了", "那先不报了" after 现在帮您报名吗？) is a no, not a question:
+#: searching the knowledge base for it only gives "答不上来" and counts towards a hand-off.
+NO_INTENTS = frozenset({"deny", "stop", "cancel_record"})
+#: …of which at least one must be a plain no (a real cancellation is never unsure of itself).
+PLAIN_NO = frozenset({"deny", "stop"})
+#: Words of thanks said with the no ("那先不报了 谢谢").
+THANKS = ("谢谢", "多谢", "感谢", "谢了")
+
+
+def reads_as_no(tracker: Tracker) -> bool:
+    """The NLU fell back, and its two best real candidates are both ways of saying no."""
+    message = tracker.latest_message or {}
+    if (message.get("intent") or {}).get("name") != "nlu_fallback" or message.get("entities"):
+        return False
+    ranking = [r.get("name") for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"][:2]
+    return len(ranking) == 2 and set(ranking) <= NO_INTENTS and bool(set(ranking) & PLAIN_NO)
+
 
 async def open_kb(dispatcher: CollectingDispatcher) -> KnowledgeBase | None:
     """The knowledge base, or an apology when it cannot be loaded at all.
@@ -88,6 +106,10 @@ class ActionAnswerQuestion(Action):
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if reads_as_no(tracker):
+            thanked = any(word in latest_text(tracker) for word in THANKS)
+            dispatcher.utter_message(response="utter_thank" if thanked else "utter_anything_else")
+            return [SlotSet("unanswered_streak", 0)]
         kb = await open_kb(dispatcher)
         if kb is None:
             return []

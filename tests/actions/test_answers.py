@@ -279,3 +279,41 @@ async def test_a_follow_up_the_nlu_took_for_a_course_list_is_answered(data_dir: 
     assert context_slots(events)["context_attribute"] == "participants"
     plain, _ = await answer(ActionListCourses(), ask(domain, "都有哪些课", "ask_course_list", slots=slots))
     assert context_slots(plain)["context_attribute"] == "courses"
+
+
+def unsure(domain: dict, text: str, ranking: list[tuple[str, float]], entities: list[dict] | None = None) -> Tracker:
+    """A tracker whose latest message the NLU fell back on, with this ranking."""
+    tracker = ask(domain, text, "nlu_fallback", entities=entities)
+    tracker.latest_message["intent_ranking"] = [{"name": name, "confidence": c} for name, c in ranking]
+    return tracker
+
+
+async def test_an_unsure_no_is_a_no_not_an_unanswered_question(data_dir: Path, domain: dict) -> None:
+    # "先不用了" after 现在帮您报名吗？: the NLU hesitated between stop and deny
+    events, messages = await answer(
+        ActionAnswerQuestion(), unsure(domain, "先不用了", [("nlu_fallback", 0.4), ("stop", 0.35), ("deny", 0.28)])
+    )
+    assert [m.get("response") for m in messages] == ["utter_anything_else"]
+    assert events == [SlotSet("unanswered_streak", 0)]
+    # with thanks, the thanks are answered
+    _, messages = await answer(
+        ActionAnswerQuestion(),
+        unsure(domain, "那先不报了 谢谢", [("nlu_fallback", 0.4), ("cancel_record", 0.36), ("stop", 0.29)]),
+    )
+    assert [m.get("response") for m in messages] == ["utter_thank"]
+
+
+async def test_an_unsure_message_that_is_not_a_plain_no_is_still_looked_up(data_dir: Path, domain: dict) -> None:
+    cases = [
+        ("劳模班学费谁出", [("nlu_fallback", 0.4), ("ask_subsidy", 0.3), ("deny", 0.2)]),  # a question
+        ("取消那个报名", [("nlu_fallback", 0.4), ("cancel_record", 0.35), ("my_records", 0.2)]),  # no plain no
+    ]
+    for text, ranking in cases:
+        _, messages = await answer(ActionAnswerQuestion(), unsure(domain, text, ranking))
+        assert messages and messages[0].get("response") is None, text
+    # a named course is never a bare no
+    course = [{"entity": "course", "value": "PLC编程", "start": 0, "end": 3}]
+    _, messages = await answer(
+        ActionAnswerQuestion(), unsure(domain, "PLC先不", [("nlu_fallback", 0.4), ("stop", 0.3), ("deny", 0.2)], course)
+    )
+    assert messages[0].get("response") is None
