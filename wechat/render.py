@@ -50,8 +50,20 @@ class Rendered:
     handoff: dict[str, Any] | None = None
 
     def parts(self) -> list[str]:
-        """The texts cut to WeChat's limit at sentence ends."""
-        return [part for text in self.texts for part in split_text(text, MAX_UNITS)]
+        """The texts as few WeChat messages as fit (a passive reply is one message)."""
+        return pack(self.texts)
+
+
+def pack(items: list[str]) -> list[str]:
+    """``items`` cut to WeChat's limit at sentence ends, neighbours joined while they fit."""
+    packed: list[str] = []
+    for part in (p for text in items for p in split_text(text, MAX_UNITS)):
+        joined = f"{packed[-1]}\n\n{part}" if packed else part
+        if packed and len(joined.encode("utf-16-le")) // 2 <= MAX_UNITS:
+            packed[-1] = joined
+        else:
+            packed.append(part)
+    return packed
 
 
 def _options_block(options: list[dict[str, str]], start: int, *, links: bool) -> str:

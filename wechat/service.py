@@ -154,12 +154,12 @@ class FrontEnd:
         plain = render.render(replies)
         linked = render.render(replies, links=self.api is not None)
         store.save_options(self.db, sender, plain.options, self.now())
-        answer = Answer(plain.parts(), linked.parts())
         if plain.handoff is not None:
             reason = str(plain.handoff.get("reason") or "request_human")
             opened = await self._open_ticket(sender, reason, None)
-            answer = Answer(answer.plain + opened.plain, answer.linked + opened.linked)
-        return answer
+            plain.texts.extend(opened.plain)
+            linked.texts.extend(opened.linked)
+        return Answer(plain.parts(), linked.parts())
 
     # ------------------------------------------------------------ hand-off
 
