@@ -54,6 +54,8 @@ MAX_ATTEMPTS = 6
 WAIT_AFTER = timedelta(minutes=5)
 TRANSCRIPT_MESSAGES = 10
 RESUME_SWEEP_GRACE = timedelta(seconds=30)
+#: WeChat retries within 15 seconds; de-duplication keys (and stored replies) go after a day.
+SEEN_KEPT = timedelta(days=1)
 
 
 def sender_for(openid: str) -> str:
@@ -254,6 +256,7 @@ class FrontEnd:
         """One round of the poller; how many messages went out."""
         sent = 0
         try:
+            store.forget_seen_before(self.db, self.now() - SEEN_KEPT)
             await self._flush_resumes(sweep=True)
             sent += await self._deliver_handoff()
             sent += await self._deliver_notifications()
