@@ -57,8 +57,6 @@ class CallbackServer:
         self.front = front
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._background: set[asyncio.Task[None]] = set()
-        #: Passive-reply latencies in seconds (``make bench`` reads them).
-        self.passive_latencies: list[float] = []
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[_size_cap])
@@ -120,8 +118,6 @@ class CallbackServer:
     async def _answer(self, inbound: Inbound, message: object) -> str | None:
         """The passive reply XML, or None (``success``)."""
         front = self.front
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         seen = store.take_message(front.db, inbound.key, inbound.sender_id, front.now())
         if seen is not None:
             log.info("WeChat sent %s again (%s)", inbound.key, seen.state)
@@ -144,7 +140,6 @@ class CallbackServer:
         store.finish_seen(front.db, inbound.key, "passive", xml)
         if rest:  # a passive reply is one message: the rest follows
             self._later(self._push(inbound.sender_id, rest))
-        self.passive_latencies.append(loop.time() - started)
         return str(xml)
 
     async def _turn(self, inbound: Inbound) -> Answer:

@@ -258,3 +258,36 @@ async def test_notifications_inside_the_window_by_template_outside_or_waiting(
         store.record_message(wx.db, f"wx-{waiting}", wx.clock.now())
         wx.clock.advance(minutes=6)
         assert await wx_api.wait_for(waiting) == ["候补转正。"]
+
+
+# ---------------------------------------------------------------- never stuck
+
+
+async def test_what_the_assistant_cannot_read_gets_a_short_answer(start_front: StartFront) -> None:
+    openid = new_openid()
+    async with start_front() as wx:
+        photo = await wx.platform.post(
+            media_xml(openid, "image", "<PicUrl>http://x/1.jpg</PicUrl><MediaId>m1</MediaId>")
+        )
+        assert "图片" in photo.text and "转人工" in photo.text
+        voice = await wx.platform.post(media_xml(openid, "voice", "<MediaId>m2</MediaId><Format>amr</Format>"))
+        assert voice.text == texts.WX_VOICE_UNREADABLE
+        assert (await wx.platform.post(event_xml(openid, "unsubscribe"))).body == "success"
+        assert not store.is_subscribed(wx.db, f"wx-{openid}")
+
+
+async def test_rasa_down_offers_a_person_and_the_typed_number_opens_a_ticket(start_front: StartFront) -> None:
+    openid = new_openid()
+    async with start_front("http://127.0.0.1:9") as wx:  # nothing listens there
+        posted = await wx.platform.post(text_xml(openid, "学历提升班是什么？"))
+        assert texts.NO_TIMELY_REPLY in posted.text and "1. 转人工" in posted.text
+        posted = await wx.platform.post(text_xml(openid, "1"))
+        ticket = handoff.open_ticket_of(wx.db, f"wx-{openid}")
+        assert ticket is not None and ticket.reason == "rasa_unavailable"
+        assert texts.HANDOFF_NOTICE["request_human"] in posted.text and texts.WX_HANDOFF_STAFFED in posted.text
+        # in the ticket: to the operators; "结束人工" back to the bot
+        assert (await wx.platform.post(text_xml(openid, "还在吗"))).body == "success"
+        assert [m.text for m in handoff.ticket_messages(wx.db, ticket.id) if m.direction == "from_worker"] == ["还在吗"]
+        posted = await wx.platform.post(text_xml(openid, "结束人工"))
+        assert posted.text == texts.WX_HANDOFF_CLOSED_BY_WORKER
+        assert handoff.open_ticket_of(wx.db, f"wx-{openid}") is None
