@@ -43,7 +43,7 @@ from bot import buttons, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
 from bot.notifications import NOT_NOW, SENT
-from bot.rasa_client import RasaUnavailable
+from bot.rasa_client import RasaUnavailable, resume_conversation
 from bot.send import send_text
 from bot.tickets import Ticket
 from common import texts
@@ -489,13 +489,7 @@ async def relay_operator_message(context: BotContext, ticket: Ticket, message: M
 
 
 async def post_resume(svc: Services, ticket: Ticket | store.Ticket) -> bool:
-    try:
-        await svc.rasa.append_events(ticket.sender_id, [{"event": "resume"}])
-    except RasaUnavailable as exc:
-        log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
-        return False
-    store.resume_recorded(svc.db, ticket.id)
-    return True
+    return await resume_conversation(svc.rasa, svc.db, ticket)
 
 
 #: The periodic sweep leaves a close this recent to the front end that made it (a resume

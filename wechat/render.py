@@ -13,7 +13,6 @@ WeChat limits a text to 2048 bytes (UTF-8): parts are cut at sentence ends to
 from __future__ import annotations
 
 import html
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,8 +20,7 @@ from typing import Any
 
 from bot.formatting import split_text
 from common import texts
-
-log = logging.getLogger(__name__)
+from common.replies import handoff_request
 
 #: 680 UTF-16 units are at most 2040 UTF-8 bytes (3 bytes per unit at worst).
 MAX_UNITS = 680
@@ -106,12 +104,9 @@ def render(replies: list[dict[str, Any]], *, links: bool = False) -> Rendered:
             out.texts.append(text)
 
     for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and "handoff" in custom:
-            request = custom.get("handoff")
-            out.handoff = request if isinstance(request, dict) else {}
-        elif custom is not None:
-            log.info("Ignoring a custom payload the WeChat front end does not know: %r", custom)
+        request = handoff_request(reply)
+        if request is not None:
+            out.handoff = request
         if reply.get("text"):
             pending.append(str(reply["text"]))
         buttons = reply.get("buttons") or reply.get("quick_replies")

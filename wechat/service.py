@@ -31,9 +31,9 @@ from typing import Any
 
 import handoff
 import registry
+from bot.formatting import for_rasa
 from bot.hours import StaffedHours
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.relay import for_rasa
+from bot.rasa_client import RasaClient, RasaUnavailable, resume_conversation
 from common import texts
 from common.clock import Clock
 from common.database import DRIVER_ERRORS, Database
@@ -219,13 +219,7 @@ class FrontEnd:
         return "\n".join(lines[-TRANSCRIPT_MESSAGES:]) or texts.TRANSCRIPT_EMPTY
 
     async def _post_resume(self, ticket: handoff.Ticket) -> bool:
-        try:
-            await self.rasa.append_events(ticket.sender_id, [{"event": "resume"}])
-        except RasaUnavailable as exc:
-            log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
-            return False
-        handoff.resume_recorded(self.db, ticket.id)
-        return True
+        return await resume_conversation(self.rasa, self.db, ticket)
 
     async def _flush_resumes(self, sender: str | None = None, *, sweep: bool = False) -> None:
         before = self.now() - RESUME_SWEEP_GRACE if sweep else None

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from typing_extensions import Self
 
 from tests.support import free_port
 
@@ -22,28 +23,19 @@ APP_ID = "wx0123456789abcdef"
 APP_SECRET = "s3cret-for-tests"
 
 
-class FakeWeChatApi:
+class LocalServer:
+    """An aiohttp server on a free 127.0.0.1 port; subclasses add their routes."""
+
     def __init__(self) -> None:
         self.port = free_port()
-        self.tokens_issued: list[str] = []
-        self.expired: set[str] = set()
-        self.refuse_every_token = False  # 40001 whatever the token (a wrong AppSecret elsewhere…)
-        self.refuse_window: set[str] = set()  # openids outside the 48-hour window
-        self.messages: list[dict[str, Any]] = []  # customer-service messages, as posted
-        self.templates: list[dict[str, Any]] = []
-        self._counter = itertools.count(1)
         self._runner: web.AppRunner | None = None
-        self._changed = asyncio.Condition()
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/cgi-bin/"
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
 
-    async def start(self) -> FakeWeChatApi:
+    async def start(self) -> Self:
         app = web.Application()
-        app.router.add_get("/cgi-bin/token", self._token)
-        app.router.add_post("/cgi-bin/message/custom/send", self._custom)
-        app.router.add_post("/cgi-bin/message/template/send", self._template)
+        self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -52,6 +44,28 @@ class FakeWeChatApi:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class FakeWeChatApi(LocalServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens_issued: list[str] = []
+        self.expired: set[str] = set()
+        self.refuse_every_token = False  # 40001 whatever the token (a wrong AppSecret elsewhere…)
+        self.refuse_window: set[str] = set()  # openids outside the 48-hour window
+        self.messages: list[dict[str, Any]] = []  # customer-service messages, as posted
+        self.templates: list[dict[str, Any]] = []
+        self._counter = itertools.count(1)
+        self._changed = asyncio.Condition()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cgi-bin/"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/message/custom/send", self._custom)
+        app.router.add_post("/cgi-bin/message/template/send", self._template)
 
     async def _token(self, request: web.Request) -> web.Response:
         q = request.query

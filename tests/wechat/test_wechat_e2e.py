@@ -15,40 +15,30 @@ from aiohttp import web
 import handoff
 from common import texts
 from registry import get_enrollments, open_registry, save_worker
-from tests.support import free_port
 from tests.wechat.conftest import StartFront, eventually
+from tests.wechat.fake_api import LocalServer
 from tests.wechat.helpers import AES_KEY, event_xml, new_openid, signature, text_xml
 from wechat import store
 
 pytestmark = pytest.mark.slow
 
 
-class SlowRasa:
+class SlowRasa(LocalServer):
     """A proxy in front of Rasa that holds each worker message until the test lets it go:
     Rasa "made slow" without a sleep."""
 
     def __init__(self, rasa_url: str) -> None:
+        super().__init__()
         self.rasa_url = rasa_url
-        self.port = free_port()
         self.gate = asyncio.Event()
         self.held = 0
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> SlowRasa:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _forward(self, request: web.Request) -> web.Response:
         if request.path == "/webhooks/rest/webhook":
