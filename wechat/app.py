@@ -79,4 +79,4 @@ async def running(app: WeChatApp, host: str, port: int, *, poll: float = POLL_SE
             await poller
         await runner.cleanup()
         await app.front.rasa.close()
-        app.front.db.close()
+        app.front.close()

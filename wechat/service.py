@@ -100,6 +100,22 @@ class FrontEnd:
 
     def __post_init__(self) -> None:
         self.owner = self.owner or instance_name()
+        self._registry: Database | None = None
+
+    def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None
+        self.db.close()
+
+    def _registry_db(self) -> Database | None:
+        """The registry, opened once it exists (the registry owns and creates its file)."""
+        if self._registry is None:
+            location = self.registry_location
+            if location is not None and location.startswith("sqlite:///") and not os.path.exists(location[10:]):
+                return None
+            self._registry = registry.open_registry(location)
+        return self._registry
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -302,31 +318,34 @@ class FrontEnd:
         log.warning("Outbox item %s for %s not delivered: %s", item.id, item.sender_id, error)
 
     async def _deliver_notifications(self) -> int:
-        location = self.registry_location
-        if location is not None and location.startswith("sqlite:///") and not os.path.exists(location[10:]):
-            return 0  # the registry owns (and creates) its file: nothing to deliver yet
+        reg = self._registry_db()
+        if reg is None:
+            return 0  # no registry yet: nothing to deliver
         sent = 0
-        with registry.registry(location) as reg:
-            for note in registry.claim_notifications(
-                reg, self.owner, prefixes=(PREFIX,), lease=self.lease, clock=self.clock
+        for note in registry.claim_notifications(
+            reg, self.owner, prefixes=(PREFIX,), lease=self.lease, clock=self.clock
+        ):
+            open_, _ = self.in_window(note.sender_id)
+            if (open_ or self.template_id) and not registry.renew_notification(
+                reg, note.id, self.owner, lease=self.lease, clock=self.clock
             ):
-                open_, _ = self.in_window(note.sender_id)
-                if open_:
-                    error = await self.push(note.sender_id, render.render([{"text": note.text}]).parts())
-                elif self.template_id and self.api is not None and store.is_subscribed(self.db, note.sender_id):
-                    error = await self._template(note)
-                else:  # waits: sent when the worker writes again (their records show it meanwhile)
-                    registry.release_notification(
-                        reg, note.id, self.owner, "outside the 48-hour window", self.now() + WAIT_AFTER
-                    )
-                    continue
-                if error is None:
-                    registry.mark_notification_delivered(reg, note.id, clock=self.clock)
-                    sent += 1
-                elif error.errcode in GONE_ERRORS:
-                    registry.give_up_notification(reg, note.id, str(error), clock=self.clock)
-                else:
-                    registry.release_notification(reg, note.id, self.owner, str(error), self.now() + RETRY_AFTER)
+                continue  # the lease was lost meanwhile: another front end sends it
+            if open_:
+                error = await self.push(note.sender_id, render.render([{"text": note.text}]).parts())
+            elif self.template_id and self.api is not None and store.is_subscribed(self.db, note.sender_id):
+                error = await self._template(note)
+            else:  # waits: sent when the worker writes again (their records show it meanwhile)
+                registry.release_notification(
+                    reg, note.id, self.owner, "outside the 48-hour window", self.now() + WAIT_AFTER
+                )
+                continue
+            if error is None:
+                registry.mark_notification_delivered(reg, note.id, clock=self.clock)
+                sent += 1
+            elif error.errcode in GONE_ERRORS:
+                registry.give_up_notification(reg, note.id, str(error), clock=self.clock)
+            else:
+                registry.release_notification(reg, note.id, self.owner, str(error), self.now() + RETRY_AFTER)
         return sent
 
     async def _template(self, note: Any) -> ApiError | None:
