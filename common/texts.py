@@ -757,3 +757,8 @@ WX_NEVER = "（没有记录）"
 #: A template message (a notification outside the 48-hour window), its fields.
 WX_TEMPLATE_TITLE = "工会小助手通知"
 WX_TEMPLATE_REMARK = "详情请在公众号里发“我的报名”查看。"
+#: The custom menu ``python -m wechat menu`` sets (names of at most 4 characters show whole).
+WX_MENU_ASK = "问小助手"
+WX_MENU_HELP = "帮助"
+WX_MENU_SET = "自定义菜单已更新，手机上重新进入公众号即可看到（最多可能要等 5 分钟）。"
+WX_MENU_FAILED = "自定义菜单没能更新：{error}"

@@ -124,3 +124,7 @@ class ApiClient(WeChatClient):
     def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> None:
         """A template message (any time, to a follower)."""
         self.call(lambda: self.message.send_template(openid, template_id, data))
+
+    def set_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the account's custom menu."""
+        self.call(lambda: self.menu.create(menu))

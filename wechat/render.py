@@ -36,6 +36,33 @@ MENU_PAYLOADS: dict[str, str] = {
     "UH_HELP": "/greet",
 }
 
+
+def menu_definition() -> dict[str, Any]:
+    """The account's custom menu (自定义菜单) with the keys above: what
+    ``python -m wechat menu`` sets (at most 3 buttons of up to 5 entries, WeChat's limits)."""
+
+    def click(name: str, key: str) -> dict[str, str]:
+        return {"type": "click", "name": name, "key": key}
+
+    return {
+        "button": [
+            {
+                "name": texts.WX_MENU_ASK,
+                "sub_button": [
+                    click(texts.TOPIC_MENU[0]["title"], "UH_SUBSIDY"),
+                    click(texts.TOPIC_MENU[1]["title"], "UH_COURSES"),
+                    click(texts.TOPIC_MENU[2]["title"], "UH_READING"),
+                ],
+            },
+            click(texts.MY_RECORDS_BUTTON["title"], "UH_MY_RECORDS"),
+            {
+                "name": texts.WX_MENU_HELP,
+                "sub_button": [click(texts.HUMAN_BUTTON["title"], "UH_HUMAN"), click(texts.WX_MENU_HELP, "UH_HELP")],
+            },
+        ]
+    }
+
+
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.．、)）]?\s*(.*)$")
 
 

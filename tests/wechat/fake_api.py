@@ -55,6 +55,7 @@ class FakeWeChatApi(LocalServer):
         self.refuse_window: set[str] = set()  # openids outside the 48-hour window
         self.messages: list[dict[str, Any]] = []  # customer-service messages, as posted
         self.templates: list[dict[str, Any]] = []
+        self.menus: list[dict[str, Any]] = []
         self._counter = itertools.count(1)
         self._changed = asyncio.Condition()
 
@@ -66,6 +67,7 @@ class FakeWeChatApi(LocalServer):
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom)
         app.router.add_post("/cgi-bin/message/template/send", self._template)
+        app.router.add_post("/cgi-bin/menu/create", self._menu)
 
     async def _token(self, request: web.Request) -> web.Response:
         q = request.query
@@ -99,6 +101,13 @@ class FakeWeChatApi(LocalServer):
             return web.json_response(refused)
         await self._record(self.templates, json.loads(await request.read()))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": next(self._counter)})
+
+    async def _menu(self, request: web.Request) -> web.Response:
+        refused = self._check_token(request)
+        if refused:
+            return web.json_response(refused)
+        await self._record(self.menus, json.loads(await request.read()))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _record(self, into: list[dict[str, Any]], body: dict[str, Any]) -> None:
         async with self._changed:

@@ -49,3 +49,27 @@ def test_make_run_starts_wechat_when_its_token_is_set_beside_telegram() -> None:
     assert modules({"WECHAT_TOKEN": "t"}) == ["wechat"]
     assert modules({"TELEGRAM_TOKEN": "1:x"}) == ["bot"]
     assert modules({"TELEGRAM_TOKEN": "1:x", "WECHAT_TOKEN": "t"}) == ["bot", "wechat"]
+
+
+async def test_python_m_wechat_menu_sets_the_menu_with_the_keys_the_front_end_knows(wx_api, tmp_path, capsys) -> None:
+    import asyncio
+
+    from wechat import render
+    from wechat.__main__ import main
+
+    env = {
+        "WECHAT_TOKEN": "t",
+        "WECHAT_APP_ID": "wx0123456789abcdef",
+        "WECHAT_APP_SECRET": "s3cret-for-tests",
+        "WECHAT_API_BASE_URL": wx_api.base_url,
+        "UH_DATA_DIR": str(tmp_path),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert await asyncio.to_thread(main, ["menu"]) == 0
+    (menu,) = wx_api.menus
+    keys = [b.get("key") for top in menu["button"] for b in [top, *top.get("sub_button", [])] if b.get("key")]
+    assert sorted(keys) == sorted(render.MENU_PAYLOADS)
+    assert all(len(top["name"]) <= 4 for top in menu["button"]) and len(menu["button"]) <= 3
+    assert "已更新" in capsys.readouterr().out
