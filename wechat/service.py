@@ -51,7 +51,7 @@ PREFIX = "wx-"
 RETRY_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 6
 #: A notification for a worker outside the window (and no template): looked at again this often.
-WAIT_AFTER = timedelta(minutes=5)
+WAIT_AFTER = timedelta(minutes=1)
 TRANSCRIPT_MESSAGES = 10
 RESUME_SWEEP_GRACE = timedelta(seconds=30)
 #: WeChat retries within 15 seconds; de-duplication keys (and stored replies) go after a day.

@@ -256,7 +256,7 @@ async def test_notifications_inside_the_window_by_template_outside_or_waiting(
         assert pending.text == "候补转正。"
         # the worker writes again: the window is open, and the notification goes out
         store.record_message(wx.db, f"wx-{waiting}", wx.clock.now())
-        wx.clock.advance(minutes=6)
+        wx.clock.advance(minutes=2)
         assert await wx_api.wait_for(waiting) == ["候补转正。"]
 
 
