@@ -83,7 +83,7 @@ browser-install:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common registry handoff knowledge answering actions bot rasa_ext scripts console
+	$(VENV)/bin/mypy common registry handoff knowledge answering actions bot rasa_ext scripts console wechat
 
 knowledge-check: $(STAMP)
 	$(PY) -m knowledge validate

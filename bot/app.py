@@ -103,10 +103,13 @@ def _wire_delivery(svc: Services) -> None:
     async def resumes(bot: Any, now: Any) -> None:
         await handoff.flush_resumes(svc, sweep=True)
 
+    async def other_channels(bot: Any, now: Any) -> None:
+        await handoff.mirror_other_channels(svc, bot, now)
+
     async def before_closed_notice(ticket_id: int) -> None:
         await handoff.resume_before_notice(svc, ticket_id)
 
-    svc.notifications.chores += [retry_posting, resumes]
+    svc.notifications.chores += [retry_posting, resumes, other_channels]
     svc.notifications.before_closed_notice = before_closed_notice
 
 

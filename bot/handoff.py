@@ -43,7 +43,7 @@ from bot import buttons, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
 from bot.notifications import NOT_NOW, SENT
-from bot.rasa_client import RasaUnavailable
+from bot.rasa_client import RasaUnavailable, resume_conversation
 from bot.send import send_text
 from bot.tickets import Ticket
 from common import texts
@@ -245,7 +245,9 @@ async def post_ticket(svc: Services, bot: Bot, ticket: Ticket, history: str) -> 
     return posted
 
 
-async def _post(svc: Services, bot: Bot, ticket: Ticket, ops_chat: int, history: str, now: datetime) -> Ticket | None:
+async def _post(
+    svc: Services, bot: Bot, ticket: Ticket, ops_chat: int, history: str, now: datetime, *, mark: bool = True
+) -> Ticket | None:
     hours = svc.config.staffed_hours
     thread_id = None
     if await svc.operators.is_forum(bot):
@@ -284,6 +286,8 @@ async def _post(svc: Services, bot: Bot, ticket: Ticket, ops_chat: int, history:
     tickets.record_post(svc.db, ticket.id, ops_chat, thread_id, sent[0].message_id, now)
     for message in sent:
         tickets.remember_message(svc.db, ticket.id, ops_chat, message.message_id, "header", now)
+    if not mark:  # another channel's front end opened it already
+        return tickets.view(svc.db, store.get_ticket(svc.db, ticket.id))
     return tickets.mark_posted(svc.db, ticket.id, now, history)
 
 
@@ -327,6 +331,65 @@ async def retry_posting(svc: Services, bot: Bot, now: datetime) -> None:
         posted = await post_ticket(svc, bot, ticket, await transcript(svc, worker))
         if posted is not None:
             await _opened(svc, bot, posted, later=True)
+
+
+#: Channels whose front end opens its own tickets in the shared store (the console's inbox
+#: reads them there); the operators' group shows them too, and replies in their topic go back
+#: through the hand-off outbox, which that front end drains.
+MIRRORED_CHANNELS = ("wx",)
+
+
+async def mirror_other_channels(svc: Services, bot: Bot, now: datetime) -> None:
+    """The poller's chore: post the open tickets of :data:`MIRRORED_CHANNELS` in the
+    operators' chat once, then relay what their workers write (and the notes their front
+    end adds, e.g. a reply WeChat's 48-hour rule refused) into the ticket's topic."""
+    ops_chat = svc.config.operator_chat_id
+    if ops_chat is None:
+        return
+    for channel in MIRRORED_CHANNELS:
+        for shared in store.list_tickets(svc.db, "open", channel=channel):
+            ticket = tickets.view(svc.db, shared)
+            if ticket is None:
+                continue
+            if not ticket.ops_chat_id:
+                if not tickets.claim_mirror(svc.db, ticket.id, now):
+                    continue  # another front end is posting it
+                try:
+                    posted = await _post(svc, bot, ticket, ops_chat, shared.transcript, now, mark=False)
+                except Exception:
+                    log.exception("Could not show %s ticket #%s in the operators' chat", channel, ticket.id)
+                    tickets.release_mirror(svc.db, ticket.id)
+                    continue
+                if posted is None:
+                    continue
+                ticket = posted
+            await _relay_stored(svc, bot, ticket)
+
+
+async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
+    """The ticket's stored messages from its worker (and its front end's notes) not shown yet."""
+    cursor = tickets.mirror_cursor(svc.db, ticket.id)
+    for message in store.ticket_messages(svc.db, ticket.id):
+        if message.id <= cursor:
+            continue
+        shown = message.direction == "from_worker" or (
+            message.direction == "note" and (message.author or "").startswith("system:")
+        )
+        if not tickets.advance_mirror(svc.db, ticket.id, cursor, message.id):
+            return  # another front end relays these
+        cursor = message.id
+        if not shown:
+            continue
+        if message.direction == "from_worker":
+            body = texts.RELAY_FROM_WORKER.format(name=ticket.display_name, id=ticket.id, text=message.text)
+        else:
+            body = message.text
+        try:
+            sent = await send_text(bot, ticket.ops_chat_id, body, html=False, **_ops_target(ticket))
+        except TelegramError:
+            log.exception("Relaying a stored message to the operators failed (ticket #%s)", ticket.id)
+            return
+        _remember(svc, ticket, sent, "relay")
 
 
 async def withdraw_request(context: BotContext, ticket: Ticket) -> bool:
@@ -426,13 +489,7 @@ async def relay_operator_message(context: BotContext, ticket: Ticket, message: M
 
 
 async def post_resume(svc: Services, ticket: Ticket | store.Ticket) -> bool:
-    try:
-        await svc.rasa.append_events(ticket.sender_id, [{"event": "resume"}])
-    except RasaUnavailable as exc:
-        log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
-        return False
-    store.resume_recorded(svc.db, ticket.id)
-    return True
+    return await resume_conversation(svc.rasa, svc.db, ticket)
 
 
 #: The periodic sweep leaves a close this recent to the front end that made it (a resume

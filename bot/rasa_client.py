@@ -8,10 +8,16 @@ address and the token (from :mod:`common.settings`); this module reads no enviro
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+
+import handoff
+from common.database import Database
+
+log = logging.getLogger(__name__)
 
 
 class RasaUnavailable(RuntimeError):
@@ -82,3 +88,24 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+class _Closed(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def sender_id(self) -> str: ...
+
+
+async def resume_conversation(rasa: RasaClient, db: Database, ticket: _Closed) -> bool:
+    """Record ``{"event": "resume"}`` for a closed ticket's conversation and mark it done in
+    the hand-off store; False (logged, retried by the caller's sweep) if Rasa is unreachable.
+    Every front end resumes its tickets this way."""
+    try:
+        await rasa.append_events(ticket.sender_id, [{"event": "resume"}])
+    except RasaUnavailable as exc:
+        log.warning("Resume for %s not recorded yet (%s); will retry", ticket.sender_id, exc)
+        return False
+    handoff.resume_recorded(db, ticket.id)
+    return True

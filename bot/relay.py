@@ -21,27 +21,17 @@ from telegram.error import TelegramError
 
 from bot import buttons, handoff, tickets
 from bot.context import BotContext, Worker
-from bot.formatting import split_text, tg_len
+from bot.formatting import MAX_RASA_TEXT, for_rasa
 from bot.rasa_client import RasaUnavailable
 from bot.send import send_photo, send_text
+from common import replies as replies_shape
 from common import texts
 
 log = logging.getLogger(__name__)
 
+__all__ = ["MAX_RASA_TEXT", "converse", "deliver", "for_rasa", "offer_person", "typing"]
+
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 seconds
-#: The most of one message that goes to Rasa. Its NLU slows down steeply with length (on a
-#: small server ~0.3 s for 1,000 characters, ~5 s for Telegram's maximum of 4,096, ~20 s for
-#: 10,000 – past RASA_TIMEOUT), and a question is in its first sentences. Operators in a
-#: hand-off still get the whole text.
-MAX_RASA_TEXT = 1000
-
-
-def for_rasa(text: str) -> str:
-    """``text``, or its first sentences up to :data:`MAX_RASA_TEXT` if it is longer."""
-    if tg_len(text) <= MAX_RASA_TEXT:
-        return text
-    parts = split_text(text, MAX_RASA_TEXT)
-    return parts[0] if parts else text
 
 
 @contextlib.asynccontextmanager
@@ -92,12 +82,9 @@ async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, A
             await send_text(bot, worker.chat_id, text, reply_markup=markup)
 
     for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and "handoff" in custom:
-            request = custom.get("handoff")
-            handoff_request = request if isinstance(request, dict) else {}
-        elif custom is not None:
-            log.info("Ignoring a custom payload the front end does not know: %r", custom)
+        request = replies_shape.handoff_request(reply)
+        if request is not None:
+            handoff_request = request
         if reply.get("text"):
             pending.append(str(reply["text"]))
         button_specs = reply.get("buttons") or reply.get("quick_replies")

@@ -26,7 +26,9 @@ __all__ = [
     "Ticket",
     "TicketAlreadyOpen",
     "by_ops_message",
+    "advance_mirror",
     "by_thread",
+    "claim_mirror",
     "close",
     "conversations_on",
     "create",
@@ -36,11 +38,13 @@ __all__ = [
     "live_for_user",
     "mark_answered",
     "mark_posted",
+    "mirror_cursor",
     "open_count",
     "open_for_user",
     "pending_resumes",
     "record_activity",
     "record_post",
+    "release_mirror",
     "remember_message",
     "sender_for",
     "update_seen",
@@ -317,3 +321,63 @@ def forget_before(db: Database, before: datetime) -> dict[str, int]:
         mapping = db.execute(f"DELETE FROM tg_message_map WHERE ticket_id {gone}").rowcount
         mapping += db.execute(f"DELETE FROM tg_ticket_posts WHERE ticket_id {gone}").rowcount
     return {"activity": activity, "updates": updates, "mappings": mapping}
+
+
+# --- tickets of other channels shown in the operators' chat (WeChat) ------------------------
+#: A placeholder post (ops_chat_id 0) older than this belongs to a front end that died
+#: while posting: another may post the ticket.
+MIRROR_CLAIM_STALE = timedelta(minutes=5)
+
+
+@retrying
+def claim_mirror(db: Database, ticket_id: int, when: datetime) -> bool:
+    """Take the posting of another channel's ticket in the operators' chat: a placeholder
+    row only one Telegram front end can insert (or take over when it went stale)."""
+    inserted = db.scalar(
+        "INSERT INTO tg_ticket_posts (ticket_id, ops_chat_id, created_at) VALUES (:id, 0, :when) "
+        "ON CONFLICT DO NOTHING RETURNING ticket_id",
+        {"id": int(ticket_id), "when": when.isoformat()},
+    )
+    if inserted is not None:
+        return True
+    taken = db.execute(
+        "UPDATE tg_ticket_posts SET created_at = :when WHERE ticket_id = :id AND ops_chat_id = 0 "
+        "AND created_at < :stale",
+        {"id": int(ticket_id), "when": when.isoformat(), "stale": (when - MIRROR_CLAIM_STALE).isoformat()},
+    )
+    return taken.rowcount == 1
+
+
+@retrying
+def release_mirror(db: Database, ticket_id: int) -> None:
+    """Posting failed: drop the placeholder, so the next round tries again."""
+    db.execute("DELETE FROM tg_ticket_posts WHERE ticket_id = :id AND ops_chat_id = 0", {"id": int(ticket_id)})
+
+
+def _mirror_key(ticket_id: int) -> str:
+    return f"mirror:{int(ticket_id)}"
+
+
+@retrying
+def mirror_cursor(db: Database, ticket_id: int) -> int:
+    """The last message of the ticket's conversation shown in the operators' chat."""
+    value = db.scalar("SELECT value FROM tg_meta WHERE key = :k", {"k": _mirror_key(ticket_id)})
+    return int(value) if value else 0
+
+
+@retrying
+def advance_mirror(db: Database, ticket_id: int, old: int, new: int) -> bool:
+    """Move the cursor from ``old`` to ``new``; False if another front end moved it first
+    (then it shows those messages, not this one)."""
+    key = _mirror_key(ticket_id)
+    if old == 0:
+        inserted = db.scalar(
+            "INSERT INTO tg_meta (key, value) VALUES (:k, :v) ON CONFLICT DO NOTHING RETURNING key",
+            {"k": key, "v": str(new)},
+        )
+        if inserted is not None:
+            return True
+    result = db.execute(
+        "UPDATE tg_meta SET value = :new WHERE key = :k AND value = :old", {"k": key, "new": str(new), "old": str(old)}
+    )
+    return result.rowcount == 1

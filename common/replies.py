@@ -9,12 +9,15 @@ of the same form and length. A button's payload is a Rasa intent payload
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from common import texts
 
 Button = texts.Button
+
+log = logging.getLogger(__name__)
 
 # Telegram shows at most a few dozen characters on a button; keep titles readable.
 MAX_BUTTON_TITLE = 24
@@ -75,3 +78,16 @@ def dedupe(items: Iterable[Button]) -> list[Button]:
 def lines(items: Iterable[str]) -> str:
     """One message from several lines, leaving out the empty ones."""
     return "\n".join(item for item in items if item)
+
+
+def handoff_request(reply: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``handoff`` custom payload of one Rasa reply (``action_handoff``'s signal to the
+    front end), ``{}`` when it carries no details; None for any other reply. Every front
+    end reads the signal the same way."""
+    custom = reply.get("custom")
+    if isinstance(custom, dict) and "handoff" in custom:
+        request = custom.get("handoff")
+        return request if isinstance(request, dict) else {}
+    if custom is not None:
+        log.info("Ignoring a custom payload the front ends do not know: %r", custom)
+    return None

@@ -27,6 +27,7 @@ DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_STAFFED_HOURS = "09:00-17:30"
 DEFAULT_BENCH_CACHE = Path(tempfile.gettempdir()) / "uh-bench-cache"
 DEFAULT_RETENTION_DAYS = 180
+DEFAULT_WECHAT_API_BASE_URL = "https://api.weixin.qq.com/cgi-bin/"
 #: The schemes UH_DATABASE_URL may have (SQLAlchemy's names for PostgreSQL with psycopg2).
 DATABASE_SCHEMES = ("postgresql://", "postgresql+psycopg2://")
 
@@ -46,6 +47,31 @@ class TelegramSettings:
     webhook_secret: str | None = None
     operator_chat_id: int | None = None
     staff_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    """The WeChat Official Account front end (``wechat/``, its own process)."""
+
+    #: ``WECHAT_TOKEN``: the Token filled in on the platform; None: the front end is off.
+    token: str | None = None
+    app_id: str | None = None
+    app_secret: str | None = None
+    #: ``WECHAT_AES_KEY``: the 43-character EncodingAESKey; None: plaintext mode.
+    aes_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8088
+    api_base_url: str = DEFAULT_WECHAT_API_BASE_URL
+    #: ``WECHAT_TEMPLATE_ID``: the template message for notifications outside the 48-hour
+    #: window; None: such notifications wait for the worker's next message.
+    template_id: str | None = None
+    #: ``WECHAT_REPLY_SECONDS``: how long to wait for Rasa before answering ``success`` and
+    #: sending the answer as a customer-service message (WeChat gives up after 5 s).
+    reply_seconds: float = 4.0
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,7 @@ class Settings:
     bench_cache: Path = DEFAULT_BENCH_CACHE
     # Front ends
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    wechat: WeChatSettings = field(default_factory=WeChatSettings)
     staffed_hours: str = DEFAULT_STAFFED_HOURS
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     # Stores
@@ -318,6 +345,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             operator_chat_id=_chat_id(env, "TELEGRAM_OPERATOR_CHAT_ID"),
             staff_ids=_id_set(env, "TELEGRAM_STAFF_IDS"),
         ),
+        wechat=_wechat(env),
         staffed_hours=_text(env, "STAFFED_HOURS") or DEFAULT_STAFFED_HOURS,
         console=_console(env),
         database_url=_database_url(env, "UH_DATABASE_URL"),
@@ -334,6 +362,29 @@ def _words(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple
     if value is None:
         return default
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+
+
+def _wechat(env: Mapping[str, str]) -> WeChatSettings:
+    aes_key = _text(env, "WECHAT_AES_KEY")
+    if aes_key is not None and len(aes_key) != 43:
+        raise SettingsError("WECHAT_AES_KEY 必须是公众号后台生成的 43 位 EncodingAESKey（明文模式请留空）")
+    base = _text(env, "WECHAT_API_BASE_URL") or DEFAULT_WECHAT_API_BASE_URL
+    wechat = WeChatSettings(
+        token=_text(env, "WECHAT_TOKEN"),
+        app_id=_text(env, "WECHAT_APP_ID"),
+        app_secret=_text(env, "WECHAT_APP_SECRET"),
+        aes_key=aes_key,
+        host=_text(env, "WECHAT_LISTEN") or "127.0.0.1",
+        port=_int(env, "WECHAT_PORT", 8088),
+        api_base_url=base if base.endswith("/") else base + "/",
+        template_id=_text(env, "WECHAT_TEMPLATE_ID"),
+        reply_seconds=_float(env, "WECHAT_REPLY_SECONDS", 4.0),
+    )
+    if not 0 < wechat.reply_seconds < 5:
+        raise SettingsError("WECHAT_REPLY_SECONDS 必须大于 0、小于 5（微信 5 秒内收不到回复就会重试）")
+    if wechat.enabled and aes_key and not wechat.app_id:
+        raise SettingsError("安全模式（WECHAT_AES_KEY）需要同时设置 WECHAT_APP_ID")
+    return wechat
 
 
 def _console(env: Mapping[str, str]) -> ConsoleSettings:

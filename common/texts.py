@@ -700,3 +700,65 @@ EXPORT_INTRO = (
     "其中包括：登记信息、课程报名与候补、读书团队、补贴申请和审核意见、发给您的通知、转人工的对话记录，"
     "以及您与小助手的对话。未能回答的问题只按匿名方式统计，不能对应到您，因此不在其中。"
 )
+
+
+# ---------------------------------------------------------------- WeChat Official Account (wechat/)
+# What the WeChat front end says by itself. A WeChat text has no buttons: options are
+# numbered and the worker types the number; "结束人工" replaces Telegram's /cancel.
+WX_WELCOME = (
+    "您好，欢迎关注！我是工会小助手 🤝\n"
+    "可以问我补贴政策、课程培训、读书活动，也能帮您报名、申请补贴，例如：\n"
+    "· 职工疗休养补贴怎么申请\n"
+    "· 有哪些免费课程\n"
+    "· 我要报名读书会\n"
+    "发“我的报名”查看您的报名和申请，发“转人工”找工作人员。"
+)
+#: A voice message WeChat could not transcribe (speech recognition off, or it heard nothing).
+WX_VOICE_UNREADABLE = "抱歉，没听清您的语音。请直接打字告诉我您的问题，或发“转人工”找工作人员。"
+#: Images, stickers, video, location, links, files: what the assistant can do instead.
+WX_UNSUPPORTED = {
+    "image": "图片",
+    "video": "视频",
+    "shortvideo": "视频",
+    "location": "位置",
+    "link": "链接",
+    "file": "文件",
+}
+WX_UNSUPPORTED_REPLY = (
+    "收到您的{kind}，不过小助手目前只能看懂文字。请用文字描述您的问题（补贴、课程、读书活动、报名都可以问），"
+    "或发“转人工”找工作人员。"
+)
+WX_STICKER_REPLY = "😊 收到！有什么可以帮您？可以问我补贴、课程、读书活动，或发“转人工”找工作人员。"
+#: Under a reply with options (WeChat text has no buttons).
+WX_OPTIONS_HINT = "回复数字即可选择"
+WX_OPTION_LINE = "{number}. {title}"
+#: The words that end a hand-off on WeChat (Telegram's /cancel works too).
+WX_END_HANDOFF_WORDS = ("结束人工", "/cancel", "退出人工", "返回小助手")
+WX_HANDOFF_STAFFED = "您可以直接在这里留言，工作人员会尽快回复。发送“结束人工”可回到小助手。"
+WX_HANDOFF_UNSTAFFED = (
+    "现在是非工作时间（工作时间：{hours}），工作人员将于{next_start}起回复您。"
+    "您可以先把问题留在这里。发送“结束人工”可回到小助手。"
+)
+WX_HANDOFF_ALREADY_OPEN = "您已经在人工服务中了，请直接留言，工作人员会在这里回复您。发送“结束人工”可回到小助手。"
+WX_HANDOFF_CLOSED_BY_WORKER = "已结束人工服务，您回到了小助手。有问题可以直接问我。"
+WX_HANDOFF_CLOSED_BY_OPERATOR = "工作人员已结束本次人工服务，感谢您的耐心。您可以继续向小助手提问。"
+#: What a worker's display name is in a ticket: WeChat gives no name without extra rights.
+WX_WORKER_NAME = "微信用户{tail}"
+#: What the operators read (ticket note, Telegram group, console inbox) when a reply could
+#: not reach a WeChat worker.
+WX_REPLY_OUTSIDE_WINDOW = (
+    "⚠️ 这条回复没能发给微信用户：对方最后一次发消息是在 {last}，已超过微信规定的 48 小时客服消息时限"
+    "（公众号只能在用户发消息后 48 小时内回复）。对方下次发消息后才能再回复，或请用其他方式（电话等）联系。"
+    "回复原文：{text}"
+)
+WX_REPLY_UNSUBSCRIBED = "⚠️ 这条回复没能发给微信用户：对方已取消关注公众号。回复原文：{text}"
+WX_REPLY_FAILED = "⚠️ 这条回复没能发给微信用户（{error}）。回复原文：{text}"
+WX_NEVER = "（没有记录）"
+#: A template message (a notification outside the 48-hour window), its fields.
+WX_TEMPLATE_TITLE = "工会小助手通知"
+WX_TEMPLATE_REMARK = "详情请在公众号里发“我的报名”查看。"
+#: The custom menu ``python -m wechat menu`` sets (names of at most 4 characters show whole).
+WX_MENU_ASK = "问小助手"
+WX_MENU_HELP = "帮助"
+WX_MENU_SET = "自定义菜单已更新，手机上重新进入公众号即可看到（最多可能要等 5 分钟）。"
+WX_MENU_FAILED = "自定义菜单没能更新：{error}"

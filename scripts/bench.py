@@ -459,6 +459,76 @@ def measure_telegram(system: System, root: Path) -> dict[str, Any]:
         front.stop()
 
 
+def measure_wechat(system: System, root: Path) -> dict[str, Any]:
+    """``python -m wechat`` on a free port: signed plaintext callbacks posted as the WeChat
+    servers do; the passive reply's latency (callback in → XML out, Rasa included) and the
+    front end's resident memory. No API calls are needed (AppID unset: passive replies only)."""
+    import subprocess
+
+    import httpx
+    from wechatpy import parse_message
+    from wechatpy.utils import WeChatSigner
+
+    from scripts.scale_services import free_port
+
+    port, token = free_port(), "bench-token"
+    env = system.stack.environment()
+    env.update({"WECHAT_TOKEN": token, "WECHAT_PORT": str(port), "UH_DATA_DIR": str(root / "wechat")})
+    for name in ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_AES_KEY", "TELEGRAM_TOKEN"):
+        env.pop(name, None)
+    (root / "wechat").mkdir(parents=True, exist_ok=True)
+    log_file = open(root / "wechat" / "wechat.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wechat"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/wechat"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                return {"rss": None, "reason": "the WeChat front end did not start"}
+            time.sleep(0.2)
+        times, replies = [], []
+        questions = [OUR_TURN, "匠心工坊是什么", "读书节什么时候", "你好", OUR_TURN]
+        for i, q in enumerate(questions):
+            stamp, nonce = str(1_763_258_400 + i), f"n{i}"
+            signer = WeChatSigner()
+            signer.add_data(token, stamp, nonce)
+            xml = (
+                f"<xml><ToUserName>gh_bench</ToUserName><FromUserName>oBENCH{i:022d}</FromUserName>"
+                f"<CreateTime>{stamp}</CreateTime><MsgType>text</MsgType><Content><![CDATA[{q}]]></Content>"
+                f"<MsgId>{880000 + i}</MsgId></xml>"
+            )
+            started = time.perf_counter()
+            response = httpx.post(
+                url,
+                params={"signature": signer.signature, "timestamp": stamp, "nonce": nonce},
+                content=xml.encode(),
+                timeout=10,
+            )
+            times.append(time.perf_counter() - started)
+            body = response.text
+            replies.append(getattr(parse_message(body), "content", "") if body.startswith("<xml") else body)
+        time.sleep(0.5)
+        rss, _ = infra.tree_rss_mb(proc.pid)
+        ok = OUR_TURN_FACT in str(replies[0])
+        return {"rss": rss, "passive_ms": [t * 1000 for t in times], "answer_ok": ok, "reason": ""}
+    except Exception as exc:  # noqa: BLE001 - reported as n/a with the reason
+        return {"rss": None, "reason": f"front end failed: {exc!r}"[:200]}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log_file.close()
+
+
 def rapidfuzz_scan(n: int, queries: int, max_seconds: float) -> dict[str, float]:
     """Baseline for the knowledge search: rapidfuzz WRatio over every synthetic question."""
     from rapidfuzz import fuzz, process
@@ -648,6 +718,16 @@ def build_report(r: dict[str, Any], systems: list[System], plan: Plan) -> str:
         add("Telegram round trip via fake Bot API, p50 (ms, 5 messages)", "—", [fmt(load.percentile(rt, 0.5)), *blank])
     else:
         add("Resident memory, Telegram front end (MiB)", "—", [f"n/a ({tg.get('reason', 'not measured')})", *blank])
+    wx = r.get("wechat") or {}
+    if wx.get("rss") is not None:
+        add("Resident memory, WeChat front end (MiB)", "—", [fmt(wx["rss"]), *blank])
+        add(
+            "WeChat passive reply, callback to XML, p50 (ms, 5 messages; WeChat's limit 5000)",
+            "—",
+            [fmt(load.percentile(wx.get("passive_ms") or [], 0.5)), *blank],
+        )
+    else:
+        add("Resident memory, WeChat front end (MiB)", "—", [f"n/a ({wx.get('reason', 'not measured')})", *blank])
     tr = r.get("training") or {}
     base_train = tr.get("stock_s")
     base_txt = fmt(base_train, 0, " s") + (f" (cached, trained {tr.get('stock_at')})" if tr.get("stock_cached") else "")
@@ -932,6 +1012,8 @@ def main(argv: list[str] | None = None) -> int:
             if ours:
                 log("Telegram front end")
                 r["telegram"] = measure_telegram(ours[0], root)
+                log("WeChat front end")
+                r["wechat"] = measure_wechat(ours[0], root)
     finally:
         for s in systems:
             s.stack.stop()

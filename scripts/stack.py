@@ -338,10 +338,37 @@ def _get_ok(url: str) -> bool:
         return False
 
 
-def _front_end_command(settings: Settings) -> list[str]:
+def _front_end_commands(settings: Settings) -> list[list[str]]:
+    """Telegram when ``TELEGRAM_TOKEN`` is set, WeChat when ``WECHAT_TOKEN`` is (both, side
+    by side, when both are); the terminal chat when neither is."""
+    commands = []
     if settings.telegram.token:
-        return [sys.executable, "-m", "bot"]
-    return [sys.executable, "-m", "bot.local_chat"]
+        commands.append([sys.executable, "-m", "bot"])
+    if settings.wechat.enabled:
+        commands.append([sys.executable, "-m", "wechat"])
+    return commands or [[sys.executable, "-m", "bot.local_chat"]]
+
+
+def _run_front_ends(commands: list[list[str]], env: dict[str, str]) -> int:
+    """Start every front end; when one exits, stop the others and return its code."""
+    procs = [subprocess.Popen(command, cwd=REPO, env=env) for command in commands]
+    try:
+        if len(procs) == 1:
+            return procs[0].wait()
+        while True:
+            for proc in procs:
+                code = proc.poll()
+                if code is not None:
+                    return code
+            time.sleep(1)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def load_dotenv(path: Path = REPO / ".env", environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -396,8 +423,13 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{name}意外退出（{proc.returncode}），请查看 {stack.log_dir}", flush=True)
                         return 1
                 time.sleep(1)
-        front = subprocess.Popen(_front_end_command(settings), cwd=REPO, env=stack.environment())
-        return front.wait()
+        if settings.wechat.enabled:
+            print(
+                f"微信公众号前端：http://{settings.wechat.host}:{settings.wechat.port}/wechat"
+                "（在反向代理后面用 HTTPS 对外）",
+                flush=True,
+            )
+        return _run_front_ends(_front_end_commands(settings), stack.environment())
     except KeyboardInterrupt:
         return 0
     finally:
