@@ -166,8 +166,9 @@ def decide_application(
         )
         bump(db, "applications.by_status", current.status, -1)
         bump(db, "applications.by_status", status)
-        row = db.one("SELECT * FROM applications WHERE application_no = :n", {"n": number})
-        updated = Application.from_row(row)
+        updated = Application.from_row(
+            db.one("SELECT * FROM applications WHERE application_no = :n", {"n": number}) or {}
+        )
         insert_notification(
             db, current.sender_id, application_text(updated), kind="application", ref=number, stamp=stamp
         )
@@ -194,7 +195,8 @@ def list_applications_for_office(
 ) -> list[Application]:
     """Staff's queue: applications filed from ``since`` to ``until`` (``YYYY-MM-DD``,
     inclusive), in one status and/or of the model-worker class, oldest first."""
-    where, params = ["1 = 1"], {"limit": int(limit)}  # type: dict[str, object]
+    where: list[str] = ["1 = 1"]
+    params: dict[str, object] = {"limit": int(limit)}
     if status:
         where.append("status = :status")
         params["status"] = status
