@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from common import settings
+from common.clock import parse_moment
 from common.database import Database
 from console.models import AuditEntry
 from handoff import (
@@ -26,6 +27,7 @@ from handoff import (
     live_ticket,
     mark_posted,
     open_handoff,
+    reply_if_open,
     request_ticket,
     ticket_messages,
 )
@@ -40,6 +42,7 @@ from registry import (
     save_worker,
     waitlist,
 )
+from tests.console.conftest import CONSOLE_TODAY
 
 PLC = "jxgf_plc"
 FORM = dict(
@@ -231,9 +234,6 @@ def test_queue_filters_and_batch_approve_after_confirmation(client_for, reg: Dat
 
 
 def _ticket(hand: Database, sender: str, *, staffed: bool = True, minutes: int = 0):
-    from common.clock import parse_moment
-    from tests.console.conftest import CONSOLE_TODAY
-
     at = parse_moment(CONSOLE_TODAY) - timedelta(minutes=minutes)
     ticket = request_ticket(
         hand,
@@ -322,11 +322,6 @@ def test_dashboard_draws_the_period(client_for, reg: Database, hand: Database) -
     _full_plc(reg, seats=1, people=2)
     _application(reg, 5)
     ticket = _ticket(hand, "tg-8", minutes=10)
-    from handoff import reply_if_open
-
-    from common.clock import parse_moment
-    from tests.console.conftest import CONSOLE_TODAY
-
     replied = parse_moment(CONSOLE_TODAY) + timedelta(minutes=1)  # 11 minutes after the request
     reply_if_open(hand, ticket.id, "好的", author="console:x", now=replied, source="t")
     page = client_for("staff").get("/dashboard/").content.decode()
@@ -342,7 +337,7 @@ def test_dashboard_draws_the_period(client_for, reg: Database, hand: Database) -
 class _Rasa(BaseHTTPRequestHandler):
     received: list[tuple[str, dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Rasa.received.append((self.path, body))
         self.send_response(200)
