@@ -17,6 +17,7 @@ from console import audit, office, service
 from console.roles import STAFF, role_required
 from knowledge import editing
 from registry import (
+    Enrollment,
     RosterEntry,
     get_enrollment,
     office_cancel_enrollment,
@@ -72,20 +73,26 @@ def course_roster(request: HttpRequest, course_id: str) -> HttpResponse:
     return _roster_page(request, _course_or_404(course_id))
 
 
+def _posted_enrollment(request: HttpRequest, course_id: str) -> Enrollment | None:
+    """The enrollment of this course the form names (None, said on the page, otherwise)."""
+    with office.registry_db() as db:
+        found = get_enrollment(db, (request.POST.get("enrollment") or "")[:40])
+    if found is None or found.course_id != course_id:
+        messages.error(request, "没有找到这条报名记录（可能刚被取消或删除）。")
+        return None
+    return found
+
+
 @role_required(STAFF)
 def reveal_phone(request: HttpRequest, course_id: str) -> HttpResponse:
     """POST only: the page again with one worker's full number, and an audit entry."""
     course = _course_or_404(course_id)
-    if request.method != "POST":
+    found = _posted_enrollment(request, course_id) if request.method == "POST" else None
+    if found is None:
         return redirect("course_roster", course_id=course_id)
-    number = (request.POST.get("enrollment") or "")[:40]
-    with office.registry_db() as db:
-        found = get_enrollment(db, number)
-    if found is None or found.course_id != course_id:
-        messages.error(request, "没有找到这条报名记录（可能刚被取消或删除）。")
-        return redirect("course_roster", course_id=course_id)
+    number = found.enrollment_no
     audit.record(request, "phone_shown", f"查看 {course.name} 报名 {number} 的完整手机号", target=number)
-    return _roster_page(request, course, shown=found.enrollment_no)
+    return _roster_page(request, course, shown=number)
 
 
 @role_required(STAFF)
@@ -93,17 +100,16 @@ def cancel_enrollment(request: HttpRequest, course_id: str) -> HttpResponse:
     course = _course_or_404(course_id)
     if request.method != "POST":
         return redirect("course_roster", course_id=course_id)
-    number = (request.POST.get("enrollment") or "")[:40]
     reason = " ".join((request.POST.get("reason") or "").split())[:MAX_REASON]
     if not reason:
         messages.error(request, "请写明取消原因（会告诉职工本人）。这次没有取消。")
         return redirect("course_roster", course_id=course_id)
+    found = _posted_enrollment(request, course_id)
+    if found is None:
+        return redirect("course_roster", course_id=course_id)
+    number = found.enrollment_no
     with office.registry_db() as db:
-        found = get_enrollment(db, number)
-        if found is None or found.course_id != course_id:
-            messages.error(request, "没有找到这条报名记录。")
-            return redirect("course_roster", course_id=course_id)
-        result = office_cancel_enrollment(db, number, reason, clock=office.service.config().clock)
+        result = office_cancel_enrollment(db, number, reason, clock=service.config().clock)
     if result.status == "already_cancelled":
         messages.info(request, f"报名 {number} 已经取消过了（可能职工本人刚刚取消），没有重复处理。")
     elif result.status != "cancelled":

@@ -8,6 +8,7 @@ Each step leaves a screenshot in the test's folder; on failure they are also cop
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from scripts.stack import Stack
+from tests.actions.helpers import APPLICATION
 from tests.console.chromium import CHROMEDRIVER, CHROMIUM, missing
 from tests.console.files import ARTICLE_TITLE, UNCOVERED_FACT, UNCOVERED_QUESTION, article_bytes
 from tests.support import REPO, RestChat, free_port, stack_on_free_ports
@@ -123,6 +125,25 @@ def wait_for(condition: Callable[[], object], what: str, deadline_s: float = DEA
         time.sleep(0.2)
 
 
+def page_text(browser) -> str:
+    """The page's text; empty while the browser is between two pages."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return browser.find_element(By.TAG_NAME, "body").text
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
+def fill_in(browser, name: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    element = browser.find_element(By.NAME, name)
+    element.clear()
+    element.send_keys(text)
+
+
 def ask_until(chat: RestChat, question: str, done: Callable[[str], bool], deadline_s: float = DEADLINE_S) -> str:
     deadline = time.monotonic() + deadline_s
     while True:
@@ -133,7 +154,6 @@ def ask_until(chat: RestChat, question: str, done: Callable[[str], bool], deadli
 
 
 def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path) -> None:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     base = console.console_url
@@ -142,17 +162,8 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
     original_faq = faq.read_text(encoding="utf-8")
     chat = RestChat(console.rasa_url, f"browser-{uuid.uuid4().hex[:8]}")
 
-    def page() -> str:
-        """The page's text; empty while the browser is between two pages."""
-        try:
-            return browser.find_element(By.TAG_NAME, "body").text
-        except (StaleElementReferenceException, NoSuchElementException):
-            return ""
-
-    def fill(name: str, text: str) -> None:
-        element = browser.find_element(By.NAME, name)
-        element.clear()
-        element.send_keys(text)
+    page = functools.partial(page_text, browser)
+    fill = functools.partial(fill_in, browser)
 
     try:
         # 1. log in
@@ -241,7 +252,6 @@ def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_pa
     """Issue #15's browser steps: approve an application and the REST channel's "我的申请"
     shows it approved; answer a ticket of a REST-channel worker from the inbox and the reply
     is queued for that worker's channel; export a roster whose CSV has the right Chinese."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     from common.clock import default_clock
@@ -255,30 +265,14 @@ def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_pa
     reg = open_registry(console.data / "registry.db")
     hand = open_handoff(console.data / "handoff.db")
 
-    def page() -> str:
-        try:
-            return browser.find_element(By.TAG_NAME, "body").text
-        except (StaleElementReferenceException, NoSuchElementException):
-            return ""
-
-    def fill(name: str, text: str) -> None:
-        element = browser.find_element(By.NAME, name)
-        element.clear()
-        element.send_keys(text)
+    page = functools.partial(page_text, browser)
+    fill = functools.partial(fill_in, browser)
 
     try:
         # What the worker did in chat earlier: registered, applied, signed up, asked for a person.
         save_worker(reg, sender, name="陈晓红", phone="13955556666", employer="宁波港集团", district="北仑区")
-        number = create_application(
-            reg,
-            sender,
-            name="陈晓红",
-            phone="13955556666",
-            school="宁波大学",
-            programme="会计学",
-            graduation_date="2024年6月",
-            certificate_no="106471202405007777",
-        ).number
+        form = {**APPLICATION, "name": "陈晓红", "phone": "13955556666", "certificate_no": "106471202405007777"}
+        number = create_application(reg, sender, **form).number
         enroll(reg, sender, "jxgf_plc", "PLC编程入门", 30)
         now = default_clock().now()
         ticket = request_ticket(

@@ -42,17 +42,10 @@ from registry import (
     save_worker,
     waitlist,
 )
+from tests.actions.helpers import APPLICATION as FORM
 from tests.console.conftest import CONSOLE_TODAY
 
 PLC = "jxgf_plc"
-FORM = dict(
-    name="张三",
-    phone="13812345678",
-    school="宁波大学",
-    programme="机械设计制造及其自动化",
-    graduation_date="2024年6月",
-    certificate_no="106471202405001234",
-)
 
 
 @pytest.fixture

@@ -28,16 +28,8 @@ from registry import (
     set_course_capacity,
     waitlist,
 )
+from tests.actions.helpers import APPLICATION as FORM
 from tests.registry.helpers import phone_for, register
-
-FORM = dict(
-    name="张三",
-    phone="138 1234 5678",
-    school="宁波大学",
-    programme="机械设计制造及其自动化",
-    graduation_date="2024年6月",
-    certificate_no="1064 7120 2405 0012 34",
-)
 
 
 def _full_course(db: Database) -> list[str]:
@@ -99,7 +91,7 @@ def test_the_queue_filters_by_status_date_and_model_worker_class(db: Database, c
     a = create_application(db, "tg-1", **FORM, model_worker_class=True, clock=clock).number  # type: ignore[arg-type]
     clock.advance(days=2)
     day2 = clock.now().date().isoformat()
-    b = create_application(db, "tg-2", **{**FORM, "certificate_no": "1064 7120 2405 0099 99"}, clock=clock).number  # type: ignore[arg-type]
+    b = create_application(db, "tg-2", **{**FORM, "certificate_no": "106471202405009999"}, clock=clock).number  # type: ignore[arg-type]
     assert [x.application_no for x in list_applications_for_office(db, model_worker_class=True)] == [a]
     assert [x.application_no for x in list_applications_for_office(db, since=day2)] == [b]
     assert [x.application_no for x in list_applications_for_office(db, until=day2, status="pending")] == [a, b]
