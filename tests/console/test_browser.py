@@ -114,6 +114,14 @@ class Steps:
         self.driver.save_screenshot(str(path))
         return path
 
+    def keep(self, name: str) -> None:
+        """On failure: the failing screen, and every step's copied to ``results/<name>/``."""
+        self.shot("failure")
+        kept = REPO / "results" / name
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(self.folder, kept)
+        print(f"screenshots of every step: {kept}")
+
 
 def wait_for(condition: Callable[[], object], what: str, deadline_s: float = DEADLINE_S) -> object:
     deadline = time.monotonic() + deadline_s
@@ -233,11 +241,7 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
         steps.shot("restored")
         ask_until(chat, QUESTION, lambda r: "9:00-21:00" in r)
     except BaseException:
-        steps.shot("failure")
-        keep = REPO / "results" / "console-browser"
-        shutil.rmtree(keep, ignore_errors=True)
-        shutil.copytree(steps.folder, keep)
-        print(f"screenshots of every step: {keep}")
+        steps.keep("console-browser")
         raise
     finally:
         faq.write_text(original_faq, encoding="utf-8")
@@ -330,11 +334,7 @@ def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_pa
         assert text.startswith("名单,序号,报名号,姓名,手机号") and "陈晓红" in text and "13955556666" in text
         steps.shot("roster")
     except BaseException:
-        steps.shot("failure")
-        keep = REPO / "results" / "console-office-browser"
-        shutil.rmtree(keep, ignore_errors=True)
-        shutil.copytree(steps.folder, keep)
-        print(f"screenshots of every step: {keep}")
+        steps.keep("console-office-browser")
         raise
     finally:
         reg.close()
