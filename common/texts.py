@@ -700,3 +700,10 @@ EXPORT_INTRO = (
     "其中包括：登记信息、课程报名与候补、读书团队、补贴申请和审核意见、发给您的通知、转人工的对话记录，"
     "以及您与小助手的对话。未能回答的问题只按匿名方式统计，不能对应到您，因此不在其中。"
 )
+
+
+# ---------------------------------------------------------------- the staff console's inbox (issue #15)
+# What the Telegram operators read in a ticket's topic when a colleague answered or closed
+# it in the web console (bot/handoff.mirror_console_action).
+CONSOLE_REPLY_OPS = "💻 {author}（在后台回复）：\n{text}"
+CONSOLE_CLOSED_BY = "{author}，在后台"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from common.database import Database, retrying
 from handoff.messages import add_message, queue_for_worker
@@ -44,10 +45,20 @@ class WebReply:
 
 
 @retrying
-def reply_if_open(db: Database, ticket_id: int, text: str, *, author: str, now: datetime, source: str) -> WebReply:
+def reply_if_open(
+    db: Database,
+    ticket_id: int,
+    text: str,
+    *,
+    author: str,
+    now: datetime,
+    source: str,
+    payload: dict[str, Any] | None = None,
+) -> WebReply:
     """An operator's reply from the console, stored and queued only while the ticket is
     open (under its row lock, so a close in Telegram at the same moment wins or loses
-    cleanly), and the ticket marked answered on its first reply."""
+    cleanly), and the ticket marked answered on its first reply. ``payload``: for the
+    worker's front end (the console's ``{"mirror": "console", …}``)."""
     with db.transaction():
         if not db.lock_row("handoff_tickets", "id", int(ticket_id)):
             return WebReply("not_open")
@@ -57,7 +68,7 @@ def reply_if_open(db: Database, ticket_id: int, text: str, *, author: str, now: 
         message_id = add_message(db, ticket.id, "to_worker", text, now=now, author=author, source=source)
         if message_id is None:
             return WebReply("duplicate", ticket)
-        outbox_id = queue_for_worker(db, ticket, kind="operator_reply", text=text, now=now)
+        outbox_id = queue_for_worker(db, ticket, kind="operator_reply", text=text, now=now, payload=payload)
         db.execute(
             "UPDATE handoff_tickets SET answered_at = :now WHERE id = :id AND answered_at IS NULL",
             {"now": now.isoformat(), "id": ticket.id},

@@ -103,6 +103,12 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     )
 
 
+def _mirror(request: HttpRequest) -> dict[str, str]:
+    """For the worker's front end: show this in the operators' chat too, under this name."""
+    profile = getattr(request.user, "profile", None)
+    return {"mirror": "console", "author": getattr(profile, "display_name", "") or request.user.get_username()}
+
+
 @role_required(OPERATOR)
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if request.method != "POST":
@@ -115,7 +121,9 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     # The form's nonce makes a double-sent form one reply (the store keeps one per source).
     source = f"console:{request.user.pk}:{ticket_id}:{(request.POST.get('nonce') or '')[:20]}"
     with office.handoff_db() as db:
-        result = reply_if_open(db, ticket_id, text, author=f"console:{name}", now=office.now(), source=source)
+        result = reply_if_open(
+            db, ticket_id, text, author=f"console:{name}", now=office.now(), source=source, payload=_mirror(request)
+        )
     if result.status == "not_open":
         messages.error(request, "这个工单已经关闭（可能同事刚在 Telegram 里关闭了），回复没有发出。")
     elif result.status == "duplicate":
@@ -133,7 +141,12 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
     name = request.user.get_username()
     with office.handoff_db() as db:
         closed = close_ticket(
-            db, ticket_id, closed_by=f"console:{name}", now=office.now(), notice=texts.HANDOFF_CLOSED_BY_OPERATOR
+            db,
+            ticket_id,
+            closed_by=f"console:{name}",
+            now=office.now(),
+            notice=texts.HANDOFF_CLOSED_BY_OPERATOR,
+            payload=_mirror(request),
         )
     if closed is None:
         messages.info(request, f"工单 #{ticket_id} 已经关闭了（可能同事刚刚关闭），没有重复处理。")
