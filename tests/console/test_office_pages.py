@@ -388,3 +388,36 @@ def test_delete_while_rasa_is_down_says_the_conversation_is_left(client_for, reg
     page = client_for("admin").post("/workers/tg-7000/delete/", {"basis": "书面申请", "confirm": "yes"}, follow=True)
     assert "对话记录这次没能删除" in page.content.decode()
     assert not roster(reg, PLC)
+
+
+# ---------------------------------------------------------------- every page, every role
+
+OFFICE_PAGES = {
+    "/courses/": "staff",
+    f"/courses/{PLC}/": "staff",
+    f"/courses/{PLC}/roster.csv": "staff",
+    "/applications/": "staff",
+    "/dashboard/": "staff",
+    "/inbox/": "operator",
+    "/inbox/?state=closed": "operator",
+    "/workers/": "admin",
+}
+
+
+@pytest.mark.parametrize("role", ["admin", "staff", "operator", ""])
+def test_each_office_page_checks_the_role(client_for, env: Path, role: str) -> None:
+    client = client_for(*([role] if role else []))
+    for url, needed in OFFICE_PAGES.items():
+        allowed = role == "admin" or role == needed
+        assert client.get(url).status_code == (200 if allowed else 403), (role, url)
+    home = client.get("/").content.decode()
+    assert ("份补贴申请待审核" in home) == (role in ("admin", "staff"))
+    assert ("个工单待处理" in home) == (role in ("admin", "operator"))
+
+
+def test_logged_out_office_pages_go_to_login(db: None) -> None:
+    from django.test import Client
+
+    for url in OFFICE_PAGES:
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/?next="), url
