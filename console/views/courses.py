@@ -27,6 +27,12 @@ from registry import (
 )
 
 MAX_REASON = 200
+#: A cell starting with one of these is a formula to Excel: written with a leading "'".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _course_or_404(course_id: str) -> office.CourseRow:
@@ -213,15 +219,18 @@ def roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
         for i, e in enumerate(entries, 1):
             out.writerow(
                 [
-                    label,
-                    i,
-                    e.enrollment.enrollment_no,
-                    e.name or "",
-                    e.phone or "",
-                    e.employer or "",
-                    e.district or "",
-                    "" if e.union_member is None else ("是" if e.union_member else "否"),
-                    e.enrollment.created_at[:16].replace("T", " "),
+                    _cell(v)
+                    for v in (
+                        label,
+                        i,
+                        e.enrollment.enrollment_no,
+                        e.name or "",
+                        e.phone or "",
+                        e.employer or "",
+                        e.district or "",
+                        "" if e.union_member is None else ("是" if e.union_member else "否"),
+                        e.enrollment.created_at[:16].replace("T", " "),
+                    )
                 ]
             )
     audit.record(

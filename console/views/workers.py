@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.contrib import messages
@@ -98,7 +99,7 @@ def purge_conversation(sender_id: str) -> str:
     params = {"token": cfg.rasa_token} if cfg.rasa_token else {}
     try:
         response = httpx.post(
-            f"{cfg.rasa_url}/conversations/{sender_id}/tracker/events",
+            f"{cfg.rasa_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
             params=params,
             json={"event": "slot", "name": PURGE_SLOT, "value": True},
             timeout=10.0,

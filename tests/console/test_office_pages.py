@@ -156,6 +156,18 @@ def test_roster_csv_opens_in_excel_with_chinese(client_for, reg: Database) -> No
     assert _audits("roster_export")
 
 
+def test_roster_csv_cells_are_never_formulas(client_for, reg: Database) -> None:
+    sender = _worker(reg, 1)
+    save_worker(
+        reg, sender, name="职工乙", phone="13900000001", employer='=HYPERLINK("http://x")宁波公司', district="北仑区"
+    )
+    enroll(reg, sender, PLC, "PLC编程入门", 30)
+    rows = list(
+        csv.reader(io.StringIO(client_for("staff").get(f"/courses/{PLC}/roster.csv").content.decode("utf-8-sig")))
+    )
+    assert rows[1][5] == '\'=HYPERLINK("http://x")宁波公司'
+
+
 # ---------------------------------------------------------------- subsidy applications
 
 
