@@ -109,8 +109,12 @@ def _wire_delivery(svc: Services) -> None:
     async def before_closed_notice(ticket_id: int) -> None:
         await handoff.resume_before_notice(svc, ticket_id)
 
+    async def after_delivered(bot: Any, update: Any) -> None:
+        await handoff.mirror_console_action(svc, bot, update)
+
     svc.notifications.chores += [retry_posting, resumes, other_channels]
     svc.notifications.before_closed_notice = before_closed_notice
+    svc.notifications.after_delivered = after_delivered
 
 
 def services_of(application: App) -> Services:

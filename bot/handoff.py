@@ -29,6 +29,7 @@ Only members of the operators' group (getChatMember: member/administrator/creato
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ import handoff as store
 from bot import buttons, tickets
 from bot.context import BotContext, Services, Worker
 from bot.formatting import shorten
-from bot.notifications import NOT_NOW, SENT
+from bot.notifications import NOT_NOW, SENT, NotificationUpdate
 from bot.rasa_client import RasaUnavailable, resume_conversation
 from bot.send import send_text
 from bot.tickets import Ticket
@@ -541,6 +542,36 @@ async def close_ticket(
         log.warning("Could not post the closing of ticket #%s: %s", closed.id, exc)
     log.info("Ticket #%s closed by %s", closed.id, closed_by)
     return True
+
+
+async def mirror_console_action(svc: Services, bot: Bot, update: NotificationUpdate) -> None:
+    """A reply or a close made in the staff console's inbox, shown in the ticket's topic
+    once it reached the worker, so the Telegram operators see what the worker got (the
+    console marks those outbox items with ``{"mirror": "console", "author": …}``)."""
+    if update.source != "handoff" or update.ticket_id is None or not update.payload:
+        return
+    try:
+        payload = json.loads(update.payload)
+    except ValueError:
+        return
+    if not isinstance(payload, dict) or payload.get("mirror") != "console":
+        return
+    ticket = tickets.get(svc.db, update.ticket_id)
+    if ticket is None or not ticket.ops_chat_id:
+        return
+    author = shorten(str(payload.get("author") or ""), 30)
+    if update.kind == "operator_reply":
+        text = texts.CONSOLE_REPLY_OPS.format(author=author, text=update.text)
+    elif update.kind == "closed":
+        text = texts.TICKET_CLOSED_OPS.format(id=ticket.id, by=texts.CONSOLE_CLOSED_BY.format(author=author))
+    else:
+        return
+    try:
+        await send_text(bot, ticket.ops_chat_id, text, html=False, **_ops_target(ticket))
+        if update.kind == "closed" and ticket.thread_id:
+            await bot.close_forum_topic(ticket.ops_chat_id, ticket.thread_id)
+    except TelegramError as exc:
+        log.warning("Could not show the console's %s of ticket #%s in its topic: %s", update.kind, ticket.id, exc)
 
 
 # --- operator views -----------------------------------------------------------------------

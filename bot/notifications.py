@@ -301,6 +301,9 @@ class NotificationDelivery:
         self.chores: list[Chore] = []
         #: Called before a "closed" notice goes out (the resume must reach Rasa first).
         self.before_closed_notice: Callable[[int], Awaitable[None]] | None = None
+        #: Called after a message reached the worker (the console's replies and closes are
+        #: then shown in the ticket's topic too, so both views agree).
+        self.after_delivered: Callable[[Bot, NotificationUpdate], Awaitable[None]] | None = None
         self._in_flight: set[tuple[str, int]] = set()  # queued or being sent
         self._sent_unmarked: set[tuple[str, int]] = set()  # sent, but marking it delivered failed
         self._poll_lock = asyncio.Lock()
@@ -448,6 +451,11 @@ class NotificationDelivery:
         await self._mark(update.source, update.notification_id)
         if outcome is not None:
             outcome.append((SENT, None))
+        if self.after_delivered is not None:
+            try:
+                await self.after_delivered(bot, update)
+            except Exception:  # the worker has the message; a failed mirror must not undo that
+                log.exception("After delivering %s/%s", update.source, update.notification_id)
 
     async def _failed(self, update: NotificationUpdate, exc: TelegramError) -> str:
         outbox = self._source(update.source)

@@ -762,3 +762,10 @@ WX_MENU_ASK = "问小助手"
 WX_MENU_HELP = "帮助"
 WX_MENU_SET = "自定义菜单已更新，手机上重新进入公众号即可看到（最多可能要等 5 分钟）。"
 WX_MENU_FAILED = "自定义菜单没能更新：{error}"
+
+
+# ---------------------------------------------------------------- the staff console's inbox (issue #15)
+# What the Telegram operators read in a ticket's topic when a colleague answered or closed
+# it in the web console (bot/handoff.mirror_console_action).
+CONSOLE_REPLY_OPS = "💻 {author}（在后台回复）：\n{text}"
+CONSOLE_CLOSED_BY = "{author}，在后台"

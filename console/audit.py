@@ -29,6 +29,19 @@ ACTIONS: dict[str, str] = {
     "account_update": "修改账号",
     "account_password": "重设密码",
     "account_unlock": "解除登录锁定",
+    "phone_shown": "查看完整手机号",
+    "enrollment_cancel": "为职工取消报名",
+    "capacity_change": "修改课程名额",
+    "capacity_refused": "修改名额被拒绝",
+    "roster_export": "导出名单",
+    "certificate_shown": "查看证书编号",
+    "application_decide": "审核补贴申请",
+    "applications_batch": "批量通过补贴申请",
+    "ticket_reply": "回复工单",
+    "ticket_close": "关闭工单",
+    "worker_search": "按手机号查找职工",
+    "worker_view": "查看职工数据",
+    "worker_delete": "删除职工数据",
 }
 
 

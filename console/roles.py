@@ -1,7 +1,7 @@
 """Roles are Django groups; every view names the roles that may use it.
 
-Admin: accounts and settings (and everything else). Staff: knowledge, documents,
-gaps. Operator: the operators' pages of a later issue (tickets). A logged-in user
+Admin: accounts, settings and workers' data (and everything else). Staff: knowledge,
+documents, gaps, rosters, applications, the dashboard. Operator: the operators' inbox. A logged-in user
 without the role gets a 403 page in Chinese, not the page.
 """
 
@@ -20,8 +20,8 @@ ADMIN, STAFF, OPERATOR = "admin", "staff", "operator"
 ROLES: dict[str, str] = {ADMIN: "管理员", STAFF: "工作人员", OPERATOR: "人工客服"}
 ROLE_HELP: dict[str, str] = {
     ADMIN: "账号和设置，以及所有页面",
-    STAFF: "知识库、文件、答不上的问题",
-    OPERATOR: "人工客服工单（即将上线）",
+    STAFF: "知识库、文件、答不上的问题、课程名单、补贴审核、数据看板",
+    OPERATOR: "人工客服工单",
 }
 
 

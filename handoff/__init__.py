@@ -21,6 +21,7 @@ Importing it has no side effects.
 
 from __future__ import annotations
 
+from handoff.inbox import WebReply, handoff_period, inbox_tickets, reply_if_open
 from handoff.messages import (
     OperatorReply,
     add_message,
@@ -60,6 +61,10 @@ from handoff.tickets import (
 )
 
 __all__ = [
+    "WebReply",
+    "handoff_period",
+    "inbox_tickets",
+    "reply_if_open",
     "MIGRATIONS",
     "Message",
     "OperatorReply",

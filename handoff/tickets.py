@@ -16,6 +16,7 @@ until the operators' chat is back, and only a posted ticket opens.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from common.database import Database, retrying
 from common.outbox import LEASE
@@ -194,12 +195,18 @@ def cancel_request(db: Database, ticket_id: int, now: datetime, *, closed_by: st
 
 @retrying
 def close_ticket(
-    db: Database, ticket_id: int, *, closed_by: str, now: datetime, notice: str | None = None
+    db: Database,
+    ticket_id: int,
+    *,
+    closed_by: str,
+    now: datetime,
+    notice: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Ticket | None:
     """Close an open ticket (None if it was not open: closed twice, by two operators).
     The conversation must be resumed in Rasa (``resume_pending``); ``notice``, if given, is
     queued for the worker in the same transaction (the console closes tickets too, and the
-    worker's front end tells them)."""
+    worker's front end tells them), with ``payload`` for that front end."""
     with db.transaction():
         row = db.one(
             "UPDATE handoff_tickets SET status = 'closed', closed_at = :now, closed_by = :by, resume_pending = 1 "
@@ -210,7 +217,7 @@ def close_ticket(
             return None
         ticket = Ticket.from_row(row)
         if notice:
-            queue_for_worker(db, ticket, kind="closed", text=notice, now=now)
+            queue_for_worker(db, ticket, kind="closed", text=notice, now=now, payload=payload)
     return ticket
 
 

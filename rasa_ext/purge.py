@@ -44,6 +44,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from common import settings
 from common.database import sqlite_path
+from rasa_ext.activity import export_conversation  # noqa: F401  (scripts/worker_data imports it from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rasa.core.tracker_store import SQLTrackerStore
@@ -211,28 +212,3 @@ def forget_conversations_before(url: str, before: float) -> int:
             return int(deleted.rowcount or 0)
     finally:
         engine.dispose()
-
-
-def export_conversation(url: str, sender_id: str) -> list[dict[str, Any]]:
-    """What the worker and the bot said in the conversation (every session), oldest first:
-    the worker's part of 导出我的数据."""
-    engine = _events_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("events"):
-                return []
-            rows = conn.execute(
-                sa.text(
-                    "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
-                    "AND type_name IN ('user', 'bot') ORDER BY id"
-                ),
-                {"sender": sender_id},
-            ).fetchall()
-    finally:
-        engine.dispose()
-    said = []
-    for type_name, timestamp, data in rows:
-        text = (json.loads(data or "{}") or {}).get("text")
-        if text:
-            said.append({"who": "worker" if type_name == "user" else "bot", "timestamp": timestamp, "text": text})
-    return said

@@ -88,6 +88,18 @@ from registry.notifications import (
     release_notification,
     renew_notification,
 )
+from registry.office import (
+    CapacityResult,
+    DecisionResult,
+    application_text,
+    daily_counts,
+    decide_application,
+    find_workers_by_phone,
+    get_any_application,
+    list_applications_for_office,
+    office_cancel_enrollment,
+    set_course_capacity,
+)
 from registry.privacy import delete_worker_data, export_worker_data, list_records
 from registry.teams import (
     district_team,
@@ -113,6 +125,16 @@ from registry.validation import (
 from registry.workers import get_worker, save_worker, update_worker
 
 __all__ = [
+    "CapacityResult",
+    "DecisionResult",
+    "application_text",
+    "daily_counts",
+    "decide_application",
+    "find_workers_by_phone",
+    "get_any_application",
+    "list_applications_for_office",
+    "office_cancel_enrollment",
+    "set_course_capacity",
     "DATABASE_ERRORS",
     "Application",
     "ApplicationResult",

@@ -31,6 +31,7 @@ from registry.validation import normalize_record_number
 __all__ = [
     "ENROLLMENT_PREFIX",
     "cancel_enrollment",
+    "cancel_locked",
     "consistency_problems",
     "course_registration_counts",
     "course_summaries",
@@ -193,27 +194,33 @@ def cancel_enrollment(db: Database, sender_id: str, enrollment_no: str, *, clock
     unknown number gives ``not_found``."""
     number = normalize_record_number(enrollment_no) or str(enrollment_no).strip()
     stamp = now(clock)
-    mine = {"number": number, "sender": sender_id}
     with write_transaction(db):
-        found = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)
-        if found is None:
-            return CancelResult("not_found")
-        lock_course(db, found.course_id)
-        current = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)  # as of the lock
-        if current is None:
-            return CancelResult("not_found")
-        if current.status == "cancelled":
-            return CancelResult("already_cancelled", current)
-        db.execute(
-            "UPDATE enrollments SET status = 'cancelled', cancelled_at = :stamp, updated_at = :stamp "
-            "WHERE enrollment_no = :number",
-            {"stamp": stamp, "number": number},
-        )
-        bump(db, "enrollments.cancelled", current.course_id)
-        promoted: tuple[Promotion, ...] = ()
-        if current.status == "enrolled":
-            promoted = tuple(promote_waitlist(db, current.course_id, stamp))
-        cancelled = _one(db, "e.enrollment_no = :number", {"number": number})
+        return cancel_locked(db, sender_id, number, stamp)
+
+
+def cancel_locked(db: Database, sender_id: str, number: str, stamp: str) -> CancelResult:
+    """The body of :func:`cancel_enrollment`, inside the caller's write transaction (the
+    office's cancellation adds its notice to the same transaction)."""
+    mine = {"number": number, "sender": sender_id}
+    found = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)
+    if found is None:
+        return CancelResult("not_found")
+    lock_course(db, found.course_id)
+    current = _one(db, "e.enrollment_no = :number AND e.sender_id = :sender", mine)  # as of the lock
+    if current is None:
+        return CancelResult("not_found")
+    if current.status == "cancelled":
+        return CancelResult("already_cancelled", current)
+    db.execute(
+        "UPDATE enrollments SET status = 'cancelled', cancelled_at = :stamp, updated_at = :stamp "
+        "WHERE enrollment_no = :number",
+        {"stamp": stamp, "number": number},
+    )
+    bump(db, "enrollments.cancelled", current.course_id)
+    promoted: tuple[Promotion, ...] = ()
+    if current.status == "enrolled":
+        promoted = tuple(promote_waitlist(db, current.course_id, stamp))
+    cancelled = _one(db, "e.enrollment_no = :number", {"number": number})
     return CancelResult("cancelled", cancelled, promoted)
 
 

@@ -8,12 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from console import service
+from console import office, service
 from console.nav import visible_sections
-from console.roles import STAFF, has_role
+from console.roles import OPERATOR, STAFF, has_role
+from handoff import inbox_tickets
 from knowledge import documents as kdocs
 from knowledge.gaps import group_gaps, handled_marks, list_gaps
 from knowledge.loader import load
+from registry import list_applications_for_office
 
 
 @login_required
@@ -31,6 +33,13 @@ def home(request: HttpRequest) -> HttpResponse:
             open_gaps=sum(1 for g in groups if g.status == "open"),
             documents=len(kdocs.list_documents(db_path=cfg.documents_db)),
         )
+        with office.registry_db() as db:
+            context["pending_applications"] = len(list_applications_for_office(db, status="pending"))
+    if has_role(request.user, OPERATOR):
+        with office.handoff_db() as db:
+            waiting = inbox_tickets(db)
+        context["open_tickets"] = len(waiting)
+        context["unanswered_tickets"] = sum(1 for t in waiting if t.is_open and not t.answered_at)
     return render(request, "console/home.html", context)
 
 

@@ -70,7 +70,7 @@ def test_the_menu_shows_only_what_the_role_may_open(client_for) -> None:
     staff = client_for("staff").get("/").content.decode()
     assert "知识库" in staff and "账号" not in staff
     operator = client_for("operator").get("/").content.decode()
-    assert "知识库" not in operator and "Telegram 值班群" in operator
+    assert "知识库" not in operator and "人工客服" in operator and "补贴申请" not in operator
 
 
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(make_user, env: Path) -> None:

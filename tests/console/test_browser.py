@@ -8,6 +8,7 @@ Each step leaves a screenshot in the test's folder; on failure they are also cop
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -15,11 +16,13 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from scripts.stack import Stack
+from tests.actions.helpers import APPLICATION
 from tests.console.chromium import CHROMEDRIVER, CHROMIUM, missing
 from tests.console.files import ARTICLE_TITLE, UNCOVERED_FACT, UNCOVERED_QUESTION, article_bytes
 from tests.support import REPO, RestChat, free_port, stack_on_free_ports
@@ -83,7 +86,14 @@ def browser(tmp_path: Path):
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
     ):
         options.add_argument(arg)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
     driver.set_page_load_timeout(60)
     try:
         yield driver
@@ -104,6 +114,14 @@ class Steps:
         self.driver.save_screenshot(str(path))
         return path
 
+    def keep(self, name: str) -> None:
+        """On failure: the failing screen, and every step's copied to ``results/<name>/``."""
+        self.shot("failure")
+        kept = REPO / "results" / name
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(self.folder, kept)
+        print(f"screenshots of every step: {kept}")
+
 
 def wait_for(condition: Callable[[], object], what: str, deadline_s: float = DEADLINE_S) -> object:
     deadline = time.monotonic() + deadline_s
@@ -113,6 +131,25 @@ def wait_for(condition: Callable[[], object], what: str, deadline_s: float = DEA
             return found
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+def page_text(browser) -> str:
+    """The page's text; empty while the browser is between two pages."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return browser.find_element(By.TAG_NAME, "body").text
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
+def fill_in(browser, name: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    element = browser.find_element(By.NAME, name)
+    element.clear()
+    element.send_keys(text)
 
 
 def ask_until(chat: RestChat, question: str, done: Callable[[str], bool], deadline_s: float = DEADLINE_S) -> str:
@@ -125,7 +162,6 @@ def ask_until(chat: RestChat, question: str, done: Callable[[str], bool], deadli
 
 
 def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path) -> None:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     base = console.console_url
@@ -134,17 +170,8 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
     original_faq = faq.read_text(encoding="utf-8")
     chat = RestChat(console.rasa_url, f"browser-{uuid.uuid4().hex[:8]}")
 
-    def page() -> str:
-        """The page's text; empty while the browser is between two pages."""
-        try:
-            return browser.find_element(By.TAG_NAME, "body").text
-        except (StaleElementReferenceException, NoSuchElementException):
-            return ""
-
-    def fill(name: str, text: str) -> None:
-        element = browser.find_element(By.NAME, name)
-        element.clear()
-        element.send_keys(text)
+    page = functools.partial(page_text, browser)
+    fill = functools.partial(fill_in, browser)
 
     try:
         # 1. log in
@@ -214,11 +241,7 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
         steps.shot("restored")
         ask_until(chat, QUESTION, lambda r: "9:00-21:00" in r)
     except BaseException:
-        steps.shot("failure")
-        keep = REPO / "results" / "console-browser"
-        shutil.rmtree(keep, ignore_errors=True)
-        shutil.copytree(steps.folder, keep)
-        print(f"screenshots of every step: {keep}")
+        steps.keep("console-browser")
         raise
     finally:
         faq.write_text(original_faq, encoding="utf-8")
@@ -227,3 +250,92 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
         db = console.data / "documents.db"
         for document in kdocs.list_documents(db_path=db):
             kdocs.remove_document(document.id, db_path=db)
+
+
+def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_path: Path) -> None:
+    """Issue #15's browser steps: approve an application and the REST channel's "我的申请"
+    shows it approved; answer a ticket of a REST-channel worker from the inbox and the reply
+    is queued for that worker's channel; export a roster whose CSV has the right Chinese."""
+    from selenium.webdriver.common.by import By
+
+    from common.clock import default_clock
+    from handoff import claim_outbox, mark_posted, open_handoff, request_ticket, ticket_messages
+    from registry import create_application, enroll, open_registry, save_worker
+
+    base = console.console_url
+    steps = Steps(browser, tmp_path / "screens")
+    sender = f"browser-{uuid.uuid4().hex[:8]}"
+    chat = RestChat(console.rasa_url, sender)
+    reg = open_registry(console.data / "registry.db")
+    hand = open_handoff(console.data / "handoff.db")
+
+    page = functools.partial(page_text, browser)
+    fill = functools.partial(fill_in, browser)
+
+    try:
+        # What the worker did in chat earlier: registered, applied, signed up, asked for a person.
+        save_worker(reg, sender, name="陈晓红", phone="13955556666", employer="宁波港集团", district="北仑区")
+        form = {**APPLICATION, "name": "陈晓红", "phone": "13955556666", "certificate_no": "106471202405007777"}
+        number = create_application(reg, sender, **form).number
+        enroll(reg, sender, "jxgf_plc", "PLC编程入门", 30)
+        now = default_clock().now()
+        ticket = request_ticket(
+            hand,
+            sender_id=sender,
+            display_name="陈 晓红",
+            reason="request_human",
+            staffed=True,
+            now=now,
+            transcript="职工：补贴什么时候到账？",
+        )
+        mark_posted(hand, ticket.id, now)
+
+        browser.get(base + "/login/")
+        fill("username", ADMIN)
+        fill("password", PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(lambda: "补贴申请" in page(), "the menu after login")
+
+        # 1. approve the application; the REST channel's 我的申请 then shows it approved
+        browser.get(base + "/applications/")
+        browser.find_element(By.LINK_TEXT, number).click()
+        wait_for(lambda: "毕业证书编号" in page(), "the application page")
+        assert "106471202405007777" not in page()
+        fill("note", "材料齐全，补贴将于下月发放")
+        steps.shot("application")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=approve]").click()
+        wait_for(lambda: "已通知职工" in page(), "the approval message")
+        steps.shot("approved")
+        reply = ask_until(chat, "我的申请", lambda r: number in r)
+        assert "已通过" in reply and "材料齐全，补贴将于下月发放" in reply
+
+        # 2. answer the worker's ticket from the inbox
+        browser.get(base + "/inbox/")
+        browser.find_element(By.LINK_TEXT, f"#{ticket.id}").click()
+        wait_for(lambda: "补贴什么时候到账" in page(), "the ticket's transcript")
+        fill("text", "您好，补贴审核已通过，下月发放。")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=send]").click()
+        wait_for(lambda: "已发出" in page(), "the reply sent")
+        steps.shot("ticket-answered")
+        later = default_clock().now() + timedelta(hours=1)  # whichever process's clock started first
+        queued = claim_outbox(hand, "browser-test", later, prefixes=(sender,))
+        assert [(q.kind, q.text) for q in queued] == [("operator_reply", "您好，补贴审核已通过，下月发放。")]
+        assert [m.author for m in ticket_messages(hand, ticket.id)] == [f"console:{ADMIN}"]
+
+        # 3. export the roster; the CSV opens with the right Chinese
+        browser.get(base + "/courses/jxgf_plc/")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=export]").click()
+        downloaded = wait_for(
+            lambda: [p for p in browser.downloads.glob("*.csv") if p.stat().st_size], "the downloaded roster"
+        )
+        data = downloaded[0].read_bytes()  # type: ignore[index]
+        assert data.startswith(b"\xef\xbb\xbf")
+        text = data.decode("utf-8-sig")
+        assert text.startswith("名单,序号,报名号,姓名,手机号") and "陈晓红" in text and "13955556666" in text
+        steps.shot("roster")
+    except BaseException:
+        steps.keep("console-office-browser")
+        raise
+    finally:
+        reg.close()
+        hand.close()
