@@ -43,7 +43,8 @@ def test_each_write_is_stamped_by_the_clock_it_is_given(db: Database, clock: Fix
     clock.advance(seconds=30)
     assert mark_notification_delivered(db, note, clock=clock)
     assert rows(db, "SELECT created_at, delivered_at FROM notifications") == [
-        {"created_at": "2026-11-17T11:05:00+08:00", "delivered_at": "2026-11-17T11:05:30+08:00"}
+        # the outbox's own stamps carry microseconds (claims and leases are ordered by them)
+        {"created_at": "2026-11-17T11:05:00+08:00", "delivered_at": "2026-11-17T11:05:30.000000+08:00"}
     ]
 
 
