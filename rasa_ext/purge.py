@@ -43,6 +43,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionSt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from common import settings
+from common.conversations import export_conversation as export_conversation
+from common.conversations import tracker_url as tracker_url
 from common.database import sqlite_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -186,13 +188,6 @@ def try_purge(store: SQLTrackerStore, tracker: DialogueStateTracker) -> bool:
 # ---------------------------------------------------------------- retention and a worker's copy
 
 
-def tracker_url(configured: settings.Settings | None = None) -> str:
-    """Where the conversations are: the shared PostgreSQL (``UH_DATABASE_URL``) or the
-    embedded ``tracker.db`` (what the endpoints files configure Rasa with)."""
-    configured = configured or settings.load()
-    return configured.database_url or f"sqlite:///{configured.tracker_db}"
-
-
 def _events_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, poolclass=sa.pool.NullPool)
 
@@ -211,28 +206,3 @@ def forget_conversations_before(url: str, before: float) -> int:
             return int(deleted.rowcount or 0)
     finally:
         engine.dispose()
-
-
-def export_conversation(url: str, sender_id: str) -> list[dict[str, Any]]:
-    """What the worker and the bot said in the conversation (every session), oldest first:
-    the worker's part of 导出我的数据."""
-    engine = _events_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("events"):
-                return []
-            rows = conn.execute(
-                sa.text(
-                    "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
-                    "AND type_name IN ('user', 'bot') ORDER BY id"
-                ),
-                {"sender": sender_id},
-            ).fetchall()
-    finally:
-        engine.dispose()
-    said = []
-    for type_name, timestamp, data in rows:
-        text = (json.loads(data or "{}") or {}).get("text")
-        if text:
-            said.append({"who": "worker" if type_name == "user" else "bot", "timestamp": timestamp, "text": text})
-    return said

@@ -70,7 +70,9 @@ def test_the_staff_command_writes_the_file(settings: config.Settings, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert "报名 1 条" in result.stdout and "转人工 1 次" in result.stdout
-    assert json.loads(out.read_text(encoding="utf-8"))["registry"]["profile"]["name"] == "钱八"
+    written = json.loads(out.read_text(encoding="utf-8"))  # the worker's file: Chinese labels
+    assert written["报名登记"]["登记信息"]["姓名"] == "钱八"
+    assert written["与小助手的对话"][0]["说话人"] == "您"
 
 
 def test_deleting_my_data_removes_the_hand_off_transcripts_and_outbox(settings: config.Settings) -> None:
