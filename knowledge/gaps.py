@@ -40,6 +40,7 @@ from common import settings
 from common.clock import CHINA_TZ, default_clock
 from common.database import DRIVER_ERRORS, Database, Migrations, sqlite_path
 from common.privacy import redact
+from knowledge import paths
 from knowledge.schema import Hit
 from knowledge.text import normalize
 
@@ -64,9 +65,7 @@ def gaps_url(db_path: str | os.PathLike[str] | None = None) -> str:
     The settings' own ``gaps.db`` stands for the configured store (PostgreSQL with
     ``UH_DATABASE_URL``), so callers that pass it (the Telegram front end) follow along."""
     configured = settings.load()
-    if db_path is None:
-        return configured.store_url(configured.gaps_db)
-    text = os.fspath(db_path)
+    text = os.fspath(paths.gaps_path() if db_path is None else db_path)
     if text.startswith(("postgresql", "sqlite:")):
         return text
     path = Path(text)
