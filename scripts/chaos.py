@@ -4,7 +4,7 @@ be lost.
 
     python -m scripts.chaos                       # ~5 min on 2 cores
     python -m scripts.chaos --workers 40 --telegram-workers 12 --json var/chaos.json
-    python -m scripts.chaos --console-cmd "python -m console"   # the console, once it exists
+    python -m scripts.chaos --no-console          # without the staff console
 
 The set-up is :class:`scripts.replicas.Deployment` (PostgreSQL, Redis, two Rasa replicas behind
 a balancer, two action servers behind another) plus two Telegram front ends in webhook mode
@@ -17,14 +17,18 @@ Two kinds of simulated workers run through every fault:
   talk to the Rasa balancer, as a front end would;
 * Telegram workers ask questions through the front ends.
 
+* staff on the console (``scripts.chaos_console``): one logging in again and again, one
+  saving an FAQ answer again and again through the real forms.
+
 Faults, one after the other while the workers go on (each process is started again after
-its kill): a Rasa replica, an action server, a front end, the console (only with
-``--console-cmd``: it does not exist on this branch yet — the hook is here), a PostgreSQL
-restart, a Redis crash and restart.
+its kill): a Rasa replica, an action server, a front end, the console (SIGKILLed while a
+login or a knowledge edit is in flight), a PostgreSQL restart, a Redis crash and restart.
 
 Afterwards: every sign-up a worker was told is confirmed is in the database, none twice, no
 course over its capacity, no free seat while someone waits; and every conversation
-continues (each worker's last turn, after every process is back, is answered). The report
+continues (each worker's last turn, after every process is back, is answered); the console's
+knowledge files are whole and valid, hold an answer that was sent in full, and a login and an
+edit work after its restart. The report
 says, per fault, what the workers saw (answers, apologies, time-outs). Exit status 1 when a
 check fails.
 """
@@ -35,9 +39,6 @@ import argparse
 import asyncio
 import json
 import random
-import shlex
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.loader import copy_files
+from scripts.chaos_console import ConsoleDrill, ConsoleProcess
 from scripts.load import ANSWERABLE, LoadRun, Stats, Worker, check_registry, load_courses
 from scripts.replicas import Deployment
 from scripts.stack import DEFAULT_MODEL, REPO
@@ -170,7 +172,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tg.add_group(OPS_CHAT, "工会人工服务", forum=True)
     tg.set_member(OPS_CHAT, OPERATOR, "member")
     ends: list[FrontEnd] = []
-    consoles: list[subprocess.Popen] = []  # the console's process (the hook for the next issue)
+    console: ConsoleProcess | None = None
+    drill: ConsoleDrill | None = None
     seen = Seen()
     faults = [
         Fault("rasa replica (SIGKILL mid-turn, then restarted)", 15),
@@ -188,8 +191,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for fe in ends:
             await asyncio.to_thread(fe.start)
         tg.use_webhooks([fe.url for fe in ends], SECRET)
-        if args.console_cmd:
-            consoles.append(subprocess.Popen(shlex.split(args.console_cmd), cwd=REPO, start_new_session=True))
+        if args.console:
+            console = ConsoleProcess(root / "console", knowledge, database_url=deployment.database_url)
+            await asyncio.to_thread(console.create_admin)
+            await asyncio.to_thread(console.start)
+            drill = ConsoleDrill(console)
 
         courses = load_courses(knowledge, root / "rasa0", args.courses)
         chaos = ChaosRun(
@@ -231,15 +237,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.to_thread(ends[0].kill)
                     await asyncio.to_thread(ends[0].start)
                 elif fault.name.startswith("console"):
-                    if not consoles:
-                        fault.note = "skipped: no console on this branch (pass --console-cmd to include it)"
+                    if drill is None:
+                        fault.note = "skipped (--no-console)"
                     else:
-                        consoles[-1].send_signal(signal.SIGKILL)
-                        consoles[-1].wait(30)
-                        consoles.append(
-                            subprocess.Popen(shlex.split(args.console_cmd), cwd=REPO, start_new_session=True)
-                        )
-                        fault.note = "killed and started again"
+                        drill.start_traffic()
+                        await asyncio.to_thread(drill.kill_and_restart, 4.0)
+                        fault.note = f"killed with {drill.result.in_flight_at_kill} staff request(s) in flight"
                 elif fault.name.startswith("PostgreSQL"):
                     assert deployment.services is not None
                     await asyncio.to_thread(deployment.services.restart_postgres)
@@ -271,13 +274,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             except AssertionError:
                 continues[f"tg-{user['id']}"] = False
         problems = check_registry(deployment.database_url, chaos.stats)
-        return report(faults, seen, continues, problems, chaos, elapsed, start, deployment.alive())
+        staff = (await asyncio.to_thread(drill.finish)).as_dict() if drill is not None else None
+        alive = {**deployment.alive(), **({"console": console.alive()} if console is not None else {})}
+        summary = report(faults, seen, continues, problems, chaos, elapsed, start, alive)
+        if staff is not None:
+            summary["console"] = staff
+            summary["ok"] = summary["ok"] and staff["problems"] == "ok"
+        return summary
     finally:
         for fe in ends:
             await asyncio.to_thread(fe.stop)
-        for console in consoles:
-            if console.poll() is None:
-                console.terminate()
+        if console is not None:
+            await asyncio.to_thread(console.stop)
         await tg.stop()
         await asyncio.to_thread(deployment.stop)
 
@@ -341,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--courses", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--console-cmd", help="how to start the console (killed and restarted like the others)")
+    parser.add_argument(
+        "--no-console", dest="console", action="store_false", help="leave the staff console out of the matrix"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if not args.model.exists():

@@ -214,8 +214,8 @@ class FakeBotApi:
         for key, value in raw.items():
             if not isinstance(value, str):
                 params[key] = "<file>"
-                # an upload (sendDocument): what was sent, to compare with what was meant
-                params[f"{key}_file"] = {"filename": value.filename, "content": value.file.read()}
+                if isinstance(value, web.FileField):  # an upload (sendDocument): what was sent
+                    params[f"{key}_file"] = {"filename": value.filename, "content": value.file.read()}
             elif key in STRING_PARAMS:
                 params[key] = value
             else:
