@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 
 from common import settings
 from common.clock import CHINA_TZ, default_clock
-from common.database import DRIVER_ERRORS, Database, Migrations, sqlite_path
+from common.database import DRIVER_ERRORS, Database, Migrations, sqlite_path, store_for
 from common.privacy import redact
 from knowledge import paths
 from knowledge.schema import Hit
@@ -65,13 +65,7 @@ def gaps_url(db_path: str | os.PathLike[str] | None = None) -> str:
     The settings' own ``gaps.db`` stands for the configured store (PostgreSQL with
     ``UH_DATABASE_URL``), so callers that pass it (the Telegram front end) follow along."""
     configured = settings.load()
-    text = os.fspath(paths.gaps_path() if db_path is None else db_path)
-    if text.startswith(("postgresql", "sqlite:")):
-        return text
-    path = Path(text)
-    if configured.database_url and path.resolve() == configured.gaps_db.resolve():
-        return configured.database_url
-    return f"sqlite:///{path}"
+    return store_for(paths.gaps_path() if db_path is None else db_path, configured.gaps_db, configured.database_url)
 
 
 @MIGRATIONS(name="0001_gaps")
@@ -461,38 +455,41 @@ def _forget_orphan_marks(db: Database) -> int:
     ).rowcount
 
 
-def forget_conversation(conversation_id: str, *, db_path: Path | None = None) -> int:
-    """删除我的数据: every question this conversation left unanswered (found by the same keyed
-    hash it was stored under), and the handled marks naming only those; how many questions.
-    Raises the driver's error: the caller must not tell the worker "deleted" when it failed."""
+def _forget(db_path: Path | None, where: str, params: Any) -> int:
+    """Delete the questions ``where`` says (``params``: a function of the open store giving
+    the parameters, or None when there is nothing to delete), then the handled marks naming
+    only those, and checkpoint so the text is gone from the files too; how many questions."""
     db = _open(db_path, create=False)
     if db is None:
         return 0
     try:
         with db.transaction():
-            if db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'") is None:
-                return 0  # nothing was ever recorded
-            mine = opaque_id(conversation_id or "", _salt(db))
-            deleted = db.execute("DELETE FROM gaps WHERE conversation = :c", {"c": mine}).rowcount
+            values = params(db)
+            if values is None:
+                return 0
+            deleted = db.execute(f"DELETE FROM gaps WHERE {where}", values).rowcount
             _forget_orphan_marks(db)
         db.checkpoint()
         return int(deleted or 0)
     finally:
         db.close()
+
+
+def forget_conversation(conversation_id: str, *, db_path: Path | None = None) -> int:
+    """删除我的数据: every question this conversation left unanswered (found by the same keyed
+    hash it was stored under), and the handled marks naming only those; how many questions.
+    Raises the driver's error: the caller must not tell the worker "deleted" when it failed."""
+
+    def mine(db: Database) -> dict[str, str] | None:
+        if db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'") is None:
+            return None  # nothing was ever recorded
+        return {"c": opaque_id(conversation_id or "", _salt(db))}
+
+    return _forget(db_path, "conversation = :c", mine)
 
 
 def forget_before(before: dt.datetime, *, db_path: Path | None = None) -> int:
     """Retention: the questions recorded before ``before`` (and the handled marks naming only
     those); how many questions."""
     cutoff = before.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    db = _open(db_path, create=False)
-    if db is None:
-        return 0
-    try:
-        with db.transaction():
-            deleted = db.execute("DELETE FROM gaps WHERE ts < :cutoff", {"cutoff": cutoff}).rowcount
-            _forget_orphan_marks(db)
-        db.checkpoint()
-        return int(deleted or 0)
-    finally:
-        db.close()
+    return _forget(db_path, "ts < :cutoff", lambda db: {"cutoff": cutoff})

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import yaml
 
-from scripts.replicas import http_ok, wait_until
+from scripts.replicas import http_ok, stop_process, wait_until
 from scripts.scale_services import free_port
 from scripts.stack import REPO
 
@@ -147,17 +147,11 @@ class ConsoleProcess:
         wait_until(lambda: http_ok(f"{self.url}/healthz"), 120, "console")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(30)
+        """SIGKILL: no goodbye, nothing flushed."""
+        stop_process(self.proc, signal.SIGKILL)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -26,7 +26,7 @@ from knowledge.gaps import (
     record_gap,
     reopen,
 )
-from tests.scale.postgres import BACKENDS, postgres_server, postgres_url
+from tests.scale.postgres import BACKENDS, postgres_server, postgres_url, settings_for
 
 __all__ = ["postgres_server", "postgres_url"]
 
@@ -37,12 +37,7 @@ DAY = dt.datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # 10:00 in Ningbo
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Settings:
     """The settings' store: ``gaps.db`` in the data dir, or the shared PostgreSQL."""
-    monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
-    if request.param == "postgresql":
-        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
-    return config.load()
+    return settings_for(request, tmp_path, monkeypatch)
 
 
 def _rows(url: str, sql: str) -> list[dict]:

@@ -19,7 +19,7 @@ from knowledge.gaps import list_gaps, record_gap
 from rasa_ext.purge import export_conversation, tracker_url
 from registry import export_worker_data, mark_notification_delivered, open_registry, queue_notification
 from scripts.retention import run_forever, run_once
-from tests.scale.postgres import BACKENDS, postgres_server, postgres_url
+from tests.scale.postgres import BACKENDS, postgres_server, postgres_url, settings_for
 from tests.scale.stores import add_events, fill
 
 __all__ = ["postgres_server", "postgres_url"]
@@ -27,12 +27,7 @@ __all__ = ["postgres_server", "postgres_url"]
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Settings:
-    monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
-    if request.param == "postgresql":
-        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
-    return config.load()
+    return settings_for(request, tmp_path, monkeypatch)
 
 
 def test_old_conversations_tickets_and_notifications_go_sign_ups_stay(settings: config.Settings) -> None:

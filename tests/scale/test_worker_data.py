@@ -18,7 +18,7 @@ from common.clock import CHINA_TZ, FixedClock
 from handoff import export_sender
 from rasa_ext.purge import forget_handoff, tracker_url
 from scripts.worker_data import collect
-from tests.scale.postgres import BACKENDS, postgres_server, postgres_url
+from tests.scale.postgres import BACKENDS, postgres_server, postgres_url, settings_for
 from tests.scale.stores import CERTIFICATE, PHONE, fill
 from tests.support import REPO
 
@@ -29,12 +29,7 @@ CLOCK = FixedClock(datetime(2026, 11, 16, 10, 0, tzinfo=CHINA_TZ))
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Settings:
-    monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
-    if request.param == "postgresql":
-        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
-    return config.load()
+    return settings_for(request, tmp_path, monkeypatch)
 
 
 def test_the_export_holds_everything_about_the_worker(settings: config.Settings) -> None:
