@@ -8,8 +8,8 @@ in again and again, one edits an FAQ answer again and again, through the real fo
 their CSRF tokens), kills the console while requests are in flight, starts it again, and
 checks afterwards:
 
-* every knowledge file is whole and valid (the loader finds no error) and no temporary file
-  of an interrupted save is left beside them;
+* every knowledge file is whole and valid (the loader finds no error); a temporary file an
+  interrupted save left beside them is reported (the next save removes it once stale);
 * the edited answer is one that was sent in full (the old one or a new one, never a mix);
 * every save the console confirmed (a redirect after the POST) is in the file's history: the
   latest confirmed answer is in the file unless a later, unconfirmed save replaced it;
@@ -196,6 +196,7 @@ class DrillResult:
     logins: dict[str, int] = field(default_factory=lambda: {"ok": 0, "failed": 0})
     edits: dict[str, int] = field(default_factory=lambda: {"confirmed": 0, "failed": 0})
     in_flight_at_kill: int = 0
+    leftovers: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -203,6 +204,7 @@ class DrillResult:
             "logins": self.logins,
             "edits": self.edits,
             "requests_in_flight_at_the_kill": self.in_flight_at_kill,
+            "temporary_files_of_interrupted_saves": self.leftovers,
             "problems": self.checks or "ok",
         }
 
@@ -296,9 +298,10 @@ class ConsoleDrill:
         loaded = load(knowledge_dir)
         if not loaded.ok:
             problems.append(f"knowledge files invalid after the kill: {[str(p) for p in loaded.errors][:3]}")
-        leftovers = sorted(p.name for p in knowledge_dir.glob(".*.tmp"))
-        if leftovers:
-            problems.append(f"temporary files of an interrupted save left: {leftovers}")
+        # A save killed between writing its temporary file and moving it into place leaves
+        # that file (never read: the loader reads *.yml); the next save removes it once it
+        # is stale (knowledge.editing). Reported, not a failure: the knowledge is whole.
+        self.result.leftovers = sorted(p.name for p in knowledge_dir.glob(".*.tmp"))
         now = faq_answer(knowledge_dir)
         if now is None:
             problems.append(f"{FAQ_KEY} missing from faq.yml")
