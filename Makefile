@@ -110,7 +110,7 @@ test-stories: $(MODEL)
 # on one database (races, kills, a PostgreSQL restart). A few minutes.
 test-scale: $(MODEL)
 	$(PY) -m scripts.scale_services install
-	$(PY) -m pytest -m scale tests/registry tests/handoff tests/bot tests/scale tests/console/test_postgres.py -q
+	$(PY) -m pytest -m scale tests/registry tests/handoff tests/bot tests/scale tests/knowledge/test_gaps_store.py tests/console/test_postgres.py -q
 
 test-robustness: $(MODEL)
 	$(PY) -m pytest tests/robustness -q

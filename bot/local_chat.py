@@ -25,6 +25,10 @@ def render(replies: list[dict[str, Any]]) -> list[dict[str, str]]:
             print(texts.TERMINAL_IMAGE.format(url=reply["image"]))
         if isinstance(reply.get("custom"), dict) and "handoff" in reply["custom"]:
             print(texts.TERMINAL_HANDOFF)
+        if isinstance(reply.get("custom"), dict) and isinstance(reply["custom"].get("document"), dict):
+            document = reply["custom"]["document"]
+            size = len(str(document.get("content", "")).encode("utf-8"))
+            print(texts.TERMINAL_DOCUMENT.format(filename=document.get("filename"), size=size))
         for item in reply.get("buttons") or []:
             buttons.append(item)
             print(texts.TERMINAL_BUTTON.format(number=len(buttons), title=item.get("title")))

@@ -2,7 +2,8 @@
 
 Rasa owns the dialogue; this module only carries messages and renders them:
 text (split to Telegram's limits, Markdown links as links), buttons (an inline keyboard,
-payloads kept in the front end's tables), images (sendPhoto) and the ``handoff`` custom payload, which it
+payloads kept in the front end's tables), images (sendPhoto), files (the ``document``
+custom payload of 导出我的数据, sendDocument) and the ``handoff`` custom payload, which it
 hands to :mod:`bot.handoff`. If Rasa (or the action server behind it) fails, the worker gets
 an apology and the offer of a person within a few seconds, never silence.
 """
@@ -23,7 +24,7 @@ from bot import buttons, handoff, tickets
 from bot.context import BotContext, Worker
 from bot.formatting import MAX_RASA_TEXT, for_rasa
 from bot.rasa_client import RasaUnavailable
-from bot.send import send_photo, send_text
+from bot.send import send_document, send_photo, send_text
 from common import replies as replies_shape
 from common import texts
 
@@ -82,9 +83,14 @@ async def deliver(context: BotContext, worker: Worker, replies: list[dict[str, A
             await send_text(bot, worker.chat_id, text, reply_markup=markup)
 
     for reply in replies:
-        request = replies_shape.handoff_request(reply)
-        if request is not None:
-            handoff_request = request
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and "document" in custom:
+            await flush()  # the text that announces the file comes before it
+            await send_document(bot, worker.chat_id, custom["document"])
+        else:
+            request = replies_shape.handoff_request(reply)
+            if request is not None:
+                handoff_request = request
         if reply.get("text"):
             pending.append(str(reply["text"]))
         button_specs = reply.get("buttons") or reply.get("quick_replies")

@@ -1,7 +1,7 @@
 """Sending to Telegram: long texts split on sentence boundaries, HTML with a plain fallback.
 
-Everything the front end sends to a chat goes through :func:`send_text` or
-:func:`send_photo`, so Telegram's length limits and its occasional refusal of our HTML are
+Everything the front end sends to a chat goes through :func:`send_text`,
+:func:`send_photo` or :func:`send_document`, so Telegram's length limits and its occasional refusal of our HTML are
 handled in one place. (Retries of failed requests are the rate limiter's job,
 :mod:`bot.rate_limit`.)
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.formatting import MAX_CAPTION, split_text, tg_len, to_html
 from common import texts
@@ -70,3 +70,23 @@ async def send_photo(bot: Bot, chat_id: int, url: str, caption: str | None = Non
         log.warning("sendPhoto %s failed (%s); sending the link", url, exc)
         link = texts.IMAGE_LINK.format(caption=caption or texts.IMAGE_DEFAULT_CAPTION, url=url)
         await send_text(bot, chat_id, link, html=False)
+
+
+async def send_document(bot: Bot, chat_id: int, document: Any) -> bool:
+    """Send the ``document`` custom payload (``{"filename", "content", "mime_type"}``: 导出我的数据)
+    as a file; False (and the worker told, and a log line) when it is malformed or Telegram
+    refuses it, so a worker who asked for their data never hears nothing."""
+    try:
+        filename = str(document["filename"]) or "data.json"
+        content = str(document["content"]).encode("utf-8")
+    except (KeyError, TypeError):
+        log.warning("A document payload without a filename or content: %r", document)
+        await send_text(bot, chat_id, texts.DOCUMENT_NOT_SENT, html=False)
+        return False
+    try:
+        await bot.send_document(chat_id, document=content, filename=filename)
+    except TelegramError as exc:
+        log.warning("sendDocument %s failed (%s)", filename, exc)
+        await send_text(bot, chat_id, texts.DOCUMENT_NOT_SENT, html=False)
+        return False
+    return True

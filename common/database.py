@@ -58,6 +58,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "DRIVER_ERRORS",
     "Database",
+    "store_for",
     "Migrations",
     "Result",
     "TransactionInProgress",
@@ -100,6 +101,20 @@ def sqlite_path(url: str) -> Path | None:
     if rest.startswith("file:"):
         rest = rest[len("file:") :]
     return Path(rest) if rest and rest != ":memory:" else None
+
+
+def store_for(location: str | os.PathLike[str], configured_file: Path, database_url: str | None) -> str:
+    """The store behind ``location``: a URL as it is; a path is that SQLite file — except
+    the settings' own file of this store (``configured_file``), which stands for the
+    configured store (``database_url``, PostgreSQL, when set). So callers that pass the
+    settings' path (the staff CLI, the console, a front end) look where the servers write."""
+    text = os.fspath(location)
+    if text.startswith(("postgresql", "sqlite:")):
+        return text
+    path = Path(text)
+    if database_url and path.resolve() == configured_file.resolve():
+        return database_url
+    return f"sqlite:///{path}"
 
 
 def masked_url(url: str) -> str:

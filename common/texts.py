@@ -769,3 +769,92 @@ WX_MENU_FAILED = "自定义菜单没能更新：{error}"
 # it in the web console (bot/handoff.mirror_console_action).
 CONSOLE_REPLY_OPS = "💻 {author}（在后台回复）：\n{text}"
 CONSOLE_CLOSED_BY = "{author}，在后台"
+
+
+# 导出我的数据 in the chat (actions/data_export.py) and the file's Chinese labels (the staff
+# command writes the same file).
+EXPORT_FILENAME = "工会小助手_我的数据_{day}.json"
+EXPORT_SENT = (
+    "您在工会小助手的全部个人数据已整理成文件发给您（{summary}）。"
+    "文件含完整的手机号、证书编号等信息，请妥善保存，不要转发到群里。"
+    "想删除这些数据，可以说“删除我的数据”。"
+)
+EXPORT_SUMMARY = (
+    "登记信息{profile}，报名 {enrollments} 条，读书团队 {teams} 个，补贴申请 {applications} 份，"
+    "转人工 {tickets} 次，对话消息 {messages} 条"
+)
+EXPORT_HAS = "有"
+EXPORT_HAS_NOT = "无"
+EXPORT_FAILED = "抱歉，导出数据时系统出了点问题，这次没有生成文件。请稍后再试，或转人工请工作人员帮您导出。"
+#: The file's sections and fields (a field not listed keeps its column name).
+EXPORT_LABELS: dict[str, str] = {
+    "title": "标题",
+    "about": "说明",
+    "conversation_id": "会话号",
+    "exported_at": "导出时间",
+    "registry": "报名登记",
+    "profile": "登记信息",
+    "enrollments": "课程报名",
+    "reading_teams": "读书团队",
+    "subsidy_applications": "补贴申请",
+    "notifications": "发给您的通知",
+    "handoff": "转人工",
+    "tickets": "转人工记录",
+    "messages": "与工作人员的消息",
+    "messages_to_you": "待发或已发给您的消息",
+    "conversation": "与小助手的对话",
+    "sender_id": "会话号",
+    "name": "姓名",
+    "phone": "手机号",
+    "employer": "工作单位",
+    "district": "所在区县",
+    "union_member": "是否工会会员",
+    "created_at": "创建时间",
+    "updated_at": "更新时间",
+    "enrollment_no": "报名号",
+    "course_id": "课程编号",
+    "course_name": "课程名称",
+    "status": "状态",
+    "queue_no": "候补序号",
+    "enrolled_at": "报名成功时间",
+    "cancelled_at": "取消时间",
+    "team_id": "团队编号",
+    "display_name": "团队名称",
+    "joined_at": "加入时间",
+    "application_no": "申请号",
+    "school": "学校",
+    "programme": "专业",
+    "graduation_date": "毕业时间",
+    "certificate_no": "证书编号",
+    "model_worker_class": "劳模类别",
+    "staff_note": "审核意见",
+    "decided_at": "审核时间",
+    "id": "编号",
+    "kind": "类型",
+    "ref": "关联记录",
+    "text": "内容",
+    "delivered_at": "送达时间",
+    "reason": "原因",
+    "opened_at": "发起时间",
+    "posted_at": "转给工作人员时间",
+    "answered_at": "工作人员接待时间",
+    "closed_at": "结束时间",
+    "closed_by": "结束方",
+    "transcript": "转人工前的对话",
+    "direction": "方向",
+    "author": "发送人",
+    "ticket_id": "转人工记录编号",
+    "who": "说话人",
+    "timestamp": "时间",
+}
+#: Values translated in the file (who spoke, which way a message went).
+EXPORT_VALUES: dict[str, str] = {
+    "worker": "您",
+    "bot": "小助手",
+    "from_worker": "您发给工作人员",
+    "to_worker": "工作人员发给您",
+}
+#: The Telegram front end could not send the file (bot/send.py).
+DOCUMENT_NOT_SENT = "抱歉，文件没能发出去。请稍后再说一次“导出我的数据”，或转人工请工作人员帮您导出。"
+#: The terminal chat shows a file the bot sent.
+TERMINAL_DOCUMENT = "小助手：（发来文件 {filename}，{size} 字节）"

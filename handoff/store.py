@@ -21,10 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from common import settings
-from common.database import Database, Migrations, sqlite_path
+from common.database import Database, Migrations, sqlite_path, store_for
 from common.outbox import OUTBOX_COLUMNS_DDL
 
 __all__ = ["MIGRATIONS", "handoff_store", "handoff_url", "open_handoff"]
@@ -39,13 +38,7 @@ def handoff_url(location: str | os.PathLike[str] | None = None) -> str:
     configured = settings.load()
     if location is None:
         return configured.handoff_url
-    text = os.fspath(location)
-    if text.startswith(("postgresql", "sqlite:")):
-        return text
-    path = Path(text)
-    if configured.database_url and path.resolve() == configured.handoff_db.resolve():
-        return configured.database_url
-    return f"sqlite:///{path}"
+    return store_for(location, configured.handoff_db, configured.database_url)
 
 
 @MIGRATIONS(name="0001_tickets")

@@ -24,6 +24,7 @@ import io
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -457,7 +458,23 @@ def save(path: Path, new_text: str, expected: str, *, lock_path: Path) -> str:
                 "这次没有保存，以免覆盖别人的修改。您填写的内容还在下面，请看一下最新内容后再保存。"
             )
         atomic_write(path, new_text)
+        _remove_stale_temporaries(path)
     return digest(new_text)
+
+
+#: A temporary file of :func:`atomic_write` older than this was left by a writer that died
+#: (a SIGKILLed console) between writing it and moving it into place; a live one takes ms.
+STALE_TEMPORARY_SECONDS = 600
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove what interrupted saves of ``path`` left beside it (never read: the loader
+    reads only ``*.yml``), so a killed writer's copy does not lie around for ever."""
+    now = time.time()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                stale.unlink()
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -4,10 +4,18 @@ The action server calls :func:`record_gap` whenever it falls back (no confident
 hit). Staff read the result with ``python -m knowledge gaps``: similar
 questions grouped together, the most frequent first.
 
+Where: the SQLite file ``$UH_DATA_DIR/gaps.db`` by default; with ``UH_DATABASE_URL`` the
+shared PostgreSQL beside the registry and the hand-off store (tables ``gaps``,
+``gaps_meta``, ``gaps_handled``), through :mod:`common.database`, so every action server
+replica records into, and the console reads, one store. The queries are written once for
+both databases.
+
 Privacy: the conversation id is stored only as a keyed hash (the key is random
 per database and never leaves it), which still lets us count *how many people*
 asked without being able to tell *who*. Phone, ID-card and e-mail numbers are
-masked in the question text before it is stored.
+masked in the question text before it is stored. What a worker typed is forgotten
+when they delete their data (:func:`forget_conversation`, the same keyed hash) and,
+for everybody, after the retention period (:func:`forget_before`).
 """
 
 from __future__ import annotations
@@ -18,18 +26,19 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from rapidfuzz import fuzz, process
 
+from common import settings
 from common.clock import CHINA_TZ, default_clock
+from common.database import DRIVER_ERRORS, Database, Migrations, sqlite_path, store_for
 from common.privacy import redact
 from knowledge import paths
 from knowledge.schema import Hit
@@ -47,40 +56,91 @@ def mask_personal(text: str) -> str:
     return redact(text)
 
 
-def _connect(db_path: Path) -> sqlite_utils.Database:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(str(db_path), timeout=5)
-    db = sqlite_utils.Database(con)
-    db.execute("PRAGMA journal_mode=WAL")
-    if "gaps" not in db.table_names():
-        db.table("gaps").create(
-            {
-                "id": int,
-                "ts": str,
-                "day": str,
-                "text": str,
-                "norm": str,
-                "conversation": str,
-                "reason": str,
-                "nearest": str,
-            },
-            pk="id",
-            if_not_exists=True,
+MIGRATIONS = Migrations("union_helper_gaps")
+_MIGRATED: set[tuple[str, int]] = set()
+
+
+def gaps_url(db_path: str | os.PathLike[str] | None = None) -> str:
+    """The store behind ``db_path`` (a URL, or a SQLite file); the settings' by default.
+    The settings' own ``gaps.db`` stands for the configured store (PostgreSQL with
+    ``UH_DATABASE_URL``), so callers that pass it (the Telegram front end) follow along."""
+    configured = settings.load()
+    return store_for(paths.gaps_path() if db_path is None else db_path, configured.gaps_db, configured.database_url)
+
+
+@MIGRATIONS(name="0001_gaps")
+def _tables(db: Database) -> None:
+    """The tables; a ``gaps.db`` made by sqlite-utils before (``gaps``, ``meta``,
+    ``handled``) keeps its rows: ``gaps`` already has these columns, the other two move."""
+    tables = set(db.table_names())
+    serial = db.serial_primary_key
+    db.script(
+        f"""
+        CREATE TABLE IF NOT EXISTS gaps (
+            id           {serial},
+            ts           TEXT,
+            day          TEXT,
+            text         TEXT,
+            norm         TEXT,
+            conversation TEXT,
+            reason       TEXT,
+            nearest      TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_gaps_day ON gaps (day);
+        CREATE INDEX IF NOT EXISTS gaps_by_ts ON gaps (ts);
+        CREATE INDEX IF NOT EXISTS gaps_by_conversation ON gaps (conversation);
+        CREATE TABLE gaps_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE gaps_handled (norm TEXT PRIMARY KEY, at TEXT NOT NULL, by TEXT NOT NULL, note TEXT NOT NULL)
+        """
+    )
+    if db.is_sqlite and "meta" in tables:
+        db.execute("INSERT INTO gaps_meta (key, value) SELECT key, value FROM meta")
+        db.execute("DROP TABLE meta")
+    if db.is_sqlite and "handled" in tables:
+        db.execute(
+            "INSERT INTO gaps_handled (norm, at, by, note) "
+            "SELECT norm, COALESCE(at, ''), COALESCE(by, ''), COALESCE(note, '') FROM handled"
         )
-        db.table("gaps").create_index(["day"], if_not_exists=True)
-    if "meta" not in db.table_names():
-        db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db.execute("DROP TABLE handled")
+
+
+def _migration_key(url: str, file: Path | None) -> tuple[str, int]:
+    try:
+        return url, file.stat().st_ino if file is not None else 0
+    except OSError:
+        return url, -1
+
+
+def _open(db_path: str | os.PathLike[str] | None, *, create: bool) -> Database | None:
+    """The store, migrated; ``None`` when it is a SQLite file that does not exist and
+    ``create`` is false (a read never creates the file)."""
+    url = gaps_url(db_path)
+    file = sqlite_path(url)
+    if file is not None:
+        if not file.exists() and not create:
+            return None
+        file.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(url, busy_timeout=5.0)
+    try:
+        if _migration_key(url, file) not in _MIGRATED:
+            MIGRATIONS.apply(db)
+            _MIGRATED.add(_migration_key(url, file))  # a file replaced since is migrated again
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
-def _salt(db: sqlite_utils.Database) -> bytes:
-    rows = list(db.query("SELECT value FROM meta WHERE key = 'salt'"))
-    if rows:
-        return bytes.fromhex(rows[0]["value"])
-    salt = secrets.token_bytes(16)
-    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", [salt.hex()])
-    # Another process may have won the race: always use what is stored.
-    return bytes.fromhex(next(db.query("SELECT value FROM meta WHERE key = 'salt'"))["value"])
+def _salt(db: Database) -> bytes:
+    """The database's own key for :func:`opaque_id` (made once, by whoever comes first)."""
+    found = db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'")
+    if found is None:
+        db.execute(
+            "INSERT INTO gaps_meta (key, value) VALUES ('salt', :value) ON CONFLICT (key) DO NOTHING",
+            {"value": secrets.token_bytes(16).hex()},
+        )
+        found = db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'")
+    return bytes.fromhex(str(found))
 
 
 def opaque_id(conversation_id: str, salt: bytes) -> str:
@@ -109,22 +169,26 @@ def record_gap(
         if not text:
             return False
         when = (now or default_clock().now()).astimezone(dt.timezone.utc)
-        db = _connect(db_path or paths.gaps_path())
+        db = _open(db_path, create=True)
+        assert db is not None
         try:
-            salt = _salt(db)
-            db.table("gaps").insert(
-                {
-                    "ts": when.isoformat(timespec="seconds"),
-                    "day": when.astimezone(CHINA_TZ).date().isoformat(),
-                    "text": text,
-                    "norm": normalize(text),
-                    "conversation": opaque_id(conversation_id or "", salt),
-                    "reason": reason or "",
-                    "nearest": json.dumps([{"id": h.id, "score": h.score} for h in nearest], ensure_ascii=False),
-                }
-            )
+            with db.transaction():
+                salt = _salt(db)
+                db.execute(
+                    "INSERT INTO gaps (ts, day, text, norm, conversation, reason, nearest) "
+                    "VALUES (:ts, :day, :text, :norm, :conversation, :reason, :nearest)",
+                    {
+                        "ts": when.isoformat(timespec="seconds"),
+                        "day": when.astimezone(CHINA_TZ).date().isoformat(),
+                        "text": text,
+                        "norm": normalize(text),
+                        "conversation": opaque_id(conversation_id or "", salt),
+                        "reason": reason or "",
+                        "nearest": json.dumps([{"id": h.id, "score": h.score} for h in nearest], ensure_ascii=False),
+                    },
+                )
         finally:
-            db.conn.close()
+            db.close()
         return True
     except Exception:
         logger.exception("could not record an unanswered question")
@@ -146,32 +210,34 @@ def list_gaps(
     *, since: dt.date | None = None, until: dt.date | None = None, db_path: Path | None = None
 ) -> list[GapRow]:
     """Stored gaps (on or after ``since`` and on or before ``until``, Beijing dates), oldest first."""
-    path = db_path or paths.gaps_path()
-    if not path.exists():
-        return []
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    sql = "SELECT ts, day, text, norm, conversation, reason, nearest FROM gaps"
+    params: dict[str, str] = {}
+    where = []
+    if since is not None:
+        where.append("day >= :since")
+        params["since"] = since.isoformat()
+    if until is not None:
+        where.append("day <= :until")
+        params["until"] = until.isoformat()
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY ts, id"
     try:
-        sql = "SELECT ts, day, text, norm, conversation, reason, nearest FROM gaps"
-        params: list[str] = []
-        where = []
-        if since is not None:
-            where.append("day >= ?")
-            params.append(since.isoformat())
-        if until is not None:
-            where.append("day <= ?")
-            params.append(until.isoformat())
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY ts, id"
-        rows = []
-        for ts, day, text, norm, conv, reason, nearest in con.execute(sql, params):
-            near = tuple((n["id"], float(n["score"])) for n in json.loads(nearest or "[]"))
-            rows.append(GapRow(ts, day, text, norm, conv, reason, near))
-        return rows
-    except sqlite3.Error:
+        db = _open(db_path, create=False)
+        if db is None:
+            return []
+        try:
+            found = db.query(sql, params)
+        finally:
+            db.close()
+    except DRIVER_ERRORS:
+        logger.exception("could not read the unanswered questions")
         return []
-    finally:
-        con.close()
+    rows = []
+    for r in found:
+        near = tuple((n["id"], float(n["score"])) for n in json.loads(r["nearest"] or "[]"))
+        rows.append(GapRow(r["ts"], r["day"], r["text"], r["norm"], r["conversation"], r["reason"] or "", near))
+    return rows
 
 
 @dataclass
@@ -306,26 +372,21 @@ def count_unanswered(day: str, *, db_path: Path | None = None) -> tuple[int, int
 
     ``day`` is a Ningbo date, ``YYYY-MM-DD``. For dashboards and the operators' ``/stats``.
     """
-    path = db_path or paths.gaps_path()
-    if not path.exists():
+    db = _open(db_path, create=False)
+    if db is None:
         return None
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
     try:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gaps'").fetchone():
-            return None
-        on_day = con.execute("SELECT COUNT(*) FROM gaps WHERE day = ?", [day]).fetchone()[0]
-        total = con.execute("SELECT COUNT(*) FROM gaps").fetchone()[0]
-        return int(on_day), int(total)
+        with db.transaction(write=False):
+            if db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'") is None:
+                return None  # the first question records the key
+            total = int(db.scalar("SELECT COUNT(*) FROM gaps") or 0)
+            on_day = int(db.scalar("SELECT COUNT(*) FROM gaps WHERE day = :day", {"day": day}) or 0)
     finally:
-        con.close()
+        db.close()
+    return on_day, total
 
 
 # ---------------------------------------------------------------- handled groups (the staff console)
-
-
-def _ensure_handled(db: sqlite_utils.Database) -> None:
-    if "handled" not in db.table_names():
-        db.table("handled").create({"norm": str, "at": str, "by": str, "note": str}, pk="norm", if_not_exists=True)
 
 
 def mark_handled(
@@ -336,44 +397,99 @@ def mark_handled(
     if not wanted:
         return 0
     when = (now or default_clock().now()).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    db = _connect(db_path or paths.gaps_path())
+    db = _open(db_path, create=True)
+    assert db is not None
     try:
-        _ensure_handled(db)
-        db.table("handled").upsert_all(
-            [{"norm": n, "at": when, "by": by, "note": note[:200]} for n in wanted], pk="norm"
-        )
+        with db.transaction():
+            for norm in wanted:
+                db.execute(
+                    "INSERT INTO gaps_handled (norm, at, by, note) VALUES (:norm, :at, :by, :note) "
+                    "ON CONFLICT (norm) DO UPDATE SET at = excluded.at, by = excluded.by, note = excluded.note",
+                    {"norm": norm, "at": when, "by": by, "note": note[:200]},
+                )
     finally:
-        db.conn.close()
+        db.close()
     return len(wanted)
 
 
 def reopen(norms: Iterable[str], *, db_path: Path | None = None) -> int:
     """Undo :func:`mark_handled` for these questions; how many were handled."""
     wanted = sorted({n for n in norms if n})
-    path = db_path or paths.gaps_path()
-    if not wanted or not path.exists():
+    if not wanted:
         return 0
-    db = _connect(path)
+    db = _open(db_path, create=False)
+    if db is None:
+        return 0
     try:
-        _ensure_handled(db)
-        marks = ",".join("?" * len(wanted))
-        return db.execute(f"DELETE FROM handled WHERE norm IN ({marks})", wanted).rowcount
+        with db.transaction():
+            return sum(
+                db.execute("DELETE FROM gaps_handled WHERE norm = :norm", {"norm": norm}).rowcount for norm in wanted
+            )
     finally:
-        db.conn.commit()
-        db.conn.close()
+        db.close()
 
 
 def handled_marks(*, db_path: Path | None = None) -> dict[str, HandledMark]:
     """``{norm: mark}`` of every question marked handled."""
-    path = db_path or paths.gaps_path()
-    if not path.exists():
-        return {}
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'handled'").fetchone():
+        db = _open(db_path, create=False)
+        if db is None:
             return {}
-        return {row[0]: HandledMark(*row) for row in con.execute("SELECT norm, at, by, note FROM handled")}
-    except sqlite3.Error:
+        try:
+            rows = db.query("SELECT norm, at, by, note FROM gaps_handled")
+        finally:
+            db.close()
+    except DRIVER_ERRORS:
+        logger.exception("could not read the handled questions")
         return {}
+    return {r["norm"]: HandledMark(r["norm"], r["at"], r["by"], r["note"]) for r in rows}
+
+
+# ---------------------------------------------------------------- forgetting
+
+
+def _forget_orphan_marks(db: Database) -> int:
+    """A handled mark names a question (its normalised text): gone once nobody's question is."""
+    return db.execute(
+        "DELETE FROM gaps_handled WHERE norm NOT IN (SELECT norm FROM gaps WHERE norm IS NOT NULL)"
+    ).rowcount
+
+
+def _forget(db_path: Path | None, where: str, params: Any) -> int:
+    """Delete the questions ``where`` says (``params``: a function of the open store giving
+    the parameters, or None when there is nothing to delete), then the handled marks naming
+    only those, and checkpoint so the text is gone from the files too; how many questions."""
+    db = _open(db_path, create=False)
+    if db is None:
+        return 0
+    try:
+        with db.transaction():
+            values = params(db)
+            if values is None:
+                return 0
+            deleted = db.execute(f"DELETE FROM gaps WHERE {where}", values).rowcount
+            _forget_orphan_marks(db)
+        db.checkpoint()
+        return int(deleted or 0)
     finally:
-        con.close()
+        db.close()
+
+
+def forget_conversation(conversation_id: str, *, db_path: Path | None = None) -> int:
+    """删除我的数据: every question this conversation left unanswered (found by the same keyed
+    hash it was stored under), and the handled marks naming only those; how many questions.
+    Raises the driver's error: the caller must not tell the worker "deleted" when it failed."""
+
+    def mine(db: Database) -> dict[str, str] | None:
+        if db.scalar("SELECT value FROM gaps_meta WHERE key = 'salt'") is None:
+            return None  # nothing was ever recorded
+        return {"c": opaque_id(conversation_id or "", _salt(db))}
+
+    return _forget(db_path, "conversation = :c", mine)
+
+
+def forget_before(before: dt.datetime, *, db_path: Path | None = None) -> int:
+    """Retention: the questions recorded before ``before`` (and the handled marks naming only
+    those); how many questions."""
+    cutoff = before.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return _forget(db_path, "ts < :cutoff", lambda db: {"cutoff": cutoff})

@@ -43,6 +43,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionSt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from common import settings
+from common.conversations import export_conversation as export_conversation
+from common.conversations import tracker_url as tracker_url
 from common.database import sqlite_path
 from rasa_ext.activity import export_conversation  # noqa: F401  (scripts/worker_data imports it from here)
 
@@ -185,13 +187,6 @@ def try_purge(store: SQLTrackerStore, tracker: DialogueStateTracker) -> bool:
 
 
 # ---------------------------------------------------------------- retention and a worker's copy
-
-
-def tracker_url(configured: settings.Settings | None = None) -> str:
-    """Where the conversations are: the shared PostgreSQL (``UH_DATABASE_URL``) or the
-    embedded ``tracker.db`` (what the endpoints files configure Rasa with)."""
-    configured = configured or settings.load()
-    return configured.database_url or f"sqlite:///{configured.tracker_db}"
 
 
 def _events_engine(url: str) -> sa.engine.Engine:

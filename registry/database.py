@@ -38,7 +38,7 @@ from pathlib import Path
 
 from common import settings
 from common.clock import Clock, default_clock, stamp
-from common.database import DRIVER_ERRORS, Database, Migrations, TransactionInProgress, sqlite_path
+from common.database import DRIVER_ERRORS, Database, Migrations, TransactionInProgress, sqlite_path, store_for
 from common.outbox import OUTBOX_COLUMNS_DDL
 
 __all__ = [
@@ -87,13 +87,7 @@ def registry_url(location: Location | None = None) -> str:
     configured = settings.load()
     if location is None:
         return configured.registry_url
-    text = os.fspath(location)
-    if text.startswith(("postgresql", "sqlite:")):
-        return text
-    path = Path(text)
-    if configured.database_url and path.resolve() == configured.registry_db.resolve():
-        return configured.database_url
-    return f"sqlite:///{path}"
+    return store_for(location, configured.registry_db, configured.database_url)
 
 
 # ---------------------------------------------------------------- schema

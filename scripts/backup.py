@@ -7,12 +7,14 @@
 What goes in (``manifest.json`` lists every file with its SHA-256 and the rows per table):
 
 * embedded default (SQLite): ``registry.db``, ``handoff.db`` (tickets and the front ends'
-  tables), ``tracker.db`` (conversations), ``gaps.db`` — each copied with SQLite's online
+  tables), ``tracker.db`` (conversations), ``gaps.db`` (unanswered questions),
+  ``documents.db`` (imported notices), ``console.db`` (the console's accounts and audit
+  log) — each copied with SQLite's online
   backup API while the bot runs: a consistent image of each file, writers wait a moment
   at most;
 * PostgreSQL (``UH_DATABASE_URL``): one ``pg_dump`` of the database (registry, hand-off,
-  front ends' tables, Rasa's tracker) — one snapshot, consistent across all of them —
-  plus ``gaps.db``, which stays a SQLite file for now;
+  front ends' tables, gaps, Rasa's tracker) — one snapshot, consistent across all of them —
+  plus ``documents.db`` and ``console.db``, which stay SQLite files;
 * the staff-edited knowledge files (``UH_KNOWLEDGE_DIR``), as they are the answers.
 
 Restore never overwrites: the target data directory must not hold the stores yet, and the
@@ -38,9 +40,11 @@ from typing import Any
 from common import settings as config
 from common.database import masked_url
 
-SQLITE_STORES = ("registry.db", "handoff.db", "tracker.db", "gaps.db")
-#: With PostgreSQL these live in the database; gaps.db is SQLite on both.
-POSTGRES_FILES = ("gaps.db",)
+#: The staff console's accounts and audit log, and the imported notices: SQLite files on both.
+SQLITE_ONLY = ("documents.db", "console.db")
+SQLITE_STORES = ("registry.db", "handoff.db", "tracker.db", "gaps.db", *SQLITE_ONLY)
+#: With PostgreSQL the registry, hand-off, gaps and conversations live in the database.
+POSTGRES_FILES = SQLITE_ONLY
 DUMP = "union_helper.dump"
 MANIFEST = "manifest.json"
 KNOWLEDGE = "knowledge"

@@ -60,7 +60,9 @@ def start_balancer(log_dir: Path, port: int, backends: list[str], down_for: floa
     return proc
 
 
-def _stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
+def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
+    """Signal ``proc``'s process group (``sig``, SIGTERM by default) and wait; SIGKILL if it
+    does not end within 30 s."""
     if proc is None or proc.poll() is not None:
         return
     try:
@@ -203,10 +205,10 @@ class Deployment:
         return procs
 
     def stop(self) -> None:
-        _stop(self.rasa_balancer)
+        stop_process(self.rasa_balancer)
         for stack in self.rasa:
             stack.stop()
-        _stop(self.action_balancer)
+        stop_process(self.action_balancer)
         for stack in self.actions:
             stack.stop()
         if self.services is not None:

@@ -10,11 +10,11 @@ Each store forgets its own old rows through its owner's function — nothing her
 * hand-off tickets closed before the cutoff, with their transcripts and outbox entries
   (``handoff.forget_closed_before``), and the Telegram front end's mapping of them, its
   activity counts and handled updates (``bot.tickets.forget_before``);
-* delivered (or given-up) waiting-list notifications (``registry.forget_delivered_notifications``).
+* delivered (or given-up) waiting-list notifications (``registry.forget_delivered_notifications``);
+* unanswered questions recorded before the cutoff (``knowledge.gaps.forget_before``).
 
 Sign-ups, applications and teams are the union's records, not kept "for a while": they stay
-until the worker deletes them (删除我的数据). The unanswered questions (``gaps.db``) are
-``knowledge.gaps``' and have no deletion function yet (docs/scale.md says what it needs).
+until the worker deletes them (删除我的数据).
 
 Every pass logs one line with the counts. One instance is enough for a deployment; several
 (one per machine) only repeat the same deletions. ``UH_RETENTION_DAYS=0`` keeps everything.
@@ -44,6 +44,7 @@ def run_once(settings: config.Settings, now: datetime) -> dict[str, Any]:
     from bot import tickets as telegram
     from common.database import sqlite_path
     from handoff import forget_closed_before, handoff_url, open_handoff
+    from knowledge.gaps import forget_before as forget_gaps_before
     from rasa_ext.purge import forget_conversations_before, tracker_url
     from registry import forget_delivered_notifications, open_registry
 
@@ -84,6 +85,7 @@ def run_once(settings: config.Settings, now: datetime) -> dict[str, Any]:
                 return forget_delivered_notifications(db, before)
 
         step("notifications", forget_notifications)
+    step("gaps", lambda: forget_gaps_before(cutoff, db_path=settings.gaps_db))  # reads never create the file
     return counts
 
 

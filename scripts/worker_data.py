@@ -2,15 +2,10 @@
 
     python -m scripts.worker_data export tg-5001 [--out 文件.json]
 
-Staff run it when a worker asks (the worker-facing intent is the next issue's; see
-docs/scale.md). Each store contributes through its owner's function:
-
-* the registry (``registry.export_worker_data``): profile, enrollments (cancelled too),
-  reading teams, subsidy applications with the staff notes, notifications;
-* the hand-off store (``handoff.export_sender``): tickets, transcripts, the messages
-  exchanged with the operators, what was queued for the worker;
-* the conversation (``rasa_ext.purge.export_conversation``): what the worker and the bot
-  said, every session.
+Staff run it when a worker asks them; a worker can also ask the bot itself ("导出我的数据",
+``actions/data_export.py``). Both give the same file, built by
+``actions.data_export.export_file`` from each store's owner's function (the registry, the
+hand-off store, the conversation), with Chinese labels.
 
 Unmasked — it is the worker's own data: hand the file to them only (never into a group)
 and delete the copy afterwards. The unanswered questions are stored anonymously (a keyed
@@ -20,45 +15,13 @@ hash, no link to the worker), so they cannot be part of it; the file says so.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from actions.data_export import collect, export_file
 from common import settings as config
-from common import texts
-from common.database import sqlite_path
 
-
-def _exists(url: str) -> bool:
-    path = sqlite_path(url)
-    return path is None or path.exists()
-
-
-def collect(settings: config.Settings, sender_id: str) -> dict[str, Any]:
-    """The whole copy for ``sender_id`` (JSON-ready)."""
-    from handoff import export_sender, handoff_url, open_handoff
-    from rasa_ext.purge import export_conversation, tracker_url
-    from registry import export_worker_data, open_registry
-
-    data: dict[str, Any] = {
-        "title": texts.EXPORT_TITLE,
-        "about": texts.EXPORT_INTRO,
-        "conversation_id": sender_id,
-        "exported_at": settings.clock.now().isoformat(timespec="seconds"),
-    }
-    registry_url = settings.registry_url
-    data["registry"] = None
-    if _exists(registry_url):
-        with open_registry(registry_url) as db:
-            data["registry"] = export_worker_data(db, sender_id)
-    data["handoff"] = None
-    if _exists(handoff_url()):
-        with open_handoff(handoff_url()) as db:
-            data["handoff"] = export_sender(db, sender_id)
-    conversation = tracker_url(settings)
-    data["conversation"] = export_conversation(conversation, sender_id) if _exists(conversation) else []
-    return data
+__all__ = ["collect", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,20 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except config.SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    data = collect(settings, args.sender_id)
+    exported = export_file(settings, args.sender_id)
     out = args.out or Path(f"职工数据_{args.sender_id}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    registry = data["registry"] or {}
-    handoff = data["handoff"] or {}
-    enrollments = len(registry.get("enrollments") or [])
-    applications = len(registry.get("subsidy_applications") or [])
-    print(
-        f"已导出到 {out}：登记信息{'有' if registry.get('profile') else '无'}，"
-        f"报名 {enrollments} 条，补贴申请 {applications} 份，"
-        f"转人工 {len(handoff.get('tickets') or [])} 次，对话消息 {len(data['conversation'])} 条。"
-        "文件含完整个人信息，只交给职工本人，用完请删除。"
-    )
+    out.write_text(exported.content, encoding="utf-8")
+    print(f"已导出到 {out}：{exported.summary}。文件含完整个人信息，只交给职工本人，用完请删除。")
     return 0
 
 

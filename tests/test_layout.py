@@ -33,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "handoff": {"common"},
     "knowledge": {"common", "registry"},
     "answering": {"common", "knowledge"},
-    "actions": {"common", "registry", "knowledge", "answering"},
+    # 导出我的数据 in the chat: the worker's hand-off tickets through handoff's export function
+    "actions": {"common", "registry", "handoff", "knowledge", "answering"},
     "bot": {"common", "registry", "handoff", "knowledge"},
     # the purge on 删除我的数据 forgets the worker's hand-offs through handoff's function
     "rasa_ext": {"common", "handoff"},

@@ -191,7 +191,7 @@ async def answer_in_form(
 
 
 async def show_records(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """我的报名 / 我的数据 / 我的申请, read only, as outside the form."""
+    """我的报名 / 我的数据 / 我的申请 / 导出我的数据, read only, as outside the form."""
     from actions import my_records  # my_records builds on the forms: imported when needed
 
     views = {
@@ -202,9 +202,14 @@ async def show_records(intent: str, dispatcher: CollectingDispatcher, tracker: T
     view = views.get(intent, my_records.ActionMyRecords)()
     said = CollectingDispatcher()
     try:
-        await view.show(said, tracker)
+        if intent == "export_my_data":  # the file, as outside the form
+            from actions.data_export import send_export
+
+            await send_export(said, tracker.sender_id)
+        else:
+            await view.show(said, tracker)
     except Exception:
-        logger.exception("%s inside a form failed", view.name())
+        logger.exception("%s inside a form failed", intent)
         said.messages.clear()
         said.utter_message(text=texts.TECHNICAL_PROBLEM)
     relay(said, dispatcher)

@@ -7,6 +7,8 @@ tracker store then deletes the conversation itself (``rasa_ext/purge.py``).
 
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -24,6 +26,7 @@ from actions.signup.base import (
 )
 from actions.stores import registry_call
 from common import replies, texts
+from knowledge.gaps import forget_conversation
 from registry import delete_worker_data, list_records
 
 #: Set once the registry forgot the worker: the Rasa server's tracker store then deletes
@@ -44,6 +47,7 @@ class ActionStartDelete(StartFormAction):
         if records.empty:
             # Nothing in the registry, but what the worker typed is still in the
             # conversation (e.g. a phone number in a form they left): forget that too.
+            await asyncio.to_thread(forget_conversation, tracker.sender_id)  # their unanswered questions
             dispatcher.utter_message(text=texts.DELETE_NOTHING_STORED)
             return [SlotSet(FORM_OUTCOME, OUTCOME_ABORT), SlotSet(PURGE_SLOT, True)]
         return []
@@ -87,6 +91,9 @@ class ActionSubmitDelete(SubmitFormAction):
         return "action_submit_delete"
 
     async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        # The questions the bot could not answer keep no text the worker typed; first, so a
+        # failure there leaves everything to delete for the worker's next try.
+        await asyncio.to_thread(forget_conversation, tracker.sender_id)
         result = await registry_call(delete_worker_data, tracker.sender_id)
         details = [
             texts.DELETED_PROFILE if result.deleted_profile else "",

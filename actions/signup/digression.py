@@ -74,7 +74,7 @@ KNOWLEDGE_INTENTS: frozenset[str] = frozenset(
     }
 )
 CHITCHAT_INTENTS: frozenset[str] = frozenset({"greet", "thank", "goodbye", "bot_challenge"})
-RECORDS_INTENTS: frozenset[str] = frozenset({"my_records", "my_data", "check_application"})
+RECORDS_INTENTS: frozenset[str] = frozenset({"my_records", "my_data", "check_application", "export_my_data"})
 FORM_INTENTS: frozenset[str] = frozenset(
     {"enroll_course", "join_reading_team", "apply_subsidy", "update_profile", "cancel_record", "delete_my_data"}
 )

@@ -18,7 +18,7 @@ from tests.support import REPO
 
 OURS = re.compile(
     r"^(validate_\w+_form|action_(start|submit|ask)_\w+|action_(cancel|close)_form|"
-    r"action_my_records|action_my_data|action_check_application|action_answer_question|"
+    r"action_my_records|action_my_data|action_check_application|action_export_my_data|action_answer_question|"
     r"action_list_courses|action_handoff|action_default_fallback|action_session_start)$"
 )
 

@@ -214,6 +214,8 @@ class FakeBotApi:
         for key, value in raw.items():
             if not isinstance(value, str):
                 params[key] = "<file>"
+                if isinstance(value, web.FileField):  # an upload (sendDocument): what was sent
+                    params[f"{key}_file"] = {"filename": value.filename, "content": value.file.read()}
             elif key in STRING_PARAMS:
                 params[key] = value
             else:
@@ -256,6 +258,7 @@ class FakeBotApi:
             methods = {
                 "sendMessage",
                 "sendPhoto",
+                "sendDocument",
                 "copyMessage",
                 "editMessageText",
                 "editMessageReplyMarkup",
@@ -585,6 +588,13 @@ class FakeBotApi:
         if int(params["chat_id"]) in self.chats and self.chats[int(params["chat_id"])].get("left"):
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
         return self._bot_message(params, text=text, raw_text=params.get("text"))
+
+    def api_sendDocument(self, params: dict) -> dict:
+        upload = params.get("document_file") or {}
+        return self._bot_message(
+            params,
+            document={"file_id": "sentdoc", "file_unique_id": "sentdocu", "file_name": upload.get("filename")},
+        )
 
     def api_sendPhoto(self, params: dict) -> dict:
         caption = self._render(params, "caption")

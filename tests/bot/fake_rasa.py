@@ -32,6 +32,10 @@ LONG_ANSWER = "".join(
 )
 
 
+#: The content of the file 导出我的数据 sends (a worker's own data).
+EXPORT = '{"报名登记": {"登记信息": {"姓名": "张三", "手机号": "13812341234"}}}'
+
+
 def default_script(sender: str, message: str) -> list[dict[str, Any]]:
     if message == "/greet":
         return [{"text": "您好！我是工会小助手。想了解什么？", "buttons": TOPIC_MENU}]
@@ -68,6 +72,13 @@ def default_script(sender: str, message: str) -> list[dict[str, Any]]:
         ]
     if message == "长答案":
         return [{"text": LONG_ANSWER}]
+    if message == "导出我的数据":
+        return [
+            {"text": "您的数据已整理成文件发给您。"},
+            {"custom": {"document": {"filename": "我的数据.json", "mime_type": "application/json", "content": EXPORT}}},
+        ]
+    if message == "坏文件":
+        return [{"text": "文件来了"}, {"custom": {"document": {"content": "没有文件名"}}}]
     if message == "图片":
         return [{"text": "报名流程如下："}, {"image": "https://example.org/flow.png"}]
     return [{"text": f"收到：{message[:30]}"}]

@@ -69,7 +69,7 @@ def test_deleting_my_data_removes_the_conversation_from_the_tracker_store(rasa_s
         # the registry forgot the worker ...
         assert get_worker(registry, chat.sender_id) is None
         for table in ("workers", "enrollments", "applications"):
-            assert list(registry[table].rows_where("sender_id = ?", [chat.sender_id])) == []
+            assert registry.query(f"SELECT * FROM {table} WHERE sender_id = :s", {"s": chat.sender_id}) == []
         assert not [r for r in registry["workers"].rows if PHONE in str(r)]
     finally:
         registry.close()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +53,16 @@ def store_url_for(request: pytest.FixtureRequest, sqlite_file: str) -> str:
         return str(request.getfixturevalue("postgres_url"))
     tmp_path = request.getfixturevalue("tmp_path")
     return f"sqlite:///{tmp_path / sqlite_file}"
+
+
+def settings_for(request: pytest.FixtureRequest, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The settings of a ``settings`` fixture over BACKENDS: every store in ``data_dir``, or
+    (the ``postgresql`` parameter) every store in a fresh PostgreSQL database."""
+    from common import settings as config
+
+    monkeypatch.setenv("UH_DATA_DIR", str(data_dir))
+    if request.param == "postgresql":
+        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
+    return config.load()

@@ -15,10 +15,11 @@ from bot.db import open_db
 from common import settings as config
 from common.clock import CHINA_TZ, FixedClock
 from handoff import export_sender
+from knowledge.gaps import list_gaps, record_gap
 from rasa_ext.purge import export_conversation, tracker_url
 from registry import export_worker_data, mark_notification_delivered, open_registry, queue_notification
 from scripts.retention import run_forever, run_once
-from tests.scale.postgres import BACKENDS, postgres_server, postgres_url
+from tests.scale.postgres import BACKENDS, postgres_server, postgres_url, settings_for
 from tests.scale.stores import add_events, fill
 
 __all__ = ["postgres_server", "postgres_url"]
@@ -26,12 +27,7 @@ __all__ = ["postgres_server", "postgres_url"]
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Settings:
-    monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
-    if request.param == "postgresql":
-        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
-    return config.load()
+    return settings_for(request, tmp_path, monkeypatch)
 
 
 def test_old_conversations_tickets_and_notifications_go_sign_ups_stay(settings: config.Settings) -> None:
@@ -45,9 +41,12 @@ def test_old_conversations_tickets_and_notifications_go_sign_ups_stay(settings: 
     fill(settings.registry_url, settings.handoff_url, tracker_url(settings), "tg-new", now)
     add_events(tracker_url(settings), "tg-still-talking", [("user", "很久以前")], old.now())
     add_events(tracker_url(settings), "tg-still-talking", [("user", "今天又来了")], now.now())
+    record_gap("很久以前没答上的问题", "tg-old", "no_hit", now=old.now())
+    record_gap("今天没答上的问题", "tg-new", "no_hit", now=now.now())
 
     counts = run_once(settings, now.now())
 
+    assert counts["gaps"] == 1 and [g.text for g in list_gaps()] == ["今天没答上的问题"]
     assert counts["conversation_events"] == 3  # tg-old's whole conversation; the others kept
     assert counts["handoff"]["tickets"] == 1 and counts["handoff"]["messages"] == 2
     assert counts["notifications"] == 1

@@ -18,7 +18,7 @@ from common.clock import CHINA_TZ, FixedClock
 from handoff import export_sender
 from rasa_ext.purge import forget_handoff, tracker_url
 from scripts.worker_data import collect
-from tests.scale.postgres import BACKENDS, postgres_server, postgres_url
+from tests.scale.postgres import BACKENDS, postgres_server, postgres_url, settings_for
 from tests.scale.stores import CERTIFICATE, PHONE, fill
 from tests.support import REPO
 
@@ -29,12 +29,7 @@ CLOCK = FixedClock(datetime(2026, 11, 16, 10, 0, tzinfo=CHINA_TZ))
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Settings:
-    monkeypatch.setenv("UH_DATA_DIR", str(tmp_path))
-    if request.param == "postgresql":
-        monkeypatch.setenv("UH_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("UH_DATABASE_URL", raising=False)
-    return config.load()
+    return settings_for(request, tmp_path, monkeypatch)
 
 
 def test_the_export_holds_everything_about_the_worker(settings: config.Settings) -> None:
@@ -70,7 +65,9 @@ def test_the_staff_command_writes_the_file(settings: config.Settings, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert "报名 1 条" in result.stdout and "转人工 1 次" in result.stdout
-    assert json.loads(out.read_text(encoding="utf-8"))["registry"]["profile"]["name"] == "钱八"
+    written = json.loads(out.read_text(encoding="utf-8"))  # the worker's file: Chinese labels
+    assert written["报名登记"]["登记信息"]["姓名"] == "钱八"
+    assert written["与小助手的对话"][0]["说话人"] == "您"
 
 
 def test_deleting_my_data_removes_the_hand_off_transcripts_and_outbox(settings: config.Settings) -> None:
