@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from common.clock import china_tz
+from common.conversations import export_conversation as export_conversation  # the console's data-rights page
 from common.database import sqlite_path
 from common.privacy import redact
 
@@ -97,20 +98,3 @@ def period_activity(url: str, since: date, until: date, *, top: int = 10) -> Act
         days[day]["workers"] = len(who)
     everyone = set().union(*senders.values()) if senders else set()
     return Activity(dict(days), asked.most_common(top), len(everyone))
-
-
-def export_conversation(url: str, sender_id: str) -> list[dict[str, Any]]:
-    """What the worker and the bot said in the conversation (every session), oldest first:
-    the worker's part of 导出我的数据."""
-    rows = _rows(
-        url,
-        "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
-        "AND type_name IN ('user', 'bot') ORDER BY id",
-        {"sender": sender_id},
-    )
-    said = []
-    for type_name, timestamp, data in rows:
-        text = (json.loads(data or "{}") or {}).get("text")
-        if text:
-            said.append({"who": "worker" if type_name == "user" else "bot", "timestamp": timestamp, "text": text})
-    return said

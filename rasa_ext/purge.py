@@ -46,7 +46,6 @@ from common import settings
 from common.conversations import export_conversation as export_conversation
 from common.conversations import tracker_url as tracker_url
 from common.database import sqlite_path
-from rasa_ext.activity import export_conversation  # noqa: F401  (scripts/worker_data imports it from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rasa.core.tracker_store import SQLTrackerStore

@@ -57,26 +57,29 @@ async def test_operator_relay_survives_a_bad_moment(tg, rasa, app, worker, opera
 
 async def test_a_flooding_worker_does_not_delay_another(tg, rasa, config, make_app, worker, other_worker):
     held = rasa.hold(f"tg-{W}")  # the worker's first turn stays with Rasa until released
-    async with running(make_app(config, rasa_timeout=60)):  # …without the client giving up
-        for n in range(10):
-            tg.user_text(worker, f"刷屏{n}")
-        # one turn in flight plus a small queue; the rest dropped with one notice
-        await tg.wait_for(lambda: texts.SLOW_DOWN in tg.texts_to(W))
-        await tg.wait_for(lambda: rasa.messages_from(f"tg-{W}") == ["刷屏0"])
+    try:
+        async with running(make_app(config, rasa_timeout=60)):  # …without the client giving up
+            for n in range(10):
+                tg.user_text(worker, f"刷屏{n}")
+            # one turn in flight plus a small queue; the rest dropped with one notice
+            await tg.wait_for(lambda: texts.SLOW_DOWN in tg.texts_to(W))
+            await tg.wait_for(lambda: rasa.messages_from(f"tg-{W}") == ["刷屏0"])
 
-        # another worker is answered while the flood is still stuck at its first turn
-        tg.user_text(other_worker, "请问工会卡怎么办？")
-        await tg.wait_for(lambda: "收到：请问工会卡怎么办？" in tg.texts_to(OTHER_WORKER_ID))
-        assert rasa.messages_from(f"tg-{W}") == ["刷屏0"]
+            # another worker is answered while the flood is still stuck at its first turn
+            tg.user_text(other_worker, "请问工会卡怎么办？")
+            await tg.wait_for(lambda: "收到：请问工会卡怎么办？" in tg.texts_to(OTHER_WORKER_ID))
+            assert rasa.messages_from(f"tg-{W}") == ["刷屏0"]
 
-        held.set()
-        await tg.wait_for(lambda: len([t for t in tg.texts_to(W) if t.startswith("收到：刷屏")]) == 4, timeout=30)
-        # in order, one Rasa request at a time for this worker
-        assert [t for t in tg.texts_to(W) if t.startswith("收到：")] == [f"收到：刷屏{n}" for n in range(4)]
-        assert rasa.messages_from(f"tg-{W}") == ["刷屏0", "刷屏1", "刷屏2", "刷屏3"]
-        assert rasa.most_at_once[f"tg-{W}"] == 1
-        assert tg.texts_to(W).count(texts.SLOW_DOWN) == 1
+            held.set()
+            await tg.wait_for(lambda: len([t for t in tg.texts_to(W) if t.startswith("收到：刷屏")]) == 4, timeout=30)
+            # in order, one Rasa request at a time for this worker
+            assert [t for t in tg.texts_to(W) if t.startswith("收到：")] == [f"收到：刷屏{n}" for n in range(4)]
+            assert rasa.messages_from(f"tg-{W}") == ["刷屏0", "刷屏1", "刷屏2", "刷屏3"]
+            assert rasa.most_at_once[f"tg-{W}"] == 1
+            assert tg.texts_to(W).count(texts.SLOW_DOWN) == 1
 
-        # drained: the worker is served normally again
-        await worker_round_trip(tg, worker, "好了")
-        assert rasa.messages_from(f"tg-{W}")[-1] == "好了"
+            # drained: the worker is served normally again
+            await worker_round_trip(tg, worker, "好了")
+            assert rasa.messages_from(f"tg-{W}")[-1] == "好了"
+    finally:
+        held.set()  # a failed assertion must not leave the app's shutdown waiting for the held turn
