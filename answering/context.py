@@ -164,6 +164,11 @@ def _subject(kb: KnowledgeBase, rest: str, hint: str | None, course: str | None)
     """The entry ``rest`` names (a course entity first), if it names one confidently:
     the whole remainder, or one of its words ("劳动模范读" -> 劳动模范)."""
     if course:
+        # The NLU's "course" entity also marks programmes and subsidies ("劳模先进班"): the
+        # entry it names exactly, of whatever kind, before the nearest course's name.
+        named = kb.search(course, limit=3)
+        if named and named[0].confident:
+            return kb.entry(named[0].id)
         matches = kb.find_courses(course, limit=1)
         if matches and matches[0][1] >= 80:
             return matches[0][0]

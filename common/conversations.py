@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from common import settings
+from common.database import sqlite_path
 
 
 def tracker_url(configured: settings.Settings | None = None) -> str:
@@ -25,7 +26,11 @@ def tracker_url(configured: settings.Settings | None = None) -> str:
 
 
 def export_conversation(url: str, sender_id: str) -> list[dict[str, Any]]:
-    """What the worker and the bot said in the conversation (every session), oldest first."""
+    """What the worker and the bot said in the conversation (every session), oldest first.
+    A SQLite file that is not there yet is not created by looking."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return []
     engine = sa.create_engine(url, future=True, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:

@@ -194,3 +194,15 @@ def test_reading_a_message_without_answering_it(real_kb: KnowledgeBase) -> None:
     assert read(real_kb, "要钱吗", context).kind == "same_subject"
     assert read(real_kb, "要钱吗", None).kind == "needs_subject"
     assert read(real_kb, "PLC编程在哪上课", None).kind == "new"
+
+
+@pytest.mark.parametrize("before", ["宁海有什么课", "plc编成在哪学", "文体联赛办了几届"])
+def test_a_named_subsidy_is_not_taken_for_the_nearest_course(real_kb: KnowledgeBase, before: str) -> None:
+    # The NLU marks 劳模先进班 as a "course"; after talking about a course (or anything),
+    # the fuzzy course names (技术帮扶's alias 劳模进企业) must not win over the subsidy it names.
+    context = answer_question(real_kb, before).context
+    outcome = answer_question(
+        real_kb, "劳模先进班的学费谁出", intent="ask_subsidy", entities={"course": "劳模先进班"}, context=context
+    )
+    assert outcome.answered is not None and outcome.answered.id == "subsidy_model_worker_class"
+    assert "全额" in outcome.replies[0].text
