@@ -101,7 +101,7 @@ def _wire_delivery(svc: Services) -> None:
             await handoff.retry_posting(svc, bot, now)
 
     async def resumes(bot: Any, now: Any) -> None:
-        await handoff.flush_resumes(svc)
+        await handoff.flush_resumes(svc, sweep=True)
 
     async def other_channels(bot: Any, now: Any) -> None:
         await handoff.mirror_other_channels(svc, bot, now)

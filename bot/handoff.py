@@ -493,10 +493,17 @@ async def post_resume(svc: Services, ticket: Ticket | store.Ticket) -> bool:
     return await resume_conversation(svc.rasa, svc.db, ticket)
 
 
-async def flush_resumes(svc: Services, user_id: int | None = None) -> None:
+#: The periodic sweep leaves a close this recent to the front end that made it (a resume
+#: posted twice is harmless in Rasa, but the sweep exists for the failures, not the race).
+RESUME_SWEEP_GRACE = timedelta(seconds=30)
+
+
+async def flush_resumes(svc: Services, user_id: int | None = None, *, sweep: bool = False) -> None:
     """Post resume events that could not reach Rasa when their ticket closed (here, on
-    another front end, or in the console)."""
-    for ticket in tickets.pending_resumes(svc.db, user_id):
+    another front end, or in the console). ``sweep``: the periodic chore, which leaves the
+    closes of the last RESUME_SWEEP_GRACE to their closer."""
+    before = svc.now() - RESUME_SWEEP_GRACE if sweep else None
+    for ticket in tickets.pending_resumes(svc.db, user_id, closed_before=before):
         if not await post_resume(svc, ticket):
             return
 

@@ -205,9 +205,10 @@ def list_open(db: Database) -> list[Ticket]:
     return [t for t in (_view(db, s) for s in handoff.list_tickets(db, "open", channel=TELEGRAM)) if t]
 
 
-def pending_resumes(db: Database, user_id: int | None = None) -> list[Ticket]:
+def pending_resumes(db: Database, user_id: int | None = None, closed_before: datetime | None = None) -> list[Ticket]:
     sender = None if user_id is None else sender_for(user_id)
-    return [t for t in (_view(db, s) for s in handoff.pending_resumes(db, sender, channel=TELEGRAM)) if t]
+    found = handoff.pending_resumes(db, sender, channel=TELEGRAM, closed_before=closed_before)
+    return [t for t in (_view(db, s) for s in found) if t]
 
 
 @retrying

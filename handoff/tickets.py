@@ -233,9 +233,17 @@ def resume_recorded(db: Database, ticket_id: int) -> None:
 
 
 @retrying
-def pending_resumes(db: Database, sender_id: str | None = None, *, channel: str | None = None) -> list[Ticket]:
-    """Closed tickets whose conversation is not resumed in Rasa yet."""
+def pending_resumes(
+    db: Database, sender_id: str | None = None, *, channel: str | None = None, closed_before: datetime | None = None
+) -> list[Ticket]:
+    """Closed tickets whose conversation is not resumed in Rasa yet.
+
+    ``closed_before`` leaves the recent closes to whoever closed them (the periodic sweep of
+    every front end would otherwise post the same resume while the closer is posting it)."""
     where, params = "status = 'closed' AND resume_pending = 1", {}
+    if closed_before is not None:
+        where += " AND closed_at < :before"
+        params["before"] = _at(closed_before)
     if sender_id is not None:
         where += " AND sender_id = :sender"
         params["sender"] = sender_id
