@@ -172,6 +172,8 @@ class FakeRasa:
     async def _events(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"message": "unauthorised"}, status=401)
+        if self.mode == "error":
+            return web.json_response({"error": "boom"}, status=500)
         sender = request.match_info["sender"]
         events = await request.json()
         for event in events if isinstance(events, list) else [events]:

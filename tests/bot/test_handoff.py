@@ -265,11 +265,11 @@ async def test_rasa_fallback_handoff_reason(tg, rasa, app, worker):
 
 async def test_resume_is_retried_when_rasa_was_down_at_closing(tg, rasa, app, worker, operator):
     header = await open_ticket(tg, rasa, worker, phone_first=False)
-    await rasa.stop()
+    rasa.mode = "error"  # Rasa fails every request (a stopped fake server made the bot's pooled connection hang)
     tg.user_text(operator, "/done", chat_id=OPS_CHAT, thread_id=header["message_thread_id"])
     await tg.wait_for(lambda: texts.HANDOFF_CLOSED_BY_OPERATOR in tg.texts_to(W))
     assert rasa.events_for(SENDER) == ["pause"]  # the resume could not be recorded
-    await rasa.start()
+    rasa.mode = "ok"
     tg.user_text(worker, "又来了")
     # the paused conversation is resumed first, so Rasa answers instead of staying silent
     await tg.wait_for(lambda: "收到：又来了" in tg.texts_to(W))

@@ -116,7 +116,10 @@ async def test_two_front_ends_share_tickets_and_a_reply_reaches_the_worker_once(
         # /done on whichever front end: closed once, the worker told once, Rasa resumed
         tg.user_text(operator, "/done", chat_id=OPS_CHAT, thread_id=thread)
         await tg.wait_for(lambda: texts.HANDOFF_CLOSED_BY_OPERATOR in tg.texts_to(W), timeout=DEADLINE)
-        assert rasa.events_for(f"tg-{W}") == ["pause", "resume"]
+        # resumed: by the closer, and possibly once more by the other front end's sweep of
+        # unrecorded resumes racing it (a second resume is a no-op in Rasa; never none)
+        events = rasa.events_for(f"tg-{W}")
+        assert events[:2] == ["pause", "resume"] and set(events[1:]) == {"resume"}
         await eventually(lambda: not any(services_of(fe.app).notifications.in_flight for fe in (a, b)))
         assert tg.texts_to(W).count(texts.HANDOFF_CLOSED_BY_OPERATOR) == 1
         assert tickets.open_for_user(services_of(b.app).db, W) is None
