@@ -39,16 +39,23 @@ TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 seconds
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
     """Show "typing…" in the chat until the block ends."""
 
+    stop = asyncio.Event()
+
     async def keep_typing() -> None:
-        while True:
+        # Ended by ``stop``, not by cancelling alone: a cancellation that lands inside
+        # send_chat_action can come back out of PTB's network layer as a TelegramError,
+        # which the suppress() below would swallow, and the turn would wait here forever.
+        while not stop.is_set():
             with contextlib.suppress(TelegramError):
                 await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await asyncio.sleep(TYPING_EVERY)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), TYPING_EVERY)
 
     task = asyncio.create_task(keep_typing())
     try:
         yield
     finally:
+        stop.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
