@@ -23,11 +23,12 @@ pytestmark = pytest.mark.slow
 
 async def test_course_question_gets_the_answer_and_a_button_goes_to_rasa(tg, app, worker, rasa_api):
     W = worker["id"]
-    tg.user_text(worker, "PLC编程在哪学")
+    # what the course is: the whole entry, with its next steps (an attribute question gets one line)
+    tg.user_text(worker, "PLC编程是什么")
     answer = (await tg.wait_for(lambda: with_keyboard(tg, W), timeout=WAIT))[0]
     # the real answer from the knowledge base, with its source
     assert "PLC" in answer["text"] and "依据" in answer["text"]
-    assert rasa_api.user_texts(sender(worker)) == ["PLC编程在哪学"]
+    assert rasa_api.user_texts(sender(worker)) == ["PLC编程是什么"]
     buttons = keyboard(answer)
     titles = [b["text"] for b in buttons]
     assert "其他课程" in titles and texts.HUMAN_BUTTON["title"] in titles
@@ -40,7 +41,7 @@ async def test_course_question_gets_the_answer_and_a_button_goes_to_rasa(tg, app
     tg.press(worker, answer, other["callback_data"])
     await tg.wait_for(lambda: len(tg.sent_to(W)) > before, timeout=WAIT)
     # the button's payload reached the real Rasa as the worker's next message
-    assert rasa_api.user_texts(sender(worker)) == ["PLC编程在哪学", "/ask_course_list"]
+    assert rasa_api.user_texts(sender(worker)) == ["PLC编程是什么", "/ask_course_list"]
     # the press was answered and the keyboard edited away, showing the choice
     assert tg.calls_of("answerCallbackQuery")
     pressed = tg.messages[(W, answer["message_id"])]
@@ -54,7 +55,7 @@ async def test_course_question_gets_the_answer_and_a_button_goes_to_rasa(tg, app
     # the spent keyboard cannot be pressed again (a refused press is answered, nothing else)
     tg.press(worker, answer, other["callback_data"])
     await tg.wait_for(lambda: tg.calls_of("answerCallbackQuery", text=texts.BUTTON_EXPIRED))
-    assert rasa_api.user_texts(sender(worker)) == ["PLC编程在哪学", "/ask_course_list"]
+    assert rasa_api.user_texts(sender(worker)) == ["PLC编程是什么", "/ask_course_list"]
     assert_sane_delivery(tg, W)
 
 
