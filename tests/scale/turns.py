@@ -9,6 +9,9 @@ LISTEN = "action_listen"
 # What BoundedSQLTrackerStore (and Rasa's session start) may append after a turn's listen.
 BETWEEN_TURNS = {"action_session_start", LISTEN}
 BETWEEN_TURN_TYPES = {"session_started", "slot", "pause", "resume"}
+# What only a rollover's new session may hold before its listen: the form re-opened and the
+# turn's last action repeated (BoundedSQLTrackerStore.rollover_events).
+ROLLOVER_TYPES = {"active_loop", "action_execution_rejected"}
 
 
 def describe(event: dict) -> str:
@@ -25,14 +28,18 @@ def turn_problems(events: Iterable[dict]) -> list[str]:
     problems: list[str] = []
     in_turn = False  # after a user event, before the action_listen that ends the turn
     acted = False
+    starting = False  # after session_started, before the listen that ends the session start
+    repeated = 0  # actions repeated by the current session start
     user_text = ""
     for index, event in enumerate(events):
         kind = event.get("event")
         name = event.get("name")
+        if kind == "session_started":
+            starting, repeated = True, 0
         if kind == "user":
             if in_turn:
                 problems.append(f"#{index}: user {event.get('text')!r} before {user_text!r} was answered")
-            in_turn, acted, user_text = True, False, str(event.get("text"))
+            in_turn, acted, starting, user_text = True, False, False, str(event.get("text"))
         elif kind == "action":
             if in_turn:
                 if name == LISTEN:
@@ -41,10 +48,18 @@ def turn_problems(events: Iterable[dict]) -> list[str]:
                     in_turn = False
                 else:
                     acted = True
-            elif name not in BETWEEN_TURNS:
+            elif name == LISTEN:
+                starting = False
+            elif name in BETWEEN_TURNS:
+                pass
+            elif starting and repeated == 0:
+                repeated = 1
+            else:
                 problems.append(f"#{index}: action {name} outside any turn")
         elif not in_turn and kind == "bot":
             problems.append(f"#{index}: a bot message outside any turn: {describe(event)}")
+        elif not in_turn and starting and kind in ROLLOVER_TYPES:
+            pass
         elif not in_turn and kind not in BETWEEN_TURN_TYPES:
             problems.append(f"#{index}: {describe(event)} outside any turn")
     if in_turn:
