@@ -90,6 +90,9 @@ class Stack:
     with_actions: bool = True
     #: Also start the staff console (``make run`` / ``make serve``; tests start it themselves).
     with_console: bool = False
+    #: Also start the retention task (``make run`` / ``make serve``): without it nothing ever
+    #: deletes the conversations and tickets older than UH_RETENTION_DAYS.
+    with_retention: bool = False
     # Environment for the Rasa server / the action server process only (after extra_env).
     rasa_env: dict[str, str] = field(default_factory=dict)
     action_env: dict[str, str] = field(default_factory=dict)
@@ -99,6 +102,7 @@ class Stack:
     action_proc: subprocess.Popen | None = None
     rasa_proc: subprocess.Popen | None = None
     console_proc: subprocess.Popen | None = None
+    retention_proc: subprocess.Popen | None = None
 
     def __post_init__(self) -> None:
         defaults = {
@@ -260,6 +264,13 @@ class Stack:
             "console", [sys.executable, "-m", "console", "serve", "--port", str(self.console_port)]
         )
 
+    def start_retention(self) -> None:
+        """The scheduled retention task (scripts/retention.py): a pass at start, then one every
+        UH_RETENTION_EVERY_HOURS, each logged with its counts. Not started with
+        UH_RETENTION_DAYS=0 (keep everything)."""
+        if self.settings.retention_days > 0:
+            self.retention_proc = self._spawn("retention", [sys.executable, "-m", "scripts.retention", "run"])
+
     def start(self, timeout: float = 240.0) -> Stack:
         self.check()
         self.data.mkdir(parents=True, exist_ok=True)
@@ -269,6 +280,8 @@ class Stack:
             self.start_actions()
         self.start_rasa()
         self.wait_ready(timeout)
+        if self.with_retention:  # after the servers: its first pass reads the stores they created
+            self.start_retention()
         return self
 
     def wait_ready(self, timeout: float = 240.0) -> None:
@@ -319,6 +332,7 @@ class Stack:
             proc.wait(5)
 
     def stop(self) -> None:
+        self.stop_process(self.retention_proc)
         self.stop_process(self.console_proc)
         self.stop_process(self.rasa_proc)
         self.stop_process(self.action_proc)
@@ -394,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = config.load(env)
     except SettingsError as error:
         raise SystemExit(str(error)) from None
-    stack = Stack(model=args.model, settings=settings, base_env=env, with_console=not args.no_console)
+    stack = Stack(
+        model=args.model, settings=settings, base_env=env, with_console=not args.no_console, with_retention=True
+    )
     print(f"正在启动服务器（日志在 {stack.log_dir}）…", flush=True)
     stopping = False
 
@@ -417,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("动作服务器", stack.action_proc),
                     ("Rasa 服务器", stack.rasa_proc),
                     ("工作人员后台", stack.console_proc),
+                    ("过期数据清理", stack.retention_proc),
                 )
                 for name, proc in servers:
                     if proc is not None and proc.poll() is not None:

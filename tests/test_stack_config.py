@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,32 @@ def test_the_rest_channel_of_credentials_is_ours() -> None:
     credentials = yaml.safe_load((REPO / "credentials.yml").read_text(encoding="utf-8"))
     (name,) = credentials
     assert class_from_module_path(name) is RestInput and RestInput.name() == "rest"
+
+
+def test_the_stack_runs_the_retention_task(tmp_path: Path) -> None:
+    """make run / make serve start the scheduled retention task beside the servers: its first
+    pass runs at once and logs its counts where the other servers log."""
+    env = {**os.environ, "UH_DATA_DIR": str(tmp_path), "UH_RETENTION_DAYS": "30", "UH_TODAY": "2026-06-01"}
+    stack = stack_for(env)
+    stack.start_retention()
+    try:
+        log = tmp_path / "logs" / "retention.log"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "Retention (older than 30 days)" not in _read(log):
+            assert stack.retention_proc is not None and stack.retention_proc.poll() is None, _read(log)
+            time.sleep(0.2)
+        assert "Retention (older than 30 days)" in _read(log)
+        assert stack.retention_proc.poll() is None, "it keeps running for the next pass"
+    finally:
+        stack.stop()
+    assert stack.retention_proc.poll() is not None
+
+
+def test_no_retention_task_when_everything_is_kept(tmp_path: Path) -> None:
+    stack = stack_for({"UH_DATA_DIR": str(tmp_path), "UH_RETENTION_DAYS": "0"})
+    stack.start_retention()
+    assert stack.retention_proc is None
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
