@@ -106,7 +106,8 @@ def replies_of_turn(events: list[Any], key: str) -> list[dict[str, Any]] | None:
             break
         if event.get("event") != "bot":
             continue
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        raw = event.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         reply: dict[str, Any] = {"text": event["text"]} if event.get("text") else {}
         for name in ("buttons", "quick_replies", "image", "custom"):
             if data.get(name):
