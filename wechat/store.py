@@ -184,9 +184,11 @@ def renew_seen(db: Database, key: str, owner: str, until: datetime) -> bool:
 
 @retrying
 def finish_seen(db: Database, key: str, state: str, reply: str | None = None) -> None:
-    """The turn's answer is out (or stored for a retry): no lease any more."""
+    """The turn's answer is out (or stored for a retry): no lease any more. Only a turn
+    still under way is finished: the first of two takers to finish wins, and a message
+    forgotten meanwhile (删除我的数据) stays forgotten."""
     db.execute(
-        "UPDATE wx_seen SET state = :state, reply = :reply, lease_until = NULL WHERE key = :key",
+        "UPDATE wx_seen SET state = :state, reply = :reply, lease_until = NULL WHERE key = :key AND state = 'running'",
         {"state": state, "reply": reply, "key": key},
     )
 
@@ -285,13 +287,23 @@ def drop_token(db: Database, app_id: str, token: str) -> None:
 
 @retrying
 def forget_sender(db: Database, sender_id: str) -> dict[str, int]:
-    """删除我的数据: every ``wx_*`` row of the worker — the messages taken (their stored
-    passive replies hold the openid and the answers), the 48-hour window and follow state,
-    the numbered options — in one transaction; how many rows of each. The access token is
-    the account's, not the worker's. A retry of a message forgotten here gets ``success``."""
+    """删除我的数据: every ``wx_*`` row of the worker, in one transaction; how many rows of
+    each. The 48-hour window and follow state and the numbered options are deleted; a
+    message taken (its stored passive reply holds the openid and the answer) keeps only
+    its anonymous ``msg:<MsgId>`` key, marked answered, so a late WeChat retry of it — the
+    very message that asked for the deletion — runs no second turn; a follow or menu event,
+    whose key names the openid, goes. The access token is the account's, not the worker's.
+    A store the front end never created has nothing to forget."""
+    if not db.has_table("wx_seen"):
+        return {"seen": 0, "workers": 0, "options": 0}
     mine = {"s": sender_id}
     with db.transaction():
-        seen = db.execute("DELETE FROM wx_seen WHERE sender_id = :s", mine).rowcount
+        seen = db.execute(
+            "UPDATE wx_seen SET sender_id = '', reply = NULL, state = 'pushed', owner = NULL, lease_until = NULL "
+            "WHERE sender_id = :s AND key LIKE 'msg:%'",
+            mine,
+        ).rowcount
+        seen += db.execute("DELETE FROM wx_seen WHERE sender_id = :s", mine).rowcount
         workers = db.execute("DELETE FROM wx_workers WHERE sender_id = :s", mine).rowcount
         options = db.execute("DELETE FROM wx_options WHERE sender_id = :s", mine).rowcount
     db.checkpoint()
