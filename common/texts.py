@@ -771,6 +771,17 @@ WX_EXPORT_HEADER = (
 WX_EXPORT_SECTION = "【{title}】"
 WX_EXPORT_NONE = "（无）"
 WX_EXPORT_YES = "是"
+#: Record states as the text version shows them (the file keeps the stores' own values).
+WX_EXPORT_STATES: dict[str, str] = {
+    "enrolled": "已报名",
+    "waitlisted": "候补中",
+    "cancelled": "已取消",
+    "pending": "审核中",
+    "approved": "已通过",
+    "rejected": "未通过",
+    "open": "进行中",
+    "closed": "已结束",
+}
 WX_EXPORT_NO = "否"
 WX_EXPORT_CONVERSATION = "【{title}】共 {count} 条，就是您在本公众号里和小助手的聊天记录。"
 WX_EXPORT_CUT = "（内容较多，后面的部分没有在微信里列出。）"

@@ -196,6 +196,8 @@ def _lines(value: Any, depth: int = 0) -> list[str]:
             if isinstance(item, dict | list):
                 lines.append(f"{pad}{key}：")
                 lines.extend(_lines(item, depth + 1))
+            elif key == texts.EXPORT_LABELS["status"] and isinstance(item, str):
+                lines.append(f"{pad}{key}：{texts.WX_EXPORT_STATES.get(item, item)}")
             else:
                 lines.append(f"{pad}{key}：{_scalar(item)}")
         return lines

@@ -51,7 +51,7 @@ def test_the_export_comes_as_text_with_every_record_and_no_promise_of_a_file() -
     assert "整理成文件发给您" not in joined  # no file comes on WeChat
     assert "不能发送文件" in joined and "报名 1 条" in joined  # why, and the action's counts
     assert f"手机号：{PHONE}" in joined and "姓名：张三" in joined and "是否工会会员：是" in joined
-    assert "· 报名号：KC202611160000" in joined and "课程名称：工业机器人" in joined
+    assert "· 报名号：KC202611160000" in joined and "课程名称：工业机器人" in joined and "状态：已报名" in joined
     assert "【与小助手的对话】共 2 条" in joined
     assert "会话号" not in joined and "wx-oUH1" not in joined  # the internal id says nothing to them
     assert texts.WX_EXPORT_FOOTER in parts[-1]
