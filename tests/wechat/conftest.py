@@ -67,7 +67,8 @@ StartFront = Callable[..., AbstractAsyncContextManager[Running]]
 
 @pytest.fixture
 def start_front(tmp_path: Path, wx_api: FakeWeChatApi, clock: FixedClock) -> StartFront:
-    """``async with start_front(rasa_url, aes_key=None, registry=None) as running:``"""
+    """``async with start_front(rasa_url, aes_key=None, registry=None) as running:``;
+    ``handoff``: the stack's hand-off store (where the Rasa server's purge deletes)."""
 
     @asynccontextmanager
     async def start(
@@ -79,8 +80,9 @@ def start_front(tmp_path: Path, wx_api: FakeWeChatApi, clock: FixedClock) -> Sta
         template_id: str | None = None,
         reply_seconds: float = 4.0,
         with_api: bool = True,
+        handoff: Path | None = None,
     ) -> AsyncIterator[Running]:
-        db = store.open_db(tmp_path / "handoff.db")
+        db = store.open_db(handoff or tmp_path / "handoff.db")
         api = ApiClient(APP_ID, APP_SECRET, db=db, clock=clock, base_url=wx_api.base_url) if with_api else None
         front = FrontEnd(
             db=db,
