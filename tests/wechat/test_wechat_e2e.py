@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -286,3 +287,26 @@ async def test_delete_my_data_on_wechat_forgets_the_wechat_rows(start_front: Sta
         retry = await wx.platform.post(confirm)  # WeChat's retry of the message that asked: no second turn
         assert retry.body == "success"
     assert user_texts(rasa_stack, sender) == []  # the fresh session holds only the confirmation
+
+
+async def test_a_taken_over_turn_that_rasa_ran_is_answered_from_its_tracker(
+    start_front: StartFront, rasa_stack
+) -> None:
+    """The real Rasa keeps the message's key in the tracker (metadata through the REST
+    channel): a front end taking over a dead taker's turn finds it there and runs no second
+    turn. (The kill itself: tests/wechat/test_killed_mid_turn.py.)"""
+    openid = new_openid()
+    sender = f"wx-{openid}"
+    async with start_front(rasa_stack.rasa_url, **front_args(rasa_stack)) as wx:
+        xml = text_xml(openid, "学历提升班是什么？", msg_id=9_100_000_077)
+        first = await wx.platform.post(xml)
+        assert "宁波广播电视大学" in first.text
+        # as a taker killed after Rasa answered, before the reply was stored, leaves it
+        wx.db.execute(
+            "UPDATE wx_seen SET state = 'running', reply = NULL, owner = 'wx-dead', lease_until = :past "
+            "WHERE key = 'msg:9100000077'",
+            {"past": (wx.clock.now() - timedelta(minutes=1)).isoformat()},
+        )
+        retry = await wx.platform.post(xml)
+        assert retry.text == first.text
+    assert user_texts(rasa_stack, sender) == ["学历提升班是什么？"]  # one Rasa turn
