@@ -36,7 +36,7 @@ from wechatpy.utils import check_signature
 from common import texts
 from wechat import store
 from wechat.inbound import Inbound, classify
-from wechat.service import Answer, FrontEnd
+from wechat.service import Answer, FrontEnd, owner_gone
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class CallbackServer:
         self.front = front
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._background: set[asyncio.Task[None]] = set()
+        #: The messages this process holds a claim on (a claim by this instance's name
+        #: that is not in here was left by an earlier life of it).
+        self._claimed: set[str] = set()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[_size_cap])
@@ -130,12 +133,19 @@ class CallbackServer:
         seen = store.take_message(
             front.db, inbound.key, inbound.sender_id, front.now(), owner=front.owner, lease=front.turn_lease
         )
+        if seen is not None and not seen.mine and owner_gone(seen.owner, front.owner, self._claimed, inbound.key):
+            assert seen.owner is not None
+            seen = store.take_over(
+                front.db, inbound.key, seen.owner, front.owner, front.now() + front.turn_lease
+            ) or store.take_message(
+                front.db, inbound.key, inbound.sender_id, front.now(), owner=front.owner, lease=front.turn_lease
+            )
         if seen is not None and not seen.mine:
             log.info("WeChat sent %s again (%s)", inbound.key, seen.state)
             return seen.reply if seen.state == "passive" else None
         if seen is not None:
             log.warning("Taking over %s (attempt %s): its first taker stopped mid-turn", inbound.key, seen.attempts)
-        claim = _Claim(front, inbound.key)
+        claim = _Claim(front, inbound.key, self._claimed)
         task = asyncio.ensure_future(self._turn(inbound, retaken=seen is not None))
         done, _ = await asyncio.wait({task}, timeout=self.config.reply_seconds)
         if not done:
@@ -192,9 +202,11 @@ class _Claim:
     """This process's hold on one message until its answer is out: a heartbeat renewing
     the lease in the shared store, stopped by :meth:`finish`."""
 
-    def __init__(self, front: FrontEnd, key: str) -> None:
+    def __init__(self, front: FrontEnd, key: str, held: set[str]) -> None:
         self.front = front
         self.key = key
+        self._held = held
+        held.add(key)
         self._beat = asyncio.ensure_future(self._heartbeat())
 
     async def _heartbeat(self) -> None:
@@ -211,6 +223,7 @@ class _Claim:
 
     def finish(self, state: str, reply: str | None = None) -> None:
         self._beat.cancel()
+        self._held.discard(self.key)
         store.finish_seen(self.front.db, self.key, state, reply)
 
 

@@ -73,6 +73,32 @@ def instance_name(configured: str | None = None) -> str:
     return configured or f"wx@{socket.gethostname()}:{os.getpid()}"
 
 
+def _pid_ended(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def owner_gone(owner: str | None, me: str, mine: set[str] | None = None, key: str = "") -> bool:
+    """Whether the taker ``owner`` of message ``key`` has certainly ended, so its claim need
+    not wait for the lease: this very instance name without the message in hand (a restart
+    of a configured ``UH_INSTANCE``), or a process of this machine that no longer exists
+    (the default ``wx@host:pid`` names). A taker elsewhere is only known gone by its lease."""
+    if not owner:
+        return False
+    if owner == me:
+        return key not in (mine or set())
+    prefix = f"wx@{socket.gethostname()}:"
+    if owner.startswith(prefix) and owner[len(prefix) :].isdigit():
+        pid = int(owner[len(prefix) :])
+        return pid != os.getpid() and _pid_ended(pid)
+    return False
+
+
 @dataclass(frozen=True)
 class Answer:
     """What a turn answers: ``plain`` for a passive reply, ``linked`` (the same with

@@ -51,6 +51,7 @@ __all__ = [
     "renew_seen",
     "save_options",
     "take_message",
+    "take_over",
     "write_token",
 ]
 
@@ -135,6 +136,7 @@ class Seen:
     reply: str | None
     mine: bool = False
     attempts: int = 1
+    owner: str | None = None
 
 
 @retrying
@@ -165,10 +167,23 @@ def take_message(
     )
     if retaken is not None:
         return Seen("running", None, mine=True, attempts=int(retaken))
-    row = db.one("SELECT state, reply, attempts FROM wx_seen WHERE key = :key", {"key": key})
+    row = db.one("SELECT state, reply, attempts, owner FROM wx_seen WHERE key = :key", {"key": key})
     if row is None:  # forgotten meanwhile (删除我的数据, the daily sweep): nothing to repeat
         return Seen("pushed", None)
-    return Seen(str(row["state"]), row["reply"], attempts=int(row["attempts"] or 1))
+    owner_now = row["owner"] if row["state"] == "running" else None
+    return Seen(str(row["state"]), row["reply"], attempts=int(row["attempts"] or 1), owner=owner_now)
+
+
+@retrying
+def take_over(db: Database, key: str, dead: str, owner: str, until: datetime) -> Seen | None:
+    """Take a running message from ``dead``, a taker known to be gone (its process ended)
+    before its lease ran out; None if it is no longer ``dead``'s (finished, or taken)."""
+    attempts = db.scalar(
+        "UPDATE wx_seen SET owner = :owner, lease_until = :until, attempts = attempts + 1 "
+        "WHERE key = :key AND state = 'running' AND owner = :dead RETURNING attempts",
+        {"owner": owner, "until": _at(until), "key": key, "dead": dead},
+    )
+    return Seen("running", None, mine=True, attempts=int(attempts)) if attempts is not None else None
 
 
 @retrying

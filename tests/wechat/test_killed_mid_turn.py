@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from common.clock import FixedClock
 from tests.support import REPO, TODAY, free_port
 from tests.wechat.conftest import StartFront, eventually
 from tests.wechat.fake_api import APP_ID, APP_SECRET, FakeWeChatApi, LocalServer
@@ -32,6 +35,7 @@ from tests.wechat.helpers import TOKEN, Platform, new_openid, text_xml
 from wechat import store
 
 ANSWER = "学历提升班由宁波广播电视大学承办，补助 1000 元。"
+CLOCK_START = FixedClock.on(date.fromisoformat(TODAY[:10])).now()
 
 
 class FakeRasa(LocalServer):
@@ -85,7 +89,9 @@ class FakeRasa(LocalServer):
 
 
 @contextlib.contextmanager
-def wechat_process(tmp_path: Path, rasa_url: str, api: FakeWeChatApi) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def wechat_process(
+    tmp_path: Path, rasa_url: str, api: FakeWeChatApi, instance: str | None = "wx-killed"
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``python -m wechat`` on a free port, its store in ``tmp_path`` (the test's too)."""
     port = free_port()
     env = {
@@ -98,7 +104,7 @@ def wechat_process(tmp_path: Path, rasa_url: str, api: FakeWeChatApi) -> Iterato
         "RASA_URL": rasa_url,
         "UH_DATA_DIR": str(tmp_path),
         "UH_TODAY": TODAY,
-        "UH_INSTANCE": "wx-killed",
+        **({"UH_INSTANCE": instance} if instance else {}),
     }
     log = (tmp_path / "wechat-process.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "wechat"], cwd=REPO, env=env, stdout=log, stderr=log)
@@ -119,9 +125,11 @@ async def healthy(url: str) -> bool:
         return False
 
 
-async def kill_mid_turn(tmp_path: Path, rasa: FakeRasa, api: FakeWeChatApi, xml: str) -> None:
+async def kill_mid_turn(
+    tmp_path: Path, rasa: FakeRasa, api: FakeWeChatApi, xml: str, instance: str | None = "wx-killed"
+) -> None:
     """The real front end takes ``xml``, sends it to Rasa, and is killed while it waits."""
-    with wechat_process(tmp_path, rasa.url, api) as (process, url):
+    with wechat_process(tmp_path, rasa.url, api, instance) as (process, url):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
         while not await healthy(url):
@@ -185,5 +193,61 @@ async def test_a_retry_while_the_taker_is_alive_waits_for_its_answer(
             rasa.release()
             assert await wx_api.wait_for(openid) == [ANSWER]
             await eventually(lambda: wx.db.scalar("SELECT state FROM wx_seen WHERE key = 'msg:9200000002'") == "pushed")
+    finally:
+        await rasa.stop()
+
+
+@pytest.mark.parametrize("instance", ["wx-1", None], ids=["restarted-UH_INSTANCE", "dead-pid-on-this-host"])
+async def test_a_retry_right_after_a_restart_is_answered_before_the_lease_runs_out(
+    tmp_path: Path, start_front: StartFront, wx_api: FakeWeChatApi, instance: str | None
+) -> None:
+    """One front end, restarted at once (systemd): WeChat's retries can come before the dead
+    taker's lease runs out. A claim by this very instance name that this process does not
+    hold, or by a process of this machine that has ended, is taken over at once."""
+    rasa = await FakeRasa(ran=False).start()
+    try:
+        openid = new_openid()
+        xml = text_xml(openid, "学历提升班是什么？", msg_id=9_200_000_003)
+        await kill_mid_turn(tmp_path, rasa, wx_api, xml, instance)
+        taken = store.open_db(tmp_path / "handoff.db")
+        dead = taken.scalar("SELECT owner FROM wx_seen WHERE key = 'msg:9200000003'")
+        taken.close()
+        assert dead == instance or str(dead).startswith("wx@")
+        async with start_front(rasa.url, owner=instance or "wx-other") as wx:
+            # no clock advance: the killed taker's lease is still running
+            retry = await wx.platform.post(xml)
+            assert retry.text == ANSWER, retry.body
+            assert len(rasa.received) == 2
+    finally:
+        await rasa.stop()
+
+
+async def test_a_claim_by_a_live_process_elsewhere_waits_for_its_lease(
+    tmp_path: Path, start_front: StartFront, wx_api: FakeWeChatApi
+) -> None:
+    """Another machine's taker (or a live one here) is never presumed dead: only its lease says."""
+    from datetime import timedelta
+
+    db = store.open_db(tmp_path / "handoff.db")
+    openid = new_openid()
+    store.take_message(
+        db, "msg:9200000004", f"wx-{openid}", CLOCK_START, owner="wx@elsewhere:4242", lease=timedelta(seconds=8)
+    )
+    store.take_message(
+        db,
+        "msg:9200000005",
+        f"wx-{openid}",
+        CLOCK_START,
+        owner=f"wx@{socket.gethostname()}:{os.getpid()}",
+        lease=timedelta(seconds=8),
+    )
+    db.close()
+    rasa = await FakeRasa(ran=False).start()
+    try:
+        async with start_front(rasa.url, owner="wx-other") as wx:
+            for msg_id in (9_200_000_004, 9_200_000_005):
+                retry = await wx.platform.post(text_xml(openid, "学历提升班是什么？", msg_id=msg_id))
+                assert retry.body == "success"
+            assert rasa.received == []
     finally:
         await rasa.stop()
