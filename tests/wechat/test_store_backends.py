@@ -30,7 +30,7 @@ def test_a_lease_is_renewed_runs_out_and_is_taken_over_once(store_url: str) -> N
         assert store.take_message(a, "msg:1", "wx-o1", clock.now(), owner="A", lease=LEASE) is None
         clock.advance(seconds=6)
         assert store.take_message(b, "msg:1", "wx-o1", clock.now(), owner="B", lease=LEASE) == store.Seen(
-            "running", None
+            "running", None, owner="A"
         )
         assert store.renew_seen(a, "msg:1", "A", clock.now() + LEASE)  # A's heartbeat
         clock.advance(seconds=6)
@@ -46,6 +46,12 @@ def test_a_lease_is_renewed_runs_out_and_is_taken_over_once(store_url: str) -> N
         assert store.take_message(a, "msg:1", "wx-o1", clock.now(), owner="C", lease=LEASE) == store.Seen(
             "passive", "<xml>B</xml>", attempts=2
         )
+        # a taker known to be gone is taken over before its lease runs out, once
+        assert store.take_message(a, "msg:2", "wx-o1", clock.now(), owner="A", lease=LEASE) is None
+        assert store.take_over(b, "msg:2", "A", "B", clock.now() + LEASE) == store.Seen(
+            "running", None, mine=True, attempts=2
+        )
+        assert store.take_over(a, "msg:2", "A", "C", clock.now() + LEASE) is None
     finally:
         a.close()
         b.close()
