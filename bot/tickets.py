@@ -32,6 +32,7 @@ __all__ = [
     "close",
     "conversations_on",
     "create",
+    "forget_sender",
     "get",
     "handoffs_on",
     "list_open",
@@ -321,6 +322,35 @@ def forget_before(db: Database, before: datetime) -> dict[str, int]:
         mapping = db.execute(f"DELETE FROM tg_message_map WHERE ticket_id {gone}").rowcount
         mapping += db.execute(f"DELETE FROM tg_ticket_posts WHERE ticket_id {gone}").rowcount
     return {"activity": activity, "updates": updates, "mappings": mapping}
+
+
+@retrying
+def forget_sender(db: Database, sender_id: str) -> dict[str, int]:
+    """删除我的数据 (``rasa_ext.purge`` calls it): the Telegram rows about the worker, in one
+    transaction — their buttons (``tg_buttons``: user id and payloads), their activity
+    counts (a keyed hash of the user id), and where their tickets (any channel's: a WeChat
+    ticket is shown in the operators' chat too) were posted and mirrored. Call it before
+    ``handoff.forget_sender``; mappings of tickets already gone go as well. The buttons are
+    deleted here rather than in :mod:`bot.buttons`, which imports ``telegram``: the Rasa
+    server runs this. A store no Telegram front end ever used has nothing to forget."""
+    if not db.has_table("tg_buttons"):
+        return {"buttons": 0, "activity": 0, "mappings": 0}
+    user_id = user_for(sender_id)
+    mine = {"sender": sender_id}
+    worker = "SELECT id FROM handoff_tickets WHERE sender_id = :sender"
+    with db.transaction():
+        tickets = [int(row[0]) for row in db.execute(worker, mine)]
+        buttons = activity = 0
+        if user_id is not None:
+            buttons = db.execute("DELETE FROM tg_buttons WHERE user_id = :u", {"u": user_id}).rowcount
+            activity = db.execute("DELETE FROM tg_activity WHERE user_key = :k", {"k": _user_key(db, user_id)}).rowcount
+        gone = f"ticket_id IN ({worker}) OR ticket_id NOT IN (SELECT id FROM handoff_tickets)"
+        mappings = db.execute(f"DELETE FROM tg_message_map WHERE {gone}", mine).rowcount
+        mappings += db.execute(f"DELETE FROM tg_ticket_posts WHERE {gone}", mine).rowcount
+        for ticket_id in tickets:
+            db.execute("DELETE FROM tg_meta WHERE key = :k", {"k": _mirror_key(ticket_id)})
+    db.checkpoint()
+    return {"buttons": buttons, "activity": activity, "mappings": mappings}
 
 
 # --- tickets of other channels shown in the operators' chat (WeChat) ------------------------

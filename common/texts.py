@@ -762,6 +762,32 @@ WX_MENU_ASK = "问小助手"
 WX_MENU_HELP = "帮助"
 WX_MENU_SET = "自定义菜单已更新，手机上重新进入公众号即可看到（最多可能要等 5 分钟）。"
 WX_MENU_FAILED = "自定义菜单没能更新：{error}"
+#: 导出我的数据 on WeChat: an Official Account cannot send a file (its customer-service
+#: messages are text, pictures, voice, video, articles), so the file's content comes as text.
+WX_EXPORT_HEADER = (
+    "微信公众号不能发送文件，下面是您在工会小助手的个人数据（{exported_at} 导出）的文字版"
+    "{summary}。其中有完整的手机号、证书编号等，请勿转发。"
+)
+WX_EXPORT_SECTION = "【{title}】"
+WX_EXPORT_NONE = "（无）"
+WX_EXPORT_YES = "是"
+#: Record states as the text version shows them (the file keeps the stores' own values).
+WX_EXPORT_STATES: dict[str, str] = {
+    "enrolled": "已报名",
+    "waitlisted": "候补中",
+    "cancelled": "已取消",
+    "pending": "审核中",
+    "approved": "已通过",
+    "rejected": "未通过",
+    "open": "进行中",
+    "closed": "已结束",
+}
+WX_EXPORT_NO = "否"
+WX_EXPORT_CONVERSATION = "【{title}】共 {count} 条，就是您在本公众号里和小助手的聊天记录。"
+WX_EXPORT_CUT = "（内容较多，后面的部分没有在微信里列出。）"
+WX_EXPORT_FOOTER = (
+    "需要完整的数据文件（含全部对话记录），请发“转人工”，工作人员会导出后交给您。想删除这些数据，可以说“删除我的数据”。"
+)
 
 
 # ---------------------------------------------------------------- the staff console's inbox (issue #15)

@@ -10,12 +10,16 @@ transaction, **every** stored event of the sender (all sessions) with a fresh se
 
     action_session_start, session_started, action_listen, <the bot's confirmation>
 
-The worker's hand-off tickets go first (:func:`forget_handoff`: their transcripts, the
-messages exchanged with the operators and everything queued for the worker, in the
-hand-off store — the registry's outbox entries were deleted by the action with the rest of
-the registry rows). The confirmation is what the action that set the marker uttered (it
-names no personal data). The tracker object in memory is reset to the same events, so a second ``save``
-of it in the same request cannot write the old events back. The next turn starts from
+The front ends' own rows about the worker go first (:func:`forget_channels`: WeChat's
+``wx_*`` — the 48-hour window, the messages taken with their stored replies, the numbered
+options — and Telegram's ``tg_*`` — buttons, activity counts, where the tickets were
+posted — each through its owner's function), then the worker's hand-off tickets
+(:func:`forget_handoff`: their transcripts, the messages exchanged with the operators and
+everything queued for the worker, in the hand-off store — the registry's outbox entries
+were deleted by the action with the rest of the registry rows). The confirmation is what
+the action that set the marker uttered (it names no personal data). The tracker object in
+memory is reset to the same events, so a second ``save`` of it in the same request cannot
+write the old events back. The next turn starts from
 the fresh session with no slots set.
 
 Plain SQLAlchemy on Rasa's own ``events`` table, so it works on SQLite (the embedded
@@ -126,6 +130,25 @@ def forget_handoff(sender_id: str) -> dict[str, int]:
         return forget_sender(db, sender_id)
 
 
+def forget_channels(sender_id: str) -> dict[str, int]:
+    """Delete the front ends' rows about the worker (the ``wx_*`` and ``tg_*`` tables beside
+    the hand-off store's, through ``wechat.store`` and ``bot.tickets``: their owners); how
+    many of each. Before :func:`forget_handoff`: the Telegram rows are found by the
+    worker's tickets. Nothing to do without a store yet."""
+    from bot.tickets import forget_sender as forget_telegram
+    from handoff import handoff_store
+    from wechat.store import forget_sender as forget_wechat
+
+    url = settings.load().handoff_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return {}
+    with handoff_store(url) as db:
+        wechat = forget_wechat(db, sender_id)
+        telegram = forget_telegram(db, sender_id)
+    return {**{f"wx_{k}": v for k, v in wechat.items()}, **{f"tg_{k}": v for k, v in telegram.items()}}
+
+
 def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) -> int:
     """Forget the worker's hand-offs, then replace every stored event of
     ``tracker.sender_id`` by :func:`fresh_events`.
@@ -134,6 +157,7 @@ def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) ->
     not changed then: one transaction; the hand-off deletion is repeated by the retry).
     """
     sender_id = tracker.sender_id
+    channels = forget_channels(sender_id)
     forgotten = forget_handoff(sender_id)
     fresh = fresh_events(tracker)
     # Through a scratch tracker so the rows carry the metadata Rasa adds (model id).
@@ -164,10 +188,11 @@ def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) ->
                 logger.debug("WAL checkpoint after a purge did not complete", exc_info=True)
     _reset_in_memory(tracker, list(scratch.events))
     logger.info(
-        "Conversation %s purged at the worker's request (%d events, %d hand-off tickets deleted)",
+        "Conversation %s purged at the worker's request (%d events, %d hand-off tickets, %d front-end rows deleted)",
         sender_id,
         deleted,
         forgotten["tickets"],
+        sum(channels.values()),
     )
     return deleted
 

@@ -8,11 +8,21 @@ last turn only (kept in :mod:`wechat.store`).
 
 WeChat limits a text to 2048 bytes (UTF-8): parts are cut at sentence ends to
 :data:`MAX_UNITS` UTF-16 units, which is at most 2040 bytes whatever the characters.
+
+导出我的数据 sends a file (the ``document`` custom payload; Telegram's ``sendDocument``). An
+Official Account cannot: its customer-service messages are text, image, voice, video,
+music, articles, menus and cards — no file type (``media/upload`` takes images, voice,
+video and thumbnails only), and a download link would put the worker's unmasked data
+behind a URL anyone it is forwarded to could open. So the file's content is written out as
+text (:func:`document_texts`): every record with its Chinese labels, the conversation only
+counted (the worker sees it in the chat itself), at most :data:`MAX_DOCUMENT_PARTS`
+messages, and the way to the full file (转人工: staff export it with ``scripts.worker_data``).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +35,11 @@ from common.replies import handoff_request
 #: 680 UTF-16 units are at most 2040 UTF-8 bytes (3 bytes per unit at worst).
 MAX_UNITS = 680
 MAX_BYTES = 2048
+#: 导出我的数据 as text: at most this many messages (WeChat answers 45047 to a long run of
+#: customer-service messages to one worker).
+MAX_DOCUMENT_PARTS = 4
+#: The longest value shown of one field (a ticket's transcript, a long note).
+MAX_FIELD = 300
 #: The menu keys to configure on the platform (自定义菜单, type click), and what they mean:
 #: the same payloads as the Telegram buttons. A key that is itself a payload works too.
 MENU_PAYLOADS: dict[str, str] = {
@@ -134,6 +149,11 @@ def render(replies: list[dict[str, Any]], *, links: bool = False) -> Rendered:
         request = handoff_request(reply)
         if request is not None:
             out.handoff = request
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("document"), dict):
+            summary = _export_summary(pending)
+            flush()
+            out.texts.extend(document_texts(custom["document"], summary=summary))
         if reply.get("text"):
             pending.append(str(reply["text"]))
         buttons = reply.get("buttons") or reply.get("quick_replies")
@@ -143,6 +163,80 @@ def render(replies: list[dict[str, Any]], *, links: bool = False) -> Rendered:
             pending.append(texts.IMAGE_LINK.format(caption=texts.IMAGE_DEFAULT_CAPTION, url=reply["image"]))
     flush()
     return out
+
+
+_SENT_PREFIX, _, _SENT_SUFFIX = texts.EXPORT_SENT.partition("{summary}")
+
+
+def _export_summary(pending: list[str]) -> str:
+    """The action's "sent you a file (counts)" text, taken out of ``pending`` (on WeChat no
+    file comes): its counts, for the text version's header."""
+    for index, text in enumerate(pending):
+        if text.startswith(_SENT_PREFIX) and _SENT_SUFFIX[:6] in text:
+            del pending[index]
+            return "（" + text[len(_SENT_PREFIX) : text.index(_SENT_SUFFIX[:6])].strip("（）") + "）"
+    return ""
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return texts.WX_EXPORT_YES if value else texts.WX_EXPORT_NO
+    shown = " ".join(str(value).split())
+    return shown if len(shown) <= MAX_FIELD else shown[: MAX_FIELD - 1] + "…"
+
+
+def _lines(value: Any, depth: int = 0) -> list[str]:
+    """A labelled record as indented ``标签：值`` lines (lists as ``·`` items)."""
+    pad = "  " * depth
+    if isinstance(value, dict):
+        lines: list[str] = []
+        for key, item in value.items():
+            if item in (None, "", [], {}) or key == texts.EXPORT_LABELS["sender_id"]:
+                continue
+            if isinstance(item, dict | list):
+                lines.append(f"{pad}{key}：")
+                lines.extend(_lines(item, depth + 1))
+            elif key == texts.EXPORT_LABELS["status"] and isinstance(item, str):
+                lines.append(f"{pad}{key}：{texts.WX_EXPORT_STATES.get(item, item)}")
+            else:
+                lines.append(f"{pad}{key}：{_scalar(item)}")
+        return lines
+    if isinstance(value, list):
+        lines = []
+        for item in value:
+            sub = _lines(item, depth + 1)
+            if sub:
+                lines.append(f"{pad}· {sub[0].strip()}")
+                lines.extend(sub[1:])
+        return lines
+    return [f"{pad}{_scalar(value)}"]
+
+
+def document_texts(document: dict[str, Any], *, summary: str = "") -> list[str]:
+    """导出我的数据's file as WeChat texts (see the module's docstring for why not a file)."""
+    try:
+        data = json.loads(str(document.get("content") or ""))
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return [texts.EXPORT_FAILED]
+    label = texts.EXPORT_LABELS
+    skip = {label["title"], label["about"], label["conversation_id"], label["exported_at"], label["conversation"]}
+    exported = str(data.get(label["exported_at"]) or "")[:16].replace("T", " ")
+    sections = [texts.WX_EXPORT_HEADER.format(exported_at=exported, summary=summary)]
+    for title, value in data.items():
+        if title in skip:
+            continue
+        lines = _lines(value) if value not in (None, "", [], {}) else []
+        sections.append("\n".join([texts.WX_EXPORT_SECTION.format(title=title), *(lines or [texts.WX_EXPORT_NONE])]))
+    conversation = data.get(label["conversation"])
+    count = len(conversation) if isinstance(conversation, list) else 0
+    sections.append(texts.WX_EXPORT_CONVERSATION.format(title=label["conversation"], count=count))
+    whole = pack([*sections, texts.WX_EXPORT_FOOTER])
+    if len(whole) <= MAX_DOCUMENT_PARTS:
+        return whole
+    kept = pack(sections)[: MAX_DOCUMENT_PARTS - 1]
+    return [*kept, f"{texts.WX_EXPORT_CUT}\n{texts.WX_EXPORT_FOOTER}"]
 
 
 def choose(text: str, options: list[dict[str, str]]) -> str | None:

@@ -7,7 +7,12 @@ a second's margin for the network) the answer is the passive XML reply, otherwis
 ``success`` at once and the answer follows as customer-service messages when the turn ends.
 A message is taken once (:func:`wechat.store.take_message`, shared by every process): a
 retry runs no second turn; it gets the stored passive reply if the first answer was one
-(the network lost it), else ``success``.
+(the network lost it), else ``success``. The taker holds a lease on the message, renewed
+every :data:`HEARTBEAT_SECONDS` until its answer is out (passive reply stored, or the
+customer-service messages sent). If the taker dies first (killed, restarted), its lease
+runs out and the next retry takes the turn over, so the worker is answered after all;
+the new taker first asks Rasa whether the first copy's turn ran (the message carries its
+key in the metadata) and answers with that turn's replies instead of running it twice.
 
 Signatures, decryption, XML parsing and replies are wechatpy's. A bad signature is 403
 before anything is read, malformed XML 400, a body over :data:`MAX_BODY` 413.
@@ -31,7 +36,7 @@ from wechatpy.utils import check_signature
 from common import texts
 from wechat import store
 from wechat.inbound import Inbound, classify
-from wechat.service import Answer, FrontEnd
+from wechat.service import Answer, FrontEnd, owner_gone
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,10 @@ PATH = "/wechat"
 #: WeChat's messages are a few kilobytes; anything much larger is not from WeChat.
 MAX_BODY = 64 * 1024
 SUCCESS = "success"
+#: How often a turn under way renews its lease on the message (the lease is
+#: ``FrontEnd.turn_lease``, a few heartbeats long, and shorter than WeChat's 3 retries
+#: over ~15 s, so a dead taker's message is taken over by a retry).
+HEARTBEAT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,9 @@ class CallbackServer:
         self.front = front
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._background: set[asyncio.Task[None]] = set()
+        #: The messages this process holds a claim on (a claim by this instance's name
+        #: that is not in here was left by an earlier life of it).
+        self._claimed: set[str] = set()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[_size_cap])
@@ -118,41 +130,57 @@ class CallbackServer:
     async def _answer(self, inbound: Inbound, message: object) -> str | None:
         """The passive reply XML, or None (``success``)."""
         front = self.front
-        seen = store.take_message(front.db, inbound.key, inbound.sender_id, front.now())
-        if seen is not None:
+        seen = store.take_message(
+            front.db, inbound.key, inbound.sender_id, front.now(), owner=front.owner, lease=front.turn_lease
+        )
+        if seen is not None and not seen.mine and owner_gone(seen.owner, front.owner, self._claimed, inbound.key):
+            assert seen.owner is not None
+            seen = store.take_over(
+                front.db, inbound.key, seen.owner, front.owner, front.now() + front.turn_lease
+            ) or store.take_message(
+                front.db, inbound.key, inbound.sender_id, front.now(), owner=front.owner, lease=front.turn_lease
+            )
+        if seen is not None and not seen.mine:
             log.info("WeChat sent %s again (%s)", inbound.key, seen.state)
             return seen.reply if seen.state == "passive" else None
-        task = asyncio.ensure_future(self._turn(inbound))
+        if seen is not None:
+            log.warning("Taking over %s (attempt %s): its first taker stopped mid-turn", inbound.key, seen.attempts)
+        claim = _Claim(front, inbound.key, self._claimed)
+        task = asyncio.ensure_future(self._turn(inbound, retaken=seen is not None))
         done, _ = await asyncio.wait({task}, timeout=self.config.reply_seconds)
         if not done:
-            store.finish_seen(front.db, inbound.key, "pushed")
-            self._later(self._push_when_done(inbound, task))
+            self._later(self._push_when_done(inbound, task, claim))
             return None
         answer = task.result()
         if not answer:
-            store.finish_seen(front.db, inbound.key, "pushed")
+            claim.finish("pushed")
             return None
         first, rest = (
             answer.plain[0],
             answer.linked[1:] if len(answer.linked) == len(answer.plain) else answer.plain[1:],
         )
         xml = TextReply(content=first, message=message).render()
-        store.finish_seen(front.db, inbound.key, "passive", xml)
+        claim.finish("passive", xml)
         if rest:  # a passive reply is one message: the rest follows
             self._later(self._push(inbound.sender_id, rest))
         return str(xml)
 
-    async def _turn(self, inbound: Inbound) -> Answer:
+    async def _turn(self, inbound: Inbound, *, retaken: bool = False) -> Answer:
         try:
-            return await self.front.turn(inbound)
+            return await self.front.turn(inbound, retaken=retaken)
         except Exception:
             log.exception("Handling %s from %s failed", inbound.key, inbound.sender_id)
             return Answer.of(texts.HANDLING_FAILED.replace("发送 /human", "发“转人工”"))
 
-    async def _push_when_done(self, inbound: Inbound, task: asyncio.Future[Answer]) -> None:
-        answer = await task
-        if answer:
-            await self._push(inbound.sender_id, answer.linked)
+    async def _push_when_done(self, inbound: Inbound, task: asyncio.Future[Answer], claim: _Claim) -> None:
+        """The late answer by customer-service message; the claim is held until it is out,
+        so a front end killed meanwhile leaves the message to WeChat's next retry."""
+        try:
+            answer = await task
+            if answer:
+                await self._push(inbound.sender_id, answer.linked)
+        finally:
+            claim.finish("pushed")
 
     async def _push(self, sender: str, parts: list[str]) -> None:
         error = await self.front.push(sender, parts)
@@ -168,6 +196,35 @@ class CallbackServer:
         """On shutdown, let the answers under way go out."""
         if self._background:
             await asyncio.wait(set(self._background), timeout=10)
+
+
+class _Claim:
+    """This process's hold on one message until its answer is out: a heartbeat renewing
+    the lease in the shared store, stopped by :meth:`finish`."""
+
+    def __init__(self, front: FrontEnd, key: str, held: set[str]) -> None:
+        self.front = front
+        self.key = key
+        self._held = held
+        held.add(key)
+        self._beat = asyncio.ensure_future(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        front = self.front
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                held = store.renew_seen(front.db, self.key, front.owner, front.now() + front.turn_lease)
+            except Exception:  # a store hiccup: the next beat tries again
+                log.warning("Renewing the lease on %s failed", self.key, exc_info=True)
+                continue
+            if not held:
+                return
+
+    def finish(self, state: str, reply: str | None = None) -> None:
+        self._beat.cancel()
+        self._held.discard(self.key)
+        store.finish_seen(self.front.db, self.key, state, reply)
 
 
 @web.middleware

@@ -56,6 +56,9 @@ TRANSCRIPT_MESSAGES = 10
 RESUME_SWEEP_GRACE = timedelta(seconds=30)
 #: WeChat retries within 15 seconds; de-duplication keys (and stored replies) go after a day.
 SEEN_KEPT = timedelta(days=1)
+#: The message's de-duplication key in the Rasa message's metadata: a turn taken over from
+#: a killed front end finds out from the tracker whether Rasa ran it already.
+KEY_METADATA = "wechat_key"
 
 
 def sender_for(openid: str) -> str:
@@ -68,6 +71,32 @@ def openid_of(sender_id: str) -> str:
 
 def instance_name(configured: str | None = None) -> str:
     return configured or f"wx@{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_ended(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def owner_gone(owner: str | None, me: str, mine: set[str] | None = None, key: str = "") -> bool:
+    """Whether the taker ``owner`` of message ``key`` has certainly ended, so its claim need
+    not wait for the lease: this very instance name without the message in hand (a restart
+    of a configured ``UH_INSTANCE``), or a process of this machine that no longer exists
+    (the default ``wx@host:pid`` names). A taker elsewhere is only known gone by its lease."""
+    if not owner:
+        return False
+    if owner == me:
+        return key not in (mine or set())
+    prefix = f"wx@{socket.gethostname()}:"
+    if owner.startswith(prefix) and owner[len(prefix) :].isdigit():
+        pid = int(owner[len(prefix) :])
+        return pid != os.getpid() and _pid_ended(pid)
+    return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +115,34 @@ class Answer:
         return bool(self.plain)
 
 
+def replies_of_turn(events: list[Any], key: str) -> list[dict[str, Any]] | None:
+    """What Rasa answered to the message carrying ``key`` in its metadata, as the REST
+    channel returns it (text, buttons, image, custom); None if no such message is stored.
+    Rasa stores a turn whole (its message with its answers) once it has run."""
+    start = None
+    for index, event in enumerate(events):
+        metadata = event.get("metadata") if isinstance(event, dict) else None
+        if event.get("event") == "user" and isinstance(metadata, dict) and key and metadata.get(KEY_METADATA) == key:
+            start = index
+    if start is None:
+        return None
+    replies: list[dict[str, Any]] = []
+    for event in events[start + 1 :]:
+        if not isinstance(event, dict) or event.get("event") == "user":
+            break
+        if event.get("event") != "bot":
+            continue
+        raw = event.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        reply: dict[str, Any] = {"text": event["text"]} if event.get("text") else {}
+        for name in ("buttons", "quick_replies", "image", "custom"):
+            if data.get(name):
+                reply[name] = data[name]
+        if reply:
+            replies.append(reply)
+    return replies or [{"text": texts.NO_REPLY_OFFER_PERSON, "buttons": [texts.HUMAN_BUTTON]}]
+
+
 @dataclass
 class FrontEnd:
     db: Database  # the hand-off store with the wx_* tables (wechat.store.open_db)
@@ -97,6 +154,8 @@ class FrontEnd:
     template_id: str | None = None
     owner: str = ""
     lease: timedelta = timedelta(seconds=120)
+    #: A message's claim lapses this long after its taker's last heartbeat (wechat.server).
+    turn_lease: timedelta = timedelta(seconds=8)
 
     def __post_init__(self) -> None:
         self.owner = self.owner or instance_name()
@@ -122,8 +181,10 @@ class FrontEnd:
 
     # ------------------------------------------------------------ a turn
 
-    async def turn(self, inbound: Inbound) -> Answer:
-        """Everything one new message causes; what to answer (possibly nothing)."""
+    async def turn(self, inbound: Inbound, *, retaken: bool = False) -> Answer:
+        """Everything one new message causes; what to answer (possibly nothing).
+        ``retaken``: a front end took it before and stopped mid-turn (every step below is
+        safe to repeat; the Rasa turn is not repeated if it ran)."""
         sender = inbound.sender_id
         now = self.now()
         if inbound.event == "unsubscribe":
@@ -147,7 +208,7 @@ class FrontEnd:
         if ticket is not None:
             return await self._in_ticket(ticket, inbound.text, inbound.source)
         await self._flush_resumes(sender)
-        return await self._converse(sender, inbound.text)
+        return await self._converse(sender, inbound.text, key=inbound.key, retaken=retaken)
 
     async def _in_ticket(self, ticket: handoff.Ticket, text: str, source: str) -> Answer:
         if text.strip() in texts.WX_END_HANDOFF_WORDS:
@@ -158,12 +219,14 @@ class FrontEnd:
         handoff.add_worker_message(self.db, ticket.id, text, now=self.now(), source=source)
         return Answer.of()  # the operators answer by customer-service message
 
-    async def _converse(self, sender: str, text: str) -> Answer:
+    async def _converse(self, sender: str, text: str, *, key: str = "", retaken: bool = False) -> Answer:
         payload = render.choose(text, store.load_options(self.db, sender))
         message = payload or for_rasa(text)
         name = texts.WX_WORKER_NAME.format(tail=openid_of(sender)[-4:])
         try:
-            replies = await self.rasa.send(sender, message, {"display_name": name})
+            replies = await self._ran_before(sender, key) if retaken else None
+            if replies is None:
+                replies = await self.rasa.send(sender, message, {"display_name": name, KEY_METADATA: key})
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for %s: %s", sender, exc)
             if message.strip() == texts.HUMAN_BUTTON["payload"]:
@@ -178,6 +241,19 @@ class FrontEnd:
             plain.texts.extend(opened.plain)
             linked.texts.extend(opened.linked)
         return Answer(plain.parts(), linked.parts())
+
+    async def _ran_before(self, sender: str, key: str) -> list[dict[str, Any]] | None:
+        """The replies of the Rasa turn of message ``key`` if Rasa ran it (a front end
+        killed after sending it, before answering); None if not, or Rasa cannot say."""
+        try:
+            tracker = await self.rasa.tracker(sender)
+        except RasaUnavailable as exc:
+            log.warning("Could not ask Rasa whether %s ran: %s", key, exc)
+            return None
+        replies = replies_of_turn(tracker.get("events") or [], key)
+        if replies is not None:
+            log.info("Rasa ran %s before its front end stopped: answering with that turn", key)
+        return replies
 
     # ------------------------------------------------------------ hand-off
 

@@ -7,7 +7,11 @@ balancer, or one restarted mid-message), so it lives in the shared store — the
 * ``wx_seen`` – messages already taken (``MsgId``, or sender + ``CreateTime`` for events):
   WeChat retries a message it got no answer to within 5 s, up to three times; the retry
   must not run a second Rasa turn (a sign-up submitted twice). The passive reply the first
-  copy produced is kept, so a retry whose first answer was lost on the way gets it again;
+  copy produced is kept, so a retry whose first answer was lost on the way gets it again.
+  A turn under way holds a *lease* its process renews while it works (``owner``,
+  ``lease_until``): if that process dies mid-turn (killed, restarted), the lease runs out
+  and WeChat's next retry takes the message over instead of getting ``success`` and
+  no answer ever;
 * ``wx_workers`` – when each worker last wrote (the 48-hour customer-service window) and
   whether they follow the account;
 * ``wx_options`` – the numbered options of the last reply a worker saw (WeChat text has no
@@ -35,6 +39,7 @@ __all__ = [
     "TOKEN_MARGIN",
     "drop_token",
     "finish_seen",
+    "forget_sender",
     "is_subscribed",
     "forget_seen_before",
     "last_message_at",
@@ -43,8 +48,10 @@ __all__ = [
     "read_token",
     "record_message",
     "record_subscription",
+    "renew_seen",
     "save_options",
     "take_message",
+    "take_over",
     "write_token",
 ]
 
@@ -87,6 +94,21 @@ def _tables(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0002_turn_leases")
+def _turn_leases(db: Database) -> None:
+    """Who runs a taken message's turn and until when (a killed process's turn is taken
+    over by a retry); rows taken before this migration count as expired."""
+    db.script(
+        """
+        ALTER TABLE wx_seen ADD COLUMN owner TEXT;
+        ALTER TABLE wx_seen ADD COLUMN lease_until TEXT;
+        ALTER TABLE wx_seen ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX wx_seen_by_sender ON wx_seen (sender_id)
+        """
+    )
+    db.execute("UPDATE wx_seen SET lease_until = created_at")
+
+
 def open_db(location: str | os.PathLike[str] | None = None) -> Database:
     """The hand-off store with the WeChat tables (created and migrated if needed)."""
     db = open_handoff(location)
@@ -107,31 +129,81 @@ def _at(moment: datetime) -> str:
 class Seen:
     """A message taken before: ``running`` (its turn is under way), ``passive`` (answered
     in the HTTP response: ``reply`` is that XML) or ``pushed`` (answered by customer-service
-    message, or nothing to answer)."""
+    message, or nothing to answer). ``mine``: this call took it over from a process whose
+    lease ran out (it died mid-turn): run the turn (``attempts`` counts the takes)."""
 
     state: str
     reply: str | None
+    mine: bool = False
+    attempts: int = 1
+    owner: str | None = None
 
 
 @retrying
-def take_message(db: Database, key: str, sender_id: str, now: datetime) -> Seen | None:
-    """Claim a message for this process: None if it is new (run its turn), else what the
-    first copy did. The primary key decides, so two processes cannot both take it."""
+def take_message(
+    db: Database, key: str, sender_id: str, now: datetime, *, owner: str = "", lease: timedelta | None = None
+) -> Seen | None:
+    """Claim a message for this process: None if it is new (run its turn), a :class:`Seen`
+    with ``mine`` if its first taker's lease ran out (run it again), else what the first
+    copy did. The primary key, and the compare-and-set on the lease, decide: two processes
+    cannot both take it.
+
+    ``lease`` None: the claim never expires (a caller without a heartbeat)."""
+    until = _at(now + lease) if lease is not None else None
+    params = {"key": key, "sender": sender_id, "now": _at(now), "owner": owner, "until": until}
     inserted = db.scalar(
-        "INSERT INTO wx_seen (key, sender_id, state, created_at) VALUES (:key, :sender, 'running', :now) "
+        "INSERT INTO wx_seen (key, sender_id, state, created_at, owner, lease_until) "
+        "VALUES (:key, :sender, 'running', :now, :owner, :until) "
         "ON CONFLICT DO NOTHING RETURNING key",
-        {"key": key, "sender": sender_id, "now": _at(now)},
+        params,
     )
     if inserted is not None:
         return None
-    row = db.one("SELECT state, reply FROM wx_seen WHERE key = :key", {"key": key})
-    return Seen(str(row["state"]), row["reply"]) if row else Seen("running", None)
+    retaken = db.scalar(
+        "UPDATE wx_seen SET owner = :owner, lease_until = :until, attempts = attempts + 1 "
+        "WHERE key = :key AND state = 'running' AND lease_until IS NOT NULL AND lease_until < :now "
+        "RETURNING attempts",
+        params,
+    )
+    if retaken is not None:
+        return Seen("running", None, mine=True, attempts=int(retaken))
+    row = db.one("SELECT state, reply, attempts, owner FROM wx_seen WHERE key = :key", {"key": key})
+    if row is None:  # forgotten meanwhile (删除我的数据, the daily sweep): nothing to repeat
+        return Seen("pushed", None)
+    owner_now = row["owner"] if row["state"] == "running" else None
+    return Seen(str(row["state"]), row["reply"], attempts=int(row["attempts"] or 1), owner=owner_now)
+
+
+@retrying
+def take_over(db: Database, key: str, dead: str, owner: str, until: datetime) -> Seen | None:
+    """Take a running message from ``dead``, a taker known to be gone (its process ended)
+    before its lease ran out; None if it is no longer ``dead``'s (finished, or taken)."""
+    attempts = db.scalar(
+        "UPDATE wx_seen SET owner = :owner, lease_until = :until, attempts = attempts + 1 "
+        "WHERE key = :key AND state = 'running' AND owner = :dead RETURNING attempts",
+        {"owner": owner, "until": _at(until), "key": key, "dead": dead},
+    )
+    return Seen("running", None, mine=True, attempts=int(attempts)) if attempts is not None else None
+
+
+@retrying
+def renew_seen(db: Database, key: str, owner: str, until: datetime) -> bool:
+    """The heartbeat of a turn under way; False if it is no longer this process's (taken
+    over after a stall, finished, or forgotten)."""
+    renewed = db.execute(
+        "UPDATE wx_seen SET lease_until = :until WHERE key = :key AND owner = :owner AND state = 'running'",
+        {"until": _at(until), "key": key, "owner": owner},
+    ).rowcount
+    return bool(renewed)
 
 
 @retrying
 def finish_seen(db: Database, key: str, state: str, reply: str | None = None) -> None:
+    """The turn's answer is out (or stored for a retry): no lease any more. Only a turn
+    still under way is finished: the first of two takers to finish wins, and a message
+    forgotten meanwhile (删除我的数据) stays forgotten."""
     db.execute(
-        "UPDATE wx_seen SET state = :state, reply = :reply WHERE key = :key",
+        "UPDATE wx_seen SET state = :state, reply = :reply, lease_until = NULL WHERE key = :key AND state = 'running'",
         {"state": state, "reply": reply, "key": key},
     )
 
@@ -223,6 +295,34 @@ def write_token(db: Database, app_id: str, token: str, expires_at: datetime) -> 
 def drop_token(db: Database, app_id: str, token: str) -> None:
     """WeChat refused ``token``: forget it (unless another process replaced it already)."""
     db.execute("DELETE FROM wx_tokens WHERE app_id = :a AND token = :t", {"a": app_id, "t": token})
+
+
+# ---------------------------------------------------------------- 删除我的数据
+
+
+@retrying
+def forget_sender(db: Database, sender_id: str) -> dict[str, int]:
+    """删除我的数据: every ``wx_*`` row of the worker, in one transaction; how many rows of
+    each. The 48-hour window and follow state and the numbered options are deleted; a
+    message taken (its stored passive reply holds the openid and the answer) keeps only
+    its anonymous ``msg:<MsgId>`` key, marked answered, so a late WeChat retry of it — the
+    very message that asked for the deletion — runs no second turn; a follow or menu event,
+    whose key names the openid, goes. The access token is the account's, not the worker's.
+    A store the front end never created has nothing to forget."""
+    if not db.has_table("wx_seen"):
+        return {"seen": 0, "workers": 0, "options": 0}
+    mine = {"s": sender_id}
+    with db.transaction():
+        seen = db.execute(
+            "UPDATE wx_seen SET sender_id = '', reply = NULL, state = 'pushed', owner = NULL, lease_until = NULL "
+            "WHERE sender_id = :s AND key LIKE 'msg:%'",
+            mine,
+        ).rowcount
+        seen += db.execute("DELETE FROM wx_seen WHERE sender_id = :s", mine).rowcount
+        workers = db.execute("DELETE FROM wx_workers WHERE sender_id = :s", mine).rowcount
+        options = db.execute("DELETE FROM wx_options WHERE sender_id = :s", mine).rowcount
+    db.checkpoint()
+    return {"seen": seen, "workers": workers, "options": options}
 
 
 #: Refresh this long before WeChat's expiry (its tokens live 7200 s).

@@ -67,7 +67,8 @@ StartFront = Callable[..., AbstractAsyncContextManager[Running]]
 
 @pytest.fixture
 def start_front(tmp_path: Path, wx_api: FakeWeChatApi, clock: FixedClock) -> StartFront:
-    """``async with start_front(rasa_url, aes_key=None, registry=None) as running:``"""
+    """``async with start_front(rasa_url, aes_key=None, registry=None) as running:``;
+    ``handoff``: the stack's hand-off store (where the Rasa server's purge deletes)."""
 
     @asynccontextmanager
     async def start(
@@ -79,8 +80,10 @@ def start_front(tmp_path: Path, wx_api: FakeWeChatApi, clock: FixedClock) -> Sta
         template_id: str | None = None,
         reply_seconds: float = 4.0,
         with_api: bool = True,
+        handoff: Path | None = None,
+        owner: str = "wx-test",
     ) -> AsyncIterator[Running]:
-        db = store.open_db(tmp_path / "handoff.db")
+        db = store.open_db(handoff or tmp_path / "handoff.db")
         api = ApiClient(APP_ID, APP_SECRET, db=db, clock=clock, base_url=wx_api.base_url) if with_api else None
         front = FrontEnd(
             db=db,
@@ -90,7 +93,7 @@ def start_front(tmp_path: Path, wx_api: FakeWeChatApi, clock: FixedClock) -> Sta
             hours=StaffedHours.parse("always"),
             registry_location=registry or f"sqlite:///{tmp_path / 'registry.db'}",
             template_id=template_id,
-            owner="wx-test",
+            owner=owner,
         )
         config = CallbackConfig(token=TOKEN, app_id=APP_ID, aes_key=aes_key, reply_seconds=reply_seconds)
         app = WeChatApp(CallbackServer(config, front), front)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -245,3 +246,67 @@ async def test_a_1_mb_body_is_refused(start_front: StartFront, rasa_stack) -> No
         assert posted.status == 413
         assert store.last_message_at(wx.db, f"wx-{openid}") is None
     assert user_texts(rasa_stack, f"wx-{openid}") == []
+
+
+# beyond the ten: a worker's data rights on WeChat
+async def test_export_my_data_comes_as_text_on_wechat(start_front: StartFront, rasa_stack, wx_api) -> None:
+    openid = new_openid()
+    sender = f"wx-{openid}"
+    reg = open_registry(rasa_stack.data / "registry.db")
+    save_worker(reg, sender, name="李四", phone="13812340002", employer="宁波港", district="北仑区", union_member=True)
+    reg.close()
+    async with start_front(rasa_stack.rasa_url, **front_args(rasa_stack)) as wx:
+        posted = await wx.platform.post(text_xml(openid, "导出我的数据"))
+        assert "不能发送文件" in posted.text and "整理成文件发给您" not in posted.text, posted.text
+
+        def joined() -> str:  # the passive reply, and what followed by customer-service message
+            return "\n".join([posted.text, *wx_api.texts_to(openid)])
+
+        await eventually(lambda: texts.WX_EXPORT_FOOTER in joined())
+        assert "姓名：李四" in joined() and "13812340002" in joined(), joined()
+
+
+async def test_delete_my_data_on_wechat_forgets_the_wechat_rows(start_front: StartFront, rasa_stack) -> None:
+    openid = new_openid()
+    sender = f"wx-{openid}"
+    reg = open_registry(rasa_stack.data / "registry.db")
+    save_worker(reg, sender, name="王五", phone="13812340003", employer="宁波港", district="北仑区", union_member=True)
+    reg.close()
+    async with start_front(rasa_stack.rasa_url, handoff=rasa_stack.data / "handoff.db", **front_args(rasa_stack)) as wx:
+        await wx.platform.post(event_xml(openid, "subscribe", created=1_763_261_000))
+        posted = await wx.platform.post(text_xml(openid, "删除我的数据"))
+        assert "确认删除您的全部个人数据吗" in posted.text, posted.text
+        confirm = text_xml(openid, option_number(posted.text, "确认删除"))
+        posted = await wx.platform.post(confirm)
+        assert "已删除" in posted.text, posted.text
+        # the Rasa server's purge deleted the front end's rows about the worker
+        assert store.last_message_at(wx.db, sender) is None
+        seen = wx.db.query("SELECT key, reply FROM wx_seen WHERE sender_id = :s", {"s": sender})
+        assert seen == []
+        assert not [r for r in wx.db.query("SELECT key FROM wx_seen") if openid in r["key"]]
+        retry = await wx.platform.post(confirm)  # WeChat's retry of the message that asked: no second turn
+        assert retry.body == "success"
+    assert user_texts(rasa_stack, sender) == []  # the fresh session holds only the confirmation
+
+
+async def test_a_taken_over_turn_that_rasa_ran_is_answered_from_its_tracker(
+    start_front: StartFront, rasa_stack
+) -> None:
+    """The real Rasa keeps the message's key in the tracker (metadata through the REST
+    channel): a front end taking over a dead taker's turn finds it there and runs no second
+    turn. (The kill itself: tests/wechat/test_killed_mid_turn.py.)"""
+    openid = new_openid()
+    sender = f"wx-{openid}"
+    async with start_front(rasa_stack.rasa_url, **front_args(rasa_stack)) as wx:
+        xml = text_xml(openid, "学历提升班是什么？", msg_id=9_100_000_077)
+        first = await wx.platform.post(xml)
+        assert "宁波广播电视大学" in first.text
+        # as a taker killed after Rasa answered, before the reply was stored, leaves it
+        wx.db.execute(
+            "UPDATE wx_seen SET state = 'running', reply = NULL, owner = 'wx-dead', lease_until = :past "
+            "WHERE key = 'msg:9100000077'",
+            {"past": (wx.clock.now() - timedelta(minutes=1)).isoformat()},
+        )
+        retry = await wx.platform.post(xml)
+        assert retry.text == first.text
+    assert user_texts(rasa_stack, sender) == ["学历提升班是什么？"]  # one Rasa turn
