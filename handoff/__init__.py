@@ -1,6 +1,6 @@
 """The hand-off store: tickets that hand a worker to the union's operators, whatever the
-channel (``tg-…`` Telegram, ``wx-…`` WeChat, any other id a client of the REST channel), with their conversation and an outbox of what
-must reach the worker.
+channel (``tg-…`` Telegram, ``wx-…`` WeChat, any other id a client of the REST channel),
+with their conversation and an outbox of what must reach the worker.
 
 Plain functions over a :class:`~common.database.Database` handle — the SQLite file
 ``$UH_DATA_DIR/handoff.db`` by default, the shared PostgreSQL with ``UH_DATABASE_URL`` — so

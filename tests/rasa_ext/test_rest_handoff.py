@@ -45,7 +45,9 @@ def channel(clock: FixedClock | None = None) -> RestInput:
 
 def ticket_with_reply(sender: str, *texts: str) -> int:
     with handoff_store() as db:
-        ticket = request_ticket(db, sender_id=sender, display_name="陈 晓红", reason="request_human", staffed=True, now=NOW)
+        ticket = request_ticket(
+            db, sender_id=sender, display_name="陈 晓红", reason="request_human", staffed=True, now=NOW
+        )
         ticket = mark_posted(db, ticket.id, NOW)
         assert ticket is not None
         for n, text in enumerate(texts):
