@@ -365,16 +365,56 @@ async def mirror_other_channels(svc: Services, bot: Bot, now: datetime) -> None:
                     continue
                 ticket = posted
             await _relay_stored(svc, bot, ticket)
+    await _mirror_closes(svc, bot, now)
+
+
+#: How long after its close another channel's ticket is still looked at for showing it.
+CLOSE_MIRROR_WINDOW = timedelta(hours=1)
+
+
+async def _mirror_closes(svc: Services, bot: Bot, now: datetime) -> None:
+    """Another channel's ticket closed outside Telegram (in the console's inbox, or by its
+    worker): what was still unshown, then the close, in its topic — as a Telegram ticket's
+    close in the console is shown (:func:`mirror_console_action`). A close made in the topic
+    (``operator:…``) was posted there by :func:`close_ticket` already."""
+    since = (now - CLOSE_MIRROR_WINDOW).isoformat()
+    for shared in store.inbox_tickets(svc.db, "closed", limit=20):
+        by = shared.closed_by or ""
+        if shared.channel not in MIRRORED_CHANNELS or by.startswith("operator:") or (shared.closed_at or "") < since:
+            continue
+        ticket = tickets.view(svc.db, shared)
+        if ticket is None or not ticket.ops_chat_id:
+            continue
+        await _relay_stored(svc, bot, ticket)
+        if not tickets.claim_close_mirror(svc.db, ticket.id):
+            continue
+        if by == "worker":
+            note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=ticket.id)
+        else:
+            author = shorten(by.removeprefix("console:"), 30) if by.startswith("console:") else ""
+            who = texts.CONSOLE_CLOSED_BY.format(author=author) if author else texts.TICKET_CLOSED_BY_SYSTEM
+            note = texts.TICKET_CLOSED_OPS.format(id=ticket.id, by=who)
+        try:
+            await send_text(bot, ticket.ops_chat_id, note, html=False, **_ops_target(ticket))
+            if ticket.thread_id:
+                await bot.close_forum_topic(ticket.ops_chat_id, ticket.thread_id)
+        except TelegramError as exc:
+            log.warning("Could not show the close of %s ticket #%s: %s", shared.channel, ticket.id, exc)
 
 
 async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
-    """The ticket's stored messages from its worker (and its front end's notes) not shown yet."""
+    """The ticket's stored messages from its worker (and its front end's notes, and the
+    replies written in the console's inbox) not shown yet."""
     cursor = tickets.mirror_cursor(svc.db, ticket.id)
     for message in store.ticket_messages(svc.db, ticket.id):
         if message.id <= cursor:
             continue
-        shown = message.direction == "from_worker" or (
-            message.direction == "note" and (message.author or "").startswith("system:")
+        author = message.author or ""
+        console_reply = message.direction == "to_worker" and author.startswith("console:")
+        shown = (
+            message.direction == "from_worker"
+            or (message.direction == "note" and author.startswith("system:"))
+            or console_reply
         )
         if not tickets.advance_mirror(svc.db, ticket.id, cursor, message.id):
             return  # another front end relays these
@@ -383,6 +423,10 @@ async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
             continue
         if message.direction == "from_worker":
             body = texts.RELAY_FROM_WORKER.format(name=ticket.display_name, id=ticket.id, text=message.text)
+        elif console_reply:
+            body = texts.CONSOLE_REPLY_OPS.format(
+                author=shorten(author.removeprefix("console:"), 30), text=message.text
+            )
         else:
             body = message.text
         try:

@@ -53,3 +53,41 @@ async def test_a_wechat_ticket_is_shown_relayed_answered_and_closed_from_the_gro
     await eventually(lambda: not handoff.get_ticket(db, ticket.id).is_open)
     (closed,) = handoff.claim_outbox(db, "wx-test", clock.now(), prefixes=("wx-",))
     assert (closed.kind, closed.text) == ("closed", texts.HANDOFF_CLOSED_BY_OPERATOR)
+
+
+async def test_a_wechat_ticket_answered_and_closed_in_the_console_shows_in_its_topic(tg, app, clock):
+    """Issue #15: the console's inbox and the topic agree for every channel — a reply and a
+    close made in the console show in a WeChat ticket's topic as in a Telegram one's."""
+    svc = services_of(app)
+    db = svc.db
+    pending = handoff.request_ticket(
+        db, sender_id=SENDER, display_name="微信用户9001", reason="request_human", staffed=True, now=clock.now()
+    )
+    ticket = handoff.mark_posted(db, pending.id, clock.now())
+    assert ticket is not None
+    await svc.notifications.poll_once()
+    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
+    thread = header["message_thread_id"]
+
+    def in_topic() -> list[str]:
+        return [m["text"] for m in tg.sent_to(OPS_CHAT) if m.get("message_thread_id") == thread]
+
+    sent = handoff.reply_if_open(
+        db, ticket.id, "您好，补贴下月发放。", author="console:wang", now=clock.now(), source="console:1:1:a"
+    )
+    assert sent.status == "sent"
+    await svc.notifications.poll_once()
+    await svc.notifications.poll_once()  # shown once
+    assert [t for t in in_topic() if "在后台回复" in t] == ["💻 wang（在后台回复）：\n您好，补贴下月发放。"]
+
+    handoff.close_ticket(
+        db, ticket.id, closed_by="console:wang", now=clock.now(), notice=texts.HANDOFF_CLOSED_BY_OPERATOR
+    )
+    await svc.notifications.poll_once()
+    await svc.notifications.poll_once()
+    closes = [t for t in tg.texts_to(OPS_CHAT) if t.startswith(f"✅ 工单 #{ticket.id} 已关闭")]
+    assert closes == [f"✅ 工单 #{ticket.id} 已关闭（wang，在后台）。"]
+    assert tg.calls_of("closeForumTopic", message_thread_id=thread)
+    # The WeChat front end still delivers both to the worker; Telegram sent them nowhere else.
+    items = handoff.claim_outbox(db, "wx-test", clock.now(), prefixes=("wx-",))
+    assert [i.kind for i in items] == ["operator_reply"]
