@@ -154,13 +154,14 @@ def wait_for(condition: Callable[[], object], what: str, deadline_s: float = DEA
 
 
 def page_text(browser) -> str:
-    """The page's text; empty while the browser is between two pages."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    """The page's text; empty while the browser is between two pages (the body just found
+    may be gone: stale, or "Node … does not belong to the document" from the inspector)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 
     try:
         return browser.find_element(By.TAG_NAME, "body").text
-    except (StaleElementReferenceException, NoSuchElementException):
+    except WebDriverException:
         return ""
 
 
