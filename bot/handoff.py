@@ -388,18 +388,23 @@ async def _mirror_closes(svc: Services, bot: Bot, now: datetime) -> None:
         await _relay_stored(svc, bot, ticket)
         if not tickets.claim_close_mirror(svc.db, ticket.id):
             continue
-        if by == "worker":
-            note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=ticket.id)
-        else:
-            author = shorten(by.removeprefix("console:"), 30) if by.startswith("console:") else ""
-            who = texts.CONSOLE_CLOSED_BY.format(author=author) if author else texts.TICKET_CLOSED_BY_SYSTEM
-            note = texts.TICKET_CLOSED_OPS.format(id=ticket.id, by=who)
-        try:
-            await send_text(bot, ticket.ops_chat_id, note, html=False, **_ops_target(ticket))
-            if ticket.thread_id:
-                await bot.close_forum_topic(ticket.ops_chat_id, ticket.thread_id)
-        except TelegramError as exc:
-            log.warning("Could not show the close of %s ticket #%s: %s", shared.channel, ticket.id, exc)
+        author = shorten(by.removeprefix("console:"), 30) if by.startswith("console:") else ""
+        who = texts.CONSOLE_CLOSED_BY.format(author=author) if author else texts.TICKET_CLOSED_BY_SYSTEM
+        await _show_close(bot, ticket, by_worker=by == "worker", who=who)
+
+
+async def _show_close(bot: Bot, ticket: Ticket, *, by_worker: bool, who: str) -> None:
+    """The close in the ticket's place in the operators' chat, and its topic closed."""
+    if by_worker:
+        note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=ticket.id)
+    else:
+        note = texts.TICKET_CLOSED_OPS.format(id=ticket.id, by=who)
+    try:
+        await send_text(bot, ticket.ops_chat_id, note, html=False, **_ops_target(ticket))
+        if ticket.thread_id:
+            await bot.close_forum_topic(ticket.ops_chat_id, ticket.thread_id)
+    except TelegramError as exc:
+        log.warning("Could not post the closing of ticket #%s: %s", ticket.id, exc)
 
 
 async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
@@ -573,17 +578,8 @@ async def close_ticket(
     await post_resume(svc, closed)  # before the worker hears it, so their next message is answered
     for item in store.undelivered_for_ticket(svc.db, closed.id):  # the notice (a poller retries it)
         await svc.notifications.deliver_now(bot, "handoff", item)
-    if by_worker:
-        note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=closed.id)
-    else:
-        who = shorten(operator.full_name, 30) if operator else texts.TICKET_CLOSED_BY_SYSTEM
-        note = texts.TICKET_CLOSED_OPS.format(id=closed.id, by=who)
-    try:
-        await send_text(bot, closed.ops_chat_id, note, html=False, **_ops_target(closed))
-        if closed.thread_id:
-            await bot.close_forum_topic(closed.ops_chat_id, closed.thread_id)
-    except TelegramError as exc:
-        log.warning("Could not post the closing of ticket #%s: %s", closed.id, exc)
+    who = shorten(operator.full_name, 30) if operator else texts.TICKET_CLOSED_BY_SYSTEM
+    await _show_close(bot, closed, by_worker=by_worker, who=who)
     log.info("Ticket #%s closed by %s", closed.id, closed_by)
     return True
 
