@@ -21,6 +21,7 @@ from common.database import Database
 from console.models import AuditEntry
 from handoff import (
     add_worker_message,
+    claim_for_client,
     claim_outbox,
     close_ticket,
     get_ticket,
@@ -311,6 +312,18 @@ def test_reply_from_the_web_reaches_the_workers_channel_once(client_for, hand: D
     assert [m.author for m in ticket_messages(hand, ticket.id) if m.direction == "to_worker"] == ["console:op_li"]
     assert get_ticket(hand, ticket.id).answered_at is not None  # type: ignore[union-attr]
     assert form["text"] in client.get(f"/inbox/{ticket.id}/").content.decode()
+
+
+def test_a_web_chat_workers_ticket_says_how_the_reply_reaches_them(client_for, hand: Database) -> None:
+    """A conversation of neither Telegram nor WeChat is a REST client (a chat page): the
+    inbox names its channel and says when the reply arrives; the REST channel hands it over."""
+    ticket = _ticket(hand, "web-5a0c")
+    client = client_for("operator")
+    assert "网页聊天" in client.get("/inbox/").content.decode()
+    sent = client.post(f"/inbox/{ticket.id}/reply/", {"text": "您好，已收到。", "nonce": "w1"}, follow=True)
+    assert "下一次发消息时收到" in sent.content.decode()
+    (item,) = claim_for_client(hand, "web-5a0c", "rasa-1", ticket_now())
+    assert (item.kind, item.text) == ("operator_reply", "您好，已收到。")
 
 
 def ticket_now():
