@@ -334,37 +334,41 @@ async def retry_posting(svc: Services, bot: Bot, now: datetime) -> None:
             await _opened(svc, bot, posted, later=True)
 
 
-#: Channels whose front end opens its own tickets in the shared store (the console's inbox
-#: reads them there); the operators' group shows them too, and replies in their topic go back
-#: through the hand-off outbox, which that front end drains.
-MIRRORED_CHANNELS = ("wx",)
+def mirrored(channel: str) -> bool:
+    """Every channel but Telegram's own opens its tickets in the shared store elsewhere (the
+    WeChat front end ``wx``, a client of the REST channel): the console's inbox reads them
+    there, the operators' group shows them too, and replies in their topic go back through
+    the hand-off outbox, which that channel's front end (or the REST channel) drains."""
+    return channel != tickets.TELEGRAM
 
 
 async def mirror_other_channels(svc: Services, bot: Bot, now: datetime) -> None:
-    """The poller's chore: post the open tickets of :data:`MIRRORED_CHANNELS` in the
+    """The poller's chore: post the open tickets of the :func:`mirrored` channels in the
     operators' chat once, then relay what their workers write (and the notes their front
     end adds, e.g. a reply WeChat's 48-hour rule refused) into the ticket's topic."""
     ops_chat = svc.config.operator_chat_id
     if ops_chat is None:
         return
-    for channel in MIRRORED_CHANNELS:
-        for shared in store.list_tickets(svc.db, "open", channel=channel):
-            ticket = tickets.view(svc.db, shared)
-            if ticket is None:
+    for shared in store.inbox_tickets(svc.db, "open"):
+        channel = shared.channel
+        if shared.status != "open" or not mirrored(channel):
+            continue  # Telegram's own, or still being posted by its front end
+        ticket = tickets.view(svc.db, shared)
+        if ticket is None:
+            continue
+        if not ticket.ops_chat_id:
+            if not tickets.claim_mirror(svc.db, ticket.id, now):
+                continue  # another front end is posting it
+            try:
+                posted = await _post(svc, bot, ticket, ops_chat, shared.transcript, now, mark=False)
+            except Exception:
+                log.exception("Could not show %s ticket #%s in the operators' chat", channel, ticket.id)
+                tickets.release_mirror(svc.db, ticket.id)
                 continue
-            if not ticket.ops_chat_id:
-                if not tickets.claim_mirror(svc.db, ticket.id, now):
-                    continue  # another front end is posting it
-                try:
-                    posted = await _post(svc, bot, ticket, ops_chat, shared.transcript, now, mark=False)
-                except Exception:
-                    log.exception("Could not show %s ticket #%s in the operators' chat", channel, ticket.id)
-                    tickets.release_mirror(svc.db, ticket.id)
-                    continue
-                if posted is None:
-                    continue
-                ticket = posted
-            await _relay_stored(svc, bot, ticket)
+            if posted is None:
+                continue
+            ticket = posted
+        await _relay_stored(svc, bot, ticket)
     await _mirror_closes(svc, bot, now)
 
 
@@ -380,7 +384,7 @@ async def _mirror_closes(svc: Services, bot: Bot, now: datetime) -> None:
     since = (now - CLOSE_MIRROR_WINDOW).isoformat()
     for shared in store.inbox_tickets(svc.db, "closed", limit=20):
         by = shared.closed_by or ""
-        if shared.channel not in MIRRORED_CHANNELS or by.startswith("operator:") or (shared.closed_at or "") < since:
+        if not mirrored(shared.channel) or by.startswith("operator:") or (shared.closed_at or "") < since:
             continue
         ticket = tickets.view(svc.db, shared)
         if ticket is None or not ticket.ops_chat_id:

@@ -91,3 +91,23 @@ async def test_a_wechat_ticket_answered_and_closed_in_the_console_shows_in_its_t
     # The WeChat front end still delivers both to the worker; Telegram sent them nowhere else.
     items = handoff.claim_outbox(db, "wx-test", clock.now(), prefixes=("wx-",))
     assert [i.kind for i in items] == ["operator_reply"]
+
+
+async def test_a_web_chat_ticket_is_in_the_group_too_and_its_reply_waits_for_the_rest_channel(tg, app, operator, clock):
+    """Every channel's tickets the same way: a REST client's ticket (neither tg- nor wx-)
+    shows in the group; a reply in its topic is queued for the REST channel to hand over."""
+    svc = services_of(app)
+    db = svc.db
+    web = "web-5a0c"
+    pending = handoff.request_ticket(
+        db, sender_id=web, display_name="网页用户", reason="request_human", staffed=True, now=clock.now()
+    )
+    ticket = handoff.mark_posted(db, pending.id, clock.now())
+    assert ticket is not None
+    await svc.notifications.poll_once()
+    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
+    tg.user_text(operator, "您好，请讲。", chat_id=OPS_CHAT, thread_id=header["message_thread_id"])
+    await eventually(lambda: handoff.undelivered_for_ticket(db, ticket.id))
+    assert handoff.claim_outbox(db, "tg-test", clock.now(), prefixes=("tg-",)) == []  # not Telegram's to send
+    (item,) = handoff.claim_for_client(db, web, "rasa-1", clock.now())
+    assert (item.kind, item.text) == ("operator_reply", "您好，请讲。")
