@@ -55,19 +55,25 @@ async def test_a_wechat_ticket_is_shown_relayed_answered_and_closed_from_the_gro
     assert (closed.kind, closed.text) == ("closed", texts.HANDOFF_CLOSED_BY_OPERATOR)
 
 
+async def shown_in_the_group(tg, svc, sender: str, clock) -> tuple[handoff.Ticket, int]:  # type: ignore[no-untyped-def]
+    """A ticket its own front end opened in the shared store, once this front end has
+    posted it in the operators' group; and its topic."""
+    pending = handoff.request_ticket(
+        svc.db, sender_id=sender, display_name="用户", reason="request_human", staffed=True, now=clock.now()
+    )
+    ticket = handoff.mark_posted(svc.db, pending.id, clock.now())
+    assert ticket is not None
+    await svc.notifications.poll_once()
+    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
+    return ticket, header["message_thread_id"]
+
+
 async def test_a_wechat_ticket_answered_and_closed_in_the_console_shows_in_its_topic(tg, app, clock):
     """Issue #15: the console's inbox and the topic agree for every channel — a reply and a
     close made in the console show in a WeChat ticket's topic as in a Telegram one's."""
     svc = services_of(app)
     db = svc.db
-    pending = handoff.request_ticket(
-        db, sender_id=SENDER, display_name="微信用户9001", reason="request_human", staffed=True, now=clock.now()
-    )
-    ticket = handoff.mark_posted(db, pending.id, clock.now())
-    assert ticket is not None
-    await svc.notifications.poll_once()
-    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
-    thread = header["message_thread_id"]
+    ticket, thread = await shown_in_the_group(tg, svc, SENDER, clock)
 
     def in_topic() -> list[str]:
         return [m["text"] for m in tg.sent_to(OPS_CHAT) if m.get("message_thread_id") == thread]
@@ -99,14 +105,8 @@ async def test_a_web_chat_ticket_is_in_the_group_too_and_its_reply_waits_for_the
     svc = services_of(app)
     db = svc.db
     web = "web-5a0c"
-    pending = handoff.request_ticket(
-        db, sender_id=web, display_name="网页用户", reason="request_human", staffed=True, now=clock.now()
-    )
-    ticket = handoff.mark_posted(db, pending.id, clock.now())
-    assert ticket is not None
-    await svc.notifications.poll_once()
-    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
-    tg.user_text(operator, "您好，请讲。", chat_id=OPS_CHAT, thread_id=header["message_thread_id"])
+    ticket, thread = await shown_in_the_group(tg, svc, web, clock)
+    tg.user_text(operator, "您好，请讲。", chat_id=OPS_CHAT, thread_id=thread)
     await eventually(lambda: handoff.undelivered_for_ticket(db, ticket.id))
     assert handoff.claim_outbox(db, "tg-test", clock.now(), prefixes=("tg-",)) == []  # not Telegram's to send
     (item,) = handoff.claim_for_client(db, web, "rasa-1", clock.now())

@@ -83,6 +83,8 @@ def test_two_replicas_racing_for_a_rest_workers_items_hand_each_over_once(store_
     """Issue #15: two Rasa replicas answering one REST worker at the same moment (the poll
     and a message, say) claim and mark in their own connections: every item is handed over
     exactly once, and each replica's share is in order."""
+    import concurrent.futures
+    import contextlib
     import threading
 
     from handoff import claim_for_client, open_handoff
@@ -99,21 +101,16 @@ def test_two_replicas_racing_for_a_rest_workers_items_hand_each_over_once(store_
     start = threading.Barrier(2)
 
     def replica(owner: str) -> None:
-        own = open_handoff(store_url)
-        try:
-            start.wait()
+        with contextlib.closing(open_handoff(store_url)) as own:
+            start.wait(timeout=60)
             for _ in range(40):
                 for item in claim_for_client(own, "web-race", owner, clock.now()):
                     handed[owner].append(item.id)
                     mark_outbox_delivered(own, item.id, clock.now())
-        finally:
-            own.close()
 
-    threads = [threading.Thread(target=replica, args=(owner,)) for owner in handed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(replica, owner) for owner in handed]:
+            done.result(timeout=120)
     everything = handed["rasa-a"] + handed["rasa-b"]
     assert len(everything) == 30 and len(set(everything)) == 30
     assert all(ids == sorted(ids) for ids in handed.values())
