@@ -334,47 +334,96 @@ async def retry_posting(svc: Services, bot: Bot, now: datetime) -> None:
             await _opened(svc, bot, posted, later=True)
 
 
-#: Channels whose front end opens its own tickets in the shared store (the console's inbox
-#: reads them there); the operators' group shows them too, and replies in their topic go back
-#: through the hand-off outbox, which that front end drains.
-MIRRORED_CHANNELS = ("wx",)
+def mirrored(channel: str) -> bool:
+    """Every channel but Telegram's own opens its tickets in the shared store elsewhere (the
+    WeChat front end ``wx``, a client of the REST channel): the console's inbox reads them
+    there, the operators' group shows them too, and replies in their topic go back through
+    the hand-off outbox, which that channel's front end (or the REST channel) drains."""
+    return channel != tickets.TELEGRAM
 
 
 async def mirror_other_channels(svc: Services, bot: Bot, now: datetime) -> None:
-    """The poller's chore: post the open tickets of :data:`MIRRORED_CHANNELS` in the
+    """The poller's chore: post the open tickets of the :func:`mirrored` channels in the
     operators' chat once, then relay what their workers write (and the notes their front
     end adds, e.g. a reply WeChat's 48-hour rule refused) into the ticket's topic."""
     ops_chat = svc.config.operator_chat_id
     if ops_chat is None:
         return
-    for channel in MIRRORED_CHANNELS:
-        for shared in store.list_tickets(svc.db, "open", channel=channel):
-            ticket = tickets.view(svc.db, shared)
-            if ticket is None:
+    for shared in store.inbox_tickets(svc.db, "open"):
+        channel = shared.channel
+        if shared.status != "open" or not mirrored(channel):
+            continue  # Telegram's own, or still being posted by its front end
+        ticket = tickets.view(svc.db, shared)
+        if ticket is None:
+            continue
+        if not ticket.ops_chat_id:
+            if not tickets.claim_mirror(svc.db, ticket.id, now):
+                continue  # another front end is posting it
+            try:
+                posted = await _post(svc, bot, ticket, ops_chat, shared.transcript, now, mark=False)
+            except Exception:
+                log.exception("Could not show %s ticket #%s in the operators' chat", channel, ticket.id)
+                tickets.release_mirror(svc.db, ticket.id)
                 continue
-            if not ticket.ops_chat_id:
-                if not tickets.claim_mirror(svc.db, ticket.id, now):
-                    continue  # another front end is posting it
-                try:
-                    posted = await _post(svc, bot, ticket, ops_chat, shared.transcript, now, mark=False)
-                except Exception:
-                    log.exception("Could not show %s ticket #%s in the operators' chat", channel, ticket.id)
-                    tickets.release_mirror(svc.db, ticket.id)
-                    continue
-                if posted is None:
-                    continue
-                ticket = posted
-            await _relay_stored(svc, bot, ticket)
+            if posted is None:
+                continue
+            ticket = posted
+        await _relay_stored(svc, bot, ticket)
+    await _mirror_closes(svc, bot, now)
+
+
+#: How long after its close another channel's ticket is still looked at for showing it.
+CLOSE_MIRROR_WINDOW = timedelta(hours=1)
+
+
+async def _mirror_closes(svc: Services, bot: Bot, now: datetime) -> None:
+    """Another channel's ticket closed outside Telegram (in the console's inbox, or by its
+    worker): what was still unshown, then the close, in its topic — as a Telegram ticket's
+    close in the console is shown (:func:`mirror_console_action`). A close made in the topic
+    (``operator:…``) was posted there by :func:`close_ticket` already."""
+    since = (now - CLOSE_MIRROR_WINDOW).isoformat()
+    for shared in store.inbox_tickets(svc.db, "closed", limit=20):
+        by = shared.closed_by or ""
+        if not mirrored(shared.channel) or by.startswith("operator:") or (shared.closed_at or "") < since:
+            continue
+        ticket = tickets.view(svc.db, shared)
+        if ticket is None or not ticket.ops_chat_id:
+            continue
+        await _relay_stored(svc, bot, ticket)
+        if not tickets.claim_close_mirror(svc.db, ticket.id):
+            continue
+        author = shorten(by.removeprefix("console:"), 30) if by.startswith("console:") else ""
+        who = texts.CONSOLE_CLOSED_BY.format(author=author) if author else texts.TICKET_CLOSED_BY_SYSTEM
+        await _show_close(bot, ticket, by_worker=by == "worker", who=who)
+
+
+async def _show_close(bot: Bot, ticket: Ticket, *, by_worker: bool, who: str) -> None:
+    """The close in the ticket's place in the operators' chat, and its topic closed."""
+    if by_worker:
+        note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=ticket.id)
+    else:
+        note = texts.TICKET_CLOSED_OPS.format(id=ticket.id, by=who)
+    try:
+        await send_text(bot, ticket.ops_chat_id, note, html=False, **_ops_target(ticket))
+        if ticket.thread_id:
+            await bot.close_forum_topic(ticket.ops_chat_id, ticket.thread_id)
+    except TelegramError as exc:
+        log.warning("Could not post the closing of ticket #%s: %s", ticket.id, exc)
 
 
 async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
-    """The ticket's stored messages from its worker (and its front end's notes) not shown yet."""
+    """The ticket's stored messages from its worker (and its front end's notes, and the
+    replies written in the console's inbox) not shown yet."""
     cursor = tickets.mirror_cursor(svc.db, ticket.id)
     for message in store.ticket_messages(svc.db, ticket.id):
         if message.id <= cursor:
             continue
-        shown = message.direction == "from_worker" or (
-            message.direction == "note" and (message.author or "").startswith("system:")
+        author = message.author or ""
+        console_reply = message.direction == "to_worker" and author.startswith("console:")
+        shown = (
+            message.direction == "from_worker"
+            or (message.direction == "note" and author.startswith("system:"))
+            or console_reply
         )
         if not tickets.advance_mirror(svc.db, ticket.id, cursor, message.id):
             return  # another front end relays these
@@ -383,6 +432,10 @@ async def _relay_stored(svc: Services, bot: Bot, ticket: Ticket) -> None:
             continue
         if message.direction == "from_worker":
             body = texts.RELAY_FROM_WORKER.format(name=ticket.display_name, id=ticket.id, text=message.text)
+        elif console_reply:
+            body = texts.CONSOLE_REPLY_OPS.format(
+                author=shorten(author.removeprefix("console:"), 30), text=message.text
+            )
         else:
             body = message.text
         try:
@@ -529,17 +582,8 @@ async def close_ticket(
     await post_resume(svc, closed)  # before the worker hears it, so their next message is answered
     for item in store.undelivered_for_ticket(svc.db, closed.id):  # the notice (a poller retries it)
         await svc.notifications.deliver_now(bot, "handoff", item)
-    if by_worker:
-        note = texts.TICKET_CLOSED_BY_WORKER_OPS.format(id=closed.id)
-    else:
-        who = shorten(operator.full_name, 30) if operator else texts.TICKET_CLOSED_BY_SYSTEM
-        note = texts.TICKET_CLOSED_OPS.format(id=closed.id, by=who)
-    try:
-        await send_text(bot, closed.ops_chat_id, note, html=False, **_ops_target(closed))
-        if closed.thread_id:
-            await bot.close_forum_topic(closed.ops_chat_id, closed.thread_id)
-    except TelegramError as exc:
-        log.warning("Could not post the closing of ticket #%s: %s", closed.id, exc)
+    who = shorten(operator.full_name, 30) if operator else texts.TICKET_CLOSED_BY_SYSTEM
+    await _show_close(bot, closed, by_worker=by_worker, who=who)
     log.info("Ticket #%s closed by %s", closed.id, closed_by)
     return True
 

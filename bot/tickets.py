@@ -39,6 +39,7 @@ __all__ = [
     "live_for_user",
     "mark_answered",
     "mark_posted",
+    "claim_close_mirror",
     "mirror_cursor",
     "open_count",
     "open_for_user",
@@ -382,6 +383,17 @@ def claim_mirror(db: Database, ticket_id: int, when: datetime) -> bool:
 def release_mirror(db: Database, ticket_id: int) -> None:
     """Posting failed: drop the placeholder, so the next round tries again."""
     db.execute("DELETE FROM tg_ticket_posts WHERE ticket_id = :id AND ops_chat_id = 0", {"id": int(ticket_id)})
+
+
+@retrying
+def claim_close_mirror(db: Database, ticket_id: int) -> bool:
+    """Take the showing of another channel's ticket closing (in the console, or by its
+    worker) in the operators' chat: only one Telegram front end, once."""
+    inserted = db.scalar(
+        "INSERT INTO tg_meta (key, value) VALUES (:k, '1') ON CONFLICT DO NOTHING RETURNING key",
+        {"k": f"mirror-closed:{int(ticket_id)}"},
+    )
+    return inserted is not None
 
 
 def _mirror_key(ticket_id: int) -> str:

@@ -1,6 +1,6 @@
 """The hand-off store: tickets that hand a worker to the union's operators, whatever the
-channel (``tg-…`` Telegram, ``wx-…`` WeChat), with their conversation and an outbox of what
-must reach the worker.
+channel (``tg-…`` Telegram, ``wx-…`` WeChat, any other id a client of the REST channel),
+with their conversation and an outbox of what must reach the worker.
 
 Plain functions over a :class:`~common.database.Database` handle — the SQLite file
 ``$UH_DATA_DIR/handoff.db`` by default, the shared PostgreSQL with ``UH_DATABASE_URL`` — so
@@ -27,7 +27,9 @@ from handoff.messages import (
     add_message,
     add_operator_reply,
     add_worker_message,
+    claim_for_client,
     claim_outbox,
+    drained_by_front_end,
     give_up_outbox,
     mark_outbox_delivered,
     queue_for_worker,
@@ -76,10 +78,12 @@ __all__ = [
     "add_worker_message",
     "cancel_request",
     "channel_of",
+    "claim_for_client",
     "claim_outbox",
     "claim_unposted",
     "close_ticket",
     "defer_posting",
+    "drained_by_front_end",
     "export_sender",
     "forget_closed_before",
     "forget_sender",

@@ -30,7 +30,9 @@ __all__ = [
     "add_message",
     "add_operator_reply",
     "add_worker_message",
+    "claim_for_client",
     "claim_outbox",
+    "drained_by_front_end",
     "give_up_outbox",
     "mark_outbox_delivered",
     "queue_for_worker",
@@ -42,6 +44,11 @@ __all__ = [
 
 OUTBOX = "handoff_outbox"
 MAX_TEXT = 4000
+#: Conversations whose channel has a front end of its own that drains the outbox (``bot/``
+#: ``tg-``, ``wechat/`` ``wx-``) and pushes to the worker. Every other conversation is a
+#: client of Rasa's REST channel, which hands the worker's items over in its responses
+#: (:func:`claim_for_client`).
+FRONT_END_PREFIXES = ("tg-", "wx-")
 
 
 def _at(moment: datetime) -> str:
@@ -186,3 +193,57 @@ def release_outbox(db: Database, item_id: int, owner: str, error: str, retry_at:
 @retrying
 def give_up_outbox(db: Database, item_id: int, error: str, now: datetime) -> bool:
     return outbox.give_up(db, OUTBOX, item_id, error, now)
+
+
+def drained_by_front_end(sender_id: str) -> bool:
+    """True when a channel front end (not the REST channel) delivers this worker's items."""
+    return sender_id.startswith(FRONT_END_PREFIXES)
+
+
+@retrying
+def claim_for_client(
+    db: Database, sender_id: str, owner: str, now: datetime, *, lease: timedelta = outbox.LEASE, limit: int = 20
+) -> list[OutboxItem]:
+    """What is waiting for one worker whose client fetches it (the REST channel: in the
+    reply to their next message, or when the client polls), oldest first, claimed for
+    ``owner`` with a lease; the caller marks each delivered once it is in the response.
+
+    REST is request/response: the worker's client is reachable only while it asks. Two
+    replicas answering the same worker at once cannot both hand an item over: claims of
+    this table are serialised (the lock :mod:`common.outbox` takes), and while any of the
+    worker's items is leased (to any request) none is claimable here — so the worker's
+    items also arrive in order. A lease that ran out (the replica died before marking)
+    makes the items claimable again: delivered at least once."""
+    if drained_by_front_end(sender_id):
+        return []
+    # Most turns have nothing waiting: a read (no write lock) says so.
+    if not db.scalar(
+        "SELECT 1 FROM handoff_outbox WHERE sender_id = :sender AND delivered_at IS NULL AND failed_at IS NULL LIMIT 1",
+        {"sender": sender_id},
+    ):
+        return []
+    stamp = outbox._at(now)
+    with db.transaction():
+        db.execute("INSERT INTO uh_locks (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": OUTBOX})
+        db.lock_row("uh_locks", "name", OUTBOX)
+        waiting = db.query(
+            "SELECT * FROM handoff_outbox WHERE sender_id = :sender AND delivered_at IS NULL AND failed_at IS NULL "
+            "ORDER BY id LIMIT :limit",
+            {"sender": sender_id, "limit": int(limit)},
+        )
+        taken: list[dict[str, Any]] = []
+        for row in waiting:
+            if row["claimed_until"] and str(row["claimed_until"]) >= stamp:
+                break  # another request (this replica's or another's) is handing these over right now
+            if row["next_attempt_at"] and str(row["next_attempt_at"]) > stamp:
+                break  # held back: its later items wait behind it
+            taken.append(row)
+        until = outbox._at(now + lease)
+        for row in taken:
+            db.execute(
+                "UPDATE handoff_outbox SET claimed_by = :owner, claimed_until = :until, attempts = attempts + 1 "
+                "WHERE id = :id",
+                {"owner": owner, "until": until, "id": row["id"]},
+            )
+            row.update(claimed_by=owner, claimed_until=until, attempts=int(row.get("attempts") or 0) + 1)
+    return [OutboxItem.from_row(row) for row in taken]

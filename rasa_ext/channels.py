@@ -16,6 +16,15 @@ Rasa's own class with a few methods overridden; the routes are Rasa's. What it a
   cut to :data:`MAX_MESSAGE_CHARS` (the NLU would stall the server on it). A missing or
   unusable ``sender`` is a 400, not the shared ``default`` conversation of stock Rasa.
 
+* **Operators' replies reach a REST worker.** Telegram and WeChat have front ends that push
+  what an operator wrote (:mod:`handoff`'s outbox); a client of this channel has only its
+  requests. So what waits for its worker (a reply from the console's inbox or the Telegram
+  topic, the notice that the ticket was closed) comes first in the reply to the worker's
+  next message, and ``GET /webhooks/rest/handoff?sender=<id>`` returns it without a message
+  (a chat page polls it every few seconds while a person is on the conversation). Each item
+  is claimed with a lease and marked delivered as it goes into a response, so two replicas
+  never both hand it over (:func:`handoff.claim_for_client`).
+
 It is also where the Rasa server switches its CPU savings on (:mod:`rasa_ext.speedups`):
 Rasa calls :meth:`RestInput.blueprint` once, when it builds the server's app.
 """
@@ -25,8 +34,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import socket
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from rasa.core.agent import Agent
@@ -36,7 +48,18 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common.texts import CHANNEL_APOLOGY, HANDOFF_NOTICE, HUMAN_BUTTON
+from common import settings
+from common.clock import default_clock
+from common.database import sqlite_path
+from common.texts import (
+    CHANNEL_APOLOGY,
+    HANDOFF_CLOSED_BY_OPERATOR,
+    HANDOFF_NOTICE,
+    HUMAN_BUTTON,
+    OPERATOR_PREFIX,
+    WX_HANDOFF_CLOSED_BY_OPERATOR,
+)
+from handoff import OutboxItem, claim_for_client, drained_by_front_end, handoff_store, mark_outbox_delivered
 from rasa_ext import patches, speedups  # importing rasa_ext masks the server's logs
 
 logger = logging.getLogger(__name__)
@@ -110,6 +133,59 @@ async def _refuse(request: Request, exception: Exception) -> HTTPResponse:
     return response.json({"status": "failure", "message": str(exception)}, status=400)
 
 
+def operator_message(item: OutboxItem) -> dict[str, Any]:
+    """An outbox item as one REST reply: the text the worker reads (as the Telegram and
+    WeChat front ends word it) and, for the client, what it is (``closed``: the person left
+    and the bot answers again)."""
+    if item.kind == "operator_reply":
+        text = OPERATOR_PREFIX + item.text
+    elif item.text == HANDOFF_CLOSED_BY_OPERATOR:
+        text = WX_HANDOFF_CLOSED_BY_OPERATOR  # the same words without Telegram's /start
+    else:
+        text = item.text
+    return {
+        "recipient_id": item.sender_id,
+        "text": text,
+        "custom": {"handoff_message": {"kind": item.kind, "ticket": item.ticket_id}},
+    }
+
+
+class OperatorMessages:
+    """Hands a REST worker what the operators queued for them (see the module docstring).
+
+    Store calls are blocking: they run in a thread, never on the server's event loop. A
+    failing store costs the worker nothing but the wait: the items stay queued."""
+
+    def __init__(self) -> None:
+        cfg = settings.load()
+        self.url = cfg.handoff_url
+        self.owner = cfg.instance or f"rasa@{socket.gethostname()}:{os.getpid()}"
+        self.lease = timedelta(seconds=cfg.outbox_lease_seconds)
+        self.clock = default_clock()
+
+    def take(self, sender_id: str) -> list[dict[str, Any]]:
+        if drained_by_front_end(sender_id):
+            return []
+        file = sqlite_path(self.url)
+        if file is not None and not file.exists():
+            return []  # no hand-off has ever been stored: nothing can wait
+        with handoff_store(self.url) as db:
+            items = claim_for_client(db, sender_id, self.owner, self.clock.now(), lease=self.lease)
+            try:
+                for item in items:
+                    mark_outbox_delivered(db, item.id, self.clock.now())
+            except Exception:  # they go out now all the same; the unmarked again when the lease ends
+                logger.warning("Operators' messages for %s not marked delivered", sender_id, exc_info=True)
+        return [operator_message(item) for item in items]
+
+    async def for_sender(self, sender_id: str) -> list[dict[str, Any]]:
+        try:
+            return await asyncio.to_thread(self.take, sender_id)
+        except Exception:
+            logger.warning("Operators' messages for %s not fetched (the hand-off store)", sender_id, exc_info=True)
+            return []
+
+
 class RestInput(_RasaRestInput):
     """Rasa's ``rest`` channel with the additions described in the module docstring."""
 
@@ -117,6 +193,13 @@ class RestInput(_RasaRestInput):
         super().__init__()
         self.sanic_app: Sanic | None = None
         self.clean_input = True
+        self._operators: OperatorMessages | None = None
+
+    @property
+    def operators(self) -> OperatorMessages:
+        if self._operators is None:
+            self._operators = OperatorMessages()  # the settings of the server, not of the import
+        return self._operators
 
     @classmethod
     def name(cls) -> str:
@@ -203,6 +286,8 @@ class RestInput(_RasaRestInput):
                 if isinstance(collector, CollectingOutputChannel) and isinstance(collector.messages, list):
                     if not collector.messages:
                         await self._say_fallback(collector, message, failed)
+                    # Written before this answer: they come first.
+                    collector.messages[:0] = await self.operators.for_sender(message.sender_id)
 
         return handle
 
@@ -223,6 +308,12 @@ class RestInput(_RasaRestInput):
         speedups.install()
         webhook = super().blueprint(self.never_silent(on_new_message))
         webhook.exception(BadRequest)(_refuse)
+
+        @webhook.route("/handoff", methods=["GET"])
+        async def operator_messages(request: Request) -> HTTPResponse:
+            """What the operators wrote to ``sender`` since it last asked (``[]``: nothing)."""
+            sender = clean_sender(request.args.get("sender"))
+            return response.json(await self.operators.for_sender(sender))
 
         @webhook.listener("before_server_start")
         async def remember_app(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

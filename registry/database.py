@@ -237,6 +237,13 @@ def _outbox_claims(db: Database) -> None:
     db.script("CREATE INDEX notifications_queue ON notifications (sender_id, id) WHERE delivered_at IS NULL")
 
 
+@MIGRATIONS(name="0005_office_capacity")
+def _office_capacity(db: Database) -> None:
+    """A capacity staff set in the console holds against the knowledge base's older number
+    until the bot has reloaded the file (registry.office.set_course_capacity)."""
+    db.script("ALTER TABLE courses ADD COLUMN capacity_held_until TEXT")
+
+
 # ---------------------------------------------------------------- connections
 
 

@@ -138,14 +138,23 @@ def enroll(
         if not registered:
             return EnrollmentResult("not_registered")
         # The course row (created on first use): the upsert locks it until the commit, so
-        # every enrollment of this course waits here for the one before it.
+        # every enrollment of this course waits here for the one before it. A capacity staff
+        # just set in the console (``capacity_held_until``) wins over the knowledge base's
+        # until the bot has reloaded the file that says it: the seats never revert.
         db.execute(
             "INSERT INTO courses (course_id, course_name, capacity, updated_at) "
             "VALUES (:course, :name, :capacity, :stamp) ON CONFLICT (course_id) DO UPDATE SET "
-            "course_name = excluded.course_name, capacity = excluded.capacity, "
+            "course_name = excluded.course_name, "
+            "capacity = CASE WHEN courses.capacity_held_until > :stamp THEN courses.capacity "
+            "ELSE excluded.capacity END, "
+            "capacity_held_until = CASE WHEN courses.capacity_held_until > :stamp "
+            "AND COALESCE(courses.capacity, -1) <> COALESCE(excluded.capacity, -1) "
+            "THEN courses.capacity_held_until END, "
             "updated_at = excluded.updated_at",
             {"course": course_id, "name": course_name, "capacity": capacity, "stamp": stamp},
         )
+        held = db.scalar("SELECT capacity FROM courses WHERE course_id = :course", {"course": course_id})
+        capacity = None if held is None else int(held)
         # A raised capacity first goes to the people already waiting.
         promoted = tuple(promote_waitlist(db, course_id, stamp))
         existing = _one(

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
-from common.clock import Clock
+from common.clock import CHINA_FIXED, Clock, default_clock
 from common.database import retrying
 from registry.applications import MAX_NOTE_LENGTH, STAFF_STATUSES
 from registry.counters import bump
@@ -85,6 +86,19 @@ class CapacityResult:
     promoted: tuple[Promotion, ...] = ()
 
 
+#: How long a capacity set here holds against an older number from the knowledge base
+#: (sign-ups carry the capacity the bot read from the file): far longer than the bot takes
+#: to reload the file the console saves with it; afterwards the file is the source again,
+#: so a later edit of the file still counts.
+CAPACITY_HOLD = timedelta(minutes=10)
+
+
+def held_until(clock: Clock | None = None) -> str:
+    """The end of the hold, stored as every ``*_at`` column (text compares as time)."""
+    moment = (clock or default_clock()).now() + CAPACITY_HOLD
+    return moment.astimezone(CHINA_FIXED).isoformat(timespec="seconds")
+
+
 @retrying
 def set_course_capacity(
     db: Database, course_id: str, capacity: int | None, *, clock: Clock | None = None
@@ -106,8 +120,8 @@ def set_course_capacity(
         if capacity is not None and capacity < enrolled:
             return CapacityResult("below_enrolled", enrolled, previous)
         db.execute(
-            "UPDATE courses SET capacity = :cap, updated_at = :stamp WHERE course_id = :c",
-            {"cap": capacity, "stamp": stamp, "c": course_id},
+            "UPDATE courses SET capacity = :cap, updated_at = :stamp, capacity_held_until = :held WHERE course_id = :c",
+            {"cap": capacity, "stamp": stamp, "c": course_id, "held": held_until(clock)},
         )
         promoted = tuple(promote_waitlist(db, course_id, stamp))
     return CapacityResult("changed", enrolled + len(promoted), previous, promoted)

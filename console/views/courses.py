@@ -152,7 +152,9 @@ def _parse_capacity(text: str) -> tuple[bool, int | None]:
 def change_capacity(request: HttpRequest, course_id: str) -> HttpResponse:
     """The registry first (it refuses below the seats given, under the course's lock, and
     promotes on a raise); then the knowledge file, which every later sign-up reads the
-    capacity from — so the bot and the roster keep agreeing."""
+    capacity from. Until the bot has reloaded that file its sign-ups still carry the old
+    number: the registry holds the new one against it (``registry.office.CAPACITY_HOLD``),
+    so neither a worker nor the roster ever sees the change undone."""
     course = _course_or_404(course_id)
     if request.method != "POST":
         return redirect("course_roster", course_id=course_id)

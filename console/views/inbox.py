@@ -23,7 +23,10 @@ from console import audit, office
 from console.roles import OPERATOR, role_required
 from handoff import Ticket, close_ticket, get_ticket, inbox_tickets, reply_if_open, ticket_messages
 
-CHANNELS = {"tg": "Telegram", "wx": "微信", "rest": "网页", "other": "其他"}
+CHANNELS = {"tg": "Telegram", "wx": "微信"}
+#: Any other conversation is a client of the REST channel (a chat page): it gets the reply
+#: with its next message, or when the page asks (rasa_ext.channels).
+REST_CHANNEL = "网页聊天"
 STATUS_LABELS = {"pending": "正在转接", "open": "待回复", "closed": "已关闭"}
 MAX_REPLY = 2000
 
@@ -31,7 +34,7 @@ MAX_REPLY = 2000
 def _row(ticket: Ticket) -> dict[str, object]:
     return {
         "t": ticket,
-        "channel": CHANNELS.get(ticket.channel, ticket.channel),
+        "channel": CHANNELS.get(ticket.channel, REST_CHANNEL),
         "reason": texts.HANDOFF_REASON_LABELS.get(ticket.reason, ticket.reason),
         "status": STATUS_LABELS.get(ticket.status, ticket.status),
         "opened": ticket.opened_at[:16].replace("T", " "),
@@ -130,7 +133,10 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.info(request, "这条回复已经发出过了，没有重复发送。")
     else:
         audit.record(request, "ticket_reply", f"回复工单 #{ticket_id}", target=f"ticket:{ticket_id}")
-        messages.success(request, "已发出，职工会在他所用的渠道（Telegram、微信……）收到。")
+        if result.ticket is not None and result.ticket.channel not in CHANNELS:
+            messages.success(request, "已发出。职工在网页聊天里：打开的聊天页面几秒内显示，或在他下一次发消息时收到。")
+        else:
+            messages.success(request, "已发出，职工会在他所用的渠道（Telegram、微信）收到。")
     return redirect("ticket_detail", ticket_id=ticket_id)
 
 

@@ -53,3 +53,61 @@ async def test_a_wechat_ticket_is_shown_relayed_answered_and_closed_from_the_gro
     await eventually(lambda: not handoff.get_ticket(db, ticket.id).is_open)
     (closed,) = handoff.claim_outbox(db, "wx-test", clock.now(), prefixes=("wx-",))
     assert (closed.kind, closed.text) == ("closed", texts.HANDOFF_CLOSED_BY_OPERATOR)
+
+
+async def shown_in_the_group(tg, svc, sender: str, clock) -> tuple[handoff.Ticket, int]:  # type: ignore[no-untyped-def]
+    """A ticket its own front end opened in the shared store, once this front end has
+    posted it in the operators' group; and its topic."""
+    pending = handoff.request_ticket(
+        svc.db, sender_id=sender, display_name="用户", reason="request_human", staffed=True, now=clock.now()
+    )
+    ticket = handoff.mark_posted(svc.db, pending.id, clock.now())
+    assert ticket is not None
+    await svc.notifications.poll_once()
+    (header,) = [m for m in tg.sent_to(OPS_CHAT) if f"工单 #{ticket.id}" in m.get("text", "")]
+    return ticket, header["message_thread_id"]
+
+
+async def test_a_wechat_ticket_answered_and_closed_in_the_console_shows_in_its_topic(tg, app, clock):
+    """Issue #15: the console's inbox and the topic agree for every channel — a reply and a
+    close made in the console show in a WeChat ticket's topic as in a Telegram one's."""
+    svc = services_of(app)
+    db = svc.db
+    ticket, thread = await shown_in_the_group(tg, svc, SENDER, clock)
+
+    def in_topic() -> list[str]:
+        return [m["text"] for m in tg.sent_to(OPS_CHAT) if m.get("message_thread_id") == thread]
+
+    sent = handoff.reply_if_open(
+        db, ticket.id, "您好，补贴下月发放。", author="console:wang", now=clock.now(), source="console:1:1:a"
+    )
+    assert sent.status == "sent"
+    await svc.notifications.poll_once()
+    await svc.notifications.poll_once()  # shown once
+    assert [t for t in in_topic() if "在后台回复" in t] == ["💻 wang（在后台回复）：\n您好，补贴下月发放。"]
+
+    handoff.close_ticket(
+        db, ticket.id, closed_by="console:wang", now=clock.now(), notice=texts.HANDOFF_CLOSED_BY_OPERATOR
+    )
+    await svc.notifications.poll_once()
+    await svc.notifications.poll_once()
+    closes = [t for t in tg.texts_to(OPS_CHAT) if t.startswith(f"✅ 工单 #{ticket.id} 已关闭")]
+    assert closes == [f"✅ 工单 #{ticket.id} 已关闭（wang，在后台）。"]
+    assert tg.calls_of("closeForumTopic", message_thread_id=thread)
+    # The WeChat front end still delivers both to the worker; Telegram sent them nowhere else.
+    items = handoff.claim_outbox(db, "wx-test", clock.now(), prefixes=("wx-",))
+    assert [i.kind for i in items] == ["operator_reply"]
+
+
+async def test_a_web_chat_ticket_is_in_the_group_too_and_its_reply_waits_for_the_rest_channel(tg, app, operator, clock):
+    """Every channel's tickets the same way: a REST client's ticket (neither tg- nor wx-)
+    shows in the group; a reply in its topic is queued for the REST channel to hand over."""
+    svc = services_of(app)
+    db = svc.db
+    web = "web-5a0c"
+    ticket, thread = await shown_in_the_group(tg, svc, web, clock)
+    tg.user_text(operator, "您好，请讲。", chat_id=OPS_CHAT, thread_id=thread)
+    await eventually(lambda: handoff.undelivered_for_ticket(db, ticket.id))
+    assert handoff.claim_outbox(db, "tg-test", clock.now(), prefixes=("tg-",)) == []  # not Telegram's to send
+    (item,) = handoff.claim_for_client(db, web, "rasa-1", clock.now())
+    assert (item.kind, item.text) == ("operator_reply", "您好，请讲。")

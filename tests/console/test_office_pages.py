@@ -21,6 +21,7 @@ from common.database import Database
 from console.models import AuditEntry
 from handoff import (
     add_worker_message,
+    claim_for_client,
     claim_outbox,
     close_ticket,
     get_ticket,
@@ -143,6 +144,35 @@ def test_capacity_raise_promotes_lower_is_refused_and_the_knowledge_file_follows
     assert "capacity: 3" in block and "sample_fields: [schedule, start_date, location, contact]" in block
     # The next sign-up reads the capacity from the knowledge file: the seats stay as set.
     assert len(_audits("capacity_change")) == 1 and len(_audits("capacity_refused")) == 1
+
+
+def test_a_capacity_change_never_reverts_while_the_bot_still_has_the_old_file(
+    client_for, reg: Database, env: Path
+) -> None:
+    """The bot's sign-ups carry the capacity of the knowledge file it loaded; until it has
+    reloaded the file the console just saved, that number is the old one. It must not undo
+    the change (before: the next sign-up set the capacity back to 2 and the course was
+    over-full) — and once the file says the new number, later edits of the file count."""
+    from common.clock import FixedClock
+    from registry.office import CAPACITY_HOLD
+
+    _full_plc(reg)
+    client = client_for("staff")
+    raised = client.post(f"/courses/{PLC}/capacity/", {"capacity": "3"}, follow=True)
+    assert "名额已改为 3" in raised.content.decode()
+    stale = enroll(reg, _worker(reg, 10), PLC, "PLC编程入门", 2)  # the bot, before its reload
+    summary = get_course_summary(reg, PLC)
+    assert summary is not None and (summary.capacity, summary.enrolled, summary.waitlisted) == (3, 3, 2)
+    assert stale.status == "waitlisted"
+    enroll(reg, _worker(reg, 11), PLC, "PLC编程入门", 3)  # reloaded: the file says 3 too
+    enroll(reg, _worker(reg, 12), PLC, "PLC编程入门", 5)  # a later edit of the file counts again
+    assert get_course_summary(reg, PLC).capacity == 5  # type: ignore[union-attr]
+    # A hold the file never caught up with (its save failed) ends: the file is the source again.
+    client.post(f"/courses/{PLC}/capacity/", {"capacity": "8"})
+    assert get_course_summary(reg, PLC).capacity == 8  # type: ignore[union-attr]
+    later = FixedClock(parse_moment(CONSOLE_TODAY) + CAPACITY_HOLD + timedelta(minutes=5))
+    enroll(reg, _worker(reg, 13), PLC, "PLC编程入门", 6, clock=later)
+    assert get_course_summary(reg, PLC).capacity == 6  # type: ignore[union-attr]
 
 
 def test_roster_csv_opens_in_excel_with_chinese(client_for, reg: Database) -> None:
@@ -282,6 +312,18 @@ def test_reply_from_the_web_reaches_the_workers_channel_once(client_for, hand: D
     assert [m.author for m in ticket_messages(hand, ticket.id) if m.direction == "to_worker"] == ["console:op_li"]
     assert get_ticket(hand, ticket.id).answered_at is not None  # type: ignore[union-attr]
     assert form["text"] in client.get(f"/inbox/{ticket.id}/").content.decode()
+
+
+def test_a_web_chat_workers_ticket_says_how_the_reply_reaches_them(client_for, hand: Database) -> None:
+    """A conversation of neither Telegram nor WeChat is a REST client (a chat page): the
+    inbox names its channel and says when the reply arrives; the REST channel hands it over."""
+    ticket = _ticket(hand, "web-5a0c")
+    client = client_for("operator")
+    assert "网页聊天" in client.get("/inbox/").content.decode()
+    sent = client.post(f"/inbox/{ticket.id}/reply/", {"text": "您好，已收到。", "nonce": "w1"}, follow=True)
+    assert "下一次发消息时收到" in sent.content.decode()
+    (item,) = claim_for_client(hand, "web-5a0c", "rasa-1", ticket_now())
+    assert (item.kind, item.text) == ("operator_reply", "您好，已收到。")
 
 
 def ticket_now():

@@ -77,3 +77,40 @@ def test_other_channels_are_left_to_their_front_ends(db: Database, clock: FixedC
     add_operator_reply(db, wx, "给微信", author="console:2", now=clock.now())
     assert [i.text for i in claim_outbox(db, "tg-fe", clock.now(), prefixes=("tg-",))] == ["给电报"]
     assert [i.text for i in claim_outbox(db, "wx-fe", clock.now(), prefixes=("wx-",))] == ["给微信"]
+
+
+def test_two_replicas_racing_for_a_rest_workers_items_hand_each_over_once(store_url: str, clock: FixedClock) -> None:
+    """Issue #15: two Rasa replicas answering one REST worker at the same moment (the poll
+    and a message, say) claim and mark in their own connections: every item is handed over
+    exactly once, and each replica's share is in order."""
+    import concurrent.futures
+    import contextlib
+    import threading
+
+    from handoff import claim_for_client, open_handoff
+
+    db = open_handoff(store_url)
+    try:
+        ticket = open_ticket(db, clock, sender="web-race")
+        assert ticket is not None
+        for n in range(30):
+            add_operator_reply(db, ticket, f"第{n}条", author="console:wang", now=clock.now(), source=f"race:{n}")
+    finally:
+        db.close()
+    handed: dict[str, list[int]] = {"rasa-a": [], "rasa-b": []}
+    start = threading.Barrier(2)
+
+    def replica(owner: str) -> None:
+        with contextlib.closing(open_handoff(store_url)) as own:
+            start.wait(timeout=60)
+            for _ in range(40):
+                for item in claim_for_client(own, "web-race", owner, clock.now()):
+                    handed[owner].append(item.id)
+                    mark_outbox_delivered(own, item.id, clock.now())
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(replica, owner) for owner in handed]:
+            done.result(timeout=120)
+    everything = handed["rasa-a"] + handed["rasa-b"]
+    assert len(everything) == 30 and len(set(everything)) == 30
+    assert all(ids == sorted(ids) for ids in handed.values())

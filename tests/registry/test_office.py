@@ -72,6 +72,34 @@ def test_capacity_raised_promotes_lowered_below_enrolled_is_refused(db: Database
     assert set_course_capacity(db, "c1", -1).status == "invalid"
 
 
+def test_a_capacity_set_by_staff_holds_against_the_bots_older_number(db: Database) -> None:
+    """Issue #15: sign-ups carry the capacity of the knowledge file the bot loaded; until it
+    has reloaded the file the console saved, an older number must not undo the change (also
+    "unlimited"); the file's number counts again once it agrees, or after the hold."""
+    from datetime import datetime, timedelta
+
+    from common.clock import CHINA_TZ, FixedClock
+    from registry.office import CAPACITY_HOLD
+
+    clock = FixedClock(datetime(2026, 11, 16, 10, 0, tzinfo=CHINA_TZ))
+    _full_course(db)
+    register(db, "tg-5", "tg-6", "tg-7", "tg-8")
+    set_course_capacity(db, "c1", 4, clock=clock)
+    assert enroll(db, "tg-5", "c1", "PLC编程入门", 2, clock=clock).status == "waitlisted"  # 4 seats, 4 taken
+    assert get_course_summary(db, "c1").capacity == 4  # type: ignore[union-attr]
+    set_course_capacity(db, "c1", None, clock=clock)  # 不限
+    assert enroll(db, "tg-6", "c1", "PLC编程入门", 4, clock=clock).status == "enrolled"
+    assert get_course_summary(db, "c1").capacity is None  # type: ignore[union-attr]
+    enroll(db, "tg-7", "c1", "PLC编程入门", None, clock=clock)  # the file caught up
+    enroll(db, "tg-8", "c1", "PLC编程入门", 9, clock=clock)  # and a later edit of it counts
+    assert get_course_summary(db, "c1").capacity == 9  # type: ignore[union-attr]
+    set_course_capacity(db, "c1", 10, clock=clock)
+    later = FixedClock(clock.now() + CAPACITY_HOLD + timedelta(seconds=1))
+    register(db, "tg-9")
+    enroll(db, "tg-9", "c1", "PLC编程入门", 9, clock=later)  # the file never said 10: the hold ends
+    assert get_course_summary(db, "c1").capacity == 9  # type: ignore[union-attr]
+
+
 def test_a_decision_applies_once_and_notifies_once(db: Database) -> None:
     register(db, "tg-1")
     number = create_application(db, "tg-1", **FORM).number or ""  # type: ignore[arg-type]

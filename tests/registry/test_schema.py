@@ -27,7 +27,7 @@ TABLES = {
     "stats",
     "notifications",
 }
-ALL_MIGRATIONS = ["0001_tables", "0002_indexes", "0003_notifications", "0004_outbox_claims"]
+ALL_MIGRATIONS = ["0001_tables", "0002_indexes", "0003_notifications", "0004_outbox_claims", "0005_office_capacity"]
 INTEGRITY = (sqlite3.IntegrityError, psycopg2.IntegrityError)
 
 
@@ -104,10 +104,10 @@ def test_a_file_of_the_previous_release_is_migrated_on_open(db_path: Path) -> No
             "VALUES ('tg-old', '老职工', '13812345678', 1, '2025-01-01T00:00:00+08:00', '2025-01-01T00:00:00+08:00')"
         )
         old.execute("INSERT INTO notifications (sender_id, text, created_at) VALUES ('tg-old', '旧消息', '2025-01-01')")
-    assert MIGRATIONS.pending(old) == ["0004_outbox_claims"]
+    assert MIGRATIONS.pending(old) == ["0004_outbox_claims", "0005_office_capacity"]
 
     db = open_registry(db_path)
-    assert MIGRATIONS.applied(db)[-1] == "0004_outbox_claims" and not MIGRATIONS.pending(db)
+    assert MIGRATIONS.applied(db)[-1] == "0005_office_capacity" and not MIGRATIONS.pending(db)
     assert db.one("SELECT name FROM workers WHERE sender_id = 'tg-old'") == {"name": "老职工"}
     assert db.one("SELECT text, attempts, claimed_by FROM notifications") == {
         "text": "旧消息",
