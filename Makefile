@@ -93,7 +93,10 @@ data-validate: $(STAMP)
 
 # The scale-out tests come last (PostgreSQL + Redis from Debian's packages, installed if
 # missing); SKIP_SCALE=1 leaves them out (no root / no apt).
-test: lint knowledge-check data-validate test-unit train test-slow test-stories $(if $(SKIP_SCALE),,test-scale)
+# Each phase is timed; the table is printed at the end (also when a phase fails).
+TEST_PHASES := setup lint knowledge-check data-validate test-unit train test-slow test-stories $(if $(SKIP_SCALE),,test-scale)
+test:
+	@$(PYTHON310) -m scripts.phases $(TEST_PHASES)
 	@echo "全部测试通过。"
 
 test-unit: $(STAMP)
