@@ -227,26 +227,29 @@ class RestHandoff:
         """A pending ticket to open, and whether the worker already had one (open, or
         being opened by another request right now)."""
         with handoff.handoff_store(self.url) as db:
-            try:
-                ticket = handoff.request_ticket(
-                    db,
-                    sender_id=sender,
-                    display_name=name,
-                    reason=reason,
-                    staffed=staffed,
-                    now=now,
-                    transcript=transcript,
-                    owner=self.owner,
-                )
-                return ticket, False
-            except handoff.TicketAlreadyOpen:
-                live = handoff.live_ticket(db, sender)
-                if live is None:  # closed in between: one more try decides
-                    return self._request(sender, name, reason, staffed, now, transcript)
-                stale = live.status == "pending" and datetime.fromisoformat(live.opened_at) < now - STALE_PENDING
-                if stale:
-                    logger.warning("Taking over ticket #%s of %s, left pending by a stopped server", live.id, sender)
-                return live, not stale
+            for _ in range(3):  # a live ticket closed between the two statements: ask again
+                try:
+                    ticket = handoff.request_ticket(
+                        db,
+                        sender_id=sender,
+                        display_name=name,
+                        reason=reason,
+                        staffed=staffed,
+                        now=now,
+                        transcript=transcript,
+                        owner=self.owner,
+                    )
+                    return ticket, False
+                except handoff.TicketAlreadyOpen:
+                    live = handoff.live_ticket(db, sender)
+                if live is not None:
+                    stale = live.status == "pending" and datetime.fromisoformat(live.opened_at) < now - STALE_PENDING
+                    if stale:
+                        logger.warning(
+                            "Taking over ticket #%s of %s, left pending by a stopped server", live.id, sender
+                        )
+                    return live, not stale
+            raise RuntimeError(f"no ticket could be requested for {sender}")
 
     def _post(self, ticket_id: int, now: datetime) -> handoff.Ticket | None:
         """``pending`` → ``open``; the store is the operators' inbox, nothing to post to."""

@@ -16,6 +16,7 @@ from common.texts import (
     HANDOFF_CLOSED_BY_OPERATOR,
     HANDOFF_NOTICE,
     OPERATOR_PREFIX,
+    RELAY_FAILED,
     REST_HANDOFF_FAILED,
     WX_HANDOFF_ALREADY_OPEN,
     WX_HANDOFF_CLOSED_BY_OPERATOR,
@@ -157,3 +158,38 @@ async def test_telegram_and_wechat_front_ends_open_their_own(data_dir: Path) -> 
             replies = (await post(url, {"sender": sender, "message": "转人工"})).json()
             assert texts_of(replies) == [HANDOFF_NOTICE["request_human"]]
     assert not (data_dir / "handoff.db").exists()
+
+
+async def test_a_ticket_left_pending_by_a_killed_server_is_taken_over(data_dir: Path) -> None:
+    from datetime import timedelta
+
+    from handoff import request_ticket
+
+    with handoff_store() as db:
+        left = request_ticket(
+            db,
+            sender_id="web-26",
+            display_name="网页用户b-26",
+            reason="request_human",
+            staffed=True,
+            now=NOW - timedelta(minutes=5),
+            owner="rasa@gone:1",
+        )
+    agent = HandingOffAgent()
+    async with served_channel(agent, channel()) as url:
+        replies = (await post(url, {"sender": "web-26", "message": "转人工"})).json()
+        assert await agent.paused("web-26")
+    assert replies[-1]["custom"] == {"handoff_message": {"kind": "opened", "ticket": left.id}}
+    with handoff_store() as db:
+        assert [t.id for t in list_tickets(db, "open")] == [left.id] and list_tickets(db, "pending") == []
+
+
+async def test_a_paused_worker_hears_when_the_store_cannot_take_their_message(data_dir: Path) -> None:
+    agent = HandingOffAgent()
+    async with served_channel(agent, channel()) as url:
+        await post(url, {"sender": "web-27", "message": "转人工"})
+    rest = channel()
+    rest.handoffs.url = rest.operators.url = "postgresql://nobody@127.0.0.1:1/none"
+    async with served_channel(agent, rest) as url:
+        replies = (await post(url, {"sender": "web-27", "message": "补贴什么时候到账"})).json()
+    assert texts_of(replies) == [RELAY_FAILED]  # not silence: their message did not reach anyone
