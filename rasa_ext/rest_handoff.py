@@ -48,8 +48,9 @@ TRANSCRIPT_MESSAGES = 10
 #: A ``pending`` REST ticket older than this was left by a server killed while opening it
 #: (opening takes one request): the next request takes it over instead of being refused.
 STALE_PENDING = timedelta(minutes=1)
-#: What the ``custom.handoff_message.kind`` of the channel's own hand-off replies says.
-OPENED, ALREADY_OPEN, CLOSED, UNAVAILABLE = "opened", "already_open", "closed", "unavailable"
+#: What the ``custom.handoff_message.kind`` of the channel's own hand-off replies says (an
+#: opened ticket is told by Rasa's ``handoff`` payload, kept in the reply).
+ALREADY_OPEN, CLOSED, UNAVAILABLE = "already_open", "closed", "unavailable"
 
 
 def applies(sender_id: str) -> bool:
@@ -219,7 +220,8 @@ class RestHandoff:
             status = texts.WX_HANDOFF_UNSTAFFED.format(
                 hours=self.hours.describe(), next_start=self.hours.describe_next_start(now)
             )
-        collected.append(_reply(sender, status, OPENED, opened.id))
+        # Text only: the ``handoff`` payload already tells the client a person has it.
+        collected.append({"recipient_id": sender, "text": status})
 
     def _request(
         self, sender: str, name: str, reason: str, staffed: bool, now: datetime, transcript: str

@@ -78,10 +78,16 @@ async def test_asking_for_a_person_opens_one_ticket_with_the_masked_transcript(d
         assert list_tickets(db, "pending") == []
     assert texts_of(replies) == [HANDOFF_NOTICE["request_human"], WX_HANDOFF_STAFFED]
     assert {"recipient_id": "web-21", "custom": {"handoff": {"reason": "request_human"}}} in replies
-    assert replies[-1]["custom"] == {"handoff_message": {"kind": "opened", "ticket": ticket.id}}
+    assert replies[-1] == {"recipient_id": "web-21", "text": WX_HANDOFF_STAFFED}
     assert (ticket.sender_id, ticket.channel, ticket.display_name, ticket.paused) == ("web-21", "web", "陈 晓红", 1)
     assert "13955556666" not in ticket.transcript and "我的电话是" in ticket.transcript
-    assert texts_of(again) == [WX_HANDOFF_ALREADY_OPEN]  # and still one ticket
+    assert again == [  # and still one ticket
+        {
+            "recipient_id": "web-21",
+            "text": WX_HANDOFF_ALREADY_OPEN,
+            "custom": {"handoff_message": {"kind": "already_open", "ticket": ticket.id}},
+        }
+    ]
     assert [m.text for m in agent.messages] == ["我的电话是13955556666", "转人工"]  # not the second
 
 
@@ -117,6 +123,7 @@ async def test_the_workers_end_word_closes_the_ticket(data_dir: Path) -> None:
         assert not await agent.paused("web-23")
         after = (await post(url, {"sender": "web-23", "message": "你好"})).json()
     assert texts_of(ended) == [WX_HANDOFF_CLOSED_BY_WORKER]
+    assert ended[0]["custom"]["handoff_message"]["kind"] == "closed"
     assert texts_of(after) == ["您好！"]
     with handoff_store() as db:
         [closed] = list_tickets(db, "closed")
@@ -131,7 +138,7 @@ async def test_a_dead_store_while_opening_keeps_the_worker_with_the_bot(data_dir
         replies = (await post(url, {"sender": "web-24", "message": "转人工"})).json()
         assert not await agent.paused("web-24")
     assert texts_of(replies) == [HANDOFF_NOTICE["request_human"], REST_HANDOFF_FAILED]
-    assert not any("handoff" in (r.get("custom") or {}) for r in replies)  # the client stays with the bot
+    assert [r.get("custom") for r in replies] == [None, {"handoff_message": {"kind": "unavailable", "ticket": None}}]
     assert "the hand-off store failed" in caplog.text
 
 
@@ -179,7 +186,7 @@ async def test_a_ticket_left_pending_by_a_killed_server_is_taken_over(data_dir: 
     async with served_channel(agent, channel()) as url:
         replies = (await post(url, {"sender": "web-26", "message": "转人工"})).json()
         assert await agent.paused("web-26")
-    assert replies[-1]["custom"] == {"handoff_message": {"kind": "opened", "ticket": left.id}}
+    assert {"handoff": {"reason": "request_human"}} in [r.get("custom") for r in replies]
     with handoff_store() as db:
         assert [t.id for t in list_tickets(db, "open")] == [left.id] and list_tickets(db, "pending") == []
 
