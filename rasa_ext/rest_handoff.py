@@ -45,6 +45,7 @@ from common.privacy import redact
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_MESSAGES = 10
+MAX_NAME_CHARS = 40
 #: A ``pending`` REST ticket older than this was left by a server killed while opening it
 #: (opening takes one request): the next request takes it over instead of being refused.
 STALE_PENDING = timedelta(minutes=1)
@@ -185,7 +186,8 @@ class RestHandoff:
         sender = message.sender_id
         now = self.clock.now()
         metadata = message.metadata if isinstance(message.metadata, dict) else {}
-        name = str(metadata.get("display_name") or "") or texts.REST_WORKER_NAME.format(tail=sender[-4:])
+        given = redact(str(metadata.get("display_name") or "").strip())[:MAX_NAME_CHARS]  # the client's word only
+        name = given or texts.REST_WORKER_NAME.format(tail=sender[-4:])
         transcript = await self._transcript(agent, sender)
         staffed = self.hours.is_staffed(now)
         try:
