@@ -884,3 +884,11 @@ EXPORT_VALUES: dict[str, str] = {
 DOCUMENT_NOT_SENT = "抱歉，文件没能发出去。请稍后再说一次“导出我的数据”，或转人工请工作人员帮您导出。"
 #: The terminal chat shows a file the bot sent.
 TERMINAL_DOCUMENT = "小助手：（发来文件 {filename}，{size} 字节）"
+
+# ------------------------------------------------ REST channel hand-off (issue #15, rasa_ext.rest_handoff)
+#: A REST worker's name in the ticket when their client sent no ``display_name``.
+REST_WORKER_NAME = "网页用户{tail}"
+#: What a worker writes to ask for a person again while one is on the conversation.
+REST_HANDOFF_REQUEST_WORDS = ("转人工", "人工", "人工客服", "人工服务", "找人工", "我要转人工", "/request_human")
+#: The ticket could not be opened (the hand-off store is down…): nothing was handed over.
+REST_HANDOFF_FAILED = "抱歉，人工服务暂时无法接通，小助手继续为您服务。请稍后再说“转人工”，或直接问我。"

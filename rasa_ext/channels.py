@@ -57,10 +57,12 @@ from common.texts import (
     HANDOFF_NOTICE,
     HUMAN_BUTTON,
     OPERATOR_PREFIX,
+    RELAY_FAILED,
     WX_HANDOFF_CLOSED_BY_OPERATOR,
 )
 from handoff import OutboxItem, claim_for_client, drained_by_front_end, handoff_store, mark_outbox_delivered
 from rasa_ext import patches, speedups  # importing rasa_ext masks the server's logs
+from rasa_ext.rest_handoff import RestHandoff, applies
 
 logger = logging.getLogger(__name__)
 
@@ -194,12 +196,19 @@ class RestInput(_RasaRestInput):
         self.sanic_app: Sanic | None = None
         self.clean_input = True
         self._operators: OperatorMessages | None = None
+        self._handoffs: RestHandoff | None = None
 
     @property
     def operators(self) -> OperatorMessages:
         if self._operators is None:
             self._operators = OperatorMessages()  # the settings of the server, not of the import
         return self._operators
+
+    @property
+    def handoffs(self) -> RestHandoff:
+        if self._handoffs is None:
+            self._handoffs = RestHandoff()
+        return self._handoffs
 
     @classmethod
     def name(cls) -> str:
@@ -269,11 +278,25 @@ class RestInput(_RasaRestInput):
         return [{"recipient_id": sender_id, "text": CHANNEL_APOLOGY, "buttons": [dict(HUMAN_BUTTON)]}]
 
     def never_silent(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-        """``on_new_message`` that leaves no user message without a reply. An error still
-        reaches Rasa's handler (which logs it and answers what was collected)."""
+        """``on_new_message`` that leaves no user message without a reply, and that hands
+        a REST worker to a person and back (:mod:`rasa_ext.rest_handoff`): while their
+        ticket is open, Rasa does not see their messages. An error still reaches Rasa's
+        handler (which logs it and answers what was collected)."""
 
         async def handle(message: UserMessage) -> None:
             collector = message.output_channel
+            collected = isinstance(collector, CollectingOutputChannel) and isinstance(collector.messages, list)
+            # Only collected replies can be checked (streamed ones are on their way already).
+            routed, unreachable = None, False
+            if collected and applies(message.sender_id):
+                try:
+                    routed = await self.handoffs.before_rasa(self._agent(), message)
+                except Exception:  # Rasa answers; a paused conversation is told below
+                    unreachable = True
+                    logger.warning("Hand-off store unreachable for %s's message", message.sender_id, exc_info=True)
+            if routed is not None:
+                collector.messages[:0] = await self.operators.for_sender(message.sender_id) + routed
+                return
             failed = False
             try:
                 await on_new_message(message)
@@ -281,20 +304,27 @@ class RestInput(_RasaRestInput):
                 failed = True
                 raise
             finally:
-                # Only collected replies can be checked for silence (streamed ones are on
-                # their way already, in a queue).
-                if isinstance(collector, CollectingOutputChannel) and isinstance(collector.messages, list):
+                if collected:
                     if not collector.messages:
-                        await self._say_fallback(collector, message, failed)
+                        await self._say_fallback(collector, message, failed, unreachable)
+                    if applies(message.sender_id):
+                        await self.handoffs.after_rasa(self._agent(), message, collector.messages)
                     # Written before this answer: they come first.
                     collector.messages[:0] = await self.operators.for_sender(message.sender_id)
 
         return handle
 
-    async def _say_fallback(self, collector: CollectingOutputChannel, message: UserMessage, failed: bool) -> None:
+    def _agent(self) -> Agent | None:
         app = self.sanic_app
-        agent = getattr(app.ctx, "agent", None) if app is not None else None
-        for reply in await self.fallback_replies(agent, message.sender_id, message.text or "", failed):
+        return getattr(app.ctx, "agent", None) if app is not None else None
+
+    async def _say_fallback(
+        self, collector: CollectingOutputChannel, message: UserMessage, failed: bool, unreachable: bool = False
+    ) -> None:
+        replies = await self.fallback_replies(self._agent(), message.sender_id, message.text or "", failed)
+        if not replies and unreachable:  # paused for a ticket the store cannot be asked about
+            replies = [{"recipient_id": message.sender_id, "text": RELAY_FAILED}]
+        for reply in replies:
             await collector.send_response(reply.pop("recipient_id"), reply)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:

@@ -288,14 +288,14 @@ def test_staff_console_in_a_real_browser(console: Stack, browser, tmp_path: Path
 
 def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_path: Path) -> None:
     """Issue #15's browser steps: approve an application and the REST channel's "我的申请"
-    shows it approved; answer a REST-channel worker's ticket from the inbox and the worker's
-    client receives the reply (the channel's poll endpoint) and the close (first in the reply
-    to their next message); export a roster whose CSV has the right Chinese."""
+    shows it approved; a REST-channel worker asks for a person (the channel opens the ticket),
+    the ticket is answered from the inbox and the worker's client receives the reply (the
+    channel's poll endpoint) and the close (first in the reply to their next message, which
+    Rasa answers again); export a roster whose CSV has the right Chinese."""
     from selenium.webdriver.common.by import By
 
-    from common.clock import default_clock
     from common.texts import OPERATOR_PREFIX, WX_HANDOFF_CLOSED_BY_OPERATOR
-    from handoff import get_ticket, mark_posted, open_handoff, request_ticket, ticket_messages, undelivered_for_ticket
+    from handoff import get_ticket, open_handoff, open_ticket_of, ticket_messages, undelivered_for_ticket
     from registry import create_application, enroll, open_registry, save_worker
 
     base = console.console_url
@@ -321,17 +321,6 @@ def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_pa
         form = {**APPLICATION, "name": "陈晓红", "phone": "13955556666", "certificate_no": "106471202405007777"}
         number = create_application(reg, sender, **form).number
         enroll(reg, sender, "jxgf_plc", "PLC编程入门", 30)
-        now = default_clock().now()
-        ticket = request_ticket(
-            hand,
-            sender_id=sender,
-            display_name="陈 晓红",
-            reason="request_human",
-            staffed=True,
-            now=now,
-            transcript="职工：补贴什么时候到账？",
-        )
-        mark_posted(hand, ticket.id, now)
         log_in(browser, base)
 
         # 1. approve the application; the REST channel's 我的申请 then shows it approved
@@ -347,15 +336,25 @@ def test_the_office_daily_work_in_a_real_browser(console: Stack, browser, tmp_pa
         reply = ask_until(chat, "我的申请", lambda r: number in r)
         assert "已通过" in reply and "材料齐全，补贴将于下月发放" in reply
 
-        # 2. answer the worker's ticket from the inbox: the worker's client receives it
+        # 2. the worker asks for a person in the REST channel: the channel opens the ticket,
+        # and what they write next is the operators' (Rasa does not answer it)
+        chat.send("补贴什么时候到账")
+        opened = chat.send("转人工")
+        ticket = open_ticket_of(hand, sender)
+        assert ticket is not None, f"no ticket after 转人工: {opened!r}"
+        assert {"handoff": {"reason": "request_human"}} in [r.get("custom") for r in opened]
+        assert chat.send("我的电话是13955556666，麻烦回电") == []
+        # ... answered from the inbox: the worker's client receives it
         browser.get(base + "/inbox/")
+        wait_for(lambda: "网页聊天" in page(), "the REST channel's ticket in the inbox")
         browser.find_element(By.LINK_TEXT, f"#{ticket.id}").click()
-        wait_for(lambda: "补贴什么时候到账" in page(), "the ticket's transcript")
+        wait_for(lambda: "补贴什么时候到账" in page() and "麻烦回电" in page(), "the transcript and the message")
+        assert "13955556666" not in page()
         fill("text", reply_text)
         browser.find_element(By.CSS_SELECTOR, "[data-testid=send]").click()
         wait_for(lambda: "已发出" in page(), "the reply sent")
         steps.shot("ticket-answered")
-        assert [m.author for m in ticket_messages(hand, ticket.id)] == [f"console:{ADMIN}"]
+        assert [m.author for m in ticket_messages(hand, ticket.id)] == ["worker", f"console:{ADMIN}"]
         received = polled()
         assert [r["text"] for r in received] == [OPERATOR_PREFIX + reply_text]
         assert polled() == []  # handed over once

@@ -21,6 +21,7 @@ from handoff import (
     handoff_store,
     mark_posted,
     request_ticket,
+    ticket_messages,
     undelivered_for_ticket,
 )
 from rasa_ext.channels import RestInput
@@ -39,7 +40,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def channel(clock: FixedClock | None = None) -> RestInput:
     rest = RestInput()
-    rest.operators.clock = clock or FixedClock(NOW)
+    rest.operators.clock = rest.handoffs.clock = clock or FixedClock(NOW)
     return rest
 
 
@@ -56,20 +57,23 @@ def ticket_with_reply(sender: str, *texts: str) -> int:
 
 
 async def test_the_next_message_brings_the_operators_reply_first(data_dir: Path) -> None:
+    """While the ticket is open the worker's message goes to the ticket (Rasa answers
+    nothing); the reply to it carries what the operators wrote meanwhile, once."""
     agent = StandInAgent()
     ticket_id = ticket_with_reply("web-7", "您好，补贴下月发放。", "还有问题随时找我们。")
     async with served_channel(agent, channel()) as url:
-        first = (await post(url, {"sender": "web-7", "message": "你好"})).json()
-        again = (await post(url, {"sender": "web-7", "message": "你好"})).json()
+        first = (await post(url, {"sender": "web-7", "message": "谢谢"})).json()
+        again = (await post(url, {"sender": "web-7", "message": "好的"})).json()
     assert [r["text"] for r in first] == [
         OPERATOR_PREFIX + "您好，补贴下月发放。",
         OPERATOR_PREFIX + "还有问题随时找我们。",
-        "您好！",
     ]
     assert first[0]["custom"] == {"handoff_message": {"kind": "operator_reply", "ticket": ticket_id}}
-    assert [r["text"] for r in again] == ["您好！"]  # handed over once
+    assert again == []  # handed over once
+    assert agent.messages == []  # Rasa never saw them
     with handoff_store() as db:
         assert undelivered_for_ticket(db, ticket_id) == []
+        assert [m.text for m in ticket_messages(db, ticket_id) if m.direction == "from_worker"] == ["谢谢", "好的"]
 
 
 async def test_the_poll_endpoint_hands_over_a_reply_and_the_close(data_dir: Path) -> None:
@@ -105,12 +109,12 @@ async def test_telegram_and_wechat_workers_are_left_to_their_front_ends(data_dir
 async def test_a_broken_hand_off_store_costs_the_worker_only_the_wait(data_dir: Path) -> None:
     ticket_with_reply("web-9", "稍后给您回电话。")
     rest = channel()
-    rest.operators.url = "postgresql://nobody@127.0.0.1:1/none"  # nothing listens there
+    rest.operators.url = rest.handoffs.url = "postgresql://nobody@127.0.0.1:1/none"  # nothing listens there
     async with served_channel(StandInAgent(), rest) as url:
         assert [r["text"] for r in (await post(url, {"sender": "web-9", "message": "你好"})).json()] == ["您好！"]
     async with served_channel(StandInAgent(), channel()) as url:  # the store is back
         replies = (await post(url, {"sender": "web-9", "message": "你好"})).json()
-    assert [r["text"] for r in replies] == [OPERATOR_PREFIX + "稍后给您回电话。", "您好！"]
+    assert [r["text"] for r in replies] == [OPERATOR_PREFIX + "稍后给您回电话。"]  # the ticket is still open
 
 
 def test_two_replicas_never_both_hand_an_item_over(data_dir: Path) -> None:

@@ -80,7 +80,9 @@ def test_action_server_dies_mid_conversation_rest(private_stack: Stack) -> None:
         )
     finally:
         ensure_actions_running(private_stack)
-    # the next turn after the restart works, in the same conversation
+    # the REST channel opened a ticket (issue #15): the worker ends it, and the next turn
+    # after the restart works, in the same conversation
+    assert "回到了小助手" in chat.say("结束人工")
     assert "依据" in chat.say(QUESTION)
 
 

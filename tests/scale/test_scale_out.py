@@ -120,6 +120,8 @@ def test_a_conversation_continues_across_replicas(cluster) -> None:
     assert not [r for r in second if "没太明白" in (r.get("text") or "")], second
     assert tracker(cluster.a, sender, cluster.token)["slots"]["unanswered_streak"] == 0
 
+    # the REST channel opened a ticket (issue #15): the worker ends it, on the other replica
+    assert "回到了小助手" in on_a.say("结束人工")
     answer = on_a.say("劳模先进班的学费谁出")
     assert "全额" in answer and "依据" in answer
 
