@@ -198,7 +198,7 @@ TERMINAL_PROMPT = "您："
 TERMINAL_REPLY = "小助手：{text}"
 TERMINAL_IMAGE = "小助手：[图片] {url}"
 TERMINAL_BUTTON = "   [{number}] {title}"
-TERMINAL_HANDOFF = "（已转人工：在 Telegram 上工作人员会在这里回复；本地聊天没有工作人员。）"
+TERMINAL_HANDOFF = "（已转人工：工作人员在后台“人工客服”里回复，回复在您发下一条消息时显示；发“结束人工”回到小助手。）"
 TERMINAL_NO_REPLY = f"{NO_TIMELY_REPLY}{MAY_BE_SAVED}其他问题请稍后再试。"
 TERMINAL_NO_SERVER = "无法连接 Rasa 服务器，请先运行 make serve（或 make run）。"
 

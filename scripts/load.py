@@ -75,6 +75,7 @@ ANSWERABLE = [
     "宁海有什么课",
     "学历提升补贴怎么申请",
 ]
+END_HANDOFF = "结束人工"
 UNANSWERABLE = ["工会会员卡丢了怎么补办", "工会发的购物卡怎么激活", "年假一共有几天"]
 BUTTONS = ["/ask_subsidy", "/ask_course_list", "/ask_reading", "/greet"]
 APOLOGY_MARK = "小助手暂时出了点问题"  # in common.texts.NO_TIMELY_REPLY
@@ -163,6 +164,11 @@ class Worker:
         if any(APOLOGY_MARK in (r.get("text") or "") for r in replies):
             stats.error("apology (server-side failure)", text)
             return None
+        if any(isinstance(r.get("custom"), dict) and "handoff" in r["custom"] for r in replies):
+            # Handed to a person (two unanswerable questions in a row): a simulated worker
+            # hands back at once, or its later messages would wait on the operators' queue.
+            stats.operations["handoff, ended by the worker"] += 1
+            await self.say(END_HANDOFF)
         return replies
 
     async def form_state(self) -> tuple[str | None, str | None]:
