@@ -17,7 +17,7 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache")
+FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache")
 
 
 def selected(setting: str | None) -> list[str]:
