@@ -172,6 +172,7 @@ class System:
 #: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
+    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache (no parse cache, no payload shortcut); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
     "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
@@ -236,6 +237,9 @@ def make_systems(
             elif part == "nospeedups":
                 env["UH_RASA_SPEEDUPS"] = "none"
                 notes.append("UH_RASA_SPEEDUPS=none")
+            elif part == "nocache":  # the parse shortcuts off, the other speed-ups on
+                env["UH_RASA_SPEEDUPS"] = "fastval,evcache"
+                notes.append("no parse cache / payload shortcut")
             else:
                 raise SystemExit(f"unknown system option {part!r} in {name!r} ({OPTIONS_HELP})")
         # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
