@@ -237,7 +237,11 @@ def _parse_with_shortcuts(self: Any, message: Any, tracker: Any, only_output_pro
         if parsed is not None:
             return parsed
     cache = parse_cache
-    key = cache.key(str(self.model_metadata.model_id), message.text or "", only_output_properties) if cache else None
+    key = (
+        cache.key(str(self.model_metadata.model_id), message.text or "", only_output_properties)
+        if cache is not None
+        else None
+    )
     if cache is None or key is None:
         return _original_parse(self, message, tracker, only_output_properties)
     found = cache.get(key)
