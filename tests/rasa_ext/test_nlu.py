@@ -99,3 +99,19 @@ def test_a_weaker_regularisation_makes_a_short_follow_up_confident(tmp_path: Pat
     assert strong["name"] == "follow_up"
     assert strong["confidence"] > weak["confidence"]
     assert strong["confidence"] > 0.4  # above config.yml's fallback threshold
+
+
+def test_a_message_without_features_gets_a_flat_ranking_not_a_crash(tmp_path: Path) -> None:
+    """An empty or blank text has no features; Rasa's own classifier crashes the NLU graph
+    on it (and its intercepts alone would say affirm). Here it is equally unlikely to be
+    anything, far below config.yml's fallback threshold, beside a normal message."""
+    tuned, cvf = train_and_load(tmp_path, {})
+    blank, normal = Message(data={"text": ""}), featurized(["你好"], tuned._model_storage)[0]
+    cvf.process([blank, normal])
+    assert blank.get_sparse_features("text")[1] is None
+    tuned.process([blank, normal])
+    ranking = blank.get("intent_ranking")
+    assert {r["name"] for r in ranking} == set(EXAMPLES)
+    assert {r["confidence"] for r in ranking} == {1 / len(EXAMPLES)}
+    assert blank.get("intent")["confidence"] < 0.4
+    assert normal.get("intent")["name"] == "greet"
