@@ -25,8 +25,11 @@ only imports ``rasa_ext`` gets Rasa as shipped.
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,6 +145,148 @@ def _event_class_cache() -> Undo:
     return undo
 
 
+# ---------------------------------------------------------------- payload, parsecache
+
+#: Parses kept by ``parsecache`` (least recently used first out) and the longest text kept.
+PARSE_CACHE_SIZE = 4096
+PARSE_CACHE_MAX_TEXT = 200
+#: A run of six or more digits (a phone, ID or record number typed into a form) is never
+#: kept: such a text is one worker's, so caching it gains nothing and keeps it in memory.
+_PERSONAL_DIGITS = re.compile(r"\d{6,}")
+
+
+def _payload_parse(processor: Any, message: Any, only_output_properties: bool) -> dict[str, Any] | None:
+    """The parse of a button payload (``/intent{...}``) without running the NLU graph, or
+    None when the text is not a payload the domain knows (then the graph runs, as before).
+
+    Rasa's own ``RegexMessageHandler`` sits at the end of the NLU graph and overwrites
+    whatever the classifiers said with the payload's intent and entities; every
+    tokenizer, featurizer and classifier before it runs for nothing. This calls the same
+    function that handler calls (``YAMLStoryReader.unpack_regex_message``) on its own."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    data = {TEXT: text, "message_id": message.message_id, "metadata": message.metadata}
+    unpacked = YAMLStoryReader.unpack_regex_message(
+        Message(data=data), processor.domain, entity_extractor_name="RegexMessageHandler"
+    )
+    if not unpacked.get(INTENT):  # not a payload, or one naming an intent the domain lacks
+        return None
+    parse_data: dict[str, Any] = {
+        TEXT: "",
+        INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+        ENTITIES: [],
+    }
+    parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+    return parse_data
+
+
+class ParseCache:
+    """Parses of recent texts, keyed by model id and text: the same model parses the same
+    text the same way (no NLU component here reads the conversation), and workers send
+    the same few messages (你好, 谢谢, 劳模班学费谁出, a button) again and again."""
+
+    def __init__(self, size: int = PARSE_CACHE_SIZE, max_text: int = PARSE_CACHE_MAX_TEXT) -> None:
+        self.size, self.max_text = size, max_text
+        self._items: OrderedDict[tuple[str, str, bool], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def key(self, model_id: str, text: str, only_output_properties: bool) -> tuple[str, str, bool] | None:
+        if not text or len(text) > self.max_text or _PERSONAL_DIGITS.search(text):
+            return None
+        return (model_id, text, only_output_properties)
+
+    def get(self, key: tuple[str, str, bool]) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+        return copy.deepcopy(found)  # Rasa edits a parse in place (retrieval intents, events)
+
+    def put(self, key: tuple[str, str, bool], parse_data: dict[str, Any]) -> None:
+        kept = copy.deepcopy(parse_data)
+        with self._lock:
+            self._items[key] = kept
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+#: The cache in effect while ``parsecache`` is installed (None otherwise).
+parse_cache: ParseCache | None = None
+#: Which of the two parse shortcuts are on; both live in one replacement of
+#: ``MessageProcessor._parse_message_with_graph`` so they install and undo in any order.
+_parse_shortcuts: set[str] = set()
+_original_parse: Any = None
+
+
+def _parse_with_shortcuts(self: Any, message: Any, tracker: Any, only_output_properties: bool = True) -> dict[str, Any]:
+    if "payload" in _parse_shortcuts:
+        parsed = _payload_parse(self, message, only_output_properties)
+        if parsed is not None:
+            return parsed
+    cache = parse_cache
+    key = (
+        cache.key(str(self.model_metadata.model_id), message.text or "", only_output_properties)
+        if cache is not None
+        else None
+    )
+    if cache is None or key is None:
+        return _original_parse(self, message, tracker, only_output_properties)
+    found = cache.get(key)
+    if found is None:
+        found = _original_parse(self, message, tracker, only_output_properties)
+        cache.put(key, found)
+    return found
+
+
+def _parse_shortcut(name: str) -> Undo:
+    global _original_parse, parse_cache
+    from rasa.core.processor import MessageProcessor
+
+    if not _parse_shortcuts:
+        _original_parse = MessageProcessor.__dict__["_parse_message_with_graph"]
+        MessageProcessor._parse_message_with_graph = _parse_with_shortcuts
+    _parse_shortcuts.add(name)
+    if name == "parsecache":
+        parse_cache = ParseCache()
+
+    def undo() -> None:
+        global parse_cache
+        _parse_shortcuts.discard(name)
+        if name == "parsecache":
+            parse_cache = None
+        if not _parse_shortcuts:
+            MessageProcessor._parse_message_with_graph = _original_parse
+
+    return undo
+
+
+def _payload_shortcut() -> Undo:
+    """Button payloads skip the NLU graph (:func:`_payload_parse`): the buttons of a form
+    (是/否, a course, a record) are a third of the turns inside a sign-up."""
+    return _parse_shortcut("payload")
+
+
+def _parse_cache() -> Undo:
+    """Identical texts are parsed once per model (:class:`ParseCache`); a payload the
+    ``payload`` shortcut answers is not kept."""
+    return _parse_shortcut("parsecache")
+
+
+_PARSE_TARGET = "rasa.core.processor.MessageProcessor._parse_message_with_graph"
+
 PATCHES: dict[str, Patch] = {
     patch.name: patch
     for patch in (
@@ -152,6 +297,10 @@ PATCHES: dict[str, Patch] = {
             _fast_action_reply_validation,
         ),
         Patch("evcache", "rasa.shared.core.events.Event.resolve_by_type", ("rasa",), _event_class_cache),
+        Patch(
+            "payload", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _payload_shortcut
+        ),
+        Patch("parsecache", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _parse_cache),
     )
 }
 

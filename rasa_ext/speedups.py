@@ -6,7 +6,11 @@ take a turn with a custom action from ~62 ms to ~28 ms of server CPU, below the 
 answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 
 * ``fastval``: a custom action's reply is validated against a schema checked once;
-* ``evcache``: the event class of a stored event's type name is looked up once.
+* ``evcache``: the event class of a stored event's type name is looked up once;
+* ``payload``: a button payload (``/intent{...}``) is parsed as Rasa's RegexMessageHandler
+  parses it, without running the tokenizer, featurizers and classifiers first;
+* ``parsecache``: a text the model has parsed recently is not parsed again (bounded,
+  keyed by model id and text; no text with a long number is kept).
 
 ``UH_RASA_SPEEDUPS=none`` (or a comma-separated subset) switches them off, to compare or
 to rule them out when debugging.
@@ -17,7 +21,7 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache")
+FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache")
 
 
 def selected(setting: str | None) -> list[str]:

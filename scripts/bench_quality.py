@@ -32,6 +32,7 @@ from scripts.bench_load import new_sender, reply_text, webhook
 from scripts.stack import REPO
 
 HELDOUT = REPO / "tests" / "heldout" / "questions.yml"
+DEV = REPO / "tests" / "heldout" / "dev.yml"
 MULTITURN_GLOB = "multiturn_*.yml"
 
 

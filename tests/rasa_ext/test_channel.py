@@ -176,7 +176,9 @@ async def test_odd_input_is_cleaned_before_rasa_sees_it(agent: StandInAgent) -> 
 # ------------------------------------------------------------------ what building the server does
 
 
-@pytest.mark.parametrize(("setting", "expected"), [("all", ["fastval", "evcache"]), ("none", [])])
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("all", ["fastval", "evcache", "payload", "parsecache"]), ("none", [])]
+)
 async def test_building_the_server_installs_the_speedups(
     agent: StandInAgent, monkeypatch: pytest.MonkeyPatch, setting: str, expected: list[str]
 ) -> None:

@@ -141,7 +141,7 @@ async def test_a_custom_action_turn_does_the_saved_work_once_and_answers_the_sam
     store: BoundedSQLTrackerStore, domain: Domain, action_server: ActionServer, rasa_work: RasaWork
 ) -> None:
     with patches.applied() as active:
-        assert active == ["fastval", "evcache"]
+        assert active == ["fastval", "evcache", "payload", "parsecache"]
         fast = await conversation(store, domain, action_server, "w-fast", rasa_work)
     assert patches.installed() == []
     plain = await conversation(store, domain, action_server, "w-plain", rasa_work)
@@ -249,8 +249,8 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        (None, ["fastval", "evcache"]),
-        ("all", ["fastval", "evcache"]),
+        (None, ["fastval", "evcache", "payload", "parsecache"]),
+        ("all", ["fastval", "evcache", "payload", "parsecache"]),
         ("none", []),
         ("off", []),
         ("fastval", ["fastval"]),
@@ -267,7 +267,8 @@ def test_a_misspelt_setting_is_refused_with_the_known_names() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(None, ["fastval", "evcache"]), ("evcache", ["evcache"]), ("none", [])]
+    ("value", "expected"),
+    [(None, ["fastval", "evcache", "payload", "parsecache"]), ("evcache", ["evcache"]), ("none", [])],
 )
 def test_the_speedups_follow_the_setting(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: list[str]
