@@ -100,8 +100,10 @@ test:
 	@$(PYTHON310) -m scripts.phases $(TEST_PHASES)
 	@echo "全部测试通过。"
 
+# The unit tests in TEST_WORKERS processes (pytest-xdist): 97 s instead of 172 s on 2 cores.
+TEST_WORKERS ?= 2
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not slow and not scale" -q
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow and not scale" -q
 
 test-slow: $(MODEL) browser-install
 	$(PY) -m pytest -m slow -q
