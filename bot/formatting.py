@@ -18,6 +18,9 @@ SENTENCE_ENDS = "。！？!?\n"
 SOFT_BREAKS = "；;，,、 "
 
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()]+)\)")
+#: Never cut inside these either: an HTML link (WeChat's bizmsgmenu options, whose URL has
+#: a "?", a sentence end) or a bare URL.
+_UNCUTTABLE = (_LINK, re.compile(r"<a\b[^>]*>.*?</a>", re.S), re.compile(r"[a-z]+://[^\s<>\"]+"))
 
 
 def tg_len(text: str) -> int:
@@ -36,7 +39,7 @@ def _cut_index(text: str, limit: int) -> int:
             break
         fit = index + 1
     window = text[:fit]
-    protected = [m.span() for m in _LINK.finditer(text)]
+    protected = [m.span() for pattern in _UNCUTTABLE for m in pattern.finditer(text)]
 
     def inside_link(pos: int) -> bool:
         return any(start < pos < end for start, end in protected)

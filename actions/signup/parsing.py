@@ -289,8 +289,12 @@ def record_in_message(tracker: Tracker) -> str | None:
 
 #: ``kb.find_courses`` scores: at or above this a match is reliable (see knowledge.kb).
 RELIABLE_SCORE = 70.0
-#: A whole sentence names a course only at or above this score.
+#: A whole sentence names a course only at or above this score...
 SENTENCE_SCORE = 90.0
+#: ...or at or above this one when no other course comes within CLEAR_LEAD points: "奉化那个
+#: 服装定制课报名" scores 87 for the tailoring course and 24 for the next, which is no doubt.
+SENTENCE_CLEAR_SCORE = 80.0
+CLEAR_LEAD = 40.0
 #: Matches within this many points of the best one are equally plausible.
 CLOSE_SCORE = 10.0
 #: More plausible courses than this: the mention is too vague to offer as a choice.
@@ -347,11 +351,15 @@ def course_from_text(kb: KnowledgeBase, text: str) -> Course | None:
     if not text or is_payload(text):
         return None
     matches = kb.find_courses(text, limit=3)
-    if not matches or matches[0][1] < SENTENCE_SCORE:
+    if not matches:
         return None
-    if len(matches) > 1 and matches[1][1] >= matches[0][1] - CLOSE_SCORE:
-        return None
-    return matches[0][0]
+    best = matches[0][1]
+    runner_up = matches[1][1] if len(matches) > 1 else 0.0
+    if best >= SENTENCE_SCORE and runner_up < best - CLOSE_SCORE:
+        return matches[0][0]
+    if best >= SENTENCE_CLEAR_SCORE and runner_up < best - CLEAR_LEAD:
+        return matches[0][0]
+    return None
 
 
 _ORDINAL = re.compile(r"第?\s*([1-9一二三四五六七八九])\s*(?:个|门|项)?")

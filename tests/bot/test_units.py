@@ -50,6 +50,25 @@ def test_split_prefers_newlines_and_question_marks():
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
 
 
+def test_split_never_cuts_inside_a_link():
+    """WeChat's numbered options are HTML links whose URL holds a "?" (a sentence end)."""
+    lines = [
+        f'{n}. <a href="weixin://bizmsgmenu?msgmenucontent={n}&amp;msgmenuid={n}">课程{n}</a>' for n in range(1, 11)
+    ]
+    for head in range(300, 420, 7):  # wherever the limit falls within the options
+        text = "工会的课程：" + "介" * head + "。\n" + "\n".join(lines) + "\nhttps://example.org/a?b=1 看这里"
+        _check_no_cut_link(text)
+
+
+def _check_no_cut_link(text: str) -> None:
+    parts = split_text(text, limit=680)
+    assert len(parts) > 1
+    for part in parts:
+        assert part.count("<a ") == part.count("</a>"), part
+        assert not part.startswith(("msgmenu", "b=1"))
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
 def test_split_hard_cuts_text_without_boundaries():
     parts = split_text("字" * 10000)
     assert [len(p) for p in parts] == [4096, 4096, 1808]

@@ -8,12 +8,14 @@ import pytest
 
 from actions.signup.parsing import (
     clean_graduation_date,
+    course_from_text,
     is_bare_cancel,
     parse_yes_no,
     profile_field_from_text,
     record_key,
     team_kind_from_text,
 )
+from knowledge import KnowledgeBase
 from registry import InvalidInput
 
 DAY = date(2026, 11, 27)
@@ -115,3 +117,18 @@ def test_which_team(typed: str, kind: str) -> None:
 )
 def test_record_references(typed: str, key: str | None) -> None:
     assert record_key(typed) == key
+
+
+@pytest.mark.parametrize(
+    ("sentence", "course_id"),
+    [
+        ("我想报名PLC编程", "jxgf_plc"),
+        ("奉化那个服装定制课报名", "region_fenghua_tailoring"),  # 87 points, the next one 24
+        ("把我加到plc编成的班里", "jxgf_plc"),
+        ("我想报名", None),
+        ("帮我报个课", None),
+    ],
+)
+def test_a_sentence_names_a_course_only_without_doubt(kb: KnowledgeBase, sentence: str, course_id: str | None) -> None:
+    course = course_from_text(kb, sentence)
+    assert (course.id if course else None) == course_id
