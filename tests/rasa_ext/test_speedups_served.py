@@ -81,7 +81,7 @@ async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
     monkeypatch.setenv("UH_RASA_SPEEDUPS", "none")
     plain = await conversation(agent, f"plain-{uuid.uuid4().hex[:8]}", rasa_work)
 
-    assert fast["active"] == ["fastval", "evcache", "payload", "parsecache"] and plain["active"] == []
+    assert fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive"] and plain["active"] == []
     custom_actions = sum(1 for kind, name in plain["events"] if kind == "action" and name == "action_answer_question")
     assert custom_actions == len(QUESTIONS)
     # fastval: no schema check per reply; Rasa as shipped checks it for every custom action
