@@ -172,7 +172,10 @@ class System:
 #: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
-    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache (no parse cache, no payload shortcut); "
+    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache,keepalive (no parse cache, no payload shortcut); "
+    "+nokeep: every speed-up but keepalive (a new connection to the action server per action); "
+    "+a2: 2 action-server workers (ACTION_SERVER_SANIC_WORKERS); "
+    "+noaccess: SANIC_ACCESS_LOG=False for both servers; "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
     "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
@@ -225,9 +228,19 @@ def make_systems(
         model = DEFAULT_MODEL if model_key == "ours" else models[model_key]
         workers, env, notes = 1, {"UH_KNOWLEDGE_DIR": str(REPO / "knowledge")}, []
         session_events: int | None = None
+        action_workers: int | None = None
         for part in filter(None, variant.split("+")):
             if part.endswith("w") and part[:-1].isdigit():
                 workers = int(part[:-1])
+            elif re.fullmatch(r"a\d+", part):
+                action_workers = int(part[1:])
+                notes.append(f"{action_workers} action-server workers")
+            elif part == "nokeep":
+                env["UH_RASA_SPEEDUPS"] = "fastval,evcache,payload,parsecache"
+                notes.append("no keepalive (a new connection per action call)")
+            elif part == "noaccess":
+                env["SANIC_ACCESS_LOG"] = "False"
+                notes.append("Sanic access log off")
             elif part == "tf1":
                 env.update(tf1)
                 notes.append("TF threads 1/1")
@@ -238,7 +251,7 @@ def make_systems(
                 env["UH_RASA_SPEEDUPS"] = "none"
                 notes.append("UH_RASA_SPEEDUPS=none")
             elif part == "nocache":  # the parse shortcuts off, the other speed-ups on
-                env["UH_RASA_SPEEDUPS"] = "fastval,evcache"
+                env["UH_RASA_SPEEDUPS"] = "fastval,evcache,keepalive"
                 notes.append("no parse cache / payload shortcut")
             else:
                 raise SystemExit(f"unknown system option {part!r} in {name!r} ({OPTIONS_HELP})")
@@ -271,7 +284,7 @@ def make_systems(
             if name == "ours"
             else (f"ours, {workers} Rasa workers + Redis" if name == f"ours+{workers}w" else f"ours: {name}")
         )
-        common.update(rasa_workers=workers if workers > 1 else None)
+        common.update(rasa_workers=workers if workers > 1 else None, action_workers=action_workers)
         stack = Stack(model=model, endpoints=endpoints, extra_env=env, **common)
         systems.append(System(name, label, stack, OUR_TURN, OUR_TURN_FACT, notes=", ".join(notes)))
     return systems
