@@ -37,9 +37,11 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -865,6 +867,23 @@ def quality_section(q: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def fresh_clone_phases(mode: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """``scripts/bench_fresh.py``'s phases: measured now (and kept in var/bench/fresh.json),
+    or that file's last figures; None (and one log line) when they failed or are missing."""
+    from scripts import bench_fresh
+
+    if mode == "reuse":
+        found = bench_fresh.last_result()
+        if found is None:
+            log(f"fresh clone: no {bench_fresh.RESULT} to reuse")
+        return found
+    try:
+        return bench_fresh.measure_and_keep(log)
+    except (RuntimeError, OSError, subprocess.SubprocessError, TimeoutError) as exc:
+        log(f"fresh clone: failed: {exc}")
+        return None
+
+
 def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path | None, plan: Plan) -> str:
     m = r["machine"]
     ours = [s for s in systems if not s.stock]
@@ -917,6 +936,10 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
     ]
     if chart is not None:
         parts += [f"![latency against turn number and throughput against workers]({chart.name})", ""]
+    if r.get("fresh"):
+        from scripts import bench_fresh
+
+        parts += ["## From a fresh clone to the first answer", "", *bench_fresh.table(r["fresh"]), ""]
     if r.get("quality"):
         parts += [quality_section(r["quality"]), ""]
     parts += [
@@ -966,6 +989,13 @@ def main(argv: list[str] | None = None) -> int:
         help="another trained model of ours to measure as system NAME (or NAME+2w)",
     )
     parser.add_argument("--best", default=None, help="the system the targets are checked on (default: the last)")
+    parser.add_argument(
+        "--fresh-clone",
+        choices=("run", "reuse", "skip"),
+        default=None,
+        help="fresh clone → first answer phases (scripts/bench_fresh.py): run them (default of the full run), "
+        "reuse the last measured var/bench/fresh.json, or skip (default of --quick)",
+    )
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge search benchmark")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out quality evaluation")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and the chart")
@@ -1015,6 +1045,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         training["ours_reason"] = "--quick" if plan.quick else "--skip-train"
     r["training"] = training
+    fresh_mode = args.fresh_clone or ("skip" if plan.quick or plan.only_long else "run")
+    if fresh_mode != "skip":
+        r["fresh"] = fresh_clone_phases(fresh_mode, log)
 
     if not args.no_knowledge and not plan.only_long:
         r["knowledge"] = measure_knowledge(plan)
@@ -1123,6 +1156,11 @@ def main(argv: list[str] | None = None) -> int:
         chart = draw(DOCS / "benchmarks.png", turns, lvl, f"{r['date']}, {r['machine']['cores']} cores, shared machine")
         (DOCS / "benchmarks.md").write_text(write_docs(r, table, systems, chart, plan), encoding="utf-8")
         log(f"wrote {DOCS / 'benchmarks.md'} and {chart}")
+    if r.get("fresh"):
+        from scripts import bench_fresh
+
+        print()
+        print("\n".join(bench_fresh.table(r["fresh"])))
     if r.get("quality"):
         print()
         print(quality_section(r["quality"]))
