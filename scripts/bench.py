@@ -177,7 +177,7 @@ OPTIONS_HELP = (
     "+nocache: UH_RASA_SPEEDUPS=fastval,evcache,keepalive (no parse cache, no payload shortcut); "
     "+nokeep: every speed-up but keepalive (a new connection to the action server per action); "
     "+a2: 2 action-server workers (ACTION_SERVER_SANIC_WORKERS); "
-    "+noaccess: SANIC_ACCESS_LOG=False for both servers; "
+    "+access: SANIC_ACCESS_LOG=True for both servers (off as shipped); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
     "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
@@ -240,9 +240,9 @@ def make_systems(
             elif part == "nokeep":
                 env["UH_RASA_SPEEDUPS"] = "fastval,evcache,payload,parsecache"
                 notes.append("no keepalive (a new connection per action call)")
-            elif part == "noaccess":
-                env["SANIC_ACCESS_LOG"] = "False"
-                notes.append("Sanic access log off")
+            elif part == "access":
+                env["SANIC_ACCESS_LOG"] = "True"
+                notes.append("Sanic access log on")
             elif part == "tf1":
                 env.update(tf1)
                 notes.append("TF threads 1/1")
