@@ -5,9 +5,10 @@ workers send the benchmark's turn, and the samples are summed by part of a turn.
     .venv/bin/python -m scripts.bench_profile                       # 50 workers, 40 s
     .venv/bin/python -m scripts.bench_profile --speedups none --seconds 30
 
-A sample counts for every part whose frame is on its stack (a part inside another, such as
-the action call inside the policies' loop, is counted in both), so the shares need not add
-up to 100 %. The raw collapsed stacks are kept in ``var/bench/profile-<speedups>.txt``.
+Only the main thread (Sanic's event loop, where every turn runs) is counted. A sample
+counts for every part whose frame is on its stack (a part marked … is inside the one
+above it), so the shares need not add up to 100 %. The raw collapsed stacks are kept in
+``var/bench/profile-<speedups>.txt``.
 """
 
 from __future__ import annotations
@@ -30,33 +31,32 @@ from scripts.stack import DEFAULT_MODEL, REPO, Stack
 
 #: Parts of a turn: a name and the pattern of a frame ("function (path:line)") on its stack.
 PARTS: tuple[tuple[str, str], ...] = (
-    ("NLU graph", r"_parse_message_with_graph \(rasa/core/processor\.py"),
-    ("tracker load", r"(retrieve|_retrieve|get_or_create_tracker) \(rasa/core/tracker_store\.py"),
-    ("tracker save", r"save \((rasa/core|rasa_ext)/tracker_store\.py"),
-    (
-        "events from JSON",
-        r"from_dict \(rasa/shared/core/trackers\.py|(from_parameters|_from_parameters) \(rasa/shared/core/events\.py",
-    ),
-    ("events to JSON", r"as_dict \(rasa/shared/core/events\.py"),
-    ("SQLAlchemy", r"\(sqlalchemy/"),
-    ("policies", r"predict_next_action \(rasa/core/processor\.py"),
-    ("RulePolicy", r"\(rasa/core/policies/rule_policy\.py"),
-    ("action server call", r"request \(rasa/utils/endpoints\.py"),
-    ("aiohttp client", r"\(aiohttp/"),
-    ("json (de)serialising", r"(dumps|loads) \(json/|\(json/(encoder|decoder)\.py"),
-    ("Sanic", r"\(sanic/"),
-    ("logging", r"\(logging/__init__\.py"),
-    ("our REST channel", r"\(rasa_ext/channels\.py"),
+    ("request handling (Rasa's agent)", r"handle_message \(rasa/core/agent\.py"),
+    ("tracker load", r"get_tracker \(rasa/core/processor\.py"),
+    ("NLU (parse, with the shortcuts)", r"parse_message \(rasa/core/processor\.py"),
+    ("policies", r"_predict_next_with_tracker \(rasa/core/processor\.py"),
+    ("… RulePolicy", r"\(rasa/core/policies/rule_policy\.py"),
+    ("… Memoization", r"\(rasa/core/policies/memoization\.py"),
+    ("custom action run", r"_run_action \(rasa/core/processor\.py"),
+    ("… its HTTP call", r"request \(rasa/utils/endpoints\.py"),
+    ("tracker save", r"save_tracker \(rasa/core/processor\.py"),
+    ("… count of stored events", r"_additional_events \(rasa/core/tracker_store\.py"),
+    ("… commit", r"commit \(sqlalchemy/orm/session\.py"),
+    ("SQLAlchemy, all", r"\(sqlalchemy/"),
+    ("json, all", r"\(json/"),
 )
+#: A stack of the main thread (Sanic's event loop, where a turn runs) begins with this
+#: frame; the other threads (idle pool workers) are left out.
+MAIN_THREAD = "_run_module_as_main (runpy.py"
 
 
 def summarise(collapsed: str) -> tuple[int, Counter[str]]:
-    """(samples, samples per part) of py-spy's ``--format raw`` output."""
+    """(main-thread samples, samples per part) of py-spy's ``--format raw`` output."""
     total, parts = 0, Counter[str]()
     compiled = [(name, re.compile(pattern)) for name, pattern in PARTS]
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
+        if not count.isdigit() or not stack.startswith(MAIN_THREAD):
             continue
         n = int(count)
         total += n
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
         shutil.rmtree(root, ignore_errors=True)
     total, parts = summarise(out.read_text(encoding="utf-8"))
-    print(f"{result.workers} workers, {args.seconds:.0f} s, UH_RASA_SPEEDUPS={args.speedups}: {total} samples ({out})")
+    busy = total / (args.seconds * args.rate) * 100
+    print(
+        f"{result.workers} workers, {args.seconds:.0f} s, UH_RASA_SPEEDUPS={args.speedups}: {result.count} answers, "
+        f"{total} main-thread samples (the event loop busy {busy:.0f} % of the time; {out})"
+    )
     for name, _ in PARTS:
         print(f"  {name:24s} {parts[name] / max(total, 1) * 100:5.1f} %")
     return 0
