@@ -34,7 +34,7 @@ from scripts import bench_load as load
 REPO = Path(__file__).resolve().parents[1]
 #: A question whose answer ``make run``'s first reply must contain (as in ``make bench``).
 FIRST_QUESTION, FIRST_FACT = "劳模班学费谁出", "全额"
-PHASES = ("clone", "setup", "train", "start", "first answer")
+PHASES = ("clone", "setup", "train", "start → first answer")
 #: The last measured phases (``make bench --fresh-clone reuse`` reads them).
 RESULT = REPO / "var" / "bench" / "fresh.json"
 
@@ -89,9 +89,9 @@ def measure(log: Callable[[str], None], pip_cache: bool = False, keep: bool = Fa
                 start_new_session=True,
             )
             try:
-                first, text = load.first_answer(f"http://127.0.0.1:{rasa_port}", FIRST_QUESTION, timeout=600)
-                seconds["start"] = time.perf_counter() - t0 - first
-                seconds["first answer"] = first
+                # polled from the moment the servers are launched until one answers
+                _, text = load.first_answer(f"http://127.0.0.1:{rasa_port}", FIRST_QUESTION, timeout=600)
+                seconds["start → first answer"] = time.perf_counter() - t0
                 if FIRST_FACT not in text:
                     raise RuntimeError(f"the first answer lacks {FIRST_FACT!r}: {text[:200]!r}")
             finally:
