@@ -157,7 +157,7 @@ class Stack:
                 # Sanic formats an access-log record for every request, although the
                 # servers run with warnings only (docs/bench-ablation.md: ~2-3 ms of CPU a
                 # turn). Verbose runs keep it; a SANIC_ACCESS_LOG that is set wins.
-                "SANIC_ACCESS_LOG": env.get("SANIC_ACCESS_LOG") or ("True" if self.verbose else "False"),
+                "SANIC_ACCESS_LOG": self.settings.sanic_access_log or ("True" if self.verbose else "False"),
                 "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
             }
         )
