@@ -183,13 +183,23 @@ OPTIONS_HELP = (
 )
 
 
+#: Options of a system name that only set environment variables: (variables, note).
+ENV_OPTIONS: dict[str, tuple[dict[str, str], str]] = {
+    "nokeep": ({"UH_RASA_SPEEDUPS": "fastval,evcache,payload,parsecache"}, "no keepalive (a connection per action)"),
+    "access": ({"SANIC_ACCESS_LOG": "True"}, "Sanic access log on"),
+    "tf1": ({"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}, "TF threads 1/1"),
+    "nospeedups": ({"UH_RASA_SPEEDUPS": "none"}, "UH_RASA_SPEEDUPS=none"),
+    # the parse shortcuts off, the other speed-ups on
+    "nocache": ({"UH_RASA_SPEEDUPS": "fastval,evcache,keepalive"}, "no parse cache / payload shortcut"),
+}
+
+
 def make_systems(
     names: list[str], root: Path, baseline: infra.Baseline | None, redis_port: int | None, models: dict[str, Path]
 ) -> list[System]:
     """``stock``, ``ours`` (as shipped: endpoints.yml, one Rasa worker) and variants of ours
     (``ours+2w`` …) or of another trained model of ours (``NAME`` from ``--model NAME=PATH``)."""
     systems = []
-    tf1 = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
     for name in names:
         data = root / name
         data.mkdir(parents=True, exist_ok=True)
@@ -237,24 +247,13 @@ def make_systems(
             elif re.fullmatch(r"a\d+", part):
                 action_workers = int(part[1:])
                 notes.append(f"{action_workers} action-server workers")
-            elif part == "nokeep":
-                env["UH_RASA_SPEEDUPS"] = "fastval,evcache,payload,parsecache"
-                notes.append("no keepalive (a new connection per action call)")
-            elif part == "access":
-                env["SANIC_ACCESS_LOG"] = "True"
-                notes.append("Sanic access log on")
-            elif part == "tf1":
-                env.update(tf1)
-                notes.append("TF threads 1/1")
+            elif part in ENV_OPTIONS:
+                option_env, note = ENV_OPTIONS[part]
+                env.update(option_env)
+                notes.append(note)
             elif re.fullmatch(r"ses\d+", part):
                 session_events = int(part[3:])
                 notes.append(f"max_session_events {session_events}")
-            elif part == "nospeedups":
-                env["UH_RASA_SPEEDUPS"] = "none"
-                notes.append("UH_RASA_SPEEDUPS=none")
-            elif part == "nocache":  # the parse shortcuts off, the other speed-ups on
-                env["UH_RASA_SPEEDUPS"] = "fastval,evcache,keepalive"
-                notes.append("no parse cache / payload shortcut")
             else:
                 raise SystemExit(f"unknown system option {part!r} in {name!r} ({OPTIONS_HELP})")
         # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
