@@ -1,6 +1,6 @@
 """Every change Union Helper makes to Rasa's own code at run time, in one place.
 
-Two CPU savings of the Rasa server live inside Rasa functions that offer no hook (see
+The CPU savings of the Rasa server live inside Rasa functions that offer no hook (see
 docs/bench-ablation.md for what each saves). Each patch here follows three rules:
 
 * **Narrow.** It replaces one attribute of one Rasa class on the call path that needs it,
