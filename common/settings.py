@@ -120,6 +120,8 @@ class Settings:
     rasa_speedups: str = "all"
     log_level: str = "WARNING"
     sanic_keep_alive_timeout: str = "75"
+    #: ``SANIC_ACCESS_LOG``: None lets the stack decide (off, on when verbose).
+    sanic_access_log: str | None = None
     #: ``UH_BENCH_CACHE``: where ``make bench`` keeps the trained stock model between runs.
     bench_cache: Path = DEFAULT_BENCH_CACHE
     # Front ends
@@ -333,6 +335,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rasa_speedups=_text(env, "UH_RASA_SPEEDUPS") or "all",
         log_level=_text(env, "LOG_LEVEL") or "WARNING",
         sanic_keep_alive_timeout=_text(env, "SANIC_KEEP_ALIVE_TIMEOUT") or "75",
+        sanic_access_log=_text(env, "SANIC_ACCESS_LOG") or None,
         bench_cache=_path(env, "UH_BENCH_CACHE", DEFAULT_BENCH_CACHE),
         telegram=TelegramSettings(
             token=_text(env, "TELEGRAM_TOKEN"),

@@ -349,4 +349,8 @@ class RestInput(_RasaRestInput):
         async def remember_app(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
             self.sanic_app = app  # the agent (app.ctx.agent) is loaded later; read at each reply
 
+        @webhook.listener("after_server_stop")
+        async def close_kept_sessions(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+            await patches.close_kept_sessions()  # the action server's connections (keepalive)
+
         return webhook

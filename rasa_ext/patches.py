@@ -1,6 +1,6 @@
 """Every change Union Helper makes to Rasa's own code at run time, in one place.
 
-Two CPU savings of the Rasa server live inside Rasa functions that offer no hook (see
+The CPU savings of the Rasa server live inside Rasa functions that offer no hook (see
 docs/bench-ablation.md for what each saves). Each patch here follows three rules:
 
 * **Narrow.** It replaces one attribute of one Rasa class on the call path that needs it,
@@ -285,6 +285,116 @@ def _parse_cache() -> Undo:
     return _parse_shortcut("parsecache")
 
 
+# ---------------------------------------------------------------- keepalive
+
+#: How long an idle connection to an endpoint is kept open: below Sanic's default
+#: keep-alive of 5 s (an action server elsewhere may run with it; ours says 75 s), so the
+#: client always gives a connection up before the server does and never posts on one the
+#: server is closing.
+KEEPALIVE_SECONDS = 4.0
+
+
+class _KeptSession:
+    """What the patched ``EndpointConfig.session`` returns: the endpoint's one open
+    ``aiohttp.ClientSession`` for this event loop, which Rasa's ``async with`` enters and
+    leaves without closing (every other attribute is the session's own)."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def close(self) -> None:  # closed by :func:`close_kept_sessions`, not by a caller
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+#: The open sessions, per event loop, per (url, headers, basic auth) of an endpoint.
+_kept_sessions: dict[Any, dict[tuple[Any, ...], Any]] = {}
+
+
+def kept_sessions() -> list[Any]:
+    """The ``aiohttp.ClientSession`` objects ``keepalive`` holds open (for tests and
+    :func:`close_kept_sessions`)."""
+    return [session for by_key in _kept_sessions.values() for session in by_key.values()]
+
+
+async def close_kept_sessions() -> int:
+    """Close the sessions ``keepalive`` opened on the running event loop (the Rasa
+    server calls this when it stops, ``rasa_ext.channels``); returns how many."""
+    import asyncio
+
+    by_key = _kept_sessions.pop(asyncio.get_running_loop(), {})
+    for session in by_key.values():
+        await session.close()
+    return len(by_key)
+
+
+def _keep_endpoint_sessions() -> Undo:
+    """Rasa 3.6's ``EndpointConfig.request`` opens a new ``aiohttp.ClientSession`` (its own
+    connection pool) for every call, so every custom action costs a new TCP connection to
+    the action server, its handshake and the session's set-up, on both servers' event
+    loops (8 % of the Rasa server's samples under 50 workers). With this patch
+    ``EndpointConfig.session`` hands back one session per endpoint and event loop, made
+    exactly as Rasa makes it (headers, basic auth, timeout), whose connector keeps idle
+    connections for :data:`KEEPALIVE_SECONDS`; Rasa's own ``request`` code still sends
+    every call. A closed session (or another loop: a new Sanic worker, a test) gets a
+    new one."""
+    import asyncio
+
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = EndpointConfig.__dict__["session"]
+
+    def session(self: EndpointConfig) -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not inside a loop: nothing to keep it on
+            return original(self)
+        auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
+        key = (self.url, tuple(sorted((self.headers or {}).items())), auth)
+        by_key = _kept_sessions.get(loop)
+        if by_key is None:
+            _forget_closed_loops()
+            by_key = _kept_sessions.setdefault(loop, {})
+        kept = by_key.get(key)
+        if kept is None or kept.closed:
+            # As Rasa's own EndpointConfig.session makes it, with a connector that keeps
+            # idle connections open for a while.
+            kept = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth
+                else None,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            )
+            by_key[key] = kept
+        return _KeptSession(kept)
+
+    EndpointConfig.session = session
+
+    def undo() -> None:
+        EndpointConfig.session = original
+        _forget_closed_loops()
+
+    return undo
+
+
+def _forget_closed_loops() -> None:
+    """Sessions of an event loop that has ended (a test's) cannot be closed any more."""
+    for loop in [loop for loop in _kept_sessions if loop.is_closed()]:
+        _kept_sessions.pop(loop, None)
+
+
 _PARSE_TARGET = "rasa.core.processor.MessageProcessor._parse_message_with_graph"
 
 PATCHES: dict[str, Patch] = {
@@ -301,6 +411,7 @@ PATCHES: dict[str, Patch] = {
             "payload", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _payload_shortcut
         ),
         Patch("parsecache", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _parse_cache),
+        Patch("keepalive", "rasa.utils.endpoints.EndpointConfig.session", ("rasa",), _keep_endpoint_sessions),
     )
 }
 

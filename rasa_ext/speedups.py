@@ -10,7 +10,9 @@ answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 * ``payload``: a button payload (``/intent{...}``) is parsed as Rasa's RegexMessageHandler
   parses it, without running the tokenizer, featurizers and classifiers first;
 * ``parsecache``: a text the model has parsed recently is not parsed again (bounded,
-  keyed by model id and text; no text with a long number is kept).
+  keyed by model id and text; no text with a long number is kept);
+* ``keepalive``: the calls to the action server share one open HTTP session (and its
+  kept-alive connections) instead of a new session and TCP connection per custom action.
 
 ``UH_RASA_SPEEDUPS=none`` (or a comma-separated subset) switches them off, to compare or
 to rule them out when debugging.
@@ -21,7 +23,7 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache")
+FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive")
 
 
 def selected(setting: str | None) -> list[str]:

@@ -37,9 +37,11 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,10 +174,24 @@ class System:
 #: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
-    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache (no parse cache, no payload shortcut); "
+    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache,keepalive (no parse cache, no payload shortcut); "
+    "+nokeep: every speed-up but keepalive (a new connection to the action server per action); "
+    "+a2: 2 action-server workers (ACTION_SERVER_SANIC_WORKERS); "
+    "+access: SANIC_ACCESS_LOG=True for both servers (off as shipped); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
     "+nospeedups: UH_RASA_SPEEDUPS=none (see rasa_ext/speedups.py, rasa_ext/patches.py)"
 )
+
+
+#: Options of a system name that only set environment variables: (variables, note).
+ENV_OPTIONS: dict[str, tuple[dict[str, str], str]] = {
+    "nokeep": ({"UH_RASA_SPEEDUPS": "fastval,evcache,payload,parsecache"}, "no keepalive (a connection per action)"),
+    "access": ({"SANIC_ACCESS_LOG": "True"}, "Sanic access log on"),
+    "tf1": ({"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}, "TF threads 1/1"),
+    "nospeedups": ({"UH_RASA_SPEEDUPS": "none"}, "UH_RASA_SPEEDUPS=none"),
+    # the parse shortcuts off, the other speed-ups on
+    "nocache": ({"UH_RASA_SPEEDUPS": "fastval,evcache,keepalive"}, "no parse cache / payload shortcut"),
+}
 
 
 def make_systems(
@@ -184,7 +200,6 @@ def make_systems(
     """``stock``, ``ours`` (as shipped: endpoints.yml, one Rasa worker) and variants of ours
     (``ours+2w`` …) or of another trained model of ours (``NAME`` from ``--model NAME=PATH``)."""
     systems = []
-    tf1 = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
     for name in names:
         data = root / name
         data.mkdir(parents=True, exist_ok=True)
@@ -225,21 +240,20 @@ def make_systems(
         model = DEFAULT_MODEL if model_key == "ours" else models[model_key]
         workers, env, notes = 1, {"UH_KNOWLEDGE_DIR": str(REPO / "knowledge")}, []
         session_events: int | None = None
+        action_workers: int | None = None
         for part in filter(None, variant.split("+")):
             if part.endswith("w") and part[:-1].isdigit():
                 workers = int(part[:-1])
-            elif part == "tf1":
-                env.update(tf1)
-                notes.append("TF threads 1/1")
+            elif re.fullmatch(r"a\d+", part):
+                action_workers = int(part[1:])
+                notes.append(f"{action_workers} action-server workers")
+            elif part in ENV_OPTIONS:
+                option_env, note = ENV_OPTIONS[part]
+                env.update(option_env)
+                notes.append(note)
             elif re.fullmatch(r"ses\d+", part):
                 session_events = int(part[3:])
                 notes.append(f"max_session_events {session_events}")
-            elif part == "nospeedups":
-                env["UH_RASA_SPEEDUPS"] = "none"
-                notes.append("UH_RASA_SPEEDUPS=none")
-            elif part == "nocache":  # the parse shortcuts off, the other speed-ups on
-                env["UH_RASA_SPEEDUPS"] = "fastval,evcache"
-                notes.append("no parse cache / payload shortcut")
             else:
                 raise SystemExit(f"unknown system option {part!r} in {name!r} ({OPTIONS_HELP})")
         # A copy taken now: the working tree is shared, a file edited mid-run must not change a system.
@@ -271,7 +285,7 @@ def make_systems(
             if name == "ours"
             else (f"ours, {workers} Rasa workers + Redis" if name == f"ours+{workers}w" else f"ours: {name}")
         )
-        common.update(rasa_workers=workers if workers > 1 else None)
+        common.update(rasa_workers=workers if workers > 1 else None, action_workers=action_workers)
         stack = Stack(model=model, endpoints=endpoints, extra_env=env, **common)
         systems.append(System(name, label, stack, OUR_TURN, OUR_TURN_FACT, notes=", ".join(notes)))
     return systems
@@ -852,6 +866,23 @@ def quality_section(q: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def fresh_clone_phases(mode: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """``scripts/bench_fresh.py``'s phases: measured now (and kept in var/bench/fresh.json),
+    or that file's last figures; None (and one log line) when they failed or are missing."""
+    from scripts import bench_fresh
+
+    if mode == "reuse":
+        found = bench_fresh.last_result()
+        if found is None:
+            log(f"fresh clone: no {bench_fresh.RESULT} to reuse")
+        return found
+    try:
+        return bench_fresh.measure_and_keep(log)
+    except (RuntimeError, OSError, subprocess.SubprocessError, TimeoutError) as exc:
+        log(f"fresh clone: failed: {exc}")
+        return None
+
+
 def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path | None, plan: Plan) -> str:
     m = r["machine"]
     ours = [s for s in systems if not s.stock]
@@ -904,6 +935,10 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
     ]
     if chart is not None:
         parts += [f"![latency against turn number and throughput against workers]({chart.name})", ""]
+    if r.get("fresh"):
+        from scripts import bench_fresh
+
+        parts += ["## From a fresh clone to the first answer", "", *bench_fresh.table(r["fresh"]), ""]
     if r.get("quality"):
         parts += [quality_section(r["quality"]), ""]
     parts += [
@@ -953,6 +988,13 @@ def main(argv: list[str] | None = None) -> int:
         help="another trained model of ours to measure as system NAME (or NAME+2w)",
     )
     parser.add_argument("--best", default=None, help="the system the targets are checked on (default: the last)")
+    parser.add_argument(
+        "--fresh-clone",
+        choices=("run", "reuse", "skip"),
+        default=None,
+        help="fresh clone → first answer phases (scripts/bench_fresh.py): run them (default of the full run), "
+        "reuse the last measured var/bench/fresh.json, or skip (default of --quick)",
+    )
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge search benchmark")
     parser.add_argument("--no-quality", action="store_true", help="skip the held-out quality evaluation")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and the chart")
@@ -1002,6 +1044,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         training["ours_reason"] = "--quick" if plan.quick else "--skip-train"
     r["training"] = training
+    fresh_mode = args.fresh_clone or ("skip" if plan.quick or plan.only_long else "run")
+    if fresh_mode != "skip":
+        r["fresh"] = fresh_clone_phases(fresh_mode, log)
 
     if not args.no_knowledge and not plan.only_long:
         r["knowledge"] = measure_knowledge(plan)
@@ -1110,6 +1155,11 @@ def main(argv: list[str] | None = None) -> int:
         chart = draw(DOCS / "benchmarks.png", turns, lvl, f"{r['date']}, {r['machine']['cores']} cores, shared machine")
         (DOCS / "benchmarks.md").write_text(write_docs(r, table, systems, chart, plan), encoding="utf-8")
         log(f"wrote {DOCS / 'benchmarks.md'} and {chart}")
+    if r.get("fresh"):
+        from scripts import bench_fresh
+
+        print()
+        print("\n".join(bench_fresh.table(r["fresh"])))
     if r.get("quality"):
         print()
         print(quality_section(r["quality"]))

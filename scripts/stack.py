@@ -154,6 +154,10 @@ class Stack:
                 # transport") and the worker got an apology instead of an answer. A server
                 # timeout longer than the client's leaves the closing to the client.
                 "SANIC_KEEP_ALIVE_TIMEOUT": self.settings.sanic_keep_alive_timeout,
+                # Sanic formats an access-log record for every request, although the
+                # servers run with warnings only (docs/bench-ablation.md: ~2-3 ms of CPU a
+                # turn). Verbose runs keep it; a SANIC_ACCESS_LOG that is set wins.
+                "SANIC_ACCESS_LOG": self.settings.sanic_access_log or ("True" if self.verbose else "False"),
                 "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
             }
         )

@@ -63,6 +63,13 @@ def test_the_servers_get_their_settings() -> None:
     assert stack_for({}).token != stack_for({}).token
 
 
+def test_the_servers_write_no_access_log_unless_verbose_or_asked() -> None:
+    # an access-log record per request costs ~2-3 ms of CPU a turn (docs/bench-ablation.md)
+    assert stack_for({}).environment()["SANIC_ACCESS_LOG"] == "False"
+    assert stack_for({}, verbose=True).environment()["SANIC_ACCESS_LOG"] == "True"
+    assert stack_for({"SANIC_ACCESS_LOG": "True"}).environment()["SANIC_ACCESS_LOG"] == "True"
+
+
 def test_several_rasa_workers_need_the_redis_lock_store() -> None:
     """Rasa quietly falls back to one worker with the in-memory lock store; we say so instead."""
     stack = stack_for({"UH_RASA_WORKERS": "2"})

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 import rasa.shared.utils.common
 from aiohttp import web
@@ -24,12 +25,16 @@ from rasa_ext.channels import RestInput
 
 class RasaWork:
     """How often Rasa checked the action-reply schema against its meta-schema (what
-    ``fastval`` saves) and walked the ``Event`` class tree to find an event's class (what
-    ``evcache`` saves). Counted by wrapping the two library functions Rasa calls for them."""
+    ``fastval`` saves), walked the ``Event`` class tree to find an event's class (what
+    ``evcache`` saves) and opened an aiohttp client session, each with its own connection
+    pool (what ``keepalive`` saves). Counted by wrapping the library functions Rasa calls
+    for them."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.schema_checks = 0
         self.event_class_walks = 0
+        self.sessions_opened = 0
+        session_init = aiohttp.ClientSession.__init__
         validator_class = validators.validator_for(RemoteAction.action_response_format_spec())
         check_schema = validator_class.check_schema
         all_subclasses = rasa.shared.utils.common.all_subclasses
@@ -43,11 +48,16 @@ class RasaWork:
                 self.event_class_walks += 1
             return all_subclasses(cls)
 
+        def counted_session(session: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+            self.sessions_opened += 1
+            session_init(session, *args, **kwargs)
+
+        monkeypatch.setattr(aiohttp.ClientSession, "__init__", counted_session)
         monkeypatch.setattr(validator_class, "check_schema", staticmethod(counted_check))
         monkeypatch.setattr(rasa.shared.utils.common, "all_subclasses", counted_walk)
 
     def reset(self) -> None:
-        self.schema_checks = self.event_class_walks = 0
+        self.schema_checks = self.event_class_walks = self.sessions_opened = 0
 
 
 def free_port() -> int:

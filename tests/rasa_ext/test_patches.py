@@ -44,12 +44,15 @@ class ActionServer:
     def __init__(self) -> None:
         self.reply: dict[str, Any] = REPLY
         self.calls: list[str] = []
+        self.peers: list[object] = []  # the client end of the TCP connection of each call
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.calls.append(body["next_action"])
+        assert request.transport is not None
+        self.peers.append(request.transport.get_extra_info("peername"))
         return web.json_response(self.reply)
 
     async def start(self) -> ActionServer:
@@ -121,6 +124,7 @@ async def conversation(
     """The questions as one conversation: what Rasa answered and stored, how many stored
     events the turns loaded, and the work counted."""
     work.reset()
+    server.peers.clear()
     replies, loaded = [], 0
     for question in QUESTIONS:
         texts, events = await custom_action_turn(store, domain, server.endpoint, sender, question)
@@ -134,6 +138,7 @@ async def conversation(
         "loaded": loaded,
         "schema_checks": work.schema_checks,
         "event_class_walks": work.event_class_walks,
+        "connections": len(set(server.peers)),
     }
 
 
@@ -141,8 +146,9 @@ async def test_a_custom_action_turn_does_the_saved_work_once_and_answers_the_sam
     store: BoundedSQLTrackerStore, domain: Domain, action_server: ActionServer, rasa_work: RasaWork
 ) -> None:
     with patches.applied() as active:
-        assert active == ["fastval", "evcache", "payload", "parsecache"]
+        assert active == ["fastval", "evcache", "payload", "parsecache", "keepalive"]
         fast = await conversation(store, domain, action_server, "w-fast", rasa_work)
+    assert await patches.close_kept_sessions() == 1
     assert patches.installed() == []
     plain = await conversation(store, domain, action_server, "w-plain", rasa_work)
 
@@ -156,6 +162,9 @@ async def test_a_custom_action_turn_does_the_saved_work_once_and_answers_the_sam
     # each event it loads and each event an action returns
     assert fast["event_class_walks"] == len({type_name for type_name, _ in fast["events"]}) == 4
     assert plain["event_class_walks"] >= plain["loaded"] + turns > 4 * turns
+    # keepalive: every call on one TCP connection; Rasa as shipped opens one per call
+    assert fast["connections"] == 1
+    assert plain["connections"] == turns
     # and Rasa answered and stored exactly the same
     assert fast["replies"] == plain["replies"] == [["（测试）动作服务器的回答"]] * turns
     assert fast["events"] == plain["events"]
@@ -249,8 +258,8 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        (None, ["fastval", "evcache", "payload", "parsecache"]),
-        ("all", ["fastval", "evcache", "payload", "parsecache"]),
+        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive"]),
+        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive"]),
         ("none", []),
         ("off", []),
         ("fastval", ["fastval"]),
@@ -268,7 +277,7 @@ def test_a_misspelt_setting_is_refused_with_the_known_names() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, ["fastval", "evcache", "payload", "parsecache"]), ("evcache", ["evcache"]), ("none", [])],
+    [(None, ["fastval", "evcache", "payload", "parsecache", "keepalive"]), ("evcache", ["evcache"]), ("none", [])],
 )
 def test_the_speedups_follow_the_setting(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: list[str]

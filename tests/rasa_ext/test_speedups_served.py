@@ -64,10 +64,11 @@ async def conversation(agent: Agent, sender: str, work: RasaWork) -> dict[str, A
             response = await client.post(f"{url}/webhook", json={"sender": sender, "message": question})
             response.raise_for_status()
             replies.append([{k: v for k, v in r.items() if k != "recipient_id"} for r in response.json()])
-    counted = (work.schema_checks, work.event_class_walks)
+    counted = (work.schema_checks, work.event_class_walks, work.sessions_opened)
+    kept_open = [session for session in patches.kept_sessions() if not session.closed]
     tracker = await agent.tracker_store.retrieve_full_tracker(sender)
     events = [(e.type_name, getattr(e, "action_name", None) or getattr(e, "text", None)) for e in tracker.events]
-    return {"active": active, "replies": replies, "events": events, "work": counted}
+    return {"active": active, "replies": replies, "events": events, "work": counted, "kept_open": kept_open}
 
 
 async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
@@ -81,18 +82,22 @@ async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
     monkeypatch.setenv("UH_RASA_SPEEDUPS", "none")
     plain = await conversation(agent, f"plain-{uuid.uuid4().hex[:8]}", rasa_work)
 
-    assert fast["active"] == ["fastval", "evcache", "payload", "parsecache"] and plain["active"] == []
+    assert fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive"] and plain["active"] == []
     custom_actions = sum(1 for kind, name in plain["events"] if kind == "action" and name == "action_answer_question")
     assert custom_actions == len(QUESTIONS)
     # fastval: no schema check per reply; Rasa as shipped checks it for every custom action
-    schema_checks, walks = fast["work"]
-    plain_checks, plain_walks = plain["work"]
+    schema_checks, walks, sessions = fast["work"]
+    plain_checks, plain_walks, plain_sessions = plain["work"]
     assert schema_checks == 0
     assert plain_checks >= custom_actions
     # evcache: one class-tree walk per event type; Rasa as shipped walks it for every
     # event each turn loads from the tracker store
     assert walks <= len({kind for kind, _ in fast["events"]})
     assert plain_walks >= len(plain["events"]) > walks
+    # keepalive: one client session (one connection pool) for every call to the action
+    # server, closed when the server stopped; Rasa as shipped opens one per custom action
+    assert sessions == 1 and fast["kept_open"] == []
+    assert plain_sessions >= custom_actions
     # the same answers (the custom action's, with the facts) and the same stored turns
     assert fast["replies"] == plain["replies"]
     for question, replies in zip(QUESTIONS, fast["replies"], strict=True):
