@@ -235,11 +235,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         restarts: list[asyncio.Task] = []
 
-        def restart(kind: str, index: int, fault: Fault) -> None:
+        async def restart(kind: str, index: int, fault: Fault) -> None:
             """SIGKILL now; the start again runs beside the next faults (a Rasa replica takes
             minutes to load its model on a busy machine: waiting for it pushed every later
-            fault past the end of the load in the first run)."""
-            deployment.kill(kind, index)
+            fault past the end of the load in the first run). Runs on the event loop: the
+            start is a task of this loop, its blocking work in a thread."""
+            await asyncio.to_thread(deployment.kill, kind, index)
 
             def back() -> None:
                 deployment.restart(kind, index)
@@ -252,9 +253,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(max(0.0, start + fault.at - time.monotonic()))
                 fault.started = time.monotonic()
                 if fault.name.startswith("rasa"):
-                    await asyncio.to_thread(restart, "rasa", 0, fault)
+                    await restart("rasa", 0, fault)
                 elif fault.name.startswith("action"):
-                    await asyncio.to_thread(restart, "actions", 1, fault)
+                    await restart("actions", 1, fault)
                 elif fault.name.startswith("front end"):
                     await asyncio.to_thread(ends[0].kill)
                     await asyncio.to_thread(ends[0].start)
