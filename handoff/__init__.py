@@ -40,7 +40,7 @@ from handoff.messages import (
 )
 from handoff.models import Message, OutboxItem, Ticket
 from handoff.privacy import export_sender, forget_closed_before, forget_sender
-from handoff.store import MIGRATIONS, handoff_store, handoff_url, open_handoff
+from handoff.store import MIGRATIONS, handoff_store, handoff_url, open_handoff, store_created
 from handoff.tickets import (
     TicketAlreadyOpen,
     cancel_request,
@@ -106,6 +106,7 @@ __all__ = [
     "request_ticket",
     "resume_recorded",
     "set_paused",
+    "store_created",
     "ticket_messages",
     "tickets_opened_on",
     "undelivered_for_ticket",

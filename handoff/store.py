@@ -41,6 +41,14 @@ def handoff_url(location: str | os.PathLike[str] | None = None) -> str:
     return store_for(location, configured.handoff_db, configured.database_url)
 
 
+def store_created(url: str) -> bool:
+    """Whether the store at ``url`` (a resolved :func:`handoff_url`) exists to be read:
+    PostgreSQL always, a SQLite file once something opened it. A reader that finds no file
+    knows nothing was ever handed off, and does not create one by asking."""
+    file = sqlite_path(url)
+    return file is None or file.exists()
+
+
 @MIGRATIONS(name="0001_tickets")
 def _tickets(db: Database) -> None:
     serial = db.serial_primary_key

@@ -34,9 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -50,7 +48,6 @@ from sanic.response import HTTPResponse
 
 from common import settings
 from common.clock import default_clock
-from common.database import sqlite_path
 from common.texts import (
     CHANNEL_APOLOGY,
     HANDOFF_CLOSED_BY_OPERATOR,
@@ -60,9 +57,16 @@ from common.texts import (
     RELAY_FAILED,
     WX_HANDOFF_CLOSED_BY_OPERATOR,
 )
-from handoff import OutboxItem, claim_for_client, drained_by_front_end, handoff_store, mark_outbox_delivered
+from handoff import (
+    OutboxItem,
+    claim_for_client,
+    drained_by_front_end,
+    handoff_store,
+    mark_outbox_delivered,
+    store_created,
+)
 from rasa_ext import patches, speedups  # importing rasa_ext masks the server's logs
-from rasa_ext.rest_handoff import RestHandoff, applies
+from rasa_ext.rest_handoff import RestHandoff, applies, instance_name
 
 logger = logging.getLogger(__name__)
 
@@ -161,15 +165,14 @@ class OperatorMessages:
     def __init__(self) -> None:
         cfg = settings.load()
         self.url = cfg.handoff_url
-        self.owner = cfg.instance or f"rasa@{socket.gethostname()}:{os.getpid()}"
+        self.owner = instance_name(cfg.instance)
         self.lease = timedelta(seconds=cfg.outbox_lease_seconds)
         self.clock = default_clock()
 
     def take(self, sender_id: str) -> list[dict[str, Any]]:
         if drained_by_front_end(sender_id):
             return []
-        file = sqlite_path(self.url)
-        if file is not None and not file.exists():
+        if not store_created(self.url):
             return []  # no hand-off has ever been stored: nothing can wait
         with handoff_store(self.url) as db:
             items = claim_for_client(db, sender_id, self.owner, self.clock.now(), lease=self.lease)

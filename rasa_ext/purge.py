@@ -49,7 +49,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from common import settings
 from common.conversations import export_conversation as export_conversation
 from common.conversations import tracker_url as tracker_url
-from common.database import sqlite_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from rasa.core.tracker_store import SQLTrackerStore
@@ -120,11 +119,10 @@ def _reset_in_memory(tracker: DialogueStateTracker, events: list[Event]) -> None
 def forget_handoff(sender_id: str) -> dict[str, int]:
     """Delete the worker's hand-off tickets, transcripts and outbox entries (the hand-off
     store's own function, on the configured store). Nothing to do without a store yet."""
-    from handoff import forget_sender, handoff_store
+    from handoff import forget_sender, handoff_store, store_created
 
     url = settings.load().handoff_url
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
+    if not store_created(url):
         return {"tickets": 0, "messages": 0, "outbox": 0}
     with handoff_store(url) as db:
         return forget_sender(db, sender_id)
@@ -136,12 +134,11 @@ def forget_channels(sender_id: str) -> dict[str, int]:
     many of each. Before :func:`forget_handoff`: the Telegram rows are found by the
     worker's tickets. Nothing to do without a store yet."""
     from bot.tickets import forget_sender as forget_telegram
-    from handoff import handoff_store
+    from handoff import handoff_store, store_created
     from wechat.store import forget_sender as forget_wechat
 
     url = settings.load().handoff_url
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
+    if not store_created(url):
         return {}
     with handoff_store(url) as db:
         wechat = forget_wechat(db, sender_id)

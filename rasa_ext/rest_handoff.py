@@ -39,7 +39,6 @@ import handoff
 from bot.hours import StaffedHours
 from common import settings, texts
 from common.clock import default_clock
-from common.database import sqlite_path
 from common.privacy import redact
 
 logger = logging.getLogger(__name__)
@@ -52,6 +51,11 @@ STALE_PENDING = timedelta(minutes=1)
 #: What the ``custom.handoff_message.kind`` of the channel's own hand-off replies says (an
 #: opened ticket is told by Rasa's ``handoff`` payload, kept in the reply).
 ALREADY_OPEN, CLOSED, UNAVAILABLE = "already_open", "closed", "unavailable"
+
+
+def instance_name(configured: str | None = None) -> str:
+    """This Rasa server's name in hand-off claims and leases (``UH_INSTANCE``, or host:pid)."""
+    return configured or f"rasa@{socket.gethostname()}:{os.getpid()}"
 
 
 def applies(sender_id: str) -> bool:
@@ -111,13 +115,9 @@ class RestHandoff:
     def __init__(self) -> None:
         cfg = settings.load()
         self.url = cfg.handoff_url
-        self.owner = cfg.instance or f"rasa@{socket.gethostname()}:{os.getpid()}"
+        self.owner = instance_name(cfg.instance)
         self.hours = StaffedHours.parse(cfg.staffed_hours)
         self.clock = default_clock()
-
-    def _stored(self) -> bool:
-        file = sqlite_path(self.url)
-        return file is None or file.exists()
 
     # ------------------------------------------------------------ before Rasa
 
@@ -126,7 +126,7 @@ class RestHandoff:
         answer later); None when Rasa handles the message — after any close is resumed.
         Raises when the hand-off store cannot say (the caller lets Rasa answer)."""
         sender = message.sender_id
-        if not self._stored():
+        if not handoff.store_created(self.url):
             return None  # no hand-off has ever been stored: nothing is open
         ticket, closed = await asyncio.to_thread(self._look, sender)
         if ticket is not None:
