@@ -40,6 +40,7 @@ from bot.hours import StaffedHours
 from common import settings, texts
 from common.clock import default_clock
 from common.privacy import redact
+from common.replies import handoff_request
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,9 @@ def applies(sender_id: str) -> bool:
 def handoff_reason(replies: list[dict[str, Any]]) -> str | None:
     """The reason of the ``handoff`` payload in Rasa's replies; None if it hands nobody over."""
     for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
-            return str(custom["handoff"].get("reason") or "request_human")
+        request = handoff_request(reply)
+        if request is not None:
+            return str(request.get("reason") or "request_human")
     return None
 
 
@@ -280,7 +281,7 @@ class RestHandoff:
 
     def _unavailable(self, sender: str, collected: list[dict[str, Any]]) -> None:
         """No person: the client must not switch to one (the payload goes), the worker hears it."""
-        collected[:] = [r for r in collected if not (isinstance(r.get("custom"), dict) and "handoff" in r["custom"])]
+        collected[:] = [r for r in collected if handoff_request(r) is None]
         collected.append(_reply(sender, texts.REST_HANDOFF_FAILED, UNAVAILABLE, None))
 
     async def _transcript(self, agent: Any, sender: str) -> str:

@@ -56,6 +56,7 @@ from typing import Any
 
 import httpx
 
+from common.replies import handoff_request
 from knowledge.loader import copy_files
 from scripts.scale_services import free_port
 from scripts.stack import DEFAULT_MODEL, REPO, Stack
@@ -164,7 +165,7 @@ class Worker:
         if any(APOLOGY_MARK in (r.get("text") or "") for r in replies):
             stats.error("apology (server-side failure)", text)
             return None
-        if any(isinstance(r.get("custom"), dict) and "handoff" in r["custom"] for r in replies):
+        if any(handoff_request(r) is not None for r in replies):
             # Handed to a person (two unanswerable questions in a row): a simulated worker
             # hands back at once, or its later messages would wait on the operators' queue.
             stats.operations["handoff, ended by the worker"] += 1
