@@ -61,6 +61,7 @@ from handoff.tickets import (
     set_paused,
     tickets_opened_on,
 )
+from handoff.transcripts import transcript_of
 
 __all__ = [
     "WebReply",
@@ -109,5 +110,6 @@ __all__ = [
     "store_created",
     "ticket_messages",
     "tickets_opened_on",
+    "transcript_of",
     "undelivered_for_ticket",
 ]

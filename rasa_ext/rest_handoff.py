@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
+from rasa.shared.core.events import ConversationPaused, ConversationResumed, Event
 
 import handoff
 from bot.hours import StaffedHours
@@ -44,7 +44,6 @@ from common.replies import handoff_request
 
 logger = logging.getLogger(__name__)
 
-TRANSCRIPT_MESSAGES = 10
 MAX_NAME_CHARS = 40
 #: A ``pending`` REST ticket older than this was left by a server killed while opening it
 #: (opening takes one request): the next request takes it over instead of being refused.
@@ -71,16 +70,6 @@ def handoff_reason(replies: list[dict[str, Any]]) -> str | None:
         if request is not None:
             return str(request.get("reason") or "request_human")
     return None
-
-
-def transcript_of(events: list[Event]) -> str:
-    """The last messages of the conversation, numbers masked, as the operators read them."""
-    lines = []
-    for event in events:
-        if isinstance(event, (UserUttered, BotUttered)) and (event.text or "").strip():
-            mark = "👤 " if isinstance(event, UserUttered) else "🤖 "
-            lines.append(mark + redact(event.text.strip())[:300])
-    return "\n".join(lines[-TRANSCRIPT_MESSAGES:]) or texts.TRANSCRIPT_EMPTY
 
 
 def _reply(sender_id: str, text: str, kind: str, ticket_id: int | None) -> dict[str, Any]:
@@ -290,4 +279,6 @@ class RestHandoff:
         except Exception:
             logger.warning("No transcript for %s", sender, exc_info=True)
             return texts.TRANSCRIPT_UNAVAILABLE
-        return transcript_of(list(tracker.events)[-200:]) if tracker is not None else texts.TRANSCRIPT_EMPTY
+        if tracker is None:
+            return texts.TRANSCRIPT_EMPTY
+        return handoff.transcript_of(event.as_dict() for event in list(tracker.events)[-200:])

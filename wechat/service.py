@@ -37,7 +37,6 @@ from bot.rasa_client import RasaClient, RasaUnavailable, resume_conversation
 from common import texts
 from common.clock import Clock
 from common.database import DRIVER_ERRORS, Database
-from common.privacy import redact
 from wechat import render, store
 from wechat.api import GONE_ERRORS, WINDOW_ERRORS, ApiClient, ApiError
 from wechat.inbound import Inbound
@@ -52,7 +51,6 @@ RETRY_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 6
 #: A notification for a worker outside the window (and no template): looked at again this often.
 WAIT_AFTER = timedelta(minutes=1)
-TRANSCRIPT_MESSAGES = 10
 RESUME_SWEEP_GRACE = timedelta(seconds=30)
 #: WeChat retries within 15 seconds; de-duplication keys (and stored replies) go after a day.
 SEEN_KEPT = timedelta(days=1)
@@ -302,13 +300,7 @@ class FrontEnd:
         except RasaUnavailable as exc:
             log.warning("No transcript for %s: %s", sender, exc)
             return texts.TRANSCRIPT_UNAVAILABLE
-        lines = []
-        for event in (tracker.get("events") or [])[-200:]:
-            text = str(event.get("text") or "").strip() if isinstance(event, dict) else ""
-            if event.get("event") not in ("user", "bot") or not text:
-                continue
-            lines.append(("👤 " if event["event"] == "user" else "🤖 ") + redact(text)[:300])
-        return "\n".join(lines[-TRANSCRIPT_MESSAGES:]) or texts.TRANSCRIPT_EMPTY
+        return handoff.transcript_of((tracker.get("events") or [])[-200:])
 
     async def _post_resume(self, ticket: handoff.Ticket) -> bool:
         return await resume_conversation(self.rasa, self.db, ticket)
