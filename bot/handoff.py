@@ -305,14 +305,7 @@ async def _opened(svc: Services, bot: Bot, ticket: Ticket, *, notice: str | None
         await _tell(bot, ticket.chat_id, texts.HANDOFF_READY_LATER)
     elif notice:
         await _tell(bot, ticket.chat_id, notice)
-    if hours.is_staffed(now):
-        await _tell(bot, ticket.chat_id, texts.HANDOFF_STAFFED)
-    else:
-        await _tell(
-            bot,
-            ticket.chat_id,
-            texts.HANDOFF_UNSTAFFED.format(hours=hours.describe(), next_start=hours.describe_next_start(now)),
-        )
+    await _tell(bot, ticket.chat_id, hours.notice(now, texts.HANDOFF_STAFFED, texts.HANDOFF_UNSTAFFED))
     log.info("Ticket #%s opened for %s (%s)", ticket.id, ticket.sender_id, ticket.reason)
 
 

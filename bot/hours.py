@@ -84,3 +84,11 @@ class StaffedHours:
         else:
             day = texts.WEEKDAY_NAMES[start.weekday()]
         return f"{day} {start:%H:%M}"
+
+    def notice(self, when: datetime, staffed: str, unstaffed: str) -> str:
+        """What a worker handed to a person is told of who answers when: ``staffed`` in
+        staffed hours, else ``unstaffed`` with ``{hours}`` and ``{next_start}`` filled in
+        (each channel has its own wording of the two)."""
+        if self.is_staffed(when):
+            return staffed
+        return unstaffed.format(hours=self.describe(), next_start=self.describe_next_start(when))

@@ -206,12 +206,7 @@ class RestHandoff:
             self._unavailable(sender, collected)
             return
         logger.info("Ticket #%s opened for REST worker %s (%s)", opened.id, sender, reason)
-        if staffed:
-            status = texts.WX_HANDOFF_STAFFED
-        else:
-            status = texts.WX_HANDOFF_UNSTAFFED.format(
-                hours=self.hours.describe(), next_start=self.hours.describe_next_start(now)
-            )
+        status = self.hours.notice(now, texts.WX_HANDOFF_STAFFED, texts.WX_HANDOFF_UNSTAFFED)
         # Text only: the ``handoff`` payload already tells the client a person has it.
         collected.append({"recipient_id": sender, "text": status})
 

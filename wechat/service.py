@@ -283,14 +283,7 @@ class FrontEnd:
             log.warning("Could not pause %s in Rasa: %s", sender, exc)
         log.info("Ticket #%s opened for %s (%s)", opened.id, sender, reason)
         lines = [notice] if notice else []
-        if self.hours.is_staffed(now):
-            lines.append(texts.WX_HANDOFF_STAFFED)
-        else:
-            lines.append(
-                texts.WX_HANDOFF_UNSTAFFED.format(
-                    hours=self.hours.describe(), next_start=self.hours.describe_next_start(now)
-                )
-            )
+        lines.append(self.hours.notice(now, texts.WX_HANDOFF_STAFFED, texts.WX_HANDOFF_UNSTAFFED))
         return Answer.of("\n".join(lines))
 
     async def _transcript(self, sender: str) -> str:

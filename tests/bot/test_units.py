@@ -113,6 +113,13 @@ def test_staffed_hours_lunch_break_and_timezone():
     assert hours.describe() == "周一至周五 09:00-12:00、13:30-17:30"
 
 
+def test_the_hand_off_notice_says_who_answers_when():
+    hours = StaffedHours.parse("09:00-17:00")  # weekdays
+    saturday = datetime(2026, 11, 21, 10, 0, tzinfo=TZ)
+    assert hours.notice(NOW, "马上有人", "{hours}；{next_start}") == "马上有人"  # a Monday, 10:00
+    assert hours.notice(saturday, "马上有人", "{hours}；{next_start}") == f"{hours.describe()}；周一 09:00"
+
+
 @pytest.mark.parametrize("spec", ["9-17", "17:00-09:00", "abc"])
 def test_bad_staffed_hours_are_rejected(spec):
     with pytest.raises(ValueError):
