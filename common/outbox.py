@@ -39,6 +39,7 @@ __all__ = [
     "LEASE",
     "OUTBOX_COLUMNS_DDL",
     "claim",
+    "claim_waiting",
     "give_up",
     "mark_delivered",
     "outbox_columns",
@@ -99,8 +100,7 @@ def claim(
         channel = f"({channel}) AND o.id = :only"
         params["only"] = int(only)
     with db.transaction():
-        db.execute("INSERT INTO uh_locks (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": table})
-        db.lock_row("uh_locks", "name", table)  # claims of this table one at a time
+        _lock_claims(db, table)
         rows = db.query(
             f"""SELECT o.* FROM {table} o
                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL
@@ -114,14 +114,50 @@ def claim(
                 ORDER BY o.id LIMIT :limit""",
             params,
         )
-        for row in rows:
-            db.execute(
-                f"UPDATE {table} SET claimed_by = :owner, claimed_until = :until, attempts = attempts + 1 "
-                "WHERE id = :id",
-                {"owner": owner, "until": until, "id": row["id"]},
-            )
-            row.update(claimed_by=owner, claimed_until=until, attempts=int(row.get("attempts") or 0) + 1)
+        _mark_claimed(db, table, rows, owner, until)
     return rows
+
+
+def claim_waiting(
+    db: Database, table: str, sender_id: str, owner: str, now: datetime, *, lease: timedelta = LEASE, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Claim what is waiting for one worker, oldest first, up to the first message that
+    is leased (to anyone) or held back for a retry: for a client that is reachable only
+    while it asks (the REST channel hands all of it over in one response). Under the same
+    per-table lock as :func:`claim`, so the worker's messages still go out in order and
+    once; a lease that runs out (the taker died before marking) makes them claimable again."""
+    stamp, until = _at(now), _at(now + lease)
+    with db.transaction():
+        _lock_claims(db, table)
+        waiting = db.query(
+            f"SELECT * FROM {table} WHERE sender_id = :sender AND delivered_at IS NULL AND failed_at IS NULL "
+            "ORDER BY id LIMIT :limit",
+            {"sender": sender_id, "limit": int(limit)},
+        )
+        taken: list[dict[str, Any]] = []
+        for row in waiting:
+            if row["claimed_until"] and str(row["claimed_until"]) >= stamp:
+                break  # another request (this replica's or another's) is handing these over right now
+            if row["next_attempt_at"] and str(row["next_attempt_at"]) > stamp:
+                break  # held back: its later messages wait behind it
+            taken.append(row)
+        _mark_claimed(db, table, taken, owner, until)
+    return taken
+
+
+def _lock_claims(db: Database, table: str) -> None:
+    """Claims of ``table`` one at a time (inside the caller's transaction)."""
+    db.execute("INSERT INTO uh_locks (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": table})
+    db.lock_row("uh_locks", "name", table)
+
+
+def _mark_claimed(db: Database, table: str, rows: list[dict[str, Any]], owner: str, until: str) -> None:
+    for row in rows:
+        db.execute(
+            f"UPDATE {table} SET claimed_by = :owner, claimed_until = :until, attempts = attempts + 1 WHERE id = :id",
+            {"owner": owner, "until": until, "id": row["id"]},
+        )
+        row.update(claimed_by=owner, claimed_until=until, attempts=int(row.get("attempts") or 0) + 1)
 
 
 def renew(db: Database, table: str, message_id: int, owner: str, now: datetime, lease: timedelta = LEASE) -> bool:

@@ -222,28 +222,5 @@ def claim_for_client(
         {"sender": sender_id},
     ):
         return []
-    stamp = outbox._at(now)
-    with db.transaction():
-        db.execute("INSERT INTO uh_locks (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": OUTBOX})
-        db.lock_row("uh_locks", "name", OUTBOX)
-        waiting = db.query(
-            "SELECT * FROM handoff_outbox WHERE sender_id = :sender AND delivered_at IS NULL AND failed_at IS NULL "
-            "ORDER BY id LIMIT :limit",
-            {"sender": sender_id, "limit": int(limit)},
-        )
-        taken: list[dict[str, Any]] = []
-        for row in waiting:
-            if row["claimed_until"] and str(row["claimed_until"]) >= stamp:
-                break  # another request (this replica's or another's) is handing these over right now
-            if row["next_attempt_at"] and str(row["next_attempt_at"]) > stamp:
-                break  # held back: its later items wait behind it
-            taken.append(row)
-        until = outbox._at(now + lease)
-        for row in taken:
-            db.execute(
-                "UPDATE handoff_outbox SET claimed_by = :owner, claimed_until = :until, attempts = attempts + 1 "
-                "WHERE id = :id",
-                {"owner": owner, "until": until, "id": row["id"]},
-            )
-            row.update(claimed_by=owner, claimed_until=until, attempts=int(row.get("attempts") or 0) + 1)
+    taken = outbox.claim_waiting(db, OUTBOX, sender_id, owner, now, lease=lease, limit=limit)
     return [OutboxItem.from_row(row) for row in taken]
