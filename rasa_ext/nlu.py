@@ -45,10 +45,12 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         text: the featurizers give it none), where Rasa's classifier crashes the whole NLU
         graph. Such a message gets a flat ranking (every intent equally unlikely), so the
         FallbackClassifier answers it as it answers anything unclear — never as 是/确认."""
-        blank = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is None]
+        featured: list[Message] = []
+        blank: list[Message] = []
+        for message in messages:
+            (blank if message.get_sparse_features(attribute=TEXT)[1] is None else featured).append(message)
         if not blank:
             return super().process(messages)
-        featured = [m for m in messages if m.get_sparse_features(attribute=TEXT)[1] is not None]
         if featured:
             super().process(featured)
         intents = list(getattr(self.clf, "classes_", []))

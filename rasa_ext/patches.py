@@ -395,6 +395,7 @@ def _forget_closed_loops() -> None:
         _kept_sessions.pop(loop, None)
 
 
+#: Both parse shortcuts replace this one function (:func:`_parse_shortcut`).
 _PARSE_TARGET = "rasa.core.processor.MessageProcessor._parse_message_with_graph"
 
 PATCHES: dict[str, Patch] = {
@@ -407,10 +408,8 @@ PATCHES: dict[str, Patch] = {
             _fast_action_reply_validation,
         ),
         Patch("evcache", "rasa.shared.core.events.Event.resolve_by_type", ("rasa",), _event_class_cache),
-        Patch(
-            "payload", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _payload_shortcut
-        ),
-        Patch("parsecache", "rasa.core.processor.MessageProcessor._parse_message_with_graph", ("rasa",), _parse_cache),
+        Patch("payload", _PARSE_TARGET, ("rasa",), _payload_shortcut),
+        Patch("parsecache", _PARSE_TARGET, ("rasa",), _parse_cache),
         Patch("keepalive", "rasa.utils.endpoints.EndpointConfig.session", ("rasa",), _keep_endpoint_sessions),
     )
 }
