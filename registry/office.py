@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from common.clock import CHINA_FIXED, Clock, default_clock
+from common.clock import Clock
 from common.database import retrying
 from registry.applications import MAX_NOTE_LENGTH, STAFF_STATUSES
 from registry.counters import bump
@@ -93,10 +93,10 @@ class CapacityResult:
 CAPACITY_HOLD = timedelta(minutes=10)
 
 
-def held_until(clock: Clock | None = None) -> str:
-    """The end of the hold, stored as every ``*_at`` column (text compares as time)."""
-    moment = (clock or default_clock()).now() + CAPACITY_HOLD
-    return moment.astimezone(CHINA_FIXED).isoformat(timespec="seconds")
+def held_until(stamp: str) -> str:
+    """The end of a hold that starts at ``stamp`` (a stored ``*_at`` time), in the same
+    form: the columns compare as text."""
+    return (datetime.fromisoformat(stamp) + CAPACITY_HOLD).isoformat(timespec="seconds")
 
 
 @retrying
@@ -121,7 +121,7 @@ def set_course_capacity(
             return CapacityResult("below_enrolled", enrolled, previous)
         db.execute(
             "UPDATE courses SET capacity = :cap, updated_at = :stamp, capacity_held_until = :held WHERE course_id = :c",
-            {"cap": capacity, "stamp": stamp, "c": course_id, "held": held_until(clock)},
+            {"cap": capacity, "stamp": stamp, "c": course_id, "held": held_until(stamp)},
         )
         promoted = tuple(promote_waitlist(db, course_id, stamp))
     return CapacityResult("changed", enrolled + len(promoted), previous, promoted)
