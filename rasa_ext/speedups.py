@@ -12,7 +12,10 @@ answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 * ``parsecache``: a text the model has parsed recently is not parsed again (bounded,
   keyed by model id and text; no text with a long number is kept);
 * ``keepalive``: the calls to the action server share one open HTTP session (and its
-  kept-alive connections) instead of a new session and TCP connection per custom action.
+  kept-alive connections) instead of a new session and TCP connection per custom action;
+* ``trackercache``: not a patch but a feature of our tracker store
+  (:mod:`rasa_ext.tracker_store`, :mod:`rasa_ext.tracker_cache`): a conversation this
+  process saved last is not loaded and replayed again on its next turn.
 
 ``UH_RASA_SPEEDUPS=none`` (or a comma-separated subset) switches them off, to compare or
 to rule them out when debugging.
@@ -23,7 +26,9 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive")
+FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive", "trackercache")
+#: Switched by the same setting but built into our own classes, not patched into Rasa's.
+OWN_FEATURES = frozenset({"trackercache"})
 
 
 def selected(setting: str | None) -> list[str]:
@@ -40,7 +45,13 @@ def selected(setting: str | None) -> list[str]:
     return names
 
 
+def enabled(name: str, setting: str | None = None) -> bool:
+    """Whether ``name`` is on in ``setting`` (default: the ``UH_RASA_SPEEDUPS`` setting)."""
+    return name in selected(settings.load().rasa_speedups if setting is None else setting)
+
+
 def install(setting: str | None = None) -> list[str]:
     """Install the speed-ups named by ``setting`` (default: the ``UH_RASA_SPEEDUPS``
     setting); returns those in effect (a patch refused on another Rasa version is not)."""
-    return patches.install(selected(settings.load().rasa_speedups if setting is None else setting))
+    names = selected(settings.load().rasa_speedups if setting is None else setting)
+    return patches.install([n for n in names if n not in OWN_FEATURES]) + [n for n in names if n in OWN_FEATURES]

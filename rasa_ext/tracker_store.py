@@ -33,6 +33,14 @@ Two more things make a turn's database work independent of how long the chat is:
   and all of that ran on Sanic's event loop: a fifth of the Rasa server's time per turn
   (profiled with py-spy), during which no other worker's message moved.
 
+And the trackers of recent conversations stay in the process between turns
+(:mod:`rasa_ext.tracker_cache`): a turn whose conversation this process saved last and
+nobody changed since (checked against the sender's greatest event id, one indexed query)
+is not loaded, decoded and replayed again, and its save appends the new events without
+Rasa's count of the stored ones. Any other writer — a second replica, the retention task,
+a purge — changes that id, and the conversation is loaded as before. ``tracker_cache_size``
+(default 500, 0: off) and ``UH_RASA_SPEEDUPS`` (``trackercache``) switch it.
+
 Everything else — schema, dialects (SQLite, PostgreSQL), queries — is Rasa's own.
 """
 
@@ -48,6 +56,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
@@ -59,7 +68,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext import purge
+from rasa_ext import purge, speedups, tracker_cache
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +77,9 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_events_sender_type_ts ON events (sender_id, type_name, timestamp)",
     "CREATE INDEX IF NOT EXISTS ix_events_sender_ts ON events (sender_id, timestamp)",
 )
+#: The cache's check, max(id) of a sender, from an index: SQLite's index on sender_id
+#: already holds the rowid; PostgreSQL's does not.
+POSTGRESQL_INDEXES = ("CREATE INDEX IF NOT EXISTS ix_events_sender_id_id ON events (sender_id, id)",)
 SQLITE_POOL_SIZE = 4
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000")
 
@@ -86,9 +98,19 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     engine: sa.engine.Engine
 
-    def __init__(self, *args: Any, max_session_events: int | str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_session_events: int | str | None = None,
+        tracker_cache_size: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_session_events = int(max_session_events or DEFAULT_MAX_SESSION_EVENTS)
+        size = tracker_cache.DEFAULT_SIZE if tracker_cache_size in (None, "") else int(tracker_cache_size)
+        if not speedups.enabled("trackercache"):
+            size = 0
+        self.cache = tracker_cache.TrackerCache(size)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite_connections()
         else:
@@ -141,20 +163,101 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         """Speed only, so a failure is logged, not fatal: replicas starting together on one
         PostgreSQL can race on CREATE INDEX IF NOT EXISTS (the loser gets a duplicate-key
         error although the index exists)."""
-        for statement in INDEXES:
+        extra = POSTGRESQL_INDEXES if self.engine.dialect.name == "postgresql" else ()
+        for statement in (*INDEXES, *extra):
             try:
                 with self.engine.begin() as connection:
                     connection.execute(sa.text(statement))
             except sa.exc.SQLAlchemyError as exc:
                 logger.warning("Tracker index not created (%s): %s", statement.split(" ON ")[0], exc)
 
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session, from the cache when the database still ends where the cached
+        tracker does, else loaded as Rasa loads it (and then kept)."""
+        entry = self.cache.get(sender_id)
+        if entry is not None:
+            if entry.unchanged() and self._last_event_id(sender_id) == entry.last_id:
+                return entry.tracker
+            self.cache.forget(sender_id)
+        tracker, last_id = self._load(sender_id)
+        if tracker is not None and last_id is not None and self.cache.size:
+            self.cache.put(sender_id, tracker, last_id)
+        return tracker
+
+    def _last_event_id(self, sender_id: str) -> int | None:
+        """One indexed query on a pooled connection (no ORM session: this runs every turn)."""
+        table = self.SQLEvent.__table__
+        query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
+
+    def _load(self, sender_id: str) -> tuple[DialogueStateTracker | None, int | None]:
+        """Rasa's ``_retrieve`` of the latest session (the same query), reading only the
+        two columns it needs instead of ORM objects, and the greatest id among them."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            rows = query.with_entities(self.SQLEvent.id, self.SQLEvent.data).all()
+        if not rows or not self.domain:
+            return None, None
+        events = [json.loads(data) for _, data in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), max(row_id for row_id, _ in rows)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        sender_id = tracker.sender_id
         if purge.try_purge(self, tracker):  # 删除我的数据: see rasa_ext/purge.py
+            self.cache.forget(sender_id)
             return
-        await super().save(tracker)
+        entry = self.cache.get(sender_id)
+        if entry is None or entry.tracker is not tracker or not await self._append_new(tracker, entry):
+            self.cache.forget(sender_id)
+            await super().save(tracker)
         if self._should_roll_over(tracker):
-            self._append(tracker.sender_id, self.rollover_events(tracker))
-            logger.debug("Started a new session for %s after %d events", tracker.sender_id, len(tracker.events))
+            self.cache.forget(sender_id)
+            self._append(sender_id, self.rollover_events(tracker))
+            logger.debug("Started a new session for %s after %d events", sender_id, len(tracker.events))
+
+    async def _append_new(self, tracker: DialogueStateTracker, entry: tracker_cache.Entry) -> bool:
+        """Save the events added since ``entry`` without counting the stored ones; False
+        (nothing written) when the database no longer ends where the entry does.
+
+        The rows are Rasa's own (:meth:`_row`); the check runs after the inserts, inside
+        their transaction: exactly our rows follow the entry's last id, or nothing commits.
+        """
+        new_events = list(tracker.events)[entry.events :]
+        if len(new_events) != len(tracker.events) - entry.events:
+            return False
+        await self.stream_events(tracker)
+        table = self.SQLEvent.__table__
+        check = sa.select(sa.func.count(), sa.func.max(table.c.id)).where(
+            table.c.sender_id == tracker.sender_id, table.c.id > entry.last_id
+        )
+        with self.session_scope() as session:
+            if new_events:
+                session.execute(table.insert(), [self._row(tracker.sender_id, event) for event in new_events])
+            count, last_id = session.execute(check).one()
+            if count != len(new_events) or (new_events and last_id is None):
+                session.rollback()
+                return False
+            session.commit()
+        keep = tracker_cache.as_loaded(tracker)
+        if keep:
+            self.cache.put(tracker.sender_id, tracker, last_id if new_events else entry.last_id)
+        else:
+            self.cache.forget(tracker.sender_id)
+        return True
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
+        """The columns Rasa's ``SQLTrackerStore.save`` writes for ``event``."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _should_roll_over(self, tracker: DialogueStateTracker) -> bool:
         """Only between turns (the last action is a listen), never while a person has

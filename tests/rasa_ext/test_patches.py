@@ -86,9 +86,10 @@ async def action_server() -> AsyncIterator[ActionServer]:
 
 @pytest.fixture
 def store(domain: Domain, tmp_path: Path) -> BoundedSQLTrackerStore:
-    # as endpoints.yml configures it
+    # as endpoints.yml configures it, but without the tracker cache (its own tests are in
+    # test_tracker_cache.py): here every turn loads and saves as Rasa does
     return BoundedSQLTrackerStore(
-        domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.db"), max_session_events=60
+        domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.db"), max_session_events=60, tracker_cache_size=0
     )
 
 
@@ -258,8 +259,8 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive"]),
-        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive"]),
+        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive", "trackercache"]),
+        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "trackercache"]),
         ("none", []),
         ("off", []),
         ("fastval", ["fastval"]),
@@ -277,7 +278,12 @@ def test_a_misspelt_setting_is_refused_with_the_known_names() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, ["fastval", "evcache", "payload", "parsecache", "keepalive"]), ("evcache", ["evcache"]), ("none", [])],
+    [
+        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive", "trackercache"]),
+        ("evcache", ["evcache"]),
+        ("evcache,trackercache", ["evcache", "trackercache"]),
+        ("none", []),
+    ],
 )
 def test_the_speedups_follow_the_setting(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: list[str]
@@ -287,4 +293,5 @@ def test_the_speedups_follow_the_setting(
     else:
         monkeypatch.setenv("UH_RASA_SPEEDUPS", value)
     assert speedups.install() == expected
-    assert patches.installed() == expected
+    assert patches.installed() == [name for name in expected if name != "trackercache"]
+    assert speedups.enabled("trackercache") == ("trackercache" in expected)

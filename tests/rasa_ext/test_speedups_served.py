@@ -20,6 +20,7 @@ from rasa.core.agent import Agent, load_agent
 from rasa.core.utils import AvailableEndpoints
 
 from rasa_ext import patches
+from rasa_ext.tracker_store import BoundedSQLTrackerStore
 from scripts.stack import REPO, Stack
 from tests.rasa_ext.harness import RasaWork, served_channel
 from tests.support import MODEL, stack_on_free_ports
@@ -54,6 +55,14 @@ async def agent_for(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return agent
 
 
+def our_store(agent: Agent) -> BoundedSQLTrackerStore:
+    """Our store inside the wrappers Rasa puts around it (Awaitable..., FailSafe...)."""
+    store = agent.tracker_store
+    while not isinstance(store, BoundedSQLTrackerStore):
+        store = getattr(store, "_tracker_store")
+    return store
+
+
 async def conversation(agent: Agent, sender: str, work: RasaWork) -> dict[str, Any]:
     """The questions through the served channel: the replies, the stored events and the work."""
     replies = []
@@ -74,13 +83,18 @@ async def conversation(agent: Agent, sender: str, work: RasaWork) -> dict[str, A
 async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
     action_server: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rasa_work: RasaWork
 ) -> None:
-    agent = await agent_for(action_server, tmp_path, monkeypatch)
-
     monkeypatch.setenv("UH_RASA_SPEEDUPS", "all")
-    fast = await conversation(agent, f"fast-{uuid.uuid4().hex[:8]}", rasa_work)
+    agent = await agent_for(action_server, tmp_path, monkeypatch)
+    fast_sender = f"fast-{uuid.uuid4().hex[:8]}"
+    fast = await conversation(agent, fast_sender, rasa_work)
+    # trackercache: the conversation stayed in the server's memory between its turns
+    assert our_store(agent).cache.get(fast_sender) is not None
     patches.remove()
     monkeypatch.setenv("UH_RASA_SPEEDUPS", "none")
-    plain = await conversation(agent, f"plain-{uuid.uuid4().hex[:8]}", rasa_work)
+    agent = await agent_for(action_server, tmp_path, monkeypatch)  # the store reads the setting when made
+    plain_sender = f"plain-{uuid.uuid4().hex[:8]}"
+    plain = await conversation(agent, plain_sender, rasa_work)
+    assert our_store(agent).cache.size == 0 and our_store(agent).cache.get(plain_sender) is None
 
     assert fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive"] and plain["active"] == []
     custom_actions = sum(1 for kind, name in plain["events"] if kind == "action" and name == "action_answer_question")
