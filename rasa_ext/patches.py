@@ -395,6 +395,43 @@ def _forget_closed_loops() -> None:
         _kept_sessions.pop(loop, None)
 
 
+# ---------------------------------------------------------------- priorstates
+
+
+def _prior_states_checkpoint() -> Undo:
+    """RulePolicy and MemoizationPolicy turn every earlier action of the session into a
+    dialogue state on every prediction; :mod:`rasa_ext.prior_states` keeps the states
+    before the latest user message for the tracker they were computed for. Only for
+    Rasa's own ``DialogueStateTracker`` (training's trackers cache their states already)."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_ext import prior_states
+
+    original = Domain.__dict__["states_for_tracker_history"]
+
+    def states_for_tracker_history(
+        self: Domain,
+        tracker: DialogueStateTracker,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        if type(tracker) is not DialogueStateTracker:
+            return original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        return prior_states.states_for_tracker_history(
+            self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+        )
+
+    Domain.states_for_tracker_history = states_for_tracker_history
+
+    def undo() -> None:
+        Domain.states_for_tracker_history = original
+        prior_states.forget_all()
+
+    return undo
+
+
 #: Both parse shortcuts replace this one function (:func:`_parse_shortcut`).
 _PARSE_TARGET = "rasa.core.processor.MessageProcessor._parse_message_with_graph"
 
@@ -411,6 +448,12 @@ PATCHES: dict[str, Patch] = {
         Patch("payload", _PARSE_TARGET, ("rasa",), _payload_shortcut),
         Patch("parsecache", _PARSE_TARGET, ("rasa",), _parse_cache),
         Patch("keepalive", "rasa.utils.endpoints.EndpointConfig.session", ("rasa",), _keep_endpoint_sessions),
+        Patch(
+            "priorstates",
+            "rasa.shared.core.domain.Domain.states_for_tracker_history",
+            ("rasa",),
+            _prior_states_checkpoint,
+        ),
     )
 }
 
