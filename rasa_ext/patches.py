@@ -26,6 +26,7 @@ only imports ``rasa_ext`` gets Rasa as shipped.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
 import threading
@@ -35,6 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
+
+import ujson
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +339,22 @@ async def close_kept_sessions() -> int:
     return len(by_key)
 
 
+def request_json(body: Any) -> str:
+    """The JSON of a request body for the action server: ujson (installed with Rasa) instead
+    of ``json.dumps``, which was 6 % of the Rasa server's event loop (the tracker and the
+    domain, ~30 kB, for every custom action). The same document for what a tracker holds
+    (plain dicts, lists and scalars; big integers and NaN as ``json`` writes them;
+    shortest round-trip floats; ASCII escapes): tests/rasa_ext/test_keepalive.py. What
+    ujson refuses (bytes, unknown objects) goes through ``json.dumps``, which raises as
+    before; the one difference is an object with a ``toDict``/``__json__`` method, which
+    ujson writes through it where ``json`` refused it — none is ever in a tracker.
+    """
+    try:
+        return ujson.dumps(body, ensure_ascii=True, escape_forward_slashes=False, reject_bytes=True)
+    except (TypeError, OverflowError, ValueError):
+        return json.dumps(body)
+
+
 def _keep_endpoint_sessions() -> Undo:
     """Rasa 3.6's ``EndpointConfig.request`` opens a new ``aiohttp.ClientSession`` (its own
     connection pool) for every call, so every custom action costs a new TCP connection to
@@ -376,6 +395,7 @@ def _keep_endpoint_sessions() -> Undo:
                 else None,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+                json_serialize=request_json,
             )
             by_key[key] = kept
         return _KeptSession(kept)
@@ -393,6 +413,32 @@ def _forget_closed_loops() -> None:
     """Sessions of an event loop that has ended (a test's) cannot be closed any more."""
     for loop in [loop for loop in _kept_sessions if loop.is_closed()]:
         _kept_sessions.pop(loop, None)
+
+
+# ---------------------------------------------------------------- fastcopy
+
+
+def _fast_initial_copy() -> Undo:
+    """``DialogueStateTracker.init_copy`` copies each slot with ``copy.copy``'s generic
+    protocol; :mod:`rasa_ext.tracker_copy` copies them as that protocol would, directly.
+    Only for Rasa's own class: a subclass (training's trackers) keeps its own."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_ext import tracker_copy
+
+    original = DialogueStateTracker.__dict__["init_copy"]
+
+    def init_copy(self: DialogueStateTracker) -> DialogueStateTracker:
+        if type(self) is not DialogueStateTracker:
+            return original(self)
+        return tracker_copy.initial_copy(self)
+
+    DialogueStateTracker.init_copy = init_copy
+
+    def undo() -> None:
+        DialogueStateTracker.init_copy = original
+
+    return undo
 
 
 # ---------------------------------------------------------------- priorstates
@@ -448,6 +494,7 @@ PATCHES: dict[str, Patch] = {
         Patch("payload", _PARSE_TARGET, ("rasa",), _payload_shortcut),
         Patch("parsecache", _PARSE_TARGET, ("rasa",), _parse_cache),
         Patch("keepalive", "rasa.utils.endpoints.EndpointConfig.session", ("rasa",), _keep_endpoint_sessions),
+        Patch("fastcopy", "rasa.shared.core.trackers.DialogueStateTracker.init_copy", ("rasa",), _fast_initial_copy),
         Patch(
             "priorstates",
             "rasa.shared.core.domain.Domain.states_for_tracker_history",

@@ -120,7 +120,7 @@ def states_for_tracker_history(
                 state[constants.PREVIOUS_ACTION] = last_ml
         states.append(domain._clean_state(state))
 
-    tr = tracker.init_copy()
+    tr = tracker.init_copy()  # with ``fastcopy`` on, rasa_ext.tracker_copy.initial_copy
     for i, event in enumerate(applied):
         if i == cut and cut > done:
             kept = Checkpoint(list(applied[:cut]), [_copy(s) for s in states], _copy_sub(last_ml), hidden)

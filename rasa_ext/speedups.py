@@ -13,6 +13,8 @@ answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
   keyed by model id and text; no text with a long number is kept);
 * ``keepalive``: the calls to the action server share one open HTTP session (and its
   kept-alive connections) instead of a new session and TCP connection per custom action;
+* ``fastcopy``: a tracker's initial copy (every replay starts with one) copies the slots
+  directly instead of through ``copy.copy``'s generic protocol (:mod:`rasa_ext.tracker_copy`);
 * ``priorstates``: the policies' dialogue states of a conversation's earlier turns are
   computed once, not on every prediction (:mod:`rasa_ext.prior_states`);
 * ``trackercache``: not a patch but a feature of our tracker store
@@ -28,7 +30,7 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive", "priorstates", "trackercache")
+FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache")
 #: Switched by the same setting but built into our own classes, not patched into Rasa's.
 OWN_FEATURES = frozenset({"trackercache"})
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from common import settings
+from rasa_ext import speedups
 from scripts import bench_infra as infra
 from scripts import bench_load as load
 from scripts.stack import DEFAULT_MODEL, REPO, Stack
@@ -174,10 +175,11 @@ class System:
 #: Options of a system name (``ours+2w``): what each changes from the shipped configuration.
 OPTIONS_HELP = (
     "+2w: endpoints.redis.yml with UH_RASA_WORKERS=2 (a throw-away redis-server); "
-    "+nocache: UH_RASA_SPEEDUPS=fastval,evcache,keepalive,priorstates,trackercache (no parse cache, no payload shortcut); "
+    "+nocache: every speed-up but payload and parsecache; "
     "+nokeep: every speed-up but keepalive (a new connection to the action server per action); "
     "+notc: every speed-up but trackercache (each turn loads and replays its session); "
     "+nops: every speed-up but priorstates (the policies recompute every earlier state); "
+    "+nofc: every speed-up but fastcopy; +nofcps: neither fastcopy nor priorstates; "
     "+a2: 2 action-server workers (ACTION_SERVER_SANIC_WORKERS); "
     "+access: SANIC_ACCESS_LOG=True for both servers (off as shipped); "
     "+tf1: TensorFlow threads 1/1; +ses20: max_session_events 20; "
@@ -185,25 +187,23 @@ OPTIONS_HELP = (
 )
 
 
+def _all_but(*names: str) -> dict[str, str]:
+    """UH_RASA_SPEEDUPS with every speed-up except ``names``."""
+    return {"UH_RASA_SPEEDUPS": ",".join(n for n in speedups.FEATURES if n not in names)}
+
+
 #: Options of a system name that only set environment variables: (variables, note).
 ENV_OPTIONS: dict[str, tuple[dict[str, str], str]] = {
-    "nokeep": (
-        {"UH_RASA_SPEEDUPS": "fastval,evcache,payload,parsecache,priorstates,trackercache"},
-        "no keepalive (a connection per action)",
-    ),
-    "notc": (
-        {"UH_RASA_SPEEDUPS": "fastval,evcache,payload,parsecache,keepalive,priorstates"},
-        "no tracker cache (every turn loads and replays its session)",
-    ),
-    "nops": (
-        {"UH_RASA_SPEEDUPS": "fastval,evcache,payload,parsecache,keepalive,trackercache"},
-        "no priorstates (the policies compute every earlier state again)",
-    ),
+    "nokeep": (_all_but("keepalive"), "no keepalive (a connection per action)"),
+    "notc": (_all_but("trackercache"), "no tracker cache (every turn loads and replays its session)"),
+    "nops": (_all_but("priorstates"), "no priorstates (the policies compute every earlier state again)"),
+    "nofc": (_all_but("fastcopy"), "no fastcopy (slots copied through copy.copy)"),
+    "nofcps": (_all_but("fastcopy", "priorstates"), "neither fastcopy nor priorstates"),
     "access": ({"SANIC_ACCESS_LOG": "True"}, "Sanic access log on"),
     "tf1": ({"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}, "TF threads 1/1"),
     "nospeedups": ({"UH_RASA_SPEEDUPS": "none"}, "UH_RASA_SPEEDUPS=none"),
     # the parse shortcuts off, the other speed-ups on
-    "nocache": ({"UH_RASA_SPEEDUPS": "fastval,evcache,keepalive,priorstates,trackercache"}, "no parse cache / payload shortcut"),
+    "nocache": (_all_but("payload", "parsecache"), "no parse cache / payload shortcut"),
 }
 
 

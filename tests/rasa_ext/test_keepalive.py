@@ -7,6 +7,7 @@ served Rasa app closes what was kept. Without it, every call opens its own conne
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -126,3 +127,33 @@ async def test_stopping_the_served_app_closes_the_kept_sessions(
         assert not session.closed
     assert session.closed
     assert patches.kept_sessions() == []
+
+
+def _tracker_body() -> dict[str, Any]:
+    """What a custom action call carries: the tracker's state and the domain."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    from tests.support import REPO
+
+    domain = Domain.load(str(REPO / "domain"))
+    tracker = DialogueStateTracker.from_events("wx-oAbc/1", [SessionStarted(), ActionExecuted("action_listen")], domain.slots)
+    tracker.update(UserUttered("劳模班学费谁出？/\\\"é", {"name": "ask_subsidy", "confidence": 0.1234567890123}))
+    tracker.update(SlotSet("worker_name", "小王 <a href='https://x/y'>"))
+    tracker.update(BotUttered("全额 ✅", {"buttons": [{"title": "报名", "payload": '/enroll{"course":"PLC"}'}]}))
+    return {"tracker": tracker.current_state(EventVerbosity.ALL), "domain": domain.as_dict(), "big": 2**70, "nan": None}
+
+
+async def test_a_tracker_goes_to_the_action_server_as_the_same_document(endpoint: Endpoint) -> None:
+    body = _tracker_body()
+    with patches.applied(["keepalive"]):
+        await endpoint.config().request(json=body, method="post", timeout=10)
+    await endpoint.config().request(json=body, method="post", timeout=10)
+    kept, plain = endpoint.seen
+    assert kept["body"] == plain["body"] == json.loads(json.dumps(body))
+    assert patches.request_json(body) != json.dumps(body)  # ujson wrote it (no spaces)
+    assert json.loads(patches.request_json(body)) == json.loads(json.dumps(body))
+    assert patches.request_json({"n": float("nan"), "b": 2**80}) == '{"n":NaN,"b":1208925819614629174706176}'
+    with pytest.raises(TypeError):  # refused as json.dumps refuses it
+        patches.request_json({"raw": b"bytes"})

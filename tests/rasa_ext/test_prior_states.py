@@ -14,13 +14,14 @@ from rasa.shared.core.events import (
     DefinePrevUserUtteredFeaturization,
     Event,
     SessionStarted,
+    SlotSet,
     UserUttered,
     UserUtteranceReverted,
 )
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext import patches, prior_states
+from rasa_ext import patches, prior_states, tracker_copy
 
 REPO = Path(__file__).resolve().parents[2]
 STORY_FILES = sorted([*(REPO / "nlu_data" / "stories").rglob("*.yml"), *(REPO / "nlu_data" / "rules").rglob("*.yml"),
@@ -144,3 +145,24 @@ def test_the_patch_goes_in_and_out(domain: Domain) -> None:
         tracker.update(UserUttered("你好", {"name": "greet", "confidence": 1.0}))
         assert domain.states_for_tracker_history(tracker) == original(domain, tracker)
     assert Domain.__dict__["states_for_tracker_history"] is original
+
+
+def test_the_replay_starts_from_what_init_copy_gives(domain: Domain) -> None:
+    """The fast copy: the same slot classes, every attribute equal, values reset, and
+    independent of the original (setting a slot on the copy leaves the tracker alone)."""
+    tracker = DialogueStateTracker.from_events("s", [ActionExecuted("action_listen")], domain.slots)
+    tracker.update(SlotSet("worker_name", "小王"))
+    ours, rasas = tracker_copy.initial_copy(tracker), tracker.init_copy()
+    assert list(ours.slots) == list(rasas.slots) and len(ours.slots) > 30
+    for name, slot in rasas.slots.items():
+        assert type(ours.slots[name]) is type(slot)
+        assert ours.slots[name].__dict__ == slot.__dict__, name
+    assert (ours.sender_id, ours.is_rule_tracker, ours.latest_action, ours.active_loop) == (
+        rasas.sender_id, rasas.is_rule_tracker, rasas.latest_action, rasas.active_loop
+    )
+    ours.update(SlotSet("worker_name", "小李"))
+    assert tracker.get_slot("worker_name") == "小王" and rasas.get_slot("worker_name") is None
+    assert tracker_copy._PLAIN_SLOT_CLASSES, "the project's slot classes copy as plain objects"
+    with patches.applied(["fastcopy"]):
+        assert type(tracker.init_copy().slots["worker_name"]) in tracker_copy._PLAIN_SLOT_CLASSES
+        assert tracker.copy().current_state() == tracker.current_state()
