@@ -48,7 +48,7 @@ class Checkpoint:
 
     def continues(self, applied: list[Event]) -> bool:
         n = len(self.events)
-        return n <= len(applied) and all(a is b for a, b in zip(self.events, applied[:n]))
+        return n <= len(applied) and all(a is b for a, b in zip(self.events, applied[:n], strict=True))
 
 
 #: id(tracker) -> (weak reference to it, {arguments: checkpoint}); an entry goes with its tracker.
@@ -61,7 +61,11 @@ def _checkpoints(tracker: DialogueStateTracker) -> dict[tuple, Checkpoint]:
     if entry is not None and entry[0]() is tracker:
         return entry[1]
     found: dict[tuple, Checkpoint] = {}
-    _memo[key] = (weakref.ref(tracker, lambda _ref, key=key: _memo.pop(key, None)), found)
+
+    def _gone(_ref: weakref.ref, key: int = key) -> None:
+        _memo.pop(key, None)
+
+    _memo[key] = (weakref.ref(tracker, _gone), found)
     return found
 
 

@@ -30,7 +30,16 @@ from __future__ import annotations
 from common import settings
 from rasa_ext import patches
 
-FEATURES: tuple[str, ...] = ("fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache")
+FEATURES: tuple[str, ...] = (
+    "fastval",
+    "evcache",
+    "payload",
+    "parsecache",
+    "keepalive",
+    "fastcopy",
+    "priorstates",
+    "trackercache",
+)
 #: Switched by the same setting but built into our own classes, not patched into Rasa's.
 OWN_FEATURES = frozenset({"trackercache"})
 

@@ -42,7 +42,7 @@ def copy_slot(slot: Slot) -> Slot:
         if not _copies_plainly(cls):
             return copy.copy(slot)
         _PLAIN_SLOT_CLASSES.add(cls)
-    new = cls.__new__(cls)
+    new: Slot = cls.__new__(cls)  # type: ignore[call-overload]
     new.__dict__.update(slot.__dict__)
     return new
 

@@ -177,7 +177,8 @@ async def test_odd_input_is_cleaned_before_rasa_sees_it(agent: StandInAgent) -> 
 
 
 @pytest.mark.parametrize(
-    ("setting", "expected"), [("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]), ("none", [])]
+    ("setting", "expected"),
+    [("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]), ("none", [])],
 )
 async def test_building_the_server_installs_the_speedups(
     agent: StandInAgent, monkeypatch: pytest.MonkeyPatch, setting: str, expected: list[str]

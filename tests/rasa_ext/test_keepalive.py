@@ -138,8 +138,10 @@ def _tracker_body() -> dict[str, Any]:
     from tests.support import REPO
 
     domain = Domain.load(str(REPO / "domain"))
-    tracker = DialogueStateTracker.from_events("wx-oAbc/1", [SessionStarted(), ActionExecuted("action_listen")], domain.slots)
-    tracker.update(UserUttered("劳模班学费谁出？/\\\"é", {"name": "ask_subsidy", "confidence": 0.1234567890123}))
+    tracker = DialogueStateTracker.from_events(
+        "wx-oAbc/1", [SessionStarted(), ActionExecuted("action_listen")], domain.slots
+    )
+    tracker.update(UserUttered('劳模班学费谁出？/\\"é', {"name": "ask_subsidy", "confidence": 0.1234567890123}))
     tracker.update(SlotSet("worker_name", "小王 <a href='https://x/y'>"))
     tracker.update(BotUttered("全额 ✅", {"buttons": [{"title": "报名", "payload": '/enroll{"course":"PLC"}'}]}))
     return {"tracker": tracker.current_state(EventVerbosity.ALL), "domain": domain.as_dict(), "big": 2**70, "nan": None}

@@ -260,7 +260,10 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
     ("setting", "expected"),
     [
         (None, ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"]),
-        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"]),
+        (
+            "all",
+            ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"],
+        ),
         ("none", []),
         ("off", []),
         ("fastval", ["fastval"]),

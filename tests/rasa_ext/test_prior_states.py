@@ -15,17 +15,22 @@ from rasa.shared.core.events import (
     Event,
     SessionStarted,
     SlotSet,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
-from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
 from rasa_ext import patches, prior_states, tracker_copy
 
 REPO = Path(__file__).resolve().parents[2]
-STORY_FILES = sorted([*(REPO / "nlu_data" / "stories").rglob("*.yml"), *(REPO / "nlu_data" / "rules").rglob("*.yml"),
-                      *(REPO / "tests" / "stories").rglob("*.yml")])
+STORY_FILES = sorted(
+    [
+        *(REPO / "nlu_data" / "stories").rglob("*.yml"),
+        *(REPO / "nlu_data" / "rules").rglob("*.yml"),
+        *(REPO / "tests" / "stories").rglob("*.yml"),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +124,9 @@ def test_a_rewind_and_a_new_session_are_computed_again(domain: Domain) -> None:
 def test_earlier_turns_are_not_computed_again(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     get_active_state = Domain.get_active_state
-    monkeypatch.setattr(Domain, "get_active_state", lambda self, *a, **k: calls.append(1) or get_active_state(self, *a, **k))
+    monkeypatch.setattr(
+        Domain, "get_active_state", lambda self, *a, **k: calls.append(1) or get_active_state(self, *a, **k)
+    )
     tracker = DialogueStateTracker.from_events("s", [SessionStarted(), ActionExecuted("action_listen")], domain.slots)
     per_turn = []
     for i in range(8):
@@ -158,7 +165,10 @@ def test_the_replay_starts_from_what_init_copy_gives(domain: Domain) -> None:
         assert type(ours.slots[name]) is type(slot)
         assert ours.slots[name].__dict__ == slot.__dict__, name
     assert (ours.sender_id, ours.is_rule_tracker, ours.latest_action, ours.active_loop) == (
-        rasas.sender_id, rasas.is_rule_tracker, rasas.latest_action, rasas.active_loop
+        rasas.sender_id,
+        rasas.is_rule_tracker,
+        rasas.latest_action,
+        rasas.active_loop,
     )
     ours.update(SlotSet("worker_name", "小李"))
     assert tracker.get_slot("worker_name") == "小王" and rasas.get_slot("worker_name") is None

@@ -59,7 +59,7 @@ def our_store(agent: Agent) -> BoundedSQLTrackerStore:
     """Our store inside the wrappers Rasa puts around it (Awaitable..., FailSafe...)."""
     store = agent.tracker_store
     while not isinstance(store, BoundedSQLTrackerStore):
-        store = getattr(store, "_tracker_store")
+        store = store._tracker_store
     return store
 
 
@@ -96,7 +96,10 @@ async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
     plain = await conversation(agent, plain_sender, rasa_work)
     assert our_store(agent).cache.size == 0 and our_store(agent).cache.get(plain_sender) is None
 
-    assert fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"] and plain["active"] == []
+    assert (
+        fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]
+        and plain["active"] == []
+    )
     custom_actions = sum(1 for kind, name in plain["events"] if kind == "action" and name == "action_answer_question")
     assert custom_actions == len(QUESTIONS)
     # fastval: no schema check per reply; Rasa as shipped checks it for every custom action
