@@ -75,7 +75,7 @@ def forget_all() -> None:
 
 def _copy(state: State) -> State:
     """A state's two levels (the values inside are strings and tuples)."""
-    return {name: dict(sub) if isinstance(sub, dict) else sub for name, sub in state.items()}
+    return {name: _copy_sub(sub) for name, sub in state.items()}
 
 
 def _args_key(domain: Any, omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: Any) -> tuple:

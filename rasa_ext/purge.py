@@ -35,10 +35,9 @@ with the marker in it, and the purge is retried by the next save of that convers
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
@@ -95,19 +94,6 @@ def fresh_events(tracker: DialogueStateTracker, now: float | None = None) -> lis
     ]
 
 
-def _row(store: SQLTrackerStore, sender_id: str, event: Event) -> Any:
-    """The ``events`` row Rasa's SQLTrackerStore.save would write for ``event``."""
-    data = event.as_dict()
-    return store.SQLEvent(
-        sender_id=sender_id,
-        type_name=event.type_name,
-        timestamp=data.get("timestamp"),
-        intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
-        action_name=data.get("name"),
-        data=json.dumps(data),
-    )
-
-
 def _reset_in_memory(tracker: DialogueStateTracker, events: list[Event]) -> None:
     """The same tracker object (Rasa holds it) with only ``events``: slots at their initial
     values, no active loop, not paused. Rasa's public way to rebuild a tracker's state is
@@ -153,6 +139,8 @@ def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) ->
     Returns the number of event rows deleted. Raises on database errors (the events are
     not changed then: one transaction; the hand-off deletion is repeated by the retry).
     """
+    from rasa_ext.tracker_store import event_row  # the store imports this module
+
     sender_id = tracker.sender_id
     channels = forget_channels(sender_id)
     forgotten = forget_handoff(sender_id)
@@ -175,7 +163,7 @@ def purge_conversation(store: SQLTrackerStore, tracker: DialogueStateTracker) ->
             .delete(synchronize_session=False)
         )
         for event in scratch.events:
-            session.add(_row(store, sender_id, event))
+            session.add(store.SQLEvent(**event_row(sender_id, event)))
         session.commit()
         if sqlite:
             try:  # in WAL mode the old page images live on in the -wal file until then

@@ -85,10 +85,6 @@ class TrackerCache:
         with self._lock:
             self._entries.pop(sender_id, None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
     def __len__(self) -> int:
         return len(self._entries)
 

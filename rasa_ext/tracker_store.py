@@ -93,6 +93,20 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+def event_row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The columns of the ``events`` row Rasa's ``SQLTrackerStore.save`` writes for
+    ``event``: every row this package writes (a turn, a rollover, a purge) is made here."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 class BoundedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that rolls a long session over into a new one."""
 
@@ -180,7 +194,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 return entry.tracker
             self.cache.forget(sender_id)
         tracker, last_id = self._load(sender_id)
-        if tracker is not None and last_id is not None and self.cache.size:
+        if tracker is not None and last_id is not None:
             self.cache.put(sender_id, tracker, last_id)
         return tracker
 
@@ -220,12 +234,12 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         """Save the events added since ``entry`` without counting the stored ones; False
         (nothing written) when the database no longer ends where the entry does.
 
-        The rows are Rasa's own (:meth:`_row`); the check runs after the inserts, inside
+        The rows are Rasa's own (:func:`event_row`); the check runs after the inserts, inside
         their transaction: exactly our rows follow the entry's last id, or nothing commits.
         """
-        new_events = list(tracker.events)[entry.events :]
-        if len(new_events) != len(tracker.events) - entry.events:
+        if len(tracker.events) < entry.events:
             return False
+        new_events = list(tracker.events)[entry.events :]
         await self.stream_events(tracker)
         table = self.SQLEvent.__table__
         check = sa.select(sa.func.count(), sa.func.max(table.c.id)).where(
@@ -233,31 +247,17 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         )
         with self.session_scope() as session:
             if new_events:
-                session.execute(table.insert(), [self._row(tracker.sender_id, event) for event in new_events])
+                session.execute(table.insert(), [event_row(tracker.sender_id, event) for event in new_events])
             count, last_id = session.execute(check).one()
             if count != len(new_events) or (new_events and last_id is None):
                 session.rollback()
                 return False
             session.commit()
-        keep = tracker_cache.as_loaded(tracker)
-        if keep:
+        if tracker_cache.as_loaded(tracker):
             self.cache.put(tracker.sender_id, tracker, last_id if new_events else entry.last_id)
         else:
             self.cache.forget(tracker.sender_id)
         return True
-
-    @staticmethod
-    def _row(sender_id: str, event: Event) -> dict[str, Any]:
-        """The columns Rasa's ``SQLTrackerStore.save`` writes for ``event``."""
-        data = event.as_dict()
-        return {
-            "sender_id": sender_id,
-            "type_name": event.type_name,
-            "timestamp": data.get("timestamp"),
-            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            "action_name": data.get("name"),
-            "data": json.dumps(data),
-        }
 
     def _should_roll_over(self, tracker: DialogueStateTracker) -> bool:
         """Only between turns (the last action is a listen), never while a person has
@@ -319,15 +319,5 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
     def _append(self, sender_id: str, events: list[Event]) -> None:
         with self.session_scope() as session:
             for event in events:
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=None,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+                session.add(self.SQLEvent(**event_row(sender_id, event)))
             session.commit()

@@ -9,24 +9,13 @@ from typing import Any
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_ext import tracker_cache
 from rasa_ext.tracker_cache import TrackerCache
 from rasa_ext.tracker_store import BoundedSQLTrackerStore
-
-DOMAIN = Domain.from_yaml(
-    """
-version: "3.1"
-intents: [greet, inform]
-slots:
-  worker_name:
-    type: text
-    mappings: [{type: custom}]
-"""
-)
+from tests.rasa_ext.test_tracker_store import DOMAIN
 
 
 def _store(path: Path, **kwargs: Any) -> BoundedSQLTrackerStore:
