@@ -90,19 +90,20 @@ def _fast_action_reply_validation() -> Undo:
     """Rasa checks every custom action's reply with ``jsonschema.validate``
     (``RemoteAction._validate_action_result``). That call first checks the *schema* against
     its meta-schema and builds a new validator, every time: ~20 ms of CPU per turn, more
-    than the NLU and the policies together. Rasa's schema is a constant, so it is checked
-    once here and its validator kept; every reply is still fully validated, and a bad one
-    goes through Rasa's own method, so it raises Rasa's error with Rasa's message."""
-    from jsonschema import validators
+    than the NLU and the policies together; and the schema's ``oneOf`` then validates each
+    event against all 23 event types. Rasa's schema is a constant, so it is checked once
+    here, and each event is validated against its own type's rules
+    (:mod:`rasa_ext.reply_validation`, which says why that is the same check); every reply
+    is still fully validated, and a bad one goes through Rasa's own method, so it raises
+    Rasa's error with Rasa's message."""
     from rasa.core.actions.action import RemoteAction
+
+    from rasa_ext.reply_validation import ReplyValidator
 
     # Private API, unavoidable: Rasa has no hook for how an action reply is validated.
     original = RemoteAction.__dict__["_validate_action_result"]
     spec = RemoteAction.action_response_format_spec
-    schema = spec()
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)  # once, instead of once per reply
-    validator = validator_class(schema)
+    validator = ReplyValidator(spec())
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         if type(self).action_response_format_spec is spec and validator.is_valid(result):
@@ -478,6 +479,37 @@ def _prior_states_checkpoint() -> Undo:
     return undo
 
 
+# ---------------------------------------------------------------- rulematch
+
+
+def _rule_matching_by_rule() -> Undo:
+    """RulePolicy asks, for every state of the session back to its first, whether each
+    rule still in the running fits; :mod:`rasa_ext.rule_matching` asks only as far back
+    as each rule is long and returns the same rules (Rasa's own set where the caller's
+    choice would depend on its order). Only where RulePolicy's own tests are in place: a
+    subclass that redefines them keeps Rasa's loop."""
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from rasa_ext import rule_matching
+
+    original = RulePolicy.__dict__["_get_possible_keys"]
+    applicable = RulePolicy.__dict__["_is_rule_applicable"]
+    matches = RulePolicy.__dict__["_does_rule_match_state"]
+
+    def _get_possible_keys(self: RulePolicy, lookup: dict[str, str], states: list[dict[str, Any]]) -> set[str]:
+        cls = type(self)
+        if cls._is_rule_applicable is not applicable or cls._does_rule_match_state is not matches.__func__:
+            return original(self, lookup, states)
+        return rule_matching.possible_keys(lookup, states, matches.__func__, lambda: original(self, lookup, states))
+
+    RulePolicy._get_possible_keys = _get_possible_keys
+
+    def undo() -> None:
+        RulePolicy._get_possible_keys = original
+
+    return undo
+
+
 #: Both parse shortcuts replace this one function (:func:`_parse_shortcut`).
 _PARSE_TARGET = "rasa.core.processor.MessageProcessor._parse_message_with_graph"
 
@@ -500,6 +532,12 @@ PATCHES: dict[str, Patch] = {
             "rasa.shared.core.domain.Domain.states_for_tracker_history",
             ("rasa",),
             _prior_states_checkpoint,
+        ),
+        Patch(
+            "rulematch",
+            "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
+            ("rasa",),
+            _rule_matching_by_rule,
         ),
     )
 }

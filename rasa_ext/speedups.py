@@ -5,7 +5,8 @@ take a turn with a custom action from ~62 ms to ~28 ms of server CPU, below the 
 ``rasa init`` assistant's ~40 ms for a turn without one. They change nothing Rasa
 answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 
-* ``fastval``: a custom action's reply is validated against a schema checked once;
+* ``fastval``: a custom action's reply is validated against a schema checked once, each
+  event against its own type's rules (:mod:`rasa_ext.reply_validation`);
 * ``evcache``: the event class of a stored event's type name is looked up once;
 * ``payload``: a button payload (``/intent{...}``) is parsed as Rasa's RegexMessageHandler
   parses it, without running the tokenizer, featurizers and classifiers first;
@@ -17,6 +18,8 @@ answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
   directly instead of through ``copy.copy``'s generic protocol (:mod:`rasa_ext.tracker_copy`);
 * ``priorstates``: the policies' dialogue states of a conversation's earlier turns are
   computed once, not on every prediction (:mod:`rasa_ext.prior_states`);
+* ``rulematch``: RulePolicy checks each rule against as many of the latest states as the
+  rule is long, instead of every state of the session (:mod:`rasa_ext.rule_matching`);
 * ``trackercache``: not a patch but a feature of our tracker store
   (:mod:`rasa_ext.tracker_store`, :mod:`rasa_ext.tracker_cache`): a conversation this
   process saved last is not loaded and replayed again on its next turn.
@@ -38,6 +41,7 @@ FEATURES: tuple[str, ...] = (
     "keepalive",
     "fastcopy",
     "priorstates",
+    "rulematch",
     "trackercache",
 )
 #: Switched by the same setting but built into our own classes, not patched into Rasa's.

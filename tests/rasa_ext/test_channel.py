@@ -178,7 +178,10 @@ async def test_odd_input_is_cleaned_before_rasa_sees_it(agent: StandInAgent) -> 
 
 @pytest.mark.parametrize(
     ("setting", "expected"),
-    [("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]), ("none", [])],
+    [
+        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "rulematch"]),
+        ("none", []),
+    ],
 )
 async def test_building_the_server_installs_the_speedups(
     agent: StandInAgent, monkeypatch: pytest.MonkeyPatch, setting: str, expected: list[str]

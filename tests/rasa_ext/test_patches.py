@@ -147,7 +147,16 @@ async def test_a_custom_action_turn_does_the_saved_work_once_and_answers_the_sam
     store: BoundedSQLTrackerStore, domain: Domain, action_server: ActionServer, rasa_work: RasaWork
 ) -> None:
     with patches.applied() as active:
-        assert active == ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]
+        assert active == [
+            "fastval",
+            "evcache",
+            "payload",
+            "parsecache",
+            "keepalive",
+            "fastcopy",
+            "priorstates",
+            "rulematch",
+        ]
         fast = await conversation(store, domain, action_server, "w-fast", rasa_work)
     assert await patches.close_kept_sessions() == 1
     assert patches.installed() == []
@@ -259,10 +268,33 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"]),
+        (
+            None,
+            [
+                "fastval",
+                "evcache",
+                "payload",
+                "parsecache",
+                "keepalive",
+                "fastcopy",
+                "priorstates",
+                "rulematch",
+                "trackercache",
+            ],
+        ),
         (
             "all",
-            ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"],
+            [
+                "fastval",
+                "evcache",
+                "payload",
+                "parsecache",
+                "keepalive",
+                "fastcopy",
+                "priorstates",
+                "rulematch",
+                "trackercache",
+            ],
         ),
         ("none", []),
         ("off", []),
@@ -282,7 +314,20 @@ def test_a_misspelt_setting_is_refused_with_the_known_names() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "trackercache"]),
+        (
+            None,
+            [
+                "fastval",
+                "evcache",
+                "payload",
+                "parsecache",
+                "keepalive",
+                "fastcopy",
+                "priorstates",
+                "rulematch",
+                "trackercache",
+            ],
+        ),
         ("evcache", ["evcache"]),
         ("evcache,trackercache", ["evcache", "trackercache"]),
         ("none", []),

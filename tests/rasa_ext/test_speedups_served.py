@@ -97,7 +97,8 @@ async def test_each_speedup_is_in_effect_in_a_served_turn_and_changes_no_answer(
     assert our_store(agent).cache.size == 0 and our_store(agent).cache.get(plain_sender) is None
 
     assert (
-        fast["active"] == ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates"]
+        fast["active"]
+        == ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "rulematch"]
         and plain["active"] == []
     )
     custom_actions = sum(1 for kind, name in plain["events"] if kind == "action" and name == "action_answer_question")
