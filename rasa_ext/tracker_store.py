@@ -68,7 +68,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from rasa_ext import purge, speedups, tracker_cache
+from rasa_ext import purge, speedups, sqlite_rows, tracker_cache
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +200,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     def _last_event_id(self, sender_id: str) -> int | None:
         """One indexed query on a pooled connection (no ORM session: this runs every turn)."""
+        if self.engine.dialect.name == "sqlite":
+            return sqlite_rows.last_id(self.engine, sender_id)
         table = self.SQLEvent.__table__
         query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
         with self.engine.connect() as connection:
@@ -241,23 +243,34 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             return False
         new_events = list(tracker.events)[entry.events :]
         await self.stream_events(tracker)
-        table = self.SQLEvent.__table__
-        check = sa.select(sa.func.count(), sa.func.max(table.c.id)).where(
-            table.c.sender_id == tracker.sender_id, table.c.id > entry.last_id
-        )
-        with self.session_scope() as session:
-            if new_events:
-                session.execute(table.insert(), [event_row(tracker.sender_id, event) for event in new_events])
-            count, last_id = session.execute(check).one()
-            if count != len(new_events) or (new_events and last_id is None):
-                session.rollback()
-                return False
-            session.commit()
+        rows = [event_row(tracker.sender_id, event) for event in new_events]
+        if self.engine.dialect.name == "sqlite":
+            last_id = sqlite_rows.append_after(self.engine, tracker.sender_id, entry.last_id, rows)
+        else:
+            last_id = self._append_after(tracker.sender_id, entry.last_id, rows)
+        if last_id is None:
+            return False
         if tracker_cache.as_loaded(tracker):
-            self.cache.put(tracker.sender_id, tracker, last_id if new_events else entry.last_id)
+            self.cache.put(tracker.sender_id, tracker, last_id)
         else:
             self.cache.forget(tracker.sender_id)
         return True
+
+    def _append_after(self, sender_id: str, after_id: int, rows: list[dict[str, Any]]) -> int | None:
+        """:func:`rasa_ext.sqlite_rows.append_after` through SQLAlchemy (PostgreSQL)."""
+        table = self.SQLEvent.__table__
+        check = sa.select(sa.func.count(), sa.func.max(table.c.id)).where(
+            table.c.sender_id == sender_id, table.c.id > after_id
+        )
+        with self.session_scope() as session:
+            if rows:
+                session.execute(table.insert(), rows)
+            count, last_id = session.execute(check).one()
+            if count != len(rows) or (rows and last_id is None):
+                session.rollback()
+                return None
+            session.commit()
+        return int(last_id) if rows else after_id
 
     def _should_roll_over(self, tracker: DialogueStateTracker) -> bool:
         """Only between turns (the last action is a listen), never while a person has
