@@ -506,6 +506,7 @@ def _rule_matching_by_rule() -> Undo:
 
     def undo() -> None:
         RulePolicy._get_possible_keys = original
+        rule_matching.forget_indexes()
 
     return undo
 

@@ -59,6 +59,7 @@ class TrackerCache:
         self.ttl_seconds = float(ttl_seconds)
         self._clock = clock
         self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._absent: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()  # Rasa may call the store from a thread pool
 
     def get(self, sender_id: str) -> Entry | None:
@@ -84,6 +85,27 @@ class TrackerCache:
     def forget(self, sender_id: str) -> None:
         with self._lock:
             self._entries.pop(sender_id, None)
+            self._absent.pop(sender_id, None)
+
+    def note_absent(self, sender_id: str) -> None:
+        """The database had no events for ``sender_id`` a moment ago (Rasa is about to
+        create its tracker): its first save may append without counting, see
+        :meth:`take_absent`."""
+        if not self.size:
+            return
+        with self._lock:
+            self._absent[sender_id] = self._clock()
+            self._absent.move_to_end(sender_id)
+            while len(self._absent) > self.size:
+                self._absent.popitem(last=False)
+
+    def take_absent(self, sender_id: str) -> bool:
+        """Whether :meth:`note_absent` was said of ``sender_id`` (within the age bound);
+        answered once. The store still checks, inside the save's transaction, that its rows
+        are the sender's only ones."""
+        with self._lock:
+            noted = self._absent.pop(sender_id, None)
+        return noted is not None and self._clock() - noted <= self.ttl_seconds
 
     def __len__(self) -> int:
         return len(self._entries)

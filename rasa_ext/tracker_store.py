@@ -196,6 +196,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         tracker, last_id = self._load(sender_id)
         if tracker is not None and last_id is not None:
             self.cache.put(sender_id, tracker, last_id)
+        elif tracker is None:
+            self.cache.note_absent(sender_id)
         return tracker
 
     def _last_event_id(self, sender_id: str) -> int | None:
@@ -224,6 +226,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             self.cache.forget(sender_id)
             return
         entry = self.cache.get(sender_id)
+        if entry is None and self.cache.take_absent(sender_id):
+            entry = tracker_cache.Entry(tracker, events=0, last_id=0, stored_at=0.0)  # every event is new
         if entry is None or entry.tracker is not tracker or not await self._append_new(tracker, entry):
             self.cache.forget(sender_id)
             await super().save(tracker)

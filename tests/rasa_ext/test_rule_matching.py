@@ -92,3 +92,13 @@ def test_the_patch_goes_in_and_out(lookup: dict[str, Any]) -> None:
         states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
         assert policy._get_possible_keys(lookup[RULES], states) == original(policy, lookup[RULES], states)
     assert RulePolicy.__dict__["_get_possible_keys"] is original
+
+
+def test_the_index_files_each_rule_under_the_action_it_follows(lookup: dict[str, Any]) -> None:
+    index = rule_matching.index_of(lookup[RULES])
+    assert rule_matching.index_of(lookup[RULES]) is index  # made once
+    filed = [key for keys in index.by_name.values() for key in keys] + list(index.starts) + list(index.unnamed)
+    assert sorted(filed) == sorted(lookup[RULES])
+    assert len(index.by_name) > 30  # the shortcut has something to skip
+    after_listen = {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}
+    assert 0 < len(index.candidates(after_listen)) < len(lookup[RULES]) / 10

@@ -160,6 +160,44 @@ async def test_a_brand_new_conversation_is_cached_only_once_loaded(tmp_path: Pat
     assert await store.retrieve("w5") is loaded
 
 
+async def _first_turn(store: SQLTrackerStore, sender: str) -> DialogueStateTracker:
+    """A new conversation's first turn as Rasa's processor runs it: the tracker created
+    (and saved) because nothing is stored, the session started, a turn, one save."""
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(ActionExecuted("action_session_start", timestamp=1.0))
+    tracker.update(SessionStarted(timestamp=1.5))
+    tracker.update(ActionExecuted("action_listen", timestamp=1.6))
+    _turn(tracker, 0, 2.0)
+    await store.save(tracker)
+    return tracker
+
+
+async def test_a_new_conversations_first_saves_append_without_counting(tmp_path: Path) -> None:
+    ours = CountingStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "ours.db"))
+    rasas = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "rasas.db"))
+    await _first_turn(ours, "w7")
+    await _first_turn(rasas, "w7")
+    assert ours.counts == 0, "both saves of the first turn appended without Rasa's count"
+
+    def columns(path: Path) -> list[tuple]:  # the created tracker's first event is stamped now
+        return [(sender, kind, intent, action) for sender, kind, _, intent, action, _ in _rows(path)]
+
+    assert columns(tmp_path / "ours.db") == columns(tmp_path / "rasas.db")
+    assert len(_rows(tmp_path / "ours.db")) == 1 + 3 + 4
+
+
+async def test_a_writer_before_a_new_conversations_first_save_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    first, second = CountingStore(domain=DOMAIN, dialect="sqlite", db=str(path)), _store(path)
+    assert await first.retrieve("w8") is None  # nothing stored: noted
+    await second.save(_session("w8"))  # another process starts the same conversation
+    tracker = first.init_tracker("w8")
+    tracker.update(ActionExecuted("action_listen", timestamp=5.0))
+    await first.save(tracker)
+    assert first.counts == 1, "Rasa's counting save decided"
+    assert len(_rows(path)) == 2, "Rasa's save appended past the two stored events: nothing twice"
+
+
 async def test_purge_and_rollover_forget_the_entry(tmp_path: Path) -> None:
     store = BoundedSQLTrackerStore(
         domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"), max_session_events=10
