@@ -21,6 +21,14 @@ changes that message's featurization within the turn
 (``DefinePrevUserUtteredFeaturization`` mutates the event in place), and nothing older.
 Callers may edit the states they get (the featurizers delete user text), so every call
 returns copies; the kept states are never handed out.
+
+The replay itself is shared (:class:`Replay`): RulePolicy asks twice after a user message
+(from its text, then from its intent) and MemoizationPolicy once more with other
+arguments, all for the same events. The first call keeps what each of Rasa's loop
+iterations reads from the replayed tracker — its raw state, previous action, follow-up
+action and loop — for the actions from its checkpoint on; a later call for the same
+applied events (by identity, and the latest message's featurization unchanged) builds its
+states from those instead of copying and replaying the tracker again.
 """
 
 from __future__ import annotations
@@ -51,16 +59,58 @@ class Checkpoint:
         return n <= len(applied) and all(a is b for a, b in zip(self.events, applied[:n], strict=True))
 
 
-#: id(tracker) -> (weak reference to it, {arguments: checkpoint}); an entry goes with its tracker.
-_memo: dict[int, tuple[weakref.ref, dict[tuple, Checkpoint]]] = {}
+@dataclass(frozen=True)
+class Snapshot:
+    """What one pass of Rasa's loop reads from the replayed tracker before an action."""
+
+    state: State  # domain.get_active_state(tr, omit_unset_slots)
+    previous_action: Any  # domain._get_prev_action_sub_state(tr), copied
+    followup_action: str | None
+    latest_action_name: str | None
+    active_loop_name: str | None
 
 
-def _checkpoints(tracker: DialogueStateTracker) -> dict[tuple, Checkpoint]:
+@dataclass
+class Replay:
+    """Snapshots of one replay of ``events``: before each action from index ``start`` on
+    (keyed by the action's index) and after the last event (keyed by ``len(events)``)."""
+
+    domain: Any
+    events: list[Event]
+    featurization: Any  # the latest user message's use_text_for_featurization
+    omit_unset_slots: bool
+    start: int
+    snapshots: dict[int, Snapshot]
+
+    def serves(self, domain: Any, applied: list[Event], featurization: Any, omit: bool, start: int) -> bool:
+        return (
+            self.domain is domain
+            and self.omit_unset_slots == omit
+            and self.start <= start
+            and self.featurization == featurization
+            and len(self.events) == len(applied)
+            and all(a is b for a, b in zip(self.events, applied, strict=True))
+        )
+
+
+@dataclass
+class Memo:
+    """A tracker's checkpoints (by arguments) and its latest replay."""
+
+    checkpoints: dict[tuple, Checkpoint] = field(default_factory=dict)
+    replay: Replay | None = None
+
+
+#: id(tracker) -> (weak reference to it, its memo); an entry goes with its tracker.
+_memo: dict[int, tuple[weakref.ref, Memo]] = {}
+
+
+def _memo_of(tracker: DialogueStateTracker) -> Memo:
     key = id(tracker)
     entry = _memo.get(key)
     if entry is not None and entry[0]() is tracker:
         return entry[1]
-    found: dict[tuple, Checkpoint] = {}
+    found = Memo()
 
     def _gone(_ref: weakref.ref, key: int = key) -> None:
         _memo.pop(key, None)
@@ -90,32 +140,42 @@ def states_for_tracker_history(
     ignore_rule_only_turns: bool = False,
     rule_only_data: dict[str, Any] | None = None,
 ) -> list[State]:
-    """``Domain.states_for_tracker_history`` with the checkpoint (module docstring)."""
+    """``Domain.states_for_tracker_history`` with the checkpoint and the shared replay
+    (module docstring)."""
     applied = tracker.applied_events()
     cut = max((i for i, event in enumerate(applied) if isinstance(event, UserUttered)), default=0)
-    checkpoints = _checkpoints(tracker)
+    memo = _memo_of(tracker)
     key = _args_key(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    start = checkpoints.get(key)
+    start = memo.checkpoints.get(key)
     if start is None or len(start.events) > cut or not start.continues(applied):
         start = Checkpoint()
+    done = len(start.events)
+
+    latest = tracker.latest_message
+    featurization = getattr(latest, "use_text_for_featurization", None)
+    replay = memo.replay
+    if replay is None or not replay.serves(domain, applied, featurization, bool(omit_unset_slots), done):
+        replay = memo.replay = _replay(domain, tracker, applied, featurization, bool(omit_unset_slots), done)
 
     states = [_copy(state) for state in start.states]  # ours: the kept ones stay untouched
     last_ml = start.last_ml_action_sub_state
     hidden = start.turn_was_hidden
-    done = len(start.events)
     kept: Checkpoint | None = None
 
-    def step(tr: DialogueStateTracker, hide_rule_turn: bool) -> None:
-        """One pass of Rasa's loop body, for the tracker before an action."""
-        nonlocal last_ml, hidden
+    for i in sorted(index for index in replay.snapshots if index >= done):
+        if kept is None and cut > done and i >= cut:
+            kept = Checkpoint(list(applied[:cut]), [_copy(s) for s in states], _copy_sub(last_ml), hidden)
+        snapshot = replay.snapshots[i]
+        hide_rule_turn = applied[i].hide_rule_turn if i < len(applied) else False
+        # One pass of Rasa's loop body, for the tracker before the action at i.
         if ignore_rule_only_turns:
             if not hidden:
-                last_ml = domain._get_prev_action_sub_state(tr)
-            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                last_ml = _copy_sub(snapshot.previous_action)
+            if not snapshot.followup_action and not snapshot.latest_action_name == snapshot.active_loop_name:
                 hidden = hide_rule_turn
             if hidden:
-                return
-        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+                continue
+        state = _copy(snapshot.state)
         if ignore_rule_only_turns:
             domain._remove_rule_only_features(state, rule_only_data)
             if states:
@@ -124,18 +184,35 @@ def states_for_tracker_history(
                 state[constants.PREVIOUS_ACTION] = last_ml
         states.append(domain._clean_state(state))
 
+    if kept is not None:
+        memo.checkpoints[key] = kept
+    return states
+
+
+def _replay(
+    domain: Any, tracker: DialogueStateTracker, applied: list[Event], featurization: Any, omit: bool, start: int
+) -> Replay:
+    """Replay ``applied`` into a fresh copy of ``tracker`` (as Rasa's
+    ``generate_all_prior_trackers`` does) and snapshot it before each action from ``start``
+    on, and at the end."""
+    snapshots: dict[int, Snapshot] = {}
+
+    def snap(tr: DialogueStateTracker) -> Snapshot:
+        return Snapshot(
+            domain.get_active_state(tr, omit_unset_slots=omit),
+            _copy_sub(domain._get_prev_action_sub_state(tr)),
+            tr.followup_action,
+            tr.latest_action_name,
+            tr.active_loop_name,
+        )
+
     tr = tracker.init_copy()  # with ``fastcopy`` on, rasa_ext.tracker_copy.initial_copy
     for i, event in enumerate(applied):
-        if i == cut and cut > done:
-            kept = Checkpoint(list(applied[:cut]), [_copy(s) for s in states], _copy_sub(last_ml), hidden)
-        if isinstance(event, ActionExecuted) and i >= done:
-            step(tr, event.hide_rule_turn)
+        if isinstance(event, ActionExecuted) and i >= start:
+            snapshots[i] = snap(tr)
         tr.update(event)
-    step(tr, False)
-
-    if kept is not None:
-        checkpoints[key] = kept
-    return states
+    snapshots[len(applied)] = snap(tr)
+    return Replay(domain, list(applied), featurization, omit, start, snapshots)
 
 
 def _copy_sub(sub_state: Any) -> Any:

@@ -176,3 +176,26 @@ def test_the_replay_starts_from_what_init_copy_gives(domain: Domain) -> None:
     with patches.applied(["fastcopy"]):
         assert type(tracker.init_copy().slots["worker_name"]) in tracker_copy._PLAIN_SLOT_CLASSES
         assert tracker.copy().current_state() == tracker.current_state()
+
+
+def test_one_replay_serves_every_policy_of_a_prediction(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RulePolicy (from the text, then from the intent) and MemoizationPolicy ask for the
+    same events: the tracker is copied and replayed once per prediction, not three times."""
+    copies = []
+    init_copy = DialogueStateTracker.init_copy
+    monkeypatch.setattr(DialogueStateTracker, "init_copy", lambda self: copies.append(1) or init_copy(self))
+    original = Domain.__dict__["states_for_tracker_history"]
+    tracker = DialogueStateTracker.from_events("s", [SessionStarted(), ActionExecuted("action_listen")], domain.slots)
+    per_prediction = []
+    for i in range(4):
+        for event in (UserUttered(f"你好{i}", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet")):
+            tracker.update(event)
+            before = len(copies)
+            for arguments in (ARGUMENTS[0], ARGUMENTS[0], ARGUMENTS[1]):
+                ours = prior_states.states_for_tracker_history(domain, tracker, **arguments)
+                monkeypatch.setattr(DialogueStateTracker, "init_copy", init_copy)  # Rasa's copies not counted
+                assert ours == original(domain, tracker, **arguments)
+                monkeypatch.setattr(DialogueStateTracker, "init_copy", lambda self: copies.append(1) or init_copy(self))
+            per_prediction.append(len(copies) - before)
+        tracker.update(ActionExecuted("action_listen"))
+    assert per_prediction == [1] * 8
