@@ -1,8 +1,8 @@
 """Which of the Rasa server's CPU savings are on (``UH_RASA_SPEEDUPS``).
 
 Measured with ``make bench`` (docs/benchmarks.md): together with dropping TEDPolicy they
-take a turn with a custom action from ~62 ms to ~28 ms of server CPU, below the stock
-``rasa init`` assistant's ~40 ms for a turn without one. They change nothing Rasa
+take a turn with a custom action from ~62 ms to ~7 ms of server CPU (Rasa and action server), below the stock
+``rasa init`` assistant's ~27 ms for a turn without one. They change nothing Rasa
 answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 
 * ``fastval``: a custom action's reply is validated against a schema checked once, each
@@ -17,7 +17,8 @@ answers; what each does, and how it is fenced, is in :mod:`rasa_ext.patches`:
 * ``fastcopy``: a tracker's initial copy (every replay starts with one) copies the slots
   directly instead of through ``copy.copy``'s generic protocol (:mod:`rasa_ext.tracker_copy`);
 * ``priorstates``: the policies' dialogue states of a conversation's earlier turns are
-  computed once, not on every prediction (:mod:`rasa_ext.prior_states`);
+  computed once, not on every prediction, and one replay of the tracker serves every
+  policy of a prediction (:mod:`rasa_ext.prior_states`);
 * ``rulematch``: RulePolicy checks each rule against as many of the latest states as the
   rule is long, instead of every state of the session (:mod:`rasa_ext.rule_matching`);
 * ``trackercache``: not a patch but a feature of our tracker store

@@ -926,7 +926,9 @@ def write_docs(r: dict[str, Any], table: str, systems: list[System], chart: Path
         "* All systems run side by side; measurements alternate between them (round by round, turn by turn), "
         "so load from other users of the machine hits them alike. Chats restart every "
         f"{load.TURNS_PER_CONVERSATION} turns in the latency and throughput runs (a fresh sender), so those "
-        "figures are not affected by history length.",
+        "figures are not affected by history length. The concurrent workers are coroutines of one aiohttp "
+        "client in the benchmark's own process, on the same two cores (~5 % of a core at 180 msg/s; httpx, used "
+        "before, took ~70 %: bench-ablation.md, fourth pass).",
         f"* Long conversations (issue #13): {plan.long_turns} turns each, one chat per system and pattern — "
         "**a mix of questions** (ten knowledge questions and small talk in turn); **a form that gets off-topic "
         "messages** (`帮我报名PLC编程`, then questions, thanks, greetings, 我的报名 and the weather while the form "
