@@ -162,10 +162,11 @@ def states_for_tracker_history(
     hidden = start.turn_was_hidden
     kept: Checkpoint | None = None
 
-    for i in sorted(index for index in replay.snapshots if index >= done):
+    for i, snapshot in replay.snapshots.items():  # in event order, as the replay made them
+        if i < done:
+            continue
         if kept is None and cut > done and i >= cut:
             kept = Checkpoint(list(applied[:cut]), [_copy(s) for s in states], _copy_sub(last_ml), hidden)
-        snapshot = replay.snapshots[i]
         hide_rule_turn = applied[i].hide_rule_turn if i < len(applied) else False
         # One pass of Rasa's loop body, for the tracker before the action at i.
         if ignore_rule_only_turns:

@@ -12,8 +12,8 @@ the rule is long).
 :func:`possible_keys` asks Rasa's own questions (``_does_rule_match_state`` and the
 conversation-start test of ``_is_rule_applicable``, repeated below) only as far back as
 each rule is long, stops at a rule's first misfit, and skips the rules whose latest state
-names another previous action than the conversation's (:class:`Index`: those fail Rasa's
-first question anyway). The rules it finds are the same.
+names another previous action or intent than the conversation's (:class:`Index`: those
+fail Rasa's first question anyway). The rules it finds are the same.
 
 One difference would remain: Rasa returns a set, and its caller picks the longest rule
 with ``max(keys, key=len)``, so between two fitting rules of the same length the set's

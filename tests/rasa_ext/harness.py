@@ -22,6 +22,21 @@ from sanic import Sanic
 
 from rasa_ext.channels import RestInput
 
+#: Every speed-up UH_RASA_SPEEDUPS knows, in the order they are installed (a literal, so a
+#: change to rasa_ext.speedups.FEATURES shows in the tests), and the Rasa patches among them.
+EVERY_SPEEDUP = [
+    "fastval",
+    "evcache",
+    "payload",
+    "parsecache",
+    "keepalive",
+    "fastcopy",
+    "priorstates",
+    "rulematch",
+    "trackercache",
+]
+EVERY_PATCH = [name for name in EVERY_SPEEDUP if name != "trackercache"]
+
 
 class RasaWork:
     """How often Rasa checked the action-reply schema against its meta-schema (what

@@ -21,7 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from common.texts import CHANNEL_APOLOGY, HANDOFF_NOTICE, HUMAN_BUTTON, MAY_BE_SAVED
 from rasa_ext import patches
 from rasa_ext.channels import MAX_MESSAGE_CHARS, RestInput
-from tests.rasa_ext.harness import served_channel
+from tests.rasa_ext.harness import EVERY_PATCH, served_channel
 
 APOLOGY_REPLY = {"text": CHANNEL_APOLOGY, "buttons": [HUMAN_BUTTON]}
 
@@ -179,7 +179,7 @@ async def test_odd_input_is_cleaned_before_rasa_sees_it(agent: StandInAgent) -> 
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        ("all", ["fastval", "evcache", "payload", "parsecache", "keepalive", "fastcopy", "priorstates", "rulematch"]),
+        ("all", EVERY_PATCH),
         ("none", []),
     ],
 )

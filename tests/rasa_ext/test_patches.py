@@ -26,7 +26,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_ext import patches, speedups
 from rasa_ext.tracker_store import BoundedSQLTrackerStore
-from tests.rasa_ext.harness import RasaWork, serve_on_loopback
+from tests.rasa_ext.harness import EVERY_PATCH, EVERY_SPEEDUP, RasaWork, serve_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = "action_answer_question"
@@ -147,16 +147,7 @@ async def test_a_custom_action_turn_does_the_saved_work_once_and_answers_the_sam
     store: BoundedSQLTrackerStore, domain: Domain, action_server: ActionServer, rasa_work: RasaWork
 ) -> None:
     with patches.applied() as active:
-        assert active == [
-            "fastval",
-            "evcache",
-            "payload",
-            "parsecache",
-            "keepalive",
-            "fastcopy",
-            "priorstates",
-            "rulematch",
-        ]
+        assert active == EVERY_PATCH
         fast = await conversation(store, domain, action_server, "w-fast", rasa_work)
     assert await patches.close_kept_sessions() == 1
     assert patches.installed() == []
@@ -270,31 +261,11 @@ def test_applied_leaves_patches_installed_before_it_alone() -> None:
     [
         (
             None,
-            [
-                "fastval",
-                "evcache",
-                "payload",
-                "parsecache",
-                "keepalive",
-                "fastcopy",
-                "priorstates",
-                "rulematch",
-                "trackercache",
-            ],
+            EVERY_SPEEDUP,
         ),
         (
             "all",
-            [
-                "fastval",
-                "evcache",
-                "payload",
-                "parsecache",
-                "keepalive",
-                "fastcopy",
-                "priorstates",
-                "rulematch",
-                "trackercache",
-            ],
+            EVERY_SPEEDUP,
         ),
         ("none", []),
         ("off", []),
@@ -316,17 +287,7 @@ def test_a_misspelt_setting_is_refused_with_the_known_names() -> None:
     [
         (
             None,
-            [
-                "fastval",
-                "evcache",
-                "payload",
-                "parsecache",
-                "keepalive",
-                "fastcopy",
-                "priorstates",
-                "rulematch",
-                "trackercache",
-            ],
+            EVERY_SPEEDUP,
         ),
         ("evcache", ["evcache"]),
         ("evcache,trackercache", ["evcache", "trackercache"]),
